@@ -1,0 +1,267 @@
+// Shared data shapes of the engine. Everything here is plain, structured-cloneable data so that the
+// same objects travel through the CLI's JSON, Electron IPC and the report generator unchanged.
+
+/** Why a file of the evidence folder was not analysed. Stable codes: reports and tests key on them. */
+export type SkipReason =
+  | 'empty-file' // zero bytes
+  | 'truncated' // image header is valid but the pixel data ends early
+  | 'corrupt' // the decoder rejected the pixel data
+  | 'not-an-image' // no image signature (e.g. text renamed to .png)
+  | 'unsupported-format' // an image format this build of sharp cannot decode (e.g. SVG, PDF)
+  | 'pixel-limit' // declared dimensions exceed the pixel-bomb limit
+  | 'too-small' // smaller than the minimum canvas (28×28)
+  | 'permission-denied' // cannot be opened for reading
+  | 'symlink-loop' // a symbolic link that points back into its own ancestry
+  | 'not-a-regular-file' // FIFO, socket, device, dangling link
+  | 'io-error'; // any other read failure
+
+/** One evidence file that was read and decoded. Paths relative to the case root use '/' separators. */
+export interface EvidenceFile {
+  relPath: string;
+  /** Set when the on-disk name is not valid UTF-8: the raw name bytes, hex encoded, so nothing is lost. */
+  rawNameHex?: string;
+  sha256: string;
+  sizeBytes: number;
+  mtimeMs: number;
+  format: string; // sharp's format id: png, jpeg, webp, tiff, gif, heif, ...
+  width: number;
+  height: number;
+  channels: number; // as stored, before canonicalisation to RGB
+  bitDepth: number; // 8 or 16
+  hasExif: boolean;
+  /** Number of canvas crops taken from this image (1 unless multi-crop is enabled for large images). */
+  crops: number;
+}
+
+export interface SkippedFile {
+  relPath: string;
+  rawNameHex?: string;
+  reason: SkipReason;
+  message: string;
+  sha256?: string;
+  sizeBytes?: number;
+}
+
+/**
+ * An image region as the fingerprint methods see it: 3 channels (RGB), planar (CHW), 8-bit values
+ * scaled to [0, 1]. Never resampled: a crop of the original pixel grid.
+ */
+export interface Canvas {
+  width: number;
+  height: number;
+  data: Float32Array; // length 3 * width * height
+}
+
+export interface DecodedImage {
+  file: EvidenceFile;
+  crops: Canvas[];
+}
+
+export interface IngestOptions {
+  /** Side of the square canvas; larger images are centre-cropped to it. Default 256. */
+  canvas?: number;
+  /** Smallest accepted side. Default 28. */
+  minSize?: number;
+  /** Crops per image for images at least twice the canvas in both directions. Default 1. */
+  maxCrops?: number;
+  /** Pixel-bomb guard (width × height). Default 100 million. */
+  pixelLimit?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export type IngestEvent =
+  | { kind: 'image'; image: DecodedImage }
+  | { kind: 'skipped'; skipped: SkippedFile };
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+  /** Items per second over the job so far. */
+  rate?: number;
+  etaSeconds?: number;
+}
+
+/** A model's residual fingerprint: the per-position mean of zero-mean residuals (Marra et al. 2019). */
+export interface ResidualFingerprint {
+  width: number;
+  height: number;
+  data: Float32Array; // CHW, 3 channels
+  count: number; // images averaged
+}
+
+export type MethodId = 'dsf' | 'residual';
+
+export interface EnrolmentProvenance {
+  sourceFolders: string[];
+  fileCount: number;
+  skippedCount: number;
+  /** SHA-256 over the sorted, newline-joined SHA-256 list of the enrolled files. */
+  sha256ListDigest: string;
+}
+
+/** Per-entry open-set calibration, fitted on enrolment images held out from the fingerprint. */
+export interface EntryCalibration {
+  residual?: {
+    /** Held-out images' |corr| with this entry's fingerprint: mean and standard deviation. */
+    meanCorr: number;
+    stdCorr: number;
+    heldOut: number;
+  };
+  dsf?: {
+    /** Held-out images' per-dimension z-scored squared distance to the centroid: mean and std. */
+    meanDist: number;
+    stdDist: number;
+    heldOut: number;
+  };
+}
+
+export interface LibraryEntrySummary {
+  id: number;
+  name: string;
+  family: string;
+  notes: string;
+  createdAt: string; // ISO 8601 with offset
+  provenance: EnrolmentProvenance;
+  method: string; // which analyses were stored, e.g. "residual+dsf"
+  modelVersion: string; // SHA-256 of the φ model used for features, or "none"
+}
+
+export interface LibraryEntry extends LibraryEntrySummary {
+  residualFingerprint: ResidualFingerprint;
+  calibration: EntryCalibration;
+  /** Per-image φ features of the enrolment images (row-major count × dim), with their SHA-256s. */
+  imageFeatures?: { dim: number; sha256: string[]; data: Float32Array };
+  /** Bag embeddings z (row-major count × dim), paper Sec. 4.1 uses 100 bags. */
+  bagEmbeddings?: { dim: number; count: number; bagSize: number; data: Float32Array };
+  centroid?: Float32Array;
+}
+
+export interface NewLibraryEntry extends Omit<LibraryEntry, 'id' | 'createdAt'> {
+  createdAt?: string;
+}
+
+/** A square matrix or a rectangular table of numbers with its row and column labels. */
+export interface LabelledMatrix {
+  rows: string[];
+  cols: string[];
+  values: number[][];
+}
+
+export type Linkage = 'average' | 'complete' | 'ward';
+
+export interface DendrogramNode {
+  /** Leaf index into the labels, for leaves. */
+  index?: number;
+  label?: string;
+  height: number;
+  children?: DendrogramNode[];
+}
+
+export interface ClusteringResult {
+  linkage: Linkage;
+  labels: string[];
+  /** Leaf order, used to sort the heatmaps. */
+  order: number[];
+  tree: DendrogramNode;
+  /** Cophenetic correlation between the input distances and the tree. */
+  copheneticCorrelation: number;
+}
+
+export interface ScoredCandidate {
+  name: string;
+  family: string;
+  /** Posterior probability in [0,1] for dsf; mean |corr| for residual. */
+  score: number;
+}
+
+/** One attribution decision with everything needed to explain it. */
+export interface Verdict {
+  /** Library entry name, or null when the evidence is attributed to no entry. */
+  label: string | null;
+  family: string | null;
+  unknown: boolean;
+  score: number;
+  runnerUp: string | null;
+  margin: number;
+  evidenceCount: number;
+  method: MethodId;
+  candidates: ScoredCandidate[];
+  /** Which evidence decided (classifier, embedding distance, residual correlation) and whether they agree. */
+  decidedBy: string;
+  agreement: { classifier?: string | null; embedding?: string | null; residual?: string | null; agree: boolean };
+  /** Plain-language statement that never overstates ("consistent with …"). */
+  statement: string;
+  /** How the score was computed, for the UI tooltip and the report. */
+  explanation: string;
+}
+
+export interface BagVerdict extends Verdict {
+  bagIndex: number;
+  files: string[]; // relPaths
+}
+
+export interface GroupVerdict extends Verdict {
+  groupIndex: number;
+  files: string[];
+}
+
+export interface ImageResult {
+  relPath: string;
+  sha256: string;
+  group: number;
+  /** Top candidate for this image alone, and its score (weak evidence on its own). */
+  topCandidate: string | null;
+  score: number;
+  residualCorr: Record<string, number>;
+}
+
+export interface StabilityPoint {
+  bagSize: number;
+  bags: number;
+  /** Mean ± std of the probability (or score) of the folder verdict's label across bags of this size. */
+  meanScore: number;
+  stdScore: number;
+  /** Fraction of bags of this size whose verdict equals the folder verdict. */
+  agreement: number;
+  /** Decorrelation score (Eq. 6) of the evidence vs library correlation at this bag size. */
+  decorrelation: number;
+}
+
+export interface CaseParams {
+  method: MethodId;
+  bagSize: number;
+  bags: number;
+  seed: number;
+  canvas: number;
+  provider: string;
+  threads: number;
+}
+
+export interface CaseResult {
+  schema: 'genprint.case/1';
+  caseId: string;
+  createdAt: string;
+  caseRoot: string;
+  examiner?: string;
+  notes?: string;
+  software: { name: string; version: string; gitCommit: string | null };
+  params: CaseParams;
+  model: { phiSha256: string | null; rhoSha256: string | null; modelCardVersion: string | null };
+  library: { path: string; sha256: string; entries: { id: number; name: string; family: string }[] };
+  manifest: EvidenceFile[];
+  skipped: SkippedFile[];
+  images: ImageResult[];
+  verdicts: { folder: Verdict; groups: GroupVerdict[]; bags: BagVerdict[] };
+  correlation: {
+    /** Evidence groups × library entries, Eq. 4 with the evidence as held-out images. */
+    evidenceVsLibrary: LabelledMatrix;
+    /** Library × library (Eq. 5) on the entries' calibration images. */
+    libraryVsLibrary: LabelledMatrix;
+    decorrelationScore: number;
+  };
+  clustering: ClusteringResult | null;
+  stability: StabilityPoint[];
+  timings: Record<string, number>;
+}
