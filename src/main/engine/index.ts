@@ -1,12 +1,18 @@
 // Public entry points of the engine: the CLI, the Electron utility process, the `serve` bridge and
 // the evaluation harness all call these and nothing deeper, so what is tested is what runs.
-// (Implementation lands in ./pipeline.ts; this file only re-exports the stable surface.)
 export type * from './types.js';
 export {
   analyseCase,
   enrol,
+  initLibrary,
+  listLibrary,
+  renameEntry,
+  removeEntry,
+  exportLibrary,
+  importLibrary,
   type AnalyseRequest,
   type EnrolRequest,
   type EnrolResult,
   type EngineOptions,
+  type LibraryInfo,
 } from './pipeline.js';

@@ -47,3 +47,31 @@ export async function enrol(_req: EnrolRequest): Promise<EnrolResult> {
 export async function analyseCase(_req: AnalyseRequest): Promise<CaseResult> {
   throw new Error('analyseCase: not implemented yet');
 }
+
+// Library operations used by the CLI and the app (thin wrappers over ./library).
+export interface LibraryInfo {
+  path: string;
+  sha256: string;
+  schemaVersion: number;
+  entries: LibraryEntrySummary[];
+}
+export async function initLibrary(_path: string): Promise<LibraryInfo> {
+  throw new Error('initLibrary: not implemented yet');
+}
+export async function listLibrary(_path: string): Promise<LibraryInfo> {
+  throw new Error('listLibrary: not implemented yet');
+}
+export async function renameEntry(_path: string, _nameOrId: string, _newName: string): Promise<void> {
+  throw new Error('renameEntry: not implemented yet');
+}
+export async function removeEntry(_path: string, _nameOrId: string): Promise<void> {
+  throw new Error('removeEntry: not implemented yet');
+}
+/** Writes the chosen entries (all when names is empty) into a new single-file library at dest. */
+export async function exportLibrary(_path: string, _dest: string, _names: string[] = []): Promise<LibraryInfo> {
+  throw new Error('exportLibrary: not implemented yet');
+}
+/** Merges the entries of another library file; name clashes get a numeric suffix, never overwrite. */
+export async function importLibrary(_path: string, _source: string): Promise<LibraryInfo> {
+  throw new Error('importLibrary: not implemented yet');
+}
