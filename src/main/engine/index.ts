@@ -10,6 +10,8 @@ export {
   removeEntry,
   exportLibrary,
   importLibrary,
+  engineInfo,
+  type EngineInfo,
   type AnalyseRequest,
   type EnrolRequest,
   type EnrolResult,

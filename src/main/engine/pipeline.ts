@@ -75,3 +75,16 @@ export async function exportLibrary(_path: string, _dest: string, _names: string
 export async function importLibrary(_path: string, _source: string): Promise<LibraryInfo> {
   throw new Error('importLibrary: not implemented yet');
 }
+
+export interface EngineInfo {
+  software: { name: string; version: string; gitCommit: string | null };
+  /** Execution provider the ONNX sessions run on ('cpu', 'cuda', …), or null when no model is loaded. */
+  provider: string | null;
+  availableProviders: string[];
+  model: { phiSha256: string | null; rhoSha256: string | null; configuration: string | null; card: unknown };
+  methods: { id: MethodId; label: string; isDefault: boolean }[];
+  defaults: { method: MethodId; bagSize: number; bags: number; seed: number; canvas: number; threads: number };
+}
+export async function engineInfo(_opts: EngineOptions = {}): Promise<EngineInfo> {
+  throw new Error('engineInfo: not implemented yet');
+}

@@ -1,0 +1,42 @@
+// The `genprint` command line: a thin layer over the engine's public entry points.
+// Each sub-command lives in ./commands/<name>.ts and registers itself on the program.
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands/index.js';
+import { EXIT, CliError } from './exit-codes.js';
+import { softwareVersion } from '../main/engine/version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('genprint')
+    .description('Attribute sets of images to the generative model that made them (offline).')
+    .version(softwareVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code (see ./exit-codes.ts and docs/cli.md). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`genprint: ${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as Error & { code?: string };
+    if (e?.name === 'AbortError') {
+      process.stderr.write('genprint: cancelled\n');
+      return EXIT.cancelled;
+    }
+    process.stderr.write(`genprint: ${e?.message ?? String(err)}\n`);
+    if (process.env.GENPRINT_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    return EXIT.failure;
+  }
+}
