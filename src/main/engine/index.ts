@@ -17,4 +17,15 @@ export {
   type EnrolResult,
   type EngineOptions,
   type LibraryInfo,
+  analyseLibrary,
+  type LibraryAnalysis,
+  DEFAULTS,
 } from './pipeline.js';
+export {
+  openAttributor,
+  type Attributor,
+  type AttributorRequest,
+  type Examination,
+  type ExamineRequest,
+} from './attributor.js';
+export type { ImageEvidence } from './attribution/judge.js';

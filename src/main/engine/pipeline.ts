@@ -1,13 +1,52 @@
-// Orchestration: ingest → residuals / φ features → library → attribution. (Being written by the lead.)
-import type { CaseResult, LibraryEntrySummary, MethodId, Progress, SkippedFile } from './types.js';
+// Orchestration of the engine's jobs: ingest → residuals / φ features → library → attribution.
+// Everything the CLI, the app and the evaluation harness do goes through these functions.
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { ingestFiles, ingestFolder } from './ingest/index.js';
+import { corr } from './residual/index.js';
+import { decorrelationScore, diagonalContrast } from './correlation.js';
+import { clusterModels, clusterVectors } from './cluster.js';
+import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { readModelCard } from './features/set-encoder.js';
+import { EnrolmentBuilder } from './attribution/enrolment.js';
+import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
+import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
+import {
+  FeatureCache,
+  featuresFor,
+  maybeEncoder,
+  openAttributor,
+  throwIfAborted,
+  type EngineOptions,
+} from './attributor.js';
+import { drawBags } from './util/random.js';
+import { gitCommit, softwareVersion } from './version.js';
+import type {
+  BagVerdict,
+  Canvas,
+  CaseResult,
+  ClusteringResult,
+  GroupVerdict,
+  ImageResult,
+  LabelledMatrix,
+  LibraryEntrySummary,
+  Linkage,
+  MethodId,
+  Progress,
+  SkippedFile,
+  StabilityPoint,
+} from './types.js';
 
-export interface EngineOptions {
-  /** Folder holding phi.onnx, rho.onnx and model-card.json. Default: <repo>/models. */
-  modelsDir?: string;
-  /** Execution provider preference; 'auto' tries CUDA/DirectML/CoreML/WebGPU, then CPU. */
-  provider?: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
-  threads?: number;
-}
+export type { EngineOptions } from './attributor.js';
+
+export const DEFAULTS = {
+  method: 'dsf' as MethodId,
+  bagSize: 10,
+  bags: 20,
+  seed: 1,
+  canvas: 256,
+  threads: 2,
+};
 
 export interface EnrolRequest extends EngineOptions {
   libraryPath: string;
@@ -15,6 +54,8 @@ export interface EnrolRequest extends EngineOptions {
   family?: string;
   notes?: string;
   folders: string[];
+  /** Enrol only these files (absolute paths below the single folder given), e.g. an evaluation's enrolment half. */
+  files?: string[];
   canvas?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
@@ -40,12 +81,294 @@ export interface AnalyseRequest extends EngineOptions {
   onProgress?: (p: Progress) => void;
 }
 
-export async function enrol(_req: EnrolRequest): Promise<EnrolResult> {
-  throw new Error('enrol: not implemented yet');
+const BATCH = 16;
+
+export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  const encoder = await maybeEncoder(req);
+  const skipped: SkippedFile[] = [];
+  const shas: string[] = [];
+  const builder = new EnrolmentBuilder({ encoder, seed: 1 });
+  const started = Date.now();
+
+  return withLibrary(req.libraryPath, async (lib) => {
+    if (lib.listEntries().some((e) => e.name === req.name))
+      throw Object.assign(new Error(`the library already has an entry named "${req.name}"`), { code: 'name-taken' });
+    const cache = await FeatureCache.open(req.libraryPath);
+    for (const folder of req.folders) {
+      let pending: { sha256: string; crops: Canvas[] }[] = [];
+      const flush = async () => {
+        const feats = encoder ? await featuresFor(encoder, pending, cache) : null;
+        pending.forEach((p, i) => builder.add(p.sha256, p.crops, feats ? feats[i] : null));
+        pending = [];
+      };
+      const opts = {
+        canvas: req.canvas ?? DEFAULTS.canvas,
+        signal: req.signal,
+        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `enrol ${path.basename(folder)}` }),
+      };
+      for await (const ev of req.files ? ingestFiles(folder, req.files, opts) : ingestFolder(folder, opts)) {
+        throwIfAborted(req.signal);
+        if (ev.kind === 'skipped') {
+          skipped.push(ev.skipped);
+          continue;
+        }
+        shas.push(ev.image.file.sha256);
+        pending.push({ sha256: ev.image.file.sha256, crops: ev.image.crops });
+        if (pending.length >= BATCH) await flush();
+      }
+      await flush();
+    }
+    throwIfAborted(req.signal);
+    req.onProgress?.({ phase: 'calibrate', done: builder.imageCount, total: builder.imageCount });
+    const parts = await builder.finish();
+    throwIfAborted(req.signal);
+    const digest = createHash('sha256').update([...shas].sort().join('\n')).digest('hex');
+    const entry = lib.addEntry({
+      name: req.name,
+      family: req.family ?? 'unknown',
+      notes: req.notes ?? '',
+      provenance: {
+        sourceFolders: req.folders.map((f) => path.resolve(f)),
+        fileCount: shas.length,
+        skippedCount: skipped.length,
+        sha256ListDigest: digest,
+      },
+      method: encoder ? 'residual+dsf' : 'residual',
+      modelVersion: encoder ? encoder.phiSha256 : 'none',
+      ...parts,
+    });
+    await cache.persist();
+    req.onProgress?.({ phase: 'saved', done: shas.length, total: shas.length, rate: shas.length / ((Date.now() - started) / 1000) });
+    return { entry, skipped };
+  });
 }
 
-export async function analyseCase(_req: AnalyseRequest): Promise<CaseResult> {
-  throw new Error('analyseCase: not implemented yet');
+function labelled(rows: string[], cols: string[], values: number[][]): LabelledMatrix {
+  return { rows, cols, values };
+}
+
+/** Library × library matrix (Eq. 5) on the entries' held-out enrolment residuals. */
+function libraryMatrix(lib: PreparedLibrary): LabelledMatrix {
+  const names = lib.entries.map((e) => e.name);
+  const values = lib.entries.map((src) => {
+    const h = src.heldOutResiduals;
+    return lib.entries.map((dst) => {
+      if (!h || h.count === 0) return NaN;
+      let s = 0;
+      const plane = 3 * h.width * h.height;
+      for (let i = 0; i < h.count; i++) {
+        const r = { width: h.width, height: h.height, data: h.data.subarray(i * plane, (i + 1) * plane) };
+        s += Math.abs(corr(r, dst.fingerprint));
+      }
+      return s / h.count;
+    });
+  });
+  return labelled(names, names, values);
+}
+
+function clusterLibrary(lib: PreparedLibrary, libMatrix: LabelledMatrix): ClusteringResult | null {
+  if (lib.entries.length < 2) return null;
+  // With a set-encoder, models are compared in its learned embedding space (paper Sec. 4.2);
+  // otherwise on the residual correlation matrix.
+  const centroids = lib.entries.map((e) => (e.bagEmbeddings ? embeddingCentroid(e.bagEmbeddings) : null));
+  if (centroids.every((c) => c !== null)) return clusterVectors(centroids as number[][], libMatrix.rows, 'average');
+  if (libMatrix.values.flat().some((v) => !Number.isFinite(v))) return null;
+  return clusterModels(libMatrix, 'average');
+}
+
+function rate(done: number, startedMs: number, total: number): Pick<Progress, 'rate' | 'etaSeconds'> {
+  const secs = (Date.now() - startedMs) / 1000;
+  const r = secs > 0 ? done / secs : 0;
+  return { rate: r, etaSeconds: r > 0 ? (total - done) / r : undefined };
+}
+
+export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
+  const t0 = Date.now();
+  const method = req.method ?? DEFAULTS.method;
+  const bagSize = req.bagSize ?? DEFAULTS.bagSize;
+  const bagCount = req.bags ?? DEFAULTS.bags;
+  const seed = req.seed ?? DEFAULTS.seed;
+  const canvas = req.canvas ?? DEFAULTS.canvas;
+  const caseRoot = path.resolve(req.caseRoot);
+
+  const attributor = await openAttributor({ ...req, method });
+  const prepared = attributor.library;
+  const encoder = attributor.encoder;
+  const tPrepared = Date.now();
+  const { manifest, skipped, evidence } = await attributor.examine({
+    root: caseRoot,
+    canvas,
+    signal: req.signal,
+    onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
+  });
+  throwIfAborted(req.signal);
+  const tIngested = Date.now();
+  // Remember newly computed features so a re-analysis of unchanged files costs no inference.
+  await attributor.persistCache();
+  if (evidence.length === 0) throw new Error(`no usable images in ${caseRoot} (${skipped.length} files skipped)`);
+
+  // Groups: a mixture over library entries (see grouping.ts).
+  const useClassifier = method === 'dsf' && prepared.classifier !== null && evidence.every((e) => e.logProba);
+  const temperature =
+    Math.max(
+      1e-4,
+      prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b)[
+        Math.floor(prepared.entries.length / 2)
+      ],
+    ) / 2;
+  const likelihood = evidence.map((e) =>
+    useClassifier ? Float64Array.from(e.logProba!, (v) => Math.exp(v)) : correlationLikelihood(e.corr, temperature),
+  );
+  const grouping = groupByMixture(likelihood);
+  const groupCount = grouping.componentOf.length;
+
+  const folderVerdict = await attributor.judge(evidence);
+  const groups: GroupVerdict[] = [];
+  if (groupCount > 1) {
+    for (let g = 0; g < groupCount; g++) {
+      const members = evidence.filter((_, i) => grouping.groupOf[i] === g);
+      const v = await attributor.judge(members);
+      groups.push({ ...v, groupIndex: g, files: members.map((m) => m.relPath) });
+    }
+    folderVerdict.mixed = true;
+    folderVerdict.statement =
+      `The ${evidence.length} images do not form one consistent set: they split into ${groupCount} groups ` +
+      `(${groups.map((g) => `${g.files.length} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
+      `Taken together they are closest to ${folderVerdict.candidates[0].name}.`;
+  } else {
+    groups.push({ ...folderVerdict, groupIndex: 0, files: evidence.map((e) => e.relPath) });
+  }
+
+  // Bags of N images drawn with the case seed (paper: attribution of sets).
+  const bags: BagVerdict[] = [];
+  const bagIdx = drawBags(evidence.length, bagSize, bagCount, seed);
+  for (let b = 0; b < bagIdx.length; b++) {
+    throwIfAborted(req.signal);
+    const members = bagIdx[b].map((i) => evidence[i]);
+    const v = await attributor.judge(members);
+    bags.push({ ...v, bagIndex: b, files: members.map((m) => m.relPath) });
+    req.onProgress?.({ phase: 'bags', done: b + 1, total: bagIdx.length, ...rate(b + 1, tIngested, bagIdx.length) });
+  }
+
+  // Stability (Sec. 4.3): how the verdict behaves as the number of images per bag grows.
+  const names = prepared.entries.map((e) => e.name);
+  const refLabel = groups[0].label ?? groups[0].candidates[0].name;
+  const refIndex = names.indexOf(refLabel);
+  const stability: StabilityPoint[] = [];
+  const largest = evidence.filter((_, i) => grouping.groupOf[i] === 0);
+  for (const size of [1, 2, 5, 10, 25, 50, 100].filter((s) => s <= largest.length)) {
+    const draws = drawBags(largest.length, size, size === largest.length ? 1 : 20, seed + size);
+    const scores: number[] = [];
+    let agree = 0;
+    const rows: number[][] = [];
+    for (const d of draws) {
+      const members = d.map((i) => largest[i]);
+      const v = await attributor.judge(members, { withEmbedding: false });
+      scores.push(v.candidates.find((c) => c.name === refLabel)?.score ?? 0);
+      if (v.label === groups[0].label) agree++;
+      const row = new Array(names.length).fill(0);
+      for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
+      rows.push(row);
+    }
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
+    // Eq. 6 analogue for evidence: each bag's Eq. 4 row against a one-hot target at the reference entry.
+    const target = rows.map(() => names.map((_, k) => (k === refIndex ? 1 : 0)));
+    let fro = 0;
+    rows.forEach((r, i) => r.forEach((v, k) => (fro += (v - target[i][k]) ** 2)));
+    stability.push({
+      bagSize: size,
+      bags: draws.length,
+      meanScore: mean,
+      stdScore: std,
+      agreement: agree / draws.length,
+      decorrelation: Math.sqrt(fro) / (rows.length * names.length),
+    });
+  }
+
+  // Correlation analysis: evidence groups × library (Eq. 4) and library × library (Eq. 5).
+  const groupRows = groups.map((g, gi) => {
+    const members = groupCount > 1 ? evidence.filter((_, i) => grouping.groupOf[i] === gi) : evidence;
+    const row = new Array(names.length).fill(0);
+    for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
+    return row;
+  });
+  const evidenceVsLibrary = labelled(
+    groups.map((g, i) => (groupCount > 1 ? `group ${i + 1} (${g.files.length})` : `evidence (${g.files.length})`)),
+    names,
+    groupRows,
+  );
+  const libraryVsLibrary = libraryMatrix(prepared);
+  const clustering = clusterLibrary(prepared, libraryVsLibrary);
+  const finite = libraryVsLibrary.values.flat().every((v) => Number.isFinite(v));
+
+  const images: ImageResult[] = evidence.map((e, i) => {
+    const scores = useClassifier ? Array.from(e.logProba!, (v) => Math.exp(v)) : Array.from(e.corr);
+    const k = scores.indexOf(Math.max(...scores));
+    return {
+      relPath: e.relPath,
+      sha256: e.sha256,
+      group: grouping.groupOf[i],
+      topCandidate: names[k] ?? null,
+      score: scores[k],
+      residualCorr: Object.fromEntries(names.map((n, j) => [n, e.corr[j]])),
+    };
+  });
+
+  const card = encoder ? encoder.card : readModelCard(req.modelsDir);
+  return {
+    schema: 'genprint.case/1',
+    caseId: req.caseId ?? `case-${new Date(t0).toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`,
+    createdAt: isoWithOffset(new Date(t0)),
+    caseRoot,
+    examiner: req.examiner,
+    notes: req.notes,
+    software: { name: 'Genprint', version: softwareVersion(), gitCommit: gitCommit() },
+    params: {
+      method: folderVerdict.method,
+      bagSize,
+      bags: bags.length,
+      seed,
+      canvas,
+      provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
+      threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
+    },
+    model: {
+      phiSha256: encoder?.phiSha256 ?? null,
+      rhoSha256: encoder?.rhoSha256 ?? null,
+      modelCardVersion: card ? `${card.name} ${card.version} (${card.configuration})` : null,
+    },
+    library: {
+      path: path.resolve(req.libraryPath),
+      sha256: attributor.librarySha256,
+      entries: prepared.entries.map((e) => ({ id: e.id, name: e.name, family: e.family })),
+    },
+    manifest,
+    skipped,
+    images,
+    verdicts: { folder: folderVerdict, groups, bags },
+    correlation: {
+      evidenceVsLibrary,
+      libraryVsLibrary,
+      decorrelationScore: finite ? decorrelationScore(libraryVsLibrary) : NaN,
+    },
+    clustering,
+    stability,
+    timings: {
+      prepareSeconds: (tPrepared - t0) / 1000,
+      ingestSeconds: (tIngested - tPrepared) / 1000,
+      totalSeconds: (Date.now() - t0) / 1000,
+    },
+  };
+}
+
+/** ISO 8601 with the local UTC offset (reports state the examiner's time zone). */
+export function isoWithOffset(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
+  return `${local}${sign}${pad(off / 60)}:${pad(off % 60)}`;
 }
 
 // Library operations used by the CLI and the app (thin wrappers over ./library).
@@ -55,25 +378,52 @@ export interface LibraryInfo {
   schemaVersion: number;
   entries: LibraryEntrySummary[];
 }
-export async function initLibrary(_path: string): Promise<LibraryInfo> {
-  throw new Error('initLibrary: not implemented yet');
+
+async function info(lib: FingerprintLibrary): Promise<LibraryInfo> {
+  return { path: lib.path, sha256: lib.fileSha256(), schemaVersion: lib.schemaVersion, entries: lib.listEntries() };
 }
-export async function listLibrary(_path: string): Promise<LibraryInfo> {
-  throw new Error('listLibrary: not implemented yet');
+
+export async function initLibrary(file: string): Promise<LibraryInfo> {
+  const lib = await FingerprintLibrary.create(file);
+  try {
+    return await info(lib);
+  } finally {
+    lib.close();
+  }
 }
-export async function renameEntry(_path: string, _nameOrId: string, _newName: string): Promise<void> {
-  throw new Error('renameEntry: not implemented yet');
+
+export async function listLibrary(file: string): Promise<LibraryInfo> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  try {
+    return await info(lib);
+  } finally {
+    lib.close();
+  }
 }
-export async function removeEntry(_path: string, _nameOrId: string): Promise<void> {
-  throw new Error('removeEntry: not implemented yet');
+
+export async function renameEntry(file: string, nameOrId: string, newName: string): Promise<void> {
+  await withLibrary(file, async (lib) => lib.renameEntry(nameOrId, newName));
 }
+
+export async function removeEntry(file: string, nameOrId: string): Promise<void> {
+  await withLibrary(file, async (lib) => lib.removeEntry(nameOrId));
+}
+
 /** Writes the chosen entries (all when names is empty) into a new single-file library at dest. */
-export async function exportLibrary(_path: string, _dest: string, _names: string[] = []): Promise<LibraryInfo> {
-  throw new Error('exportLibrary: not implemented yet');
+export async function exportLibrary(file: string, dest: string, names: string[] = []): Promise<LibraryInfo> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  try {
+    await lib.exportEntries(dest, names.length ? names : undefined);
+  } finally {
+    lib.close();
+  }
+  return listLibrary(dest);
 }
+
 /** Merges the entries of another library file; name clashes get a numeric suffix, never overwrite. */
-export async function importLibrary(_path: string, _source: string): Promise<LibraryInfo> {
-  throw new Error('importLibrary: not implemented yet');
+export async function importLibrary(file: string, source: string): Promise<LibraryInfo> {
+  await withLibrary(file, async (lib) => lib.importFrom(source));
+  return listLibrary(file);
 }
 
 export interface EngineInfo {
@@ -83,8 +433,83 @@ export interface EngineInfo {
   availableProviders: string[];
   model: { phiSha256: string | null; rhoSha256: string | null; configuration: string | null; card: unknown };
   methods: { id: MethodId; label: string; isDefault: boolean }[];
-  defaults: { method: MethodId; bagSize: number; bags: number; seed: number; canvas: number; threads: number };
+  defaults: typeof DEFAULTS;
 }
-export async function engineInfo(_opts: EngineOptions = {}): Promise<EngineInfo> {
-  throw new Error('engineInfo: not implemented yet');
+
+export async function engineInfo(opts: EngineOptions = {}): Promise<EngineInfo> {
+  const encoder = await maybeEncoder(opts).catch(() => null);
+  const { providerCandidates } = await import('./features/set-encoder.js');
+  return {
+    software: { name: 'Genprint', version: softwareVersion(), gitCommit: gitCommit() },
+    provider: encoder?.provider ?? null,
+    availableProviders: providerCandidates(opts.provider ?? 'auto'),
+    model: {
+      phiSha256: encoder?.phiSha256 ?? null,
+      rhoSha256: encoder?.rhoSha256 ?? null,
+      configuration: encoder?.card.configuration ?? null,
+      card: encoder?.card ?? null,
+    },
+    methods: [
+      { id: 'dsf', label: 'Set-encoder (DSF) + library classifier', isDefault: DEFAULTS.method === 'dsf' },
+      { id: 'residual', label: 'Residual correlation (Marra et al.)', isDefault: DEFAULTS.method === 'residual' },
+    ],
+    defaults: DEFAULTS,
+  };
+}
+
+export interface LibraryAnalysis {
+  libraryVsLibrary: LabelledMatrix;
+  decorrelationScore: number;
+  diagonalContrast: number;
+  clustering: ClusteringResult | null;
+  /** What the clustering compared: learned embeddings (dsf) or residual correlations. */
+  clusteredOn: 'embeddings' | 'residual-correlation' | 'none';
+}
+
+/** The library's own correlation analysis (Eq. 5–6) and hierarchical clustering into families. */
+export async function analyseLibrary(
+  file: string,
+  opts: EngineOptions & { linkage?: Linkage; space?: 'auto' | 'embeddings' | 'residual' } = {},
+): Promise<LibraryAnalysis> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  let entries;
+  try {
+    entries = lib.getAllEntries();
+  } finally {
+    lib.close();
+  }
+  const encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
+  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null);
+  const matrix = libraryMatrix(prepared);
+  const finite = matrix.values.flat().every((v) => Number.isFinite(v));
+  const linkage = opts.linkage ?? 'average';
+  let clustering: ClusteringResult | null = null;
+  let clusteredOn: LibraryAnalysis['clusteredOn'] = 'none';
+  if (prepared.entries.length >= 2) {
+    const haveEmbeddings = prepared.entries.every((e) => e.bagEmbeddings);
+    if (haveEmbeddings && opts.space !== 'residual') {
+      clustering = clusterVectors(
+        prepared.entries.map((e) => embeddingCentroid(e.bagEmbeddings!)),
+        matrix.rows,
+        linkage,
+      );
+      clusteredOn = 'embeddings';
+    } else if (finite) {
+      clustering = clusterModels(matrix, linkage);
+      clusteredOn = 'residual-correlation';
+    }
+  }
+  return {
+    libraryVsLibrary: matrix,
+    decorrelationScore: finite ? decorrelationScore(matrix) : NaN,
+    diagonalContrast: finite ? diagonalContrast(matrix) : NaN,
+    clustering,
+    clusteredOn,
+  };
+}
+
+function embeddingCentroid(b: { dim: number; count: number; data: Float32Array }): number[] {
+  const c = new Array(b.dim).fill(0);
+  for (let i = 0; i < b.count; i++) for (let d = 0; d < b.dim; d++) c[d] += b.data[i * b.dim + d] / b.count;
+  return c;
 }

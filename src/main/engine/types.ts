@@ -136,6 +136,12 @@ export interface LibraryEntry extends LibraryEntrySummary {
   /** Bag embeddings z (row-major count × dim), paper Sec. 4.1 uses 100 bags. */
   bagEmbeddings?: { dim: number; count: number; bagSize: number; data: Float32Array };
   centroid?: Float32Array;
+  /**
+   * Up to 16 enrolment residuals held out from the fingerprint, centre-cropped to at most 64×64
+   * (count × 3 × height × width), so the library × library matrix of Eq. 5 can be computed on
+   * images that did not shape the fingerprints.
+   */
+  heldOutResiduals?: { width: number; height: number; count: number; data: Float32Array };
 }
 
 export interface NewLibraryEntry extends Omit<LibraryEntry, 'id' | 'createdAt'> {
@@ -191,6 +197,8 @@ export interface Verdict {
   /** Which evidence decided (classifier, embedding distance, residual correlation) and whether they agree. */
   decidedBy: string;
   agreement: { classifier?: string | null; embedding?: string | null; residual?: string | null; agree: boolean };
+  /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */
+  mixed?: boolean;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */

@@ -1,0 +1,92 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { analyseCase, type CaseResult } from '../../main/engine/index.js';
+import { formatVerdict, mapErrors, parseChoice, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
+import { createProgressReporter } from '../progress.js';
+import { withCancellation } from '../cancel.js';
+
+export function formatCase(result: CaseResult): string {
+  const out: string[] = [];
+  const { params, verdicts } = result;
+  out.push(
+    `case ${result.caseId} · ${result.manifest.length} images analysed, ${result.skipped.length} skipped · ` +
+      `method ${params.method} · provider ${params.provider} · model ${result.model.phiSha256?.slice(0, 12) ?? 'none'}`,
+  );
+  out.push(formatVerdict(verdicts.folder, 'Folder'));
+  if (verdicts.groups.length > 1)
+    for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
+  if (verdicts.bags.length > 0) {
+    const counts = new Map<string, number>();
+    for (const b of verdicts.bags) counts.set(b.label ?? 'unknown', (counts.get(b.label ?? 'unknown') ?? 0) + 1);
+    out.push(
+      `Bags of ${params.bagSize} (seed ${params.seed}): ` +
+        [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '),
+    );
+  }
+  if (result.stability.length > 0)
+    out.push(
+      'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
+        result.stability
+          .map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`)
+          .join(' · '),
+    );
+  for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
+  return out.join('\n');
+}
+
+export function registerAttribute(program: Command): void {
+  program
+    .command('attribute')
+    .description('attribute a folder of suspect images to the library entries (or to none)')
+    .requiredOption('-l, --library <file>', 'library file')
+    .option('-m, --method <method>', 'dsf (set-encoder) or residual', parseChoice(['dsf', 'residual'] as const), 'dsf')
+    .option('-b, --bag-size <n>', 'images per bag', parsePositiveInt, 10)
+    .option('--bags <n>', 'number of bags drawn', parsePositiveInt, 20)
+    .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, 1)
+    .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, 256)
+    .option('--provider <ep>', 'execution provider', parseChoice(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const), 'auto')
+    .option('--threads <n>', 'inference threads', parsePositiveInt, 2)
+    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
+    .option('--case-id <id>', 'case identifier for the report')
+    .option('--examiner <name>', 'examiner name for the report')
+    .option('--notes <text>', 'case notes for the report')
+    .option('-j, --json <file>', "write the full result as JSON ('-' for stdout; schema in docs/cli.md)")
+    .option('-q, --quiet', 'no progress output')
+    .argument('<folder>', 'suspect folder (read-only)')
+    .action(async (folder: string, o) => {
+      requireFolder(folder);
+      const progress = createProgressReporter(process.stderr, o.quiet);
+      let result: CaseResult;
+      try {
+        result = await withCancellation((signal) =>
+          mapErrors(() =>
+            analyseCase({
+              libraryPath: o.library,
+              caseRoot: folder,
+              method: o.method,
+              bagSize: o.bagSize,
+              bags: o.bags,
+              seed: o.seed,
+              canvas: o.canvas,
+              provider: o.provider,
+              threads: o.threads,
+              modelsDir: o.models,
+              caseId: o.caseId,
+              examiner: o.examiner,
+              notes: o.notes,
+              signal,
+              onProgress: (p) => progress.update(p),
+            }),
+          ),
+        );
+      } finally {
+        progress.stop();
+      }
+      const json = `${JSON.stringify(result, null, 2)}\n`;
+      if (o.json === '-') process.stdout.write(json);
+      else {
+        if (o.json) writeFileSync(o.json, json);
+        process.stdout.write(`${formatCase(result)}\n`);
+      }
+    });
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { enrol } from '../../main/engine/index.js';
+import { mapErrors, parseChoice, parsePositiveInt, requireFolder } from '../common.js';
+import { createProgressReporter } from '../progress.js';
+import { withCancellation } from '../cancel.js';
+
+export function registerEnrol(program: Command): void {
+  program
+    .command('enrol')
+    .description('enrol reference images of one generator into the library')
+    .requiredOption('-l, --library <file>', 'library file')
+    .requiredOption('-n, --name <name>', 'entry name (unique in the library)')
+    .option('-f, --family <family>', 'model family (gan, vae, flow, diffusion, t2i, real, …)', 'unknown')
+    .option('--notes <text>', 'free-text notes stored with the entry', '')
+    .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, 256)
+    .option('--provider <ep>', 'execution provider', parseChoice(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const), 'auto')
+    .option('--threads <n>', 'inference threads', parsePositiveInt, 2)
+    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
+    .option('-q, --quiet', 'no progress output')
+    .argument('<folders...>', 'reference folders (read-only)')
+    .action(async (folders: string[], o) => {
+      folders.forEach(requireFolder);
+      const progress = createProgressReporter(process.stderr, o.quiet);
+      try {
+        const { entry, skipped } = await withCancellation((signal) =>
+          mapErrors(() =>
+            enrol({
+              libraryPath: o.library,
+              name: o.name,
+              family: o.family,
+              notes: o.notes,
+              folders,
+              canvas: o.canvas,
+              provider: o.provider,
+              threads: o.threads,
+              modelsDir: o.models,
+              signal,
+              onProgress: (p) => progress.update(p),
+            }),
+          ),
+        );
+        progress.stop();
+        process.stdout.write(
+          `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
+            `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n`,
+        );
+        for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
+      } finally {
+        progress.stop();
+      }
+    });
+}

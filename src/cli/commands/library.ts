@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry } from '../../main/engine/index.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { mapErrors } from '../common.js';
+
+export function registerLibrary(program: Command): void {
+  const lib = program.command('library').description('create and manage a local fingerprint library (one SQLite file)');
+
+  lib
+    .command('init')
+    .description('create a new, empty library file')
+    .argument('<file>', 'library file to create (refuses to overwrite)')
+    .action(async (file: string) => {
+      const info = await mapErrors(() => initLibrary(file));
+      process.stdout.write(`created library ${info.path} (schema v${info.schemaVersion})\n`);
+    });
+
+  lib
+    .command('list')
+    .description('list the entries of a library')
+    .argument('<file>', 'library file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const info = await mapErrors(() => listLibrary(file));
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      process.stdout.write(`${info.path}  (SHA-256 ${info.sha256}, ${info.entries.length} entries)\n`);
+      for (const e of info.entries)
+        process.stdout.write(
+          `  ${e.name.padEnd(32)} ${e.family.padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${e.method}  ${e.createdAt}\n`,
+        );
+    });
+
+  lib
+    .command('show')
+    .description('show one entry with its provenance and calibration')
+    .argument('<file>', 'library file')
+    .argument('<entry>', 'entry name or id')
+    .action(async (file: string, entry: string) => {
+      const info = await mapErrors(() => listLibrary(file));
+      const e = info.entries.find((x) => x.name === entry || String(x.id) === entry);
+      if (!e) throw new CliError(`no entry "${entry}" in ${file}`, EXIT.usage);
+      process.stdout.write(`${JSON.stringify(e, null, 2)}\n`);
+    });
+
+  lib
+    .command('rename')
+    .description('rename an entry')
+    .argument('<file>', 'library file')
+    .argument('<entry>', 'entry name or id')
+    .argument('<new-name>', 'new name')
+    .action(async (file: string, entry: string, newName: string) => {
+      await mapErrors(() => renameEntry(file, entry, newName));
+      process.stdout.write(`renamed ${entry} → ${newName}\n`);
+    });
+
+  lib
+    .command('remove')
+    .description('remove an entry')
+    .argument('<file>', 'library file')
+    .argument('<entry>', 'entry name or id')
+    .action(async (file: string, entry: string) => {
+      await mapErrors(() => removeEntry(file, entry));
+      process.stdout.write(`removed ${entry}\n`);
+    });
+
+  lib
+    .command('export')
+    .description('write entries into a new single-file library to share with another lab')
+    .argument('<file>', 'library file')
+    .argument('<dest>', 'new library file to write (refuses to overwrite)')
+    .argument('[entries...]', 'entry names (default: all)')
+    .action(async (file: string, dest: string, entries: string[]) => {
+      const info = await mapErrors(() => exportLibrary(file, dest, entries));
+      process.stdout.write(`exported ${info.entries.length} entries to ${info.path} (SHA-256 ${info.sha256})\n`);
+    });
+
+  lib
+    .command('import')
+    .description('merge the entries of another library file (name clashes get a suffix)')
+    .argument('<file>', 'library file')
+    .argument('<source>', 'library file to import from')
+    .action(async (file: string, source: string) => {
+      const info = await mapErrors(() => importLibrary(file, source));
+      process.stdout.write(`${info.path} now has ${info.entries.length} entries\n`);
+    });
+}

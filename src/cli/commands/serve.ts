@@ -1,0 +1,47 @@
+// `genprint serve`: the workstation's API and its browser build on 127.0.0.1 (see src/server/serve.ts).
+import path from 'node:path';
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../exit-codes.js';
+import { parsePositiveInt } from '../common.js';
+import { repoRoot } from '../../main/engine/version.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the workstation UI and API on 127.0.0.1 for a local browser (token-protected)')
+    .requiredOption('-l, --library <file>', 'library file (created when missing)')
+    .option('-p, --port <n>', 'port to listen on (default: a free one)', parsePositiveInt)
+    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
+    .option('--web <dir>', 'browser build of the renderer', path.join(repoRoot(), 'out', 'web'))
+    .option('--settings <file>', 'where to keep the UI settings between runs')
+    .action(async (o) => {
+      const facade = await import('../../main/engine/index.js');
+      const { startServe } = await import('../../server/serve.js');
+      let server;
+      try {
+        server = await startServe({
+          facade,
+          libraryPath: path.resolve(o.library),
+          modelsDir: o.models,
+          webRoot: o.web,
+          settingsFile: o.settings ? path.resolve(o.settings) : undefined,
+          port: o.port,
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE') throw new CliError(`port ${o.port} is in use`, EXIT.usage);
+        throw err;
+      }
+      process.stdout.write(`Genprint serving on ${server.openUrl}\n`);
+      process.stdout.write('Open that address in a browser on this machine; press Ctrl-C to stop.\n');
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

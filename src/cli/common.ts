@@ -1,0 +1,64 @@
+// Helpers shared by the sub-commands: option parsing, error mapping, output formatting.
+import { existsSync, statSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { CliError, EXIT } from './exit-codes.js';
+import type { Verdict } from '../main/engine/types.js';
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+export function parseChoice<T extends string>(choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T)) throw new InvalidArgumentError(`expected one of: ${choices.join(', ')}`);
+    return value as T;
+  };
+}
+
+export function requireFolder(folder: string): void {
+  if (!existsSync(folder)) throw new CliError(`no such folder: ${folder}`, EXIT.input);
+  if (!statSync(folder).isDirectory()) throw new CliError(`not a folder: ${folder}`, EXIT.input);
+}
+
+/** Maps engine errors to CLI errors with the documented exit codes. */
+export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e instanceof CliError || e?.name === 'AbortError') throw err;
+    const libraryCodes = ['not-a-library', 'corrupt', 'newer-schema', 'locked'];
+    if (e?.code && libraryCodes.includes(e.code)) throw new CliError(e.message, EXIT.library);
+    if (e?.code === 'not-found' || e?.code === 'ENOENT') throw new CliError(e.message, EXIT.input);
+    if (e?.code && ['exists', 'no-such-entry', 'name-taken'].includes(e.code)) throw new CliError(e.message, EXIT.usage);
+    throw err;
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+export function formatVerdict(v: Verdict, title: string): string {
+  const lines = [`${title}: ${v.unknown ? 'UNKNOWN GENERATOR' : v.mixed ? 'MIXED' : v.label}`];
+  lines.push(`  ${v.statement}`);
+  const score = v.method === 'dsf' ? `probability ${pct(v.score)}` : `mean |corr| ${v.score.toFixed(4)}`;
+  lines.push(
+    `  ${score}; runner-up ${v.runnerUp ?? '–'} (margin ${v.method === 'dsf' ? pct(v.margin) : v.margin.toFixed(4)}); ` +
+      `${v.evidenceCount} image${v.evidenceCount === 1 ? '' : 's'}; method ${v.method}; decided by ${v.decidedBy}`,
+  );
+  const a = v.agreement;
+  const parts = [
+    a.classifier !== undefined ? `classifier ${a.classifier ?? 'unknown'}` : null,
+    a.embedding !== undefined ? `embedding ${a.embedding ?? 'unknown'}` : null,
+    a.residual !== undefined ? `residual ${a.residual ?? 'unknown'}` : null,
+  ].filter(Boolean);
+  lines.push(`  evidence: ${parts.join(', ')} → ${a.agree ? 'agree' : 'DISAGREE'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,148 @@
+// Building a library entry from a generator's reference images: the residual fingerprint, the
+// per-image φ features and bag embeddings, and the open-set calibration — all calibration numbers
+// come from images held out of the statistics they are compared with (4-fold).
+import { FingerprintAccumulator, computeResidual, corr } from '../residual/index.js';
+import type { SetEncoder } from '../features/set-encoder.js';
+import type { Canvas, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
+import { drawBags } from '../util/random.js';
+import { featureStats, novelty } from './prepared-library.js';
+
+const FOLDS = 4;
+/** Residuals kept in memory for calibration (the fingerprint itself is streamed over all images). */
+const MAX_CALIBRATION_IMAGES = 300;
+const HELD_OUT_STORED = 16;
+const HELD_OUT_SIDE = 64;
+
+export interface EnrolmentParts {
+  residualFingerprint: ResidualFingerprint;
+  calibration: EntryCalibration;
+  imageFeatures?: LibraryEntry['imageFeatures'];
+  bagEmbeddings?: LibraryEntry['bagEmbeddings'];
+  centroid?: Float32Array;
+  heldOutResiduals?: LibraryEntry['heldOutResiduals'];
+}
+
+function centreCrop(c: Canvas, w: number, h: number): Canvas {
+  const x0 = Math.floor((c.width - w) / 2);
+  const y0 = Math.floor((c.height - h) / 2);
+  const out = new Float32Array(3 * w * h);
+  for (let ch = 0; ch < 3; ch++)
+    for (let y = 0; y < h; y++) {
+      const src = ch * c.width * c.height + (y + y0) * c.width + x0;
+      out.set(c.data.subarray(src, src + w), ch * w * h + y * w);
+    }
+  return { width: w, height: h, data: out };
+}
+
+function meanStd(values: number[]): { mean: number; std: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const v = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);
+  return { mean, std: Math.sqrt(v) };
+}
+
+export class EnrolmentBuilder {
+  private readonly total = new FingerprintAccumulator();
+  private readonly kept: { fold: number; residual: Canvas }[] = [];
+  private readonly features: Float32Array[] = [];
+  private readonly shas: string[] = [];
+  private count = 0;
+
+  constructor(
+    private readonly opts: { encoder: SetEncoder | null; seed?: number; bags?: number; bagSize?: number } = {
+      encoder: null,
+    },
+  ) {}
+
+  get imageCount(): number {
+    return this.count;
+  }
+
+  /** Adds one reference image: the residuals of its crops and (with a model) its φ feature vector. */
+  add(sha256: string, crops: Canvas[], features: Float32Array | null): void {
+    const fold = this.count % FOLDS;
+    crops.forEach((crop, i) => {
+      const residual = computeResidual(crop);
+      this.total.add(residual);
+      if (i === 0 && this.kept.length < MAX_CALIBRATION_IMAGES) this.kept.push({ fold, residual });
+    });
+    if (features) {
+      this.features.push(features);
+      this.shas.push(sha256);
+    }
+    this.count++;
+  }
+
+  async finish(): Promise<EnrolmentParts> {
+    if (this.count === 0) throw new Error('no usable reference images: nothing to enrol');
+    const residualFingerprint = this.total.result();
+    const calibration: EntryCalibration = {};
+
+    // Residual calibration: each kept image against the fingerprint of the other folds.
+    if (this.count >= FOLDS) {
+      const corrs: number[] = [];
+      for (let f = 0; f < FOLDS; f++) {
+        const acc = new FingerprintAccumulator();
+        for (const k of this.kept) if (k.fold !== f) acc.add(k.residual);
+        const fp = acc.result();
+        for (const k of this.kept) if (k.fold === f) corrs.push(Math.abs(corr(k.residual, fp)));
+      }
+      const { mean, std } = meanStd(corrs);
+      calibration.residual = { meanCorr: mean, stdCorr: std, heldOut: corrs.length };
+    }
+
+    // Held-out residuals for the library × library matrix (Eq. 5): fold 0 never shapes the other
+    // folds' statistics; cropped to the common centre so the library stays small.
+    const held = this.kept.filter((k) => k.fold === 0).slice(0, HELD_OUT_STORED);
+    let heldOutResiduals: EnrolmentParts['heldOutResiduals'];
+    if (held.length > 0) {
+      const w = Math.min(HELD_OUT_SIDE, ...held.map((k) => k.residual.width));
+      const h = Math.min(HELD_OUT_SIDE, ...held.map((k) => k.residual.height));
+      const data = new Float32Array(held.length * 3 * w * h);
+      held.forEach((k, i) => data.set(centreCrop(k.residual, w, h).data, i * 3 * w * h));
+      heldOutResiduals = { width: w, height: h, count: held.length, data };
+    }
+
+    const parts: EnrolmentParts = { residualFingerprint, calibration, heldOutResiduals };
+    const encoder = this.opts.encoder;
+    if (encoder && this.features.length > 0) {
+      const dim = this.features[0].length;
+      const n = this.features.length;
+      const data = new Float32Array(n * dim);
+      this.features.forEach((f, i) => data.set(f, i * dim));
+      parts.imageFeatures = { dim, sha256: [...this.shas], data };
+
+      if (n >= FOLDS) {
+        const novelties: number[] = [];
+        for (let f = 0; f < FOLDS; f++) {
+          const train = this.features.filter((_, i) => i % FOLDS !== f);
+          const tdata = new Float32Array(train.length * dim);
+          train.forEach((t, i) => tdata.set(t, i * dim));
+          const { mean, variance } = featureStats(tdata, dim);
+          this.features.forEach((x, i) => {
+            if (i % FOLDS === f) novelties.push(novelty(x, mean, variance));
+          });
+        }
+        const { mean, std } = meanStd(novelties);
+        calibration.dsf = { meanDist: mean, stdDist: std, heldOut: novelties.length };
+      }
+
+      // Bag embeddings z = ρ(mean φ) over random bags of the reference images (paper: 100 bags).
+      const bagSize = Math.max(1, Math.min(this.opts.bagSize ?? 10, Math.floor(n / 2) || 1));
+      const bags = drawBags(n, bagSize, this.opts.bags ?? 100, this.opts.seed ?? 1);
+      const pooled = bags.map((bag) => {
+        const m = new Float32Array(dim);
+        for (const i of bag) for (let d = 0; d < dim; d++) m[d] += this.features[i][d] / bag.length;
+        return m;
+      });
+      const z = await encoder.embedBags(pooled);
+      const zd = z[0].length;
+      const zdata = new Float32Array(z.length * zd);
+      z.forEach((v, i) => zdata.set(v, i * zd));
+      const centroid = new Float32Array(zd);
+      for (const v of z) for (let d = 0; d < zd; d++) centroid[d] += v[d] / z.length;
+      parts.bagEmbeddings = { dim: zd, count: z.length, bagSize, data: zdata };
+      parts.centroid = centroid;
+    }
+    return parts;
+  }
+}

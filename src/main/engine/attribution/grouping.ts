@@ -1,0 +1,81 @@
+// Splitting a possibly mixed folder into groups before attribution.
+//
+// Per-image evidence is weak (one image is often misattributed), so images are not grouped by
+// their individual best guess — a pure folder would fragment. Instead the folder is modelled as a
+// mixture over the library entries: EM estimates the mixing proportions π from the per-image
+// likelihoods, errors spread thinly over many entries while a true source concentrates mass, and
+// only components that explain a real share of the folder become groups.
+export interface GroupingResult {
+  /** Group index per image (0 = largest group). */
+  groupOf: number[];
+  /** Library entry index behind each group. */
+  componentOf: number[];
+  /** Estimated mixing proportion of each group's component. */
+  proportions: number[];
+}
+
+export interface GroupingOptions {
+  /** A component becomes a group only if it explains at least this share of the images … */
+  minShare?: number;
+  /** … and at least this many images. */
+  minImages?: number;
+  iterations?: number;
+}
+
+/**
+ * @param likelihood per image, a non-negative likelihood of each library entry (any scale per row).
+ */
+export function groupByMixture(likelihood: Float64Array[], opts: GroupingOptions = {}): GroupingResult {
+  const n = likelihood.length;
+  if (n === 0) return { groupOf: [], componentOf: [], proportions: [] };
+  const K = likelihood[0].length;
+  const minShare = opts.minShare ?? 0.2;
+  const minImages = opts.minImages ?? 3;
+  const rows = likelihood.map((r) => {
+    const s = r.reduce((a, b) => a + b, 0) || 1;
+    return Float64Array.from(r, (v) => v / s);
+  });
+
+  let pi = new Float64Array(K).fill(1 / K);
+  for (let it = 0; it < (opts.iterations ?? 200); it++) {
+    const next = new Float64Array(K);
+    for (const r of rows) {
+      let z = 0;
+      for (let k = 0; k < K; k++) z += pi[k] * r[k];
+      if (z === 0) continue;
+      for (let k = 0; k < K; k++) next[k] += (pi[k] * r[k]) / z;
+    }
+    let delta = 0;
+    for (let k = 0; k < K; k++) {
+      next[k] /= n;
+      delta = Math.max(delta, Math.abs(next[k] - pi[k]));
+    }
+    pi = next;
+    if (delta < 1e-7) break;
+  }
+
+  let kept = Array.from({ length: K }, (_, k) => k).filter((k) => pi[k] >= minShare && pi[k] * n >= minImages);
+  if (kept.length === 0) kept = [pi.indexOf(Math.max(...pi))];
+
+  const assign = rows.map((r) => {
+    let best = kept[0];
+    for (const k of kept) if (pi[k] * r[k] > pi[best] * r[best]) best = k;
+    return best;
+  });
+  // Order groups by size so group 0 is the bulk of the evidence; drop components left empty.
+  const sizes = new Map<number, number>();
+  for (const k of assign) sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  const componentOf = [...sizes.keys()].sort((a, b) => sizes.get(b)! - sizes.get(a)! || a - b);
+  const index = new Map(componentOf.map((k, g) => [k, g]));
+  return {
+    groupOf: assign.map((k) => index.get(k)!),
+    componentOf,
+    proportions: componentOf.map((k) => pi[k]),
+  };
+}
+
+/** Turns residual correlations into per-entry likelihoods on a scale set by the calibration spread. */
+export function correlationLikelihood(corr: Float64Array, temperature: number): Float64Array {
+  const max = Math.max(...corr);
+  return Float64Array.from(corr, (c) => Math.exp((c - max) / temperature));
+}
