@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SIGMA0,
+  FingerprintAccumulator,
+  centredCrop,
+  computeResidual,
+  corr,
+  denoise,
+  fingerprintFromResiduals,
+  waveletLevels,
+} from '../src/main/engine/residual/index.js';
+import type { Canvas } from '../src/main/engine/types.js';
+
+function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gauss(rand: () => number) {
+  return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** A smooth random image: a few low-frequency sinusoids per channel, inside [0.15, 0.85]. */
+function smoothImage(width: number, height: number, rand: () => number): Canvas {
+  const data = new Float32Array(3 * width * height);
+  for (let c = 0; c < 3; c++) {
+    const waves = Array.from({ length: 3 }, () => ({
+      fx: (rand() * 2 - 1) * 0.08,
+      fy: (rand() * 2 - 1) * 0.08,
+      ph: rand() * 2 * Math.PI,
+      amp: 0.05 + rand() * 0.07,
+    }));
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let v = 0.5;
+        for (const w of waves) v += w.amp * Math.sin(w.fx * x + w.fy * y + w.ph);
+        data[c * width * height + y * width + x] = v;
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+function addNoise(img: Canvas, sigma: number, rand: () => number): { noisy: Canvas; noise: Canvas } {
+  const noise = new Float32Array(img.data.length);
+  for (let i = 0; i < noise.length; i++) noise[i] = sigma * gauss(rand);
+  const data = Float32Array.from(img.data, (v, i) => v + noise[i]);
+  return { noisy: { ...img, data }, noise: { ...img, data: noise } };
+}
+
+function rms(a: Float32Array, b?: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - (b ? b[i] : 0)) ** 2;
+  return Math.sqrt(s / a.length);
+}
+
+describe('wavelet Wiener denoiser', () => {
+  it('picks fewer levels for small images so the coarsest subband stays ≥ 4 px', () => {
+    expect(waveletLevels(256, 256)).toBe(4);
+    expect(waveletLevels(64, 48)).toBe(3);
+    expect(waveletLevels(28, 28)).toBe(2);
+    expect(waveletLevels(40, 200)).toBe(3);
+  });
+
+  it('is an exact orthogonal transform when no noise is assumed (σ₀ = 0), at odd sizes too', () => {
+    const rand = mulberry32(1);
+    for (const [w, h] of [
+      [256, 256],
+      [37, 53],
+      [28, 28],
+      [256, 200],
+      [61, 29],
+    ]) {
+      const img = smoothImage(w, h, rand);
+      const { noisy } = addNoise(img, 0.05, rand);
+      const out = denoise(noisy, { sigma0: 0 });
+      expect(rms(out.data, noisy.data)).toBeLessThan(1e-5);
+    }
+  });
+
+  for (const [w, h] of [
+    [256, 256],
+    [96, 72],
+    [45, 33],
+  ]) {
+    it(`residual of a smooth image plus white noise ≈ the noise (${w}×${h})`, () => {
+      const rand = mulberry32(w * 1000 + h);
+      const img = smoothImage(w, h, rand);
+      const { noisy, noise } = addNoise(img, DEFAULT_SIGMA0, rand);
+      const r = computeResidual(noisy);
+      expect(corr(r, noise)).toBeGreaterThan(0.8);
+      // Most of the noise energy is removed from the denoised image.
+      const d = denoise(noisy);
+      expect(rms(d.data, img.data)).toBeLessThan(0.5 * rms(noise.data));
+    });
+  }
+
+  it('leaves a smooth image nearly unchanged', () => {
+    const rand = mulberry32(7);
+    const img = smoothImage(128, 96, rand);
+    const d = denoise(img);
+    // Well below the noise level it is tuned for (3/255): smooth content is not "noise".
+    expect(rms(d.data, img.data)).toBeLessThan(0.25 * DEFAULT_SIGMA0);
+    expect(rms(computeResidual(img).data)).toBeLessThan(0.25 * DEFAULT_SIGMA0);
+  });
+
+  it('keeps a sharp edge in the image, not in the residual', () => {
+    const w = 64;
+    const h = 64;
+    const data = new Float32Array(3 * w * h);
+    for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[c * w * h + y * w + x] = x < 31 ? 0.2 : 0.8;
+    const r = computeResidual({ width: w, height: h, data });
+    // The 0.6 step must survive denoising: the residual stays far below the step height.
+    let maxAbs = 0;
+    for (const v of r.data) maxAbs = Math.max(maxAbs, Math.abs(v));
+    expect(maxAbs).toBeLessThan(0.1);
+  });
+
+  it('residual is zero-mean per channel', () => {
+    const rand = mulberry32(3);
+    const img = smoothImage(70, 50, rand);
+    const { noisy } = addNoise(img, 0.02, rand);
+    // A strong per-channel offset must not survive either.
+    for (let i = 0; i < noisy.data.length / 3; i++) noisy.data[i] += 0.1;
+    const r = computeResidual(noisy);
+    const area = 70 * 50;
+    for (let c = 0; c < 3; c++) {
+      let m = 0;
+      for (let i = c * area; i < (c + 1) * area; i++) m += r.data[i];
+      expect(Math.abs(m / area)).toBeLessThan(1e-6);
+    }
+    expect(rms(r.data)).toBeGreaterThan(0.005);
+  });
+
+  it('rejects a canvas whose data does not match its size', () => {
+    expect(() => computeResidual({ width: 30, height: 30, data: new Float32Array(30 * 30) })).toThrow(RangeError);
+  });
+
+  it('micro-benchmark: 256×256×3 denoise time (printed, not asserted)', () => {
+    const img = smoothImage(256, 256, mulberry32(11));
+    for (let i = 0; i < 5; i++) computeResidual(img);
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      computeResidual(img);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`computeResidual 256×256×3: median ${times[10].toFixed(1)} ms, best ${times[0].toFixed(1)} ms`);
+  });
+});
+
+describe('correlation on the common centred region', () => {
+  it('corr of identical arrays is 1, of negated arrays −1, of independent noise ≈ 0', () => {
+    const rand = mulberry32(5);
+    const a = addNoise(smoothImage(40, 30, rand), 0.1, rand).noisy;
+    const neg = { ...a, data: a.data.map((v) => -v) };
+    expect(corr(a, a)).toBeCloseTo(1, 10);
+    expect(corr(a, neg)).toBeCloseTo(-1, 10);
+    const n1 = addNoise(smoothImage(64, 64, rand), 1, rand).noise;
+    const n2 = addNoise(smoothImage(64, 64, rand), 1, rand).noise;
+    expect(Math.abs(corr(n1, n2))).toBeLessThan(0.03);
+  });
+
+  /** A pattern defined relative to the image centre (index floor(n/2)), so centred crops agree. */
+  function centredPattern(w: number, h: number, shiftX = 0): Canvas {
+    const data = new Float32Array(3 * w * h);
+    const cx = Math.floor(w / 2) + shiftX;
+    const cy = Math.floor(h / 2);
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const u = x - cx;
+          const v = y - cy;
+          data[c * w * h + y * w + x] = Math.sin(2.3 * u + 0.3 * c) * Math.cos(1.7 * v) + 0.002 * u * v;
+        }
+      }
+    }
+    return { width: w, height: h, data };
+  }
+
+  it('compares mixed sizes (64×64 vs 48×40) on their common centred region', () => {
+    const big = centredPattern(64, 64);
+    const small = centredPattern(48, 40);
+    expect(corr(big, small)).toBeCloseTo(1, 6);
+    expect(corr(small, big)).toBeCloseTo(1, 6);
+    // The same pattern one pixel off-centre is not the same region.
+    const shifted = centredPattern(48, 40, 1);
+    expect(corr(big, shifted)).toBeLessThan(0.9);
+    expect(centredCrop(big, 48, 40).data).toEqual(small.data);
+    // Odd sizes: the pixel at index floor(n/2) is the centre on both sides.
+    expect(corr(big, centredPattern(47, 39))).toBeCloseTo(1, 6);
+    expect(corr(centredPattern(61, 52), centredPattern(46, 39))).toBeCloseTo(1, 6);
+  });
+
+  it('fingerprint has the smallest width × smallest height and averages centred crops', () => {
+    const a = centredPattern(64, 64);
+    const b = centredPattern(48, 70);
+    const c = centredPattern(57, 40);
+    const fp = fingerprintFromResiduals([a, b, c]);
+    expect([fp.width, fp.height, fp.count]).toEqual([48, 40, 3]);
+    const expected = centredPattern(48, 40).data;
+    let maxErr = 0;
+    for (let i = 0; i < expected.length; i++) maxErr = Math.max(maxErr, Math.abs(fp.data[i] - expected[i]));
+    expect(maxErr).toBeLessThan(1e-5);
+  });
+
+  it('streaming accumulation does not depend on the order sizes arrive in', () => {
+    const rand = mulberry32(9);
+    // 64 → 47 → 46 is where naive floor((outer − inner)/2) offsets stop nesting.
+    const rs = [
+      [64, 64],
+      [47, 53],
+      [61, 41],
+      [46, 63],
+      [48, 40],
+    ].map(([w, h]) => addNoise(smoothImage(w, h, rand), 0.05, rand).noise);
+    const forward = new FingerprintAccumulator();
+    for (const r of rs) forward.add(r);
+    const backward = new FingerprintAccumulator();
+    for (const r of [...rs].reverse()) backward.add(r);
+    const f = forward.result();
+    const b = backward.result();
+    expect([f.width, f.height]).toEqual([46, 40]);
+    let maxErr = 0;
+    for (let i = 0; i < f.data.length; i++) maxErr = Math.max(maxErr, Math.abs(f.data[i] - b.data[i]));
+    expect(maxErr).toBeLessThan(1e-6);
+    // And equals the plain mean of the centred crops.
+    const manual = new Float64Array(3 * 46 * 40);
+    for (const r of rs) {
+      const crop = centredCrop(r, 46, 40).data;
+      for (let i = 0; i < manual.length; i++) manual[i] += crop[i] / rs.length;
+    }
+    maxErr = 0;
+    for (let i = 0; i < manual.length; i++) maxErr = Math.max(maxErr, Math.abs(f.data[i] - manual[i]));
+    expect(maxErr).toBeLessThan(1e-6);
+  });
+
+  it('an empty accumulator refuses to produce a fingerprint', () => {
+    expect(() => new FingerprintAccumulator().result()).toThrow(RangeError);
+  });
+});
