@@ -5,6 +5,8 @@ import { registerAttribute } from './attribute.js';
 import { registerAnalysis } from './analysis.js';
 import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
+import { registerReport } from './report.js';
+import { registerVerifyReport } from './verify-report.js';
 
 /** Adds every sub-command to the program. New commands register here. */
 export function registerCommands(program: Command): void {
@@ -14,4 +16,6 @@ export function registerCommands(program: Command): void {
   registerAnalysis(program);
   registerDemo(program);
   registerServe(program);
+  registerReport(program);
+  registerVerifyReport(program);
 }

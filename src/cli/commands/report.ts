@@ -1,0 +1,32 @@
+// `genprint report CASE.json -o report.pdf [--format pdf|json|csv]`: the same writeReport the
+// app's Export button calls.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { CaseFormatError, formatFromPath, loadCase, writeReport, type ReportFormat } from '../../main/engine/report/index.js';
+import { parseChoice } from '../common.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write the forensic report (PDF, JSON or CSV) for a case, with its SHA-256 beside it')
+    .argument('<case>', 'case JSON (from `genprint attribute --json`) or an earlier report PDF/JSON')
+    .option('-o, --output <file>', 'report file (default: <case>.report.<format> beside the case)')
+    .option('-f, --format <format>', 'pdf, json or csv (default: from the output extension, else pdf)', parseChoice(['pdf', 'json', 'csv'] as const))
+    .action(async (casePath: string, o: { output?: string; format?: ReportFormat }) => {
+      if (!existsSync(casePath)) throw new CliError(`no such file: ${casePath}`, EXIT.input);
+      const format: ReportFormat = o.format ?? (o.output ? formatFromPath(o.output) : null) ?? 'pdf';
+      const out = o.output ?? path.join(path.dirname(casePath), `${path.basename(casePath).replace(/\.(json|pdf)$/i, '')}.report.${format}`);
+      if (path.resolve(out) === path.resolve(casePath)) throw new CliError('the report would overwrite the case file; choose another -o', EXIT.usage);
+      let caseResult;
+      try {
+        ({ caseResult } = await loadCase(casePath));
+      } catch (err) {
+        if (err instanceof CaseFormatError || err instanceof SyntaxError) throw new CliError((err as Error).message, EXIT.input);
+        throw err;
+      }
+      const r = await writeReport(caseResult, out, { format });
+      process.stdout.write(`${r.path}\n  ${r.format.toUpperCase()}, ${r.bytes} bytes${r.pages ? `, ${r.pages} pages` : ''}\n  SHA-256 ${r.sha256} (${r.sha256Path})\n`);
+    });
+}

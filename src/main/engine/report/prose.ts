@@ -1,0 +1,84 @@
+// Fixed text of the report: the method in words and its limitations. Kept apart from the layout
+// code so that the wording can be reviewed on its own (see docs/report.md, wording policy).
+// Only WinAnsi characters: the PDF uses the standard fonts (so "phi", not the Greek letter).
+import type { CaseParams } from '../types.js';
+
+export function methodParagraphs(p: CaseParams): { title: string; text: string }[] {
+  return [
+    {
+      title: 'Overview',
+      text:
+        'The examination compares a set of questioned images (the evidence) with a reference library of generative models. ' +
+        'Each library entry was enrolled from images known to come from one model. Two independent analyses are available; ' +
+        'where both were run, the report states whether they agree.',
+    },
+    {
+      title: 'Residual fingerprints',
+      text:
+        'Each image is reduced to its noise residual: the image minus a denoised copy of itself. This removes most of the scene ' +
+        "content and keeps the faint, regular traces that a generator's architecture leaves in every image it makes. A library " +
+        "entry's residual fingerprint is the pixel-by-pixel average of the residuals of its enrolment images (Marra et al., 2019). " +
+        'An evidence image is compared with a fingerprint by the absolute value of their normalised correlation.',
+    },
+    {
+      title: 'Set-based fingerprints',
+      text:
+        'Following Song and AbdAlmageed (2022), an image encoder (phi) maps every image to a feature vector; the features of a bag ' +
+        'of images are pooled and passed through a second network (rho), which yields one embedding for the whole bag. Because the ' +
+        'embedding is computed from a set, it reflects what the images have in common rather than the content of any one of them. ' +
+        'The networks were trained contrastively: embeddings of bags from the same model are drawn together, those of bags from ' +
+        'different models pushed apart.',
+    },
+    {
+      title: 'The equations of the method, in words',
+      text:
+        '(1) The similarity of two bag embeddings is turned into a probability by a softmax over the negative squared Euclidean ' +
+        'distances to all other bags. (2) The training loss is minus the logarithm of the total probability given to bags from ' +
+        "the same model. (3) The correlation between one image and a model's fingerprint is the absolute value of their normalised " +
+        "correlation. (4) Averaging (3) over held-out images of one model measures how strongly that model's images correlate with " +
+        "another model's fingerprint; with the evidence in place of the held-out images, this gives the evidence-versus-library " +
+        'matrix of Figure 1. (5) The same average taken between fingerprints gives the library-versus-library matrix of Figure 2. ' +
+        '(6) The decorrelation score is the norm of the difference between that matrix and the identity matrix, divided by the ' +
+        "square of the number of models; higher values mean that the library's fingerprints are more distinct from one another.",
+    },
+    {
+      title: 'Attribution in this case',
+      text:
+        `Every image was centre-cropped, without resampling, to a ${p.canvas} x ${p.canvas} pixel canvas. The evidence was drawn ` +
+        `into ${p.bags} bags of ${p.bagSize} images (random seed ${p.seed}, so the draw can be repeated exactly). Each bag receives a ` +
+        'score for every library entry and the folder verdict combines the bags. The margin is the difference between the best and ' +
+        'the second-best score. An open-set test compares the distance between the evidence and each entry with the distances ' +
+        "observed for that entry's own held-out enrolment images; when the evidence lies farther away than those, the verdict is " +
+        '"unknown" rather than the nearest entry.',
+    },
+  ];
+}
+
+export const LIMITATIONS_INTRO: { title: string; text: string }[] = [
+  {
+    title: 'What the scores show',
+    text:
+      'A score measures how similar the evidence is to each entry of this library, under the trained model and the parameters ' +
+      'stated in this report. A high score with a clear margin means that the evidence resembles one entry much more than the others.',
+  },
+  {
+    title: 'What the scores do not show',
+    text:
+      'The scores do not establish that a particular model, person or service produced the images. They cannot exclude a generator ' +
+      'that is not in the library: such a generator may resemble an entry closely (for example a fine-tuned version of it, or a ' +
+      'different model sharing its architecture). A score is not the probability that an allegation is true, and scores from ' +
+      'different cases are comparable only when the library, the model files and the parameters are identical.',
+  },
+];
+
+export const FAILURE_MODES: string[] = [
+  'Heavy re-compression (low-quality JPEG, messaging and social-media pipelines) weakens or erases the high-frequency traces the method relies on.',
+  'Resizing, cropping to small sizes, screenshots, filters, or printing and re-scanning alter the pixel grid and can remove or change the fingerprint.',
+  'Unseen generators: models absent from the library, and new versions of enrolled models, may be matched to the nearest entry or reported as unknown.',
+  'Small evidence sets: with fewer than 5 images, or a margin below 0.10, this report calls the evidence weak; set-based fingerprints become stable only with tens to hundreds of images.',
+  'Mixed folders: a folder holding images from several sources yields a blended fingerprint; the group and bag verdicts show whether the evidence is homogeneous.',
+  'Library quality: an entry enrolled from few images, or from re-processed images, has a noisy fingerprint and attracts or repels evidence unreliably.',
+];
+
+export const PER_IMAGE_NOTE =
+  'Per-image scores (Appendix A) are weak evidence on their own and are listed for completeness; conclusions should rest on the set-level verdicts.';

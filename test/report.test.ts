@@ -1,0 +1,264 @@
+// The report writer end to end: real pdfkit output read back with poppler's pdftotext/pdfdetach,
+// the embedded case.json parsed back with our own reader, JSON and CSV round trips.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  extractEmbeddedFile,
+  listEmbeddedFiles,
+  loadCase,
+  overstates,
+  verdictWording,
+  writeReport,
+} from '../src/main/engine/report/index.js';
+import type { CaseResult, Verdict } from '../src/main/engine/types.js';
+import { buildSampleCase } from './fixtures/sample-case.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'genprint-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const generatedAt = new Date('2024-03-15T09:30:00Z');
+
+const hasPoppler = existsSync('/usr/bin/pdftotext') || (() => {
+  try {
+    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasPoppler) console.warn('report.test: pdftotext (poppler-utils) not found; PDF text checks are skipped');
+
+function pdfText(file: string): string {
+  return execFileSync('pdftotext', ['-layout', file, '-'], { maxBuffer: 256 << 20 }).toString('utf8');
+}
+/** Collapses whitespace so wrapped sentences compare as one line. */
+const flat = (s: string) => s.replace(/\s+/g, ' ');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('PDF report', () => {
+  const c = buildSampleCase();
+  const file = path.join(dir, 'report.pdf');
+  let pages = 0;
+
+  it('writes the PDF and a sha256sum sidecar that matches it', async () => {
+    const r = await writeReport(c, file, { generatedAt });
+    pages = r.pages!;
+    expect(r.format).toBe('pdf');
+    expect(pages).toBeGreaterThanOrEqual(4);
+    const bytes = readFileSync(file);
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(r.sha256).toBe(sha256(bytes));
+    expect(readFileSync(`${file}.sha256`, 'utf8')).toBe(`${r.sha256}  report.pdf\n`);
+    if (hasPoppler) execFileSync('sha256sum', ['-c', 'report.pdf.sha256'], { cwd: dir, stdio: 'ignore' });
+  });
+
+  it.skipIf(!hasPoppler)('contains the case, verdict statement, hashes, header and page numbers', () => {
+    const text = pdfText(file);
+    const f = flat(text);
+    expect(f).toContain('Case CASE-2024-0173');
+    expect(f).toContain('J. Smith, Digital Forensics Unit');
+    expect(f).toContain('2024-03-14 10:42:17 (UTC+01:00)');
+    expect(f).toContain(flat(c.verdicts.folder.statement));
+    expect(f).toContain('Strength of evidence relative to the library: strong');
+    expect(f).toContain(c.library.sha256);
+    expect(f).toContain(c.model.phiSha256!);
+    expect(f).toContain(c.model.rhoSha256!);
+    for (const i of [0, 1, 17, c.manifest.length - 1]) expect(f).toContain(c.manifest[i]!.sha256);
+    for (const s of c.skipped) if (s.sha256) expect(f).toContain(s.sha256);
+    expect(f).toContain('truncated');
+    // Header on every page, "Page X of N" on every page.
+    expect(text.match(/Case CASE-2024-0173/g)!.length).toBeGreaterThanOrEqual(pages);
+    for (let p = 1; p <= pages; p++) expect(f).toContain(`Page ${p} of ${pages}`);
+    // Sections a court reader needs.
+    for (const heading of ['Findings', 'Figures', 'Method and parameters', 'Limitations', 'Integrity and verification', 'Appendix A. Evidence manifest', 'Appendix B. Files not analysed'])
+      expect(f).toContain(heading);
+    for (const param of ['Bag size', 'Number of bags', 'Random seed', 'Canvas', 'Execution provider', 'Threads']) expect(f).toContain(param);
+    // Chart text is real (vector) text: axis labels and entry names.
+    expect(f).toContain('Images per bag (bag size)');
+    expect(f).toContain('Merge distance (average linkage)');
+    // Never overstates.
+    expect(f).not.toMatch(/\bprove[sdn]?\b|\bcertain(ly)?\b|\bconclusive/i);
+  });
+
+  it.skipIf(!hasPoppler)('shows unsupported characters as "?" and shortens long names, keeping them exact in the JSON', () => {
+    const f = flat(pdfText(file));
+    const cjk = c.manifest.find((m) => m.relPath.includes('写真'))!;
+    expect(f).toContain('messenger/received/??_5_?mega.png');
+    expect(f).toContain('_série_été_Müller_3.png'); // Latin-1 survives (the long path is shortened in the middle)
+    const long = c.manifest.find((m) => m.relPath.includes('a_very_long_file_name'))!;
+    expect(f).not.toContain(long.relPath);
+    expect(f).toContain(long.sha256);
+    const embedded = JSON.parse(extractEmbeddedFile(readFileSync(file), 'case.json')!.toString('utf8')) as CaseResult;
+    expect(embedded.manifest.map((m) => m.relPath)).toContain(cjk.relPath);
+    expect(embedded.manifest.map((m) => m.relPath)).toContain(long.relPath);
+  });
+
+  it('embeds the case as case.json, readable by our reader and by poppler', async () => {
+    const bytes = readFileSync(file);
+    expect(listEmbeddedFiles(bytes)).toEqual(['case.json']);
+    const json = JSON.parse(extractEmbeddedFile(bytes, 'case.json')!.toString('utf8'));
+    const { report, ...rest } = json;
+    expect(rest).toEqual(JSON.parse(JSON.stringify(c)));
+    expect(report.format).toBe('genprint.report/1');
+    expect(report.software.name).toBe('genprint');
+    const loaded = await loadCase(file);
+    expect(loaded.source).toBe('pdf');
+    expect(loaded.caseResult.caseId).toBe(c.caseId);
+    if (hasPoppler) {
+      const out = path.join(dir, 'detached.json');
+      execFileSync('pdfdetach', ['-save', '1', '-o', out, file]);
+      expect(readFileSync(out)).toEqual(extractEmbeddedFile(bytes, 'case.json'));
+    }
+  });
+
+  it.skipIf(!hasPoppler)('words a mixed folder as mixed and shows each group', async () => {
+    const mixed = buildSampleCase({ mixed: true });
+    const out = path.join(dir, 'mixed.pdf');
+    await writeReport(mixed, out, { generatedAt });
+    const f = flat(pdfText(out));
+    expect(f).toContain('do not form one consistent set');
+    expect(f).toContain('Folder verdict: mixed (2 groups)');
+    expect(f).toContain(flat(mixed.verdicts.groups[1]!.statement));
+    expect(f).toContain('Strength of evidence relative to the library: weak');
+  });
+
+  it('handles a 3,000-file manifest in reasonable time, with the page count growing', async () => {
+    const big = buildSampleCase({ files: 3000 });
+    const out = path.join(dir, 'big.pdf');
+    const t0 = performance.now();
+    const r = await writeReport(big, out, { generatedAt });
+    const ms = performance.now() - t0;
+    console.log(`3,000-file report: ${r.pages} pages, ${(r.bytes / 1024).toFixed(0)} KiB, ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(60_000);
+    expect(r.pages!).toBeGreaterThan(pages + 3000 / 40);
+    if (hasPoppler) {
+      const f = flat(pdfText(out));
+      expect(f).toContain(big.manifest[2999]!.sha256);
+      expect(f).toContain(big.manifest[1500]!.sha256);
+      expect(f).toContain(`Page ${r.pages} of ${r.pages}`);
+    }
+  });
+});
+
+describe('JSON and CSV exports', () => {
+  it('JSON is the case plus a report block, and loads back', async () => {
+    const c = buildSampleCase();
+    const out = path.join(dir, 'case.report.json');
+    const r = await writeReport(c, out, { generatedAt });
+    expect(r.format).toBe('json');
+    const parsed = JSON.parse(readFileSync(out, 'utf8'));
+    const { report, ...rest } = parsed;
+    expect(rest).toEqual(JSON.parse(JSON.stringify(c)));
+    expect(report.generatedAt).toMatch(/^2024-03-15T\d\d:30:00[+-]\d\d:\d\d$/);
+    expect(report.timeZone).toBeTruthy();
+    // Re-exporting a JSON report replaces the block rather than nesting it.
+    const again = path.join(dir, 'again.json');
+    await writeReport((await loadCase(out)).caseResult, again, { generatedAt: new Date('2025-01-01T00:00:00Z') });
+    const twice = JSON.parse(readFileSync(again, 'utf8'));
+    expect(twice.report.generatedAt).toMatch(/^202[45]-/);
+    expect(twice.report.report).toBeUndefined();
+    expect(readFileSync(`${out}.sha256`, 'utf8').split(' ')[0]).toBe(sha256(readFileSync(out)));
+  });
+
+  /** A strict RFC 4180 parser, independent of the writer. */
+  function parseCsv(text: string): string[][] {
+    const rows: string[][] = [];
+    let row: string[] = [];
+    let field = '';
+    let i = 0;
+    let quoted = false;
+    while (i < text.length) {
+      const ch = text[i]!;
+      if (quoted) {
+        if (ch === '"' && text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+        } else if (ch === '"') {
+          quoted = false;
+          i++;
+        } else {
+          field += ch;
+          i++;
+        }
+      } else if (ch === '"' && field === '') {
+        quoted = true;
+        i++;
+      } else if (ch === ',') {
+        row.push(field);
+        field = '';
+        i++;
+      } else if (ch === '\r' && text[i + 1] === '\n') {
+        row.push(field);
+        rows.push(row);
+        row = [];
+        field = '';
+        i += 2;
+      } else {
+        if (ch === '\n' || ch === '"') throw new Error(`bare ${JSON.stringify(ch)} at ${i}`);
+        field += ch;
+        i++;
+      }
+    }
+    if (field || row.length) throw new Error('last record not terminated by CRLF');
+    return rows;
+  }
+
+  it('CSV has one RFC 4180 row per file, skipped included, names exact', async () => {
+    const c = buildSampleCase();
+    const odd = 'messenger/received/odd, "quoted"\nname .png';
+    c.manifest[1]!.relPath = odd;
+    c.images[1]!.relPath = odd;
+    const out = path.join(dir, 'case.csv');
+    await writeReport(c, out, { format: 'csv', generatedAt });
+    const rows = parseCsv(readFileSync(out, 'utf8'));
+    const header = rows[0]!;
+    expect(header.slice(0, 3)).toEqual(['relPath', 'rawNameHex', 'status']);
+    expect(rows).toHaveLength(1 + c.manifest.length + c.skipped.length);
+    expect(rows.every((r) => r.length === header.length)).toBe(true);
+    const col = (name: string) => header.indexOf(name);
+    const byPath = new Map(rows.slice(1).map((r) => [r[0]!, r]));
+    expect(byPath.get(odd)![col('sha256')]).toBe(c.manifest[1]!.sha256);
+    const cjk = c.manifest.find((m) => m.relPath.includes('写真'))!;
+    expect(byPath.get(cjk.relPath)![col('sizeBytes')]).toBe(String(cjk.sizeBytes));
+    for (const s of c.skipped) {
+      const r = byPath.get(s.relPath)!;
+      expect(r[col('status')]).toBe('skipped');
+      expect(r[col('skipReason')]).toBe(s.reason);
+      expect(r[col('sha256')]).toBe(s.sha256 ?? '');
+    }
+    const img = c.images[0]!;
+    const r0 = byPath.get(img.relPath)!;
+    expect(Number(r0[col('score')])).toBe(img.score);
+    expect(r0[col('topCandidate')]).toBe(img.topCandidate ?? '');
+    expect(Number(r0[col('residualCorr:StyleGAN2 (FFHQ)')])).toBe(img.residualCorr['StyleGAN2 (FFHQ)']);
+  });
+});
+
+describe('wording policy', () => {
+  const base = buildSampleCase().verdicts.folder;
+  const v = (patch: Partial<Verdict>): Verdict => ({ ...base, ...patch });
+
+  it('flags small sets and small margins as weak', () => {
+    expect(verdictWording(v({ evidenceCount: 3 })).strength).toBe('weak');
+    expect(verdictWording(v({ margin: 0.05 })).strength).toBe('weak');
+    expect(verdictWording(v({ evidenceCount: 12 })).strength).toBe('moderate');
+    expect(verdictWording(v({})).strength).toBe('strong');
+    expect(verdictWording(v({ evidenceCount: 3 })).caveats.join(' ')).toContain('only 3 images');
+  });
+
+  it('replaces a statement that overstates with its own careful wording', () => {
+    const w = verdictWording(v({ statement: 'This proves that StyleGAN2 (FFHQ) made the images.' }), 6);
+    expect(w.statement).toMatch(/^The evidence is consistent with images produced by StyleGAN2 \(FFHQ\)/);
+    expect(overstates(w.statement.replace('not a proof of origin', ''))).toBe(false);
+    const u = verdictWording(v({ unknown: true, label: null, statement: 'Definitely an unknown generator.' }));
+    expect(u.statement).toContain('does not support attribution to any library entry');
+  });
+
+  it('keeps careful engine statements', () => {
+    expect(overstates(base.statement)).toBe(false);
+    expect(verdictWording(base).statement).toBe(base.statement);
+  });
+});
