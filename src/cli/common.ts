@@ -46,7 +46,7 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 export function formatVerdict(v: Verdict, title: string): string {
-  const lines = [`${title}: ${v.unknown ? 'UNKNOWN GENERATOR' : v.mixed ? 'MIXED' : v.label}`];
+  const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown ? 'UNKNOWN GENERATOR' : v.label}`];
   lines.push(`  ${v.statement}`);
   const score = v.method === 'dsf' ? `probability ${pct(v.score)}` : `mean |corr| ${v.score.toFixed(4)}`;
   lines.push(

@@ -17,8 +17,10 @@ import {
   maybeEncoder,
   openAttributor,
   throwIfAborted,
+  type Attributor,
   type EngineOptions,
 } from './attributor.js';
+import type { ImageEvidence } from './attribution/judge.js';
 import { drawBags } from './util/random.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type {
@@ -35,6 +37,7 @@ import type {
   Progress,
   SkippedFile,
   StabilityPoint,
+  Verdict,
 } from './types.js';
 
 export type { EngineOptions } from './attributor.js';
@@ -57,6 +60,8 @@ export interface EnrolRequest extends EngineOptions {
   /** Enrol only these files (absolute paths below the single folder given), e.g. an evaluation's enrolment half. */
   files?: string[];
   canvas?: number;
+  /** Bag embeddings stored for Eq. 1 (paper: 100 bags per model). */
+  bags?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -87,7 +92,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const encoder = await maybeEncoder(req);
   const skipped: SkippedFile[] = [];
   const shas: string[] = [];
-  const builder = new EnrolmentBuilder({ encoder, seed: 1 });
+  const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags });
   const started = Date.now();
 
   return withLibrary(req.libraryPath, async (lib) => {
@@ -207,37 +212,18 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   await attributor.persistCache();
   if (evidence.length === 0) throw new Error(`no usable images in ${caseRoot} (${skipped.length} files skipped)`);
 
-  // Groups: a mixture over library entries (see grouping.ts).
-  const useClassifier = method === 'dsf' && prepared.classifier !== null && evidence.every((e) => e.logProba);
-  const temperature =
-    Math.max(
-      1e-4,
-      prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b)[
-        Math.floor(prepared.entries.length / 2)
-      ],
-    ) / 2;
-  const likelihood = evidence.map((e) =>
-    useClassifier ? Float64Array.from(e.logProba!, (v) => Math.exp(v)) : correlationLikelihood(e.corr, temperature),
-  );
-  const grouping = groupByMixture(likelihood);
-  const groupCount = grouping.componentOf.length;
-
   const folderVerdict = await attributor.judge(evidence);
-  const groups: GroupVerdict[] = [];
+  const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);
+  const groupCount = groups.length;
+  const useClassifier = folderVerdict.method === 'dsf';
   if (groupCount > 1) {
-    for (let g = 0; g < groupCount; g++) {
-      const members = evidence.filter((_, i) => grouping.groupOf[i] === g);
-      const v = await attributor.judge(members);
-      groups.push({ ...v, groupIndex: g, files: members.map((m) => m.relPath) });
-    }
     folderVerdict.mixed = true;
     folderVerdict.statement =
       `The ${evidence.length} images do not form one consistent set: they split into ${groupCount} groups ` +
       `(${groups.map((g) => `${g.files.length} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
       `Taken together they are closest to ${folderVerdict.candidates[0].name}.`;
-  } else {
-    groups.push({ ...folderVerdict, groupIndex: 0, files: evidence.map((e) => e.relPath) });
   }
+  const grouping = { groupOf };
 
   // Bags of N images drawn with the case seed (paper: attribution of sets).
   const bags: BagVerdict[] = [];
@@ -360,6 +346,42 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       totalSeconds: (Date.now() - t0) / 1000,
     },
   };
+}
+
+/**
+ * Splits a possibly mixed folder (see grouping.ts) and judges each group. A split is kept only when
+ * at least two groups are attributed to distinct library entries: groups cut out of a foreign or
+ * noisy folder by their best-matching entry are selected for that match, so a split that does not
+ * stand on two confident, different attributions is not reported.
+ */
+async function groupEvidence(
+  attributor: Attributor,
+  evidence: ImageEvidence[],
+  folderVerdict: Verdict,
+): Promise<{ groupOf: number[]; groups: GroupVerdict[] }> {
+  const single = () => ({
+    groupOf: evidence.map(() => 0),
+    groups: [{ ...folderVerdict, groupIndex: 0, files: evidence.map((e) => e.relPath) }],
+  });
+  const prepared = attributor.library;
+  const useClassifier = folderVerdict.method === 'dsf' && evidence.every((e) => e.logProba);
+  // Residual correlations become likelihoods on the scale of the entries' own calibration spread.
+  const spreads = prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b);
+  const temperature = Math.max(1e-4, spreads[Math.floor(spreads.length / 2)]);
+  const likelihood = evidence.map((e) =>
+    useClassifier ? Float64Array.from(e.logProba!, (v) => Math.exp(v)) : correlationLikelihood(e.corr, temperature),
+  );
+  const grouping = groupByMixture(likelihood);
+  if (grouping.componentOf.length < 2) return single();
+  const groups: GroupVerdict[] = [];
+  for (let g = 0; g < grouping.componentOf.length; g++) {
+    const members = evidence.filter((_, i) => grouping.groupOf[i] === g);
+    const v = await attributor.judge(members);
+    groups.push({ ...v, groupIndex: g, files: members.map((m) => m.relPath) });
+  }
+  const knownLabels = new Set(groups.filter((g) => !g.unknown).map((g) => g.label));
+  if (knownLabels.size < 2) return single();
+  return { groupOf: grouping.groupOf, groups };
 }
 
 /** ISO 8601 with the local UTC offset (reports state the examiner's time zone). */

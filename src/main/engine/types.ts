@@ -197,6 +197,12 @@ export interface Verdict {
   /** Which evidence decided (classifier, embedding distance, residual correlation) and whether they agree. */
   decidedBy: string;
   agreement: { classifier?: string | null; embedding?: string | null; residual?: string | null; agree: boolean };
+  /**
+   * The open-set test behind `unknown`: the statistic, the threshold it was compared with, and the
+   * direction (novelty: unknown when above; correlation: unknown when below). Evaluations use the
+   * ratio statistic/threshold as a continuous "unknown" score.
+   */
+  openSet: { kind: 'novelty' | 'correlation'; statistic: number; threshold: number };
   /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */
   mixed?: boolean;
   /** Plain-language statement that never overstates ("consistent with …"). */

@@ -182,11 +182,13 @@ export async function judge(
   let unknown: boolean;
   let decidedBy: string;
   let explanation: string;
+  let openSet: Verdict['openSet'];
   if (effective === 'dsf' && classifier) {
     scores = classifier.posterior;
     order = classifier.order;
     unknown = classifier.unknown;
     decidedBy = 'classifier';
+    openSet = { kind: 'novelty', statistic: classifier.meanNovelty, threshold: classifier.threshold };
     explanation =
       `Library classifier (multinomial logistic regression on the set-encoder's per-image φ features): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior ` +
@@ -198,6 +200,7 @@ export async function judge(
     order = residual.order;
     unknown = residual.unknown;
     decidedBy = 'residual';
+    openSet = { kind: 'correlation', statistic: scores[order[0]], threshold: residual.threshold };
     explanation =
       `Residual correlation: mean over ${n} image${n === 1 ? '' : 's'} of |corr(residual, fingerprint)| (Eq. 3–4) per entry. ` +
       `Open-set test: ${fmt(scores[order[0]], 4)} vs calibrated threshold ${fmt(residual.threshold, 4)} for ${names[order[0]]} (unknown if below).` +
@@ -220,6 +223,7 @@ export async function judge(
     method: effective,
     candidates,
     decidedBy,
+    openSet,
     agreement: {
       ...(classifierLabel !== undefined ? { classifier: classifierLabel } : {}),
       ...(embeddingLabel !== undefined ? { embedding: embeddingLabel } : {}),

@@ -16,3 +16,4 @@ export {
   type UpsampleOperator,
   type Activation,
 } from './generators.js';
+export { runDemo, verdictSummary, DEMO_LIBRARY_FILE, type DemoRun, type DemoCaseOutcome } from './run.js';

@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { runDemo } from '../../main/engine/demo/index.js';
+import { repoRoot } from '../../main/engine/version.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { formatVerdict, parseChoice } from '../common.js';
+import { createProgressReporter } from '../progress.js';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('build the synthetic demo (no downloads), enrol its library, attribute its cases and check the answers')
+    .option('-o, --out <dir>', 'folder for the demo data, library and case results', path.join(repoRoot(), 'demo'))
+    .option('-m, --method <method>', 'dsf (set-encoder) or residual', parseChoice(['dsf', 'residual'] as const), 'dsf')
+    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (o) => {
+      const progress = createProgressReporter(process.stderr, o.quiet);
+      const out = path.resolve(o.out);
+      const run = await runDemo(out, {
+        method: o.method,
+        modelsDir: o.models,
+        onProgress: (p) => progress.update(p),
+        onCase: (c) => {
+          progress.stop();
+          writeFileSync(path.join(out, `${path.basename(c.folder)}.case.json`), `${JSON.stringify(c.result, null, 2)}\n`);
+          process.stdout.write(`\n${c.ok ? '✓' : '✗'} ${c.folder}: expected ${c.expected}, got ${c.got}\n`);
+          process.stdout.write(`${formatVerdict(c.result.verdicts.folder, '  Folder').replace(/^/gm, '  ')}\n`);
+        },
+      });
+      progress.stop();
+      const right = run.outcomes.filter((c) => c.ok).length;
+      process.stdout.write(
+        `\n${right}/${run.outcomes.length} demo cases as expected · library ${run.libraryPath} · case results ${out}/*.case.json\n`,
+      );
+      if (right !== run.outcomes.length) throw new CliError('some demo verdicts differ from the known answers', EXIT.failure);
+    });
+}
