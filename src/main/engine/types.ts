@@ -110,7 +110,10 @@ export interface EntryCalibration {
     heldOut: number;
   };
   dsf?: {
-    /** Held-out images' per-dimension z-scored squared distance to the centroid: mean and std. */
+    /**
+     * Held-out images' log novelty (log of the mean per-dimension variance-normalised squared
+     * distance to the entry's mean φ feature): mean and standard deviation.
+     */
     meanDist: number;
     stdDist: number;
     heldOut: number;
@@ -199,8 +202,8 @@ export interface Verdict {
   agreement: { classifier?: string | null; embedding?: string | null; residual?: string | null; agree: boolean };
   /**
    * The open-set test behind `unknown`: the statistic, the threshold it was compared with, and the
-   * direction (novelty: unknown when above; correlation: unknown when below). Evaluations use the
-   * ratio statistic/threshold as a continuous "unknown" score.
+   * direction (novelty — a mean log novelty — unknown when above; correlation: unknown when below).
+   * Evaluations use statistic − threshold (negated for correlation) as a continuous "unknown" score.
    */
   openSet: { kind: 'novelty' | 'correlation'; statistic: number; threshold: number };
   /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */

@@ -119,7 +119,7 @@ export class EnrolmentBuilder {
           train.forEach((t, i) => tdata.set(t, i * dim));
           const { mean, variance } = featureStats(tdata, dim);
           this.features.forEach((x, i) => {
-            if (i % FOLDS === f) novelties.push(novelty(x, mean, variance));
+            if (i % FOLDS === f) novelties.push(Math.log(novelty(x, mean, variance)));
           });
         }
         const { mean, std } = meanStd(novelties);

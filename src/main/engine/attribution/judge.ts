@@ -26,6 +26,8 @@ export interface ImageEvidence {
 const Z = 3;
 /** Tolerance relative to the calibrated level, so mild processing of genuine evidence is not flagged. */
 const RELATIVE_SLACK = 0.25;
+/** The same tolerance for the novelty test, which works on log novelty: a factor of 1.25. */
+const LOG_SLACK = Math.log(1.25);
 
 export function imageEvidence(
   lib: PreparedLibrary,
@@ -97,9 +99,13 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
   const order = argsort(posterior);
   const k0 = order[0];
   const cal = lib.entries[k0].calibration.dsf;
-  const meanNovelty = items.reduce((s, it) => s + it.novelty![k0], 0) / items.length;
+  // Median of log novelty: single unusual images (odd content) have a heavy tail and would
+  // otherwise dominate a bag's mean. The median's standard error is ≈ 1.25 σ/√n for Gaussian data.
+  const logs = items.map((it) => Math.log(it.novelty![k0])).sort((a, b) => a - b);
+  const mid = logs.length >> 1;
+  const meanNovelty = logs.length % 2 ? logs[mid] : (logs[mid - 1] + logs[mid]) / 2;
   const threshold = cal
-    ? cal.meanDist + Math.max((Z * cal.stdDist) / Math.sqrt(items.length), RELATIVE_SLACK * cal.meanDist)
+    ? cal.meanDist + Math.max((Z * 1.25 * cal.stdDist) / Math.sqrt(items.length), LOG_SLACK)
     : Infinity;
   return { posterior, order, meanNovelty, threshold, unknown: meanNovelty > threshold };
 }
@@ -193,7 +199,7 @@ export async function judge(
       `Library classifier (multinomial logistic regression on the set-encoder's per-image φ features): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior ` +
       `(treats images as independent, so it grows confident quickly; read it with the margin, the bag agreement and the stability chart). ` +
-      `Open-set test: mean feature novelty ${fmt(classifier.meanNovelty)} vs calibrated threshold ${fmt(classifier.threshold)} ` +
+      `Open-set test: median log feature novelty ${fmt(classifier.meanNovelty)} vs calibrated threshold ${fmt(classifier.threshold)} ` +
       `for ${names[classifier.order[0]]} (unknown if above).`;
   } else {
     scores = residual.scores;

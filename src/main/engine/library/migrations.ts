@@ -1,0 +1,93 @@
+// Schema versions. `PRAGMA user_version` holds the version of a file; MIGRATIONS[i] takes a database
+// from version i to i + 1. Append only: a released migration is never edited, so every library ever
+// written can be brought forward step by step.
+import type { Database } from './database.js';
+
+/** 'GPRT': marks an SQLite file as a Genprint library (`PRAGMA application_id`). */
+export const APPLICATION_ID = 0x47505254;
+
+export type Migration = (db: Database) => void;
+
+export const MIGRATIONS: readonly Migration[] = [
+  // v1: entries with their residual fingerprint, φ features, bag embeddings and centroid, plus the
+  // feature cache keyed by file content so unchanged files are never re-encoded.
+  (db) =>
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      -- AUTOINCREMENT: an id quoted in a report is never reused by a later entry.
+      CREATE TABLE entries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        family TEXT NOT NULL,
+        notes TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        provenance TEXT NOT NULL,
+        method TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        calibration TEXT NOT NULL DEFAULT '{}'
+      );
+      CREATE TABLE residual_fingerprints (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        width INTEGER NOT NULL, height INTEGER NOT NULL, count INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE TABLE image_features (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        model_hash TEXT NOT NULL, dim INTEGER NOT NULL, count INTEGER NOT NULL,
+        sha256_list TEXT NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE TABLE bag_embeddings (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        model_hash TEXT NOT NULL, dim INTEGER NOT NULL, count INTEGER NOT NULL, bag_size INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE TABLE centroids (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        model_hash TEXT NOT NULL, dim INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE TABLE feature_cache (
+        sha256 TEXT NOT NULL, model_hash TEXT NOT NULL, dim INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (sha256, model_hash)
+      ) WITHOUT ROWID;
+    `),
+  // v2: held-out enrolment residuals, so the library × library matrix (Eq. 5) is computed on images
+  // that did not shape the fingerprints. Older entries simply have none.
+  (db) =>
+    db.exec(`
+      CREATE TABLE held_out_residuals (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        width INTEGER NOT NULL, height INTEGER NOT NULL, count INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+    `),
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Tables every version ≥ 1 has: their absence means the file is some other SQLite database. */
+export const CORE_TABLES = ['meta', 'entries', 'residual_fingerprints'] as const;
+
+export function userVersion(db: Database): number {
+  return Number(db.exec('PRAGMA user_version')[0].values[0][0]);
+}
+
+export function applicationId(db: Database): number {
+  return Number(db.exec('PRAGMA application_id')[0].values[0][0]);
+}
+
+/** Applies the migrations after `from`, all in one transaction: a failure leaves the data as it was. */
+export function migrate(db: Database, from: number, to: number = SCHEMA_VERSION): void {
+  if (from >= to) return;
+  db.exec('BEGIN');
+  try {
+    for (let v = from; v < to; v++) MIGRATIONS[v](db);
+    db.exec(`PRAGMA user_version = ${to}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
