@@ -38,7 +38,7 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
     const libraryCodes = ['not-a-library', 'corrupt', 'newer-schema', 'locked'];
     if (e?.code && libraryCodes.includes(e.code)) throw new CliError(e.message, EXIT.library);
     if (e?.code === 'not-found' || e?.code === 'ENOENT') throw new CliError(e.message, EXIT.input);
-    if (e?.code && ['exists', 'no-such-entry', 'name-taken'].includes(e.code)) throw new CliError(e.message, EXIT.usage);
+    if (e?.code && ['exists', 'no-such-entry', 'name-taken', 'invalid-name'].includes(e.code)) throw new CliError(e.message, EXIT.usage);
     throw err;
   }
 }
