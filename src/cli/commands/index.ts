@@ -7,6 +7,7 @@ import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
 import { registerReport } from './report.js';
 import { registerVerifyReport } from './verify-report.js';
+import { registerEval } from './eval.js';
 
 /** Adds every sub-command to the program. New commands register here. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerReport(program);
   registerVerifyReport(program);
+  registerEval(program);
 }

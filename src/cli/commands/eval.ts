@@ -1,0 +1,28 @@
+// `genprint eval` (= `npm run eval`): the evaluation of issue 4, written to docs/ (full run) or a
+// temp folder (--quick, the CI smoke test) unless --out says otherwise.
+import type { Command } from 'commander';
+import { runEvaluation } from '../../eval/run.js';
+import { parsePositiveInt, parseSeed } from '../common.js';
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate attribution per domain on the corpus and the demo zoo (writes results.md/json and plots)')
+    .option('--quick', 'smoke test: demo zoo + a small corpus subset, few draws, < 2 minutes')
+    .option('--out <dir>', 'output folder (default: docs/ for the full run, a temp folder for --quick)')
+    .option('--corpus <dir>', 'corpus folder (default: ../shared/corpus beside the repository)')
+    .option('--domains <list>', 'comma-separated corpus domains to evaluate (default: all; --quick: fmnist28)')
+    .option('--draws <n>', 'repeated bag draws per bag size', parsePositiveInt)
+    .option('--seed <n>', 'seed of the bag draws', parseSeed, 1)
+    .action(async (o) => {
+      const { result, outDir } = await runEvaluation({
+        quick: Boolean(o.quick),
+        out: o.out,
+        corpusDir: o.corpus,
+        domains: o.domains ? String(o.domains).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        draws: o.draws,
+        seed: o.seed,
+      });
+      process.stdout.write(`${JSON.stringify({ outDir, seconds: result.runtime.seconds, domains: result.domains.map((d) => d.domain) })}\n`);
+    });
+}

@@ -1,0 +1,38 @@
+// Entry of the engine's Electron utility process: one long-lived process for decoding, inference and
+// enrolment, because onnxruntime-node's run() blocks its event loop and native addons have misbehaved
+// inside Electron with many worker threads or forked children. All logic lives in ./engine-host.ts.
+import * as engine from '../engine/index.js';
+import { EngineHost } from './engine-host.js';
+import { serveHost, type HostMessage, type HostRequest } from './protocol.js';
+
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+}
+
+export interface UtilityConfig {
+  libraryPath: string;
+  modelsDir?: string;
+  settingsFile?: string;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+if (!parentPort) throw new Error('this module must run in an Electron utility process');
+
+const config = JSON.parse(process.argv[2] ?? '{}') as UtilityConfig;
+const post = (m: HostMessage) => parentPort.postMessage(m);
+
+const host = new EngineHost({
+  facade: engine,
+  libraryPath: config.libraryPath,
+  modelsDir: config.modelsDir,
+  settingsFile: config.settingsFile,
+  host: 'electron',
+  nativeDialogs: true,
+  emit: (event) => post({ type: 'job', event }),
+});
+
+serveHost(host, {
+  post,
+  onMessage: (listener) => parentPort.on('message', (e) => listener(e.data as HostRequest)),
+});

@@ -1,0 +1,112 @@
+import type { Verdict } from '../../../shared/api.js';
+import { formatScore } from '../format.js';
+
+function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
+  if (value === undefined) return null;
+  return (
+    <li>
+      <span className="muted">{name}</span> {value ?? 'unknown'}
+    </li>
+  );
+}
+
+export function VerdictCard(props: { verdict: Verdict; title: string; provider: string; primary?: boolean; solo?: boolean }) {
+  const { verdict: v, title, provider, primary } = props;
+  const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : (v.label ?? 'No attribution');
+  const scoreName = v.method === 'dsf' ? 'Probability' : 'Mean |corr|';
+  return (
+    <article className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`} aria-label={`${title}: ${headline}`} data-testid="verdict">
+      <header>
+        <span className="verdict-title">{title}</span>
+        <span className="badges">
+          {v.unknown && <span className="badge warn">unknown</span>}
+          {v.mixed && <span className="badge info">mixed</span>}
+          <span className={`badge ${v.agreement.agree ? 'ok' : 'warn'}`} title="Whether the independent lines of evidence agree">
+            {v.agreement.agree ? 'evidence agrees' : 'evidence disagrees'}
+          </span>
+        </span>
+      </header>
+      <div className="verdict-label" data-testid="verdict-label">
+        {headline}
+        {v.family && !v.unknown && <span className="family">{v.family}</span>}
+      </div>
+      <p className="statement">{v.statement}</p>
+      <dl className="verdict-facts">
+        <div title={v.explanation}>
+          <dt>{scoreName}</dt>
+          <dd>{formatScore(v.method, v.score)}</dd>
+        </div>
+        <div>
+          <dt>Margin to runner-up</dt>
+          <dd>
+            {formatScore(v.method, v.margin)}
+            {v.runnerUp && <span className="muted"> ({v.runnerUp})</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Evidence</dt>
+          <dd>
+            {v.evidenceCount} image{v.evidenceCount === 1 ? '' : 's'}
+          </dd>
+        </div>
+        <div>
+          <dt>Method · provider</dt>
+          <dd>
+            {v.method} · {provider}
+          </dd>
+        </div>
+        {v.openSet && (
+          <div
+            className="wide"
+            title={
+              v.openSet.kind === 'novelty'
+                ? 'Novelty statistic: the evidence is called unknown when it exceeds the threshold'
+                : 'Correlation statistic: the evidence is called unknown when it falls below the threshold'
+            }
+          >
+            <dt>Open-set test ({v.openSet.kind})</dt>
+            <dd>
+              {v.openSet.statistic.toFixed(3)} {v.openSet.kind === 'novelty' ? (v.unknown ? '>' : '≤') : v.unknown ? '<' : '≥'} threshold{' '}
+              {v.openSet.threshold.toFixed(3)}
+            </dd>
+          </div>
+        )}
+        <div className="wide">
+          <dt>Decided by</dt>
+          <dd>{v.decidedBy}</dd>
+        </div>
+      </dl>
+      <ul className="agreement" aria-label="Lines of evidence">
+        <Agreement name="classifier" value={v.agreement.classifier} />
+        <Agreement name="embedding" value={v.agreement.embedding} />
+        <Agreement name="residual" value={v.agreement.residual} />
+      </ul>
+      <details>
+        <summary>How this was computed</summary>
+        <p>{v.explanation}</p>
+        {v.candidates.length > 0 && (
+          <table className="candidates">
+            <thead>
+              <tr>
+                <th scope="col">Candidate</th>
+                <th scope="col">Family</th>
+                <th scope="col" className="num">
+                  {scoreName}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {v.candidates.slice(0, 8).map((c) => (
+                <tr key={c.name}>
+                  <td>{c.name}</td>
+                  <td>{c.family}</td>
+                  <td className="num">{formatScore(v.method, c.score)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </details>
+    </article>
+  );
+}

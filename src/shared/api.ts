@@ -1,0 +1,196 @@
+// The one API between the user interface and the engine host, declared once. Electron's main
+// process and preload, the `genprint serve` HTTP bridge and its browser shim, and the renderer all
+// import these names and types, so a method cannot exist on one side only. Every payload is plain
+// structured-cloneable data (no class instances, no functions, no typed arrays).
+import type {
+  CaseResult,
+  ClusteringResult,
+  LabelledMatrix,
+  LibraryEntrySummary,
+  MethodId,
+  Progress,
+  SkippedFile,
+  StabilityPoint,
+  Verdict,
+} from '../main/engine/types.js';
+
+export type { CaseResult, ClusteringResult, LabelledMatrix, LibraryEntrySummary, MethodId, Progress, SkippedFile, StabilityPoint, Verdict };
+
+export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
+export const METHOD_CHOICES: readonly MethodId[] = ['dsf', 'residual'];
+
+/** Analysis settings the examiner can change; the host keeps them for the session. */
+export interface Settings {
+  method: MethodId;
+  bagSize: number;
+  bags: number;
+  seed: number;
+  provider: ProviderChoice;
+  /** Intra-op threads for ONNX Runtime; 0 lets the runtime decide. */
+  threads: number;
+}
+
+export interface LibraryView {
+  path: string;
+  sha256: string;
+  schemaVersion: number;
+  entries: LibraryEntrySummary[];
+}
+
+/** What the host is and can do: shown in Settings and used to hide controls that cannot work. */
+export interface HostInfo {
+  host: 'electron' | 'serve';
+  software: { name: string; version: string; gitCommit: string | null };
+  /** Execution provider the ONNX sessions run on, or null before a model is loaded. */
+  activeProvider: string | null;
+  availableProviders: string[];
+  model: { phiSha256: string | null; rhoSha256: string | null; configuration: string | null };
+  methods: { id: MethodId; label: string; isDefault: boolean }[];
+  libraryPath: string;
+  /** Native open/save dialogs exist (Electron); the browser build asks for typed paths instead. */
+  nativeDialogs: boolean;
+  settings: Settings;
+}
+
+export interface EnrolJobRequest {
+  name: string;
+  family?: string;
+  notes?: string;
+  folders: string[];
+}
+
+export interface AnalyseJobRequest {
+  caseRoot: string;
+  examiner?: string;
+  notes?: string;
+}
+
+export type JobType = 'enrol' | 'analyse';
+
+export interface JobHandle {
+  jobId: string;
+  type: JobType;
+}
+
+export interface JobProgress extends Progress {
+  /** Seconds since the job started. */
+  elapsedSeconds: number;
+}
+
+export interface EnrolOutcome {
+  entry: LibraryEntrySummary;
+  skipped: SkippedFile[];
+}
+
+/** Streamed to every window (or browser tab) while jobs run; a job ends with exactly one of done/cancelled/failed. */
+export type JobEvent =
+  | { jobId: string; type: JobType; kind: 'started' }
+  | { jobId: string; type: JobType; kind: 'progress'; progress: JobProgress }
+  | { jobId: string; type: 'enrol'; kind: 'done'; result: EnrolOutcome }
+  | { jobId: string; type: 'analyse'; kind: 'done'; result: CaseResult }
+  | { jobId: string; type: JobType; kind: 'cancelled' }
+  | { jobId: string; type: JobType; kind: 'failed'; error: ApiErrorInfo };
+
+export type ApiErrorCode = 'bad-argument' | 'forbidden' | 'not-found' | 'busy' | 'engine' | 'unavailable';
+
+export interface ApiErrorInfo {
+  code: ApiErrorCode;
+  message: string;
+}
+
+/** Request/response methods. Arguments are positional so the same tuple travels over IPC and HTTP. */
+export interface ApiMethods {
+  info(): Promise<HostInfo>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  listLibrary(): Promise<LibraryView>;
+  renameEntry(nameOrId: string, newName: string): Promise<LibraryView>;
+  removeEntry(nameOrId: string): Promise<LibraryView>;
+  /** Writes the named entries (all when empty) to a new library file at dest. */
+  exportLibrary(dest: string, names: string[]): Promise<LibraryView>;
+  /** Merges another library file into the open library; clashing names get a suffix. */
+  importLibrary(source: string): Promise<LibraryView>;
+  startEnrol(req: EnrolJobRequest): Promise<JobHandle>;
+  startAnalyse(req: AnalyseJobRequest): Promise<JobHandle>;
+  /** True when a running job was told to stop; its 'cancelled' event follows. */
+  cancelJob(jobId: string): Promise<boolean>;
+  /** A small PNG data: URL of an analysed image, or null when it cannot be decoded. */
+  thumbnail(caseRoot: string, relPath: string): Promise<string | null>;
+  /** Native dialogs; null when cancelled or when the host has none. */
+  pickFolder(title: string): Promise<string | null>;
+  pickLibraryFile(mode: 'open' | 'save'): Promise<string | null>;
+}
+
+export type ApiMethod = keyof ApiMethods;
+export type ApiArgs<M extends ApiMethod> = Parameters<ApiMethods[M]>;
+export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<ApiMethods[M]>>;
+
+export const API_METHODS = [
+  'info',
+  'updateSettings',
+  'listLibrary',
+  'renameEntry',
+  'removeEntry',
+  'exportLibrary',
+  'importLibrary',
+  'startEnrol',
+  'startAnalyse',
+  'cancelJob',
+  'thumbnail',
+  'pickFolder',
+  'pickLibraryFile',
+] as const satisfies readonly ApiMethod[];
+
+// Compile-time proof that API_METHODS lists every method exactly: adding a method to ApiMethods
+// without listing it here is a type error.
+type Missing = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
+const _allListed: Missing extends never ? true : never = true;
+void _allListed;
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && (API_METHODS as readonly string[]).includes(name);
+}
+
+/** Electron IPC channel of a method; one invoke channel per method keeps sender checks per handler. */
+export const ipcChannel = (method: ApiMethod): string => `genprint:${method}`;
+/** Main → renderer channel carrying JobEvent. */
+export const JOB_EVENT_CHANNEL = 'genprint:job-event';
+
+/** How results cross IPC and HTTP: errors keep their code (Electron would strip custom error fields). */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiErrorInfo };
+
+/** The object the preload exposes as `window.genprint` and the browser shim installs in its place. */
+export interface GenprintApi extends ApiMethods {
+  readonly platform: 'electron' | 'browser';
+  /** Subscribes to job events; returns the unsubscribe function. */
+  onJobEvent(listener: (event: JobEvent) => void): () => void;
+  /** Filesystem path of a dropped file or folder, where the platform can tell (Electron only). */
+  pathForFile(file: File): string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function toErrorInfo(err: unknown): ApiErrorInfo {
+  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  const e = err as { message?: unknown } | null;
+  return { code: 'engine', message: typeof e?.message === 'string' ? e.message : String(err) };
+}
+
+export function unwrap<T>(envelope: Envelope<T>): T {
+  if (envelope.ok) return envelope.value;
+  throw new ApiError(envelope.error.code, envelope.error.message);
+}
+
+declare global {
+  interface Window {
+    genprint?: GenprintApi;
+  }
+}

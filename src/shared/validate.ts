@@ -1,0 +1,129 @@
+// Argument validation for every API method. Both doors into the host (Electron IPC and the HTTP
+// bridge) run untrusted input through here before anything reaches the engine, so a compromised
+// renderer or a hostile page cannot smuggle odd types, huge strings or relative paths into it.
+import {
+  ApiError,
+  METHOD_CHOICES,
+  PROVIDER_CHOICES,
+  type AnalyseJobRequest,
+  type ApiArgs,
+  type ApiMethod,
+  type EnrolJobRequest,
+  type Settings,
+} from './api.js';
+
+const MAX_TEXT = 4096;
+const MAX_NAME = 200;
+
+function bad(message: string): never {
+  throw new ApiError('bad-argument', message);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function str(v: unknown, what: string, max = MAX_TEXT, allowEmpty = false): string {
+  if (typeof v !== 'string') bad(`${what} must be a string`);
+  if (!allowEmpty && v.trim() === '') bad(`${what} must not be empty`);
+  if (v.length > max) bad(`${what} is longer than ${max} characters`);
+  if (v.includes('\0')) bad(`${what} contains a NUL character`);
+  return v;
+}
+
+function optStr(v: unknown, what: string, max = MAX_TEXT): string | undefined {
+  return v === undefined ? undefined : str(v, what, max, true);
+}
+
+/** Absolute path on either platform's conventions; relative paths would resolve against the host's cwd. */
+function absPath(v: unknown, what: string): string {
+  const p = str(v, what);
+  if (!(p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'))) bad(`${what} must be an absolute path`);
+  return p;
+}
+
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`${what} must be an integer in [${min}, ${max}]`);
+  return v;
+}
+
+function only(obj: Record<string, unknown>, keys: string[], what: string): void {
+  for (const k of Object.keys(obj)) if (!keys.includes(k)) bad(`${what}: unknown field "${k}"`);
+}
+
+export function validateSettingsPatch(v: unknown): Partial<Settings> {
+  if (!isPlainObject(v)) bad('settings must be an object');
+  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads'], 'settings');
+  const out: Partial<Settings> = {};
+  if (v.method !== undefined) {
+    if (!METHOD_CHOICES.includes(v.method as never)) bad(`method must be one of ${METHOD_CHOICES.join(', ')}`);
+    out.method = v.method as Settings['method'];
+  }
+  if (v.provider !== undefined) {
+    if (!PROVIDER_CHOICES.includes(v.provider as never)) bad(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
+    out.provider = v.provider as Settings['provider'];
+  }
+  if (v.bagSize !== undefined) out.bagSize = int(v.bagSize, 'bagSize', 1, 10_000);
+  if (v.bags !== undefined) out.bags = int(v.bags, 'bags', 1, 10_000);
+  if (v.seed !== undefined) out.seed = int(v.seed, 'seed', 0, 2 ** 31 - 1);
+  if (v.threads !== undefined) out.threads = int(v.threads, 'threads', 0, 256);
+  return out;
+}
+
+function enrolRequest(v: unknown): EnrolJobRequest {
+  if (!isPlainObject(v)) bad('enrol request must be an object');
+  only(v, ['name', 'family', 'notes', 'folders'], 'enrol request');
+  if (!Array.isArray(v.folders) || v.folders.length === 0 || v.folders.length > 64) bad('folders must be a list of 1 to 64 folders');
+  return {
+    name: str(v.name, 'name', MAX_NAME).trim(),
+    family: optStr(v.family, 'family', MAX_NAME),
+    notes: optStr(v.notes, 'notes'),
+    folders: v.folders.map((f, i) => absPath(f, `folders[${i}]`)),
+  };
+}
+
+function analyseRequest(v: unknown): AnalyseJobRequest {
+  if (!isPlainObject(v)) bad('analyse request must be an object');
+  only(v, ['caseRoot', 'examiner', 'notes'], 'analyse request');
+  return { caseRoot: absPath(v.caseRoot, 'caseRoot'), examiner: optStr(v.examiner, 'examiner', MAX_NAME), notes: optStr(v.notes, 'notes') };
+}
+
+/** Relative path inside a case folder, with '/' separators and no way out of it. */
+function relPath(v: unknown): string {
+  const p = str(v, 'relPath');
+  const parts = p.split(/[\\/]/);
+  if (p.startsWith('/') || /^[A-Za-z]:/.test(p) || parts.some((s) => s === '..' || s === '')) bad('relPath must stay inside the case folder');
+  return p;
+}
+
+type Validators = { [M in ApiMethod]: (args: unknown[]) => ApiArgs<M> };
+
+const VALIDATORS: Validators = {
+  info: () => [],
+  updateSettings: (a) => [validateSettingsPatch(a[0])],
+  listLibrary: () => [],
+  renameEntry: (a) => [str(a[0], 'entry', MAX_NAME), str(a[1], 'new name', MAX_NAME).trim()],
+  removeEntry: (a) => [str(a[0], 'entry', MAX_NAME)],
+  exportLibrary: (a) => {
+    const names = a[1] ?? [];
+    if (!Array.isArray(names) || names.length > 10_000) bad('names must be a list');
+    return [absPath(a[0], 'destination'), names.map((n, i) => str(n, `names[${i}]`, MAX_NAME))];
+  },
+  importLibrary: (a) => [absPath(a[0], 'source')],
+  startEnrol: (a) => [enrolRequest(a[0])],
+  startAnalyse: (a) => [analyseRequest(a[0])],
+  cancelJob: (a) => [str(a[0], 'jobId', 100)],
+  thumbnail: (a) => [absPath(a[0], 'caseRoot'), relPath(a[1])],
+  pickFolder: (a) => [str(a[0] ?? 'Choose a folder', 'title', 200)],
+  pickLibraryFile: (a) => {
+    if (a[0] !== 'open' && a[0] !== 'save') bad("mode must be 'open' or 'save'");
+    return [a[0]];
+  },
+};
+
+/** Checks and normalises the arguments of a call; throws ApiError('bad-argument'). */
+export function validateArgs<M extends ApiMethod>(method: M, args: unknown): ApiArgs<M> {
+  if (!Array.isArray(args)) bad('arguments must be a list');
+  if (args.length > 4) bad('too many arguments');
+  return (VALIDATORS[method] as (a: unknown[]) => ApiArgs<M>)(args);
+}

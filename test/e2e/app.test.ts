@@ -1,0 +1,184 @@
+// End-to-end: the browser build of the renderer in Debian's Chromium, talking to `genprint serve`
+// (the real CLI, the real engine, a real library file) over 127.0.0.1. Opens the demo case, checks
+// the verdict, heatmaps and dendrogram, enrols an entry, cancels a job, proves that the page made
+// no request off the loopback interface, and saves the README screenshots to docs/img/.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const IMG = path.join(repo, 'docs/img');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`e2e skipped: ${CHROMIUM} is missing (install Debian's chromium package)`);
+
+const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function genprint(args: string[]): string {
+  return execFileSync(process.execPath, [path.join(repo, 'bin/genprint.js'), ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'genprint-e2e-'));
+  const demo = path.join(tmp, 'demo');
+  const library = path.join(tmp, 'library.sqlite');
+  let server: ChildProcess;
+  let origin = '';
+  let openUrl = '';
+  let context: BrowserContext;
+  let page: Page;
+  const requests: string[] = [];
+  let refs: string[] = [];
+  let families: Record<string, string> = {};
+  let singleCase = { folder: '', expected: '' };
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [path.join(repo, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'vite.web.config.ts', '--logLevel', 'warn'], { cwd: repo, stdio: 'inherit' });
+    const { buildDemo } = await import('../../src/main/engine/demo/index.js');
+    const manifest = await buildDemo(demo);
+    refs = manifest.reference.map((r) => path.join(demo, r.folder));
+    families = Object.fromEntries(manifest.reference.map((r) => [path.join(demo, r.folder), r.family]));
+    const single = manifest.cases.find((c) => c.kind === 'single')!;
+    singleCase = { folder: path.join(demo, single.folder), expected: single.expected! };
+    // All but the last reference generator go in through the CLI; the UI enrols the last one.
+    genprint(['library', 'init', library]);
+    for (const r of refs.slice(0, -1)) genprint(['enrol', '-q', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
+
+    server = spawn(process.execPath, [path.join(repo, 'bin/genprint.js'), 'serve', '-l', library, '--web', path.join(repo, 'out/web')], {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    openUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`serve printed no address: ${out}`)), 60_000);
+      server.stdout!.on('data', (c) => {
+        out += c;
+        const m = /Genprint serving on (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      server.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+    });
+    origin = new URL(openUrl).origin;
+
+    const { chromium } = await import('playwright-core');
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      args: LAUNCH_ARGS,
+      viewport: { width: 1280, height: 800 },
+      colorScheme: 'light',
+    });
+    context.on('request', (r) => requests.push(r.url()));
+    page = context.pages()[0] ?? (await context.newPage());
+    mkdirSync(IMG, { recursive: true });
+  }, 900_000);
+
+  afterAll(async () => {
+    await context?.close();
+    server?.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function analyse(folder: string): Promise<void> {
+    await page.getByRole('tab', { name: 'Case' }).click();
+    await page.locator('input[name=caseRoot]').fill(folder);
+    await page.getByRole('button', { name: 'Analyse' }).click();
+    await page.locator('[data-testid=job-analyse].status-running').waitFor({ timeout: 30_000 }).catch(() => {});
+    await page.locator('[data-testid=job-analyse].status-done').waitFor({ timeout: 300_000 });
+    await expect.poll(() => page.locator('.case-summary dd').first().textContent()).toBe(folder);
+  }
+
+  async function scrollToSection(id: string): Promise<void> {
+    // Below the sticky app bar, so the section title stays in the picture.
+    await page.evaluate((sid) => window.scrollTo(0, document.getElementById(sid)!.getBoundingClientRect().top + window.scrollY - 60), id);
+  }
+
+  it('loads with the token and removes it from the address bar', async () => {
+    await page.goto(openUrl);
+    await expect.poll(() => page.locator('.host-badge').textContent(), { timeout: 60_000 }).toContain('Local browser');
+    expect(page.url()).not.toContain('token=');
+  });
+
+  it('enrols a library entry with progress', async () => {
+    await page.getByRole('tab', { name: 'Library' }).click();
+    const last = refs.at(-1)!;
+    await page.locator('#enrol-name').fill(path.basename(last));
+    await page.locator('#enrol-family').fill(families[last]!);
+    await page.locator('input[name=folder]').fill(last);
+    await page.getByRole('button', { name: 'Enrol', exact: true }).click();
+    await page.getByText(`Enrolled ${path.basename(last)}`).waitFor({ timeout: 120_000 });
+    const rows = page.locator('[data-testid=library-table] tbody tr');
+    await expect.poll(() => rows.count()).toBe(refs.length);
+    await page.screenshot({ path: path.join(IMG, 'library.png') });
+  }, 180_000);
+
+  it('cancels a running enrolment without writing', async () => {
+    await page.locator('#enrol-name').fill('to-be-cancelled');
+    // Every reference folder at once, so the job runs long enough to be cancelled mid-way.
+    for (let i = 0; i < refs.length; i++) {
+      if (i > 0) await page.getByRole('button', { name: 'Add another folder' }).click();
+      await page.locator('input[name=folder]').nth(i).fill(refs[i]!);
+    }
+    await page.getByRole('button', { name: 'Enrol', exact: true }).click();
+    const cancel = page.locator('[data-testid=job-enrol] button', { hasText: 'Cancel' });
+    await cancel.click({ timeout: 30_000 });
+    await page.getByText('Cancelled. Nothing was written.').waitFor({ timeout: 60_000 });
+    // Re-read the library from the host: still exactly the entries enrolled before.
+    await page.getByRole('tab', { name: 'Case' }).click();
+    await page.getByRole('tab', { name: 'Library' }).click();
+    const names = await page.locator('[data-testid=library-table] tbody tr td:first-child strong').allTextContents();
+    expect(names).toHaveLength(refs.length);
+    expect(names).not.toContain('to-be-cancelled');
+  }, 120_000);
+
+  it('attributes a single-generator demo case to its generator', async () => {
+    await analyse(singleCase.folder);
+    const label = await page.locator('[data-testid=verdict-label]').first().textContent();
+    expect(label).toContain(singleCase.expected);
+    expect(await page.locator('[data-testid=verdict]').first().textContent()).toMatch(/Probability|Mean \|corr\|/);
+  }, 400_000);
+
+  it('shows verdicts, heatmaps with legends and values on hover, the dendrogram and the stability chart', async () => {
+    // Still showing the single-generator case analysed above.
+    const heatmaps = page.locator('[data-testid=heatmap]');
+    await expect.poll(() => heatmaps.count()).toBe(2);
+    expect(await heatmaps.nth(1).locator('rect[fill^="#"]').count()).toBeGreaterThanOrEqual(refs.length * refs.length);
+    expect(await page.locator('[data-testid=legend]').count()).toBe(2);
+    const leaves = (await page.locator('[data-testid=dendrogram] text.label').allTextContents()).join('\n');
+    for (const r of refs) expect(leaves).toContain(path.basename(r).slice(0, 10));
+    await page.locator('[data-testid=stability] .recharts-line').first().waitFor();
+    await scrollToSection('images');
+    const thumbs = page.locator('[data-testid=image-table] .thumb img');
+    await expect.poll(() => thumbs.count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(IMG, 'case.png') });
+
+    await scrollToSection('heatmaps');
+    await heatmaps.nth(1).locator('rect[fill^="#"]').nth(refs.length + 2).hover();
+    await expect.poll(() => heatmaps.nth(1).locator('.tooltip').textContent()).toMatch(/corr = -?\d\.\d{4}/);
+    await page.screenshot({ path: path.join(IMG, 'heatmap.png') });
+    await scrollToSection('dendrogram');
+    await page.screenshot({ path: path.join(IMG, 'dendrogram.png') });
+  }, 400_000);
+
+  it('made no request off the loopback interface', () => {
+    expect(requests.length).toBeGreaterThan(3);
+    const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:'));
+    expect(foreign).toEqual([]);
+  });
+});

@@ -1,0 +1,115 @@
+// End to end through the engine's public entry points with the committed set-encoder: the
+// self-made demo is enrolled and every case folder must get its known answer.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { analyseCase, listLibrary } from '../src/main/engine/index.js';
+import { runDemo, type DemoRun } from '../src/main/engine/demo/index.js';
+import { featureCachePath } from '../src/main/engine/attributor.js';
+import { FingerprintLibrary } from '../src/main/engine/library/index.js';
+
+let run: DemoRun;
+const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
+
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of readdirSync(dir).sort()) {
+    const p = path.join(dir, f);
+    out.set(f, `${createHash('sha256').update(readFileSync(p)).digest('hex')}@${statSync(p).mtimeMs}`);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  run = await runDemo(root, { provider: 'cpu' });
+}, 300_000);
+
+describe('demo case with the default method (set-encoder + library classifier)', () => {
+  it('gets every known answer: five single-generator folders, the mixed folder, the foreign generator as unknown', () => {
+    const summary = run.outcomes.map((o) => `${o.folder}: ${o.got}`);
+    expect(summary).toEqual(run.outcomes.map((o) => `${o.folder}: ${o.expected}`));
+    expect(run.outcomes).toHaveLength(7);
+    expect(run.outcomes.find((o) => o.kind === 'foreign')!.result.verdicts.folder.unknown).toBe(true);
+  });
+
+  it('reports provider, model hash, deciding evidence, groups, bags and stability', () => {
+    const single = run.outcomes.find((o) => o.kind === 'single')!.result;
+    expect(single.params.method).toBe('dsf');
+    expect(single.params.provider).toBe('cpu');
+    expect(single.model.phiSha256).toMatch(/^[0-9a-f]{64}$/);
+    const v = single.verdicts.folder;
+    expect(v.decidedBy).toBe('classifier');
+    expect(v.evidenceCount).toBe(single.manifest.length);
+    expect(v.agreement.agree).toBe(true);
+    expect(v.statement).toMatch(/consistent with/);
+    expect(v.statement).not.toMatch(/prove/i);
+    expect(single.verdicts.bags.length).toBeGreaterThan(0);
+    for (const b of single.verdicts.bags) expect(b.files).toHaveLength(single.params.bagSize);
+    expect(single.stability.map((s) => s.bagSize)).toEqual([1, 2, 5, 10]);
+    // More images per bag → at least as much agreement with the folder verdict.
+    expect(single.stability.at(-1)!.agreement).toBeGreaterThanOrEqual(single.stability[0].agreement);
+
+    const mixed = run.outcomes.find((o) => o.kind === 'mixed')!;
+    const truth = run.manifest.cases.find((c) => c.kind === 'mixed')!.perFile;
+    const groups = mixed.result.verdicts.groups;
+    expect(groups).toHaveLength(2);
+    // Most files of each group come from the generator the group was attributed to.
+    for (const g of groups) {
+      const right = g.files.filter((f) => truth[path.basename(f)] === g.label).length;
+      expect(right / g.files.length).toBeGreaterThanOrEqual(0.75);
+    }
+  });
+
+  it('records every file with the SHA-256 of its bytes and leaves the evidence untouched', async () => {
+    const caseDir = path.join(root, 'case', 'demo-nearest');
+    const before = snapshot(caseDir);
+    const result = await analyseCase({ libraryPath: run.libraryPath, caseRoot: caseDir, provider: 'cpu' });
+    expect(snapshot(caseDir)).toEqual(before);
+    for (const f of result.manifest)
+      expect(f.sha256).toBe(createHash('sha256').update(readFileSync(path.join(caseDir, f.relPath))).digest('hex'));
+  });
+
+  it('caches φ features beside the library, so a re-analysis gives the same numbers without inference', async () => {
+    const cache = await FingerprintLibrary.open(featureCachePath(run.libraryPath), { readOnly: true });
+    const first = run.outcomes[0].result;
+    try {
+      for (const f of first.manifest) expect(cache.getCachedFeatures(f.sha256, first.model.phiSha256!)).toBeDefined();
+    } finally {
+      cache.close();
+    }
+    const again = await analyseCase({
+      libraryPath: run.libraryPath,
+      caseRoot: first.caseRoot,
+      provider: 'cpu',
+      caseId: first.caseId,
+    });
+    expect(again.verdicts.folder.candidates).toEqual(first.verdicts.folder.candidates);
+    expect(again.library.sha256).toBe(first.library.sha256);
+    // The library file itself is not written by analyses (its hash is quoted in reports).
+    expect((await listLibrary(run.libraryPath)).sha256).toBe(first.library.sha256);
+  });
+
+  it('correlation analysis: evidence × library rows and a library × library matrix with a dominant diagonal', () => {
+    const r = run.outcomes[0].result;
+    const m = r.correlation.libraryVsLibrary;
+    expect(m.rows).toEqual(m.cols);
+    expect(m.rows).toHaveLength(5);
+    m.values.forEach((row, i) => row.forEach((v, j) => i !== j && expect(row[i]).toBeGreaterThan(v)));
+    expect(r.correlation.evidenceVsLibrary.cols).toEqual(m.cols);
+    expect(r.clustering?.order.slice().sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('residual method', () => {
+  it('attributes the single-generator folders and runs without the set-encoder', async () => {
+    for (const c of run.manifest.cases.filter((x) => x.kind === 'single')) {
+      const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'residual' });
+      expect(r.params.method).toBe('residual');
+      expect(r.model.phiSha256).toBeNull();
+      expect(r.verdicts.folder.label).toBe(c.expected);
+      expect(r.verdicts.folder.decidedBy).toBe('residual');
+    }
+  });
+});
