@@ -1,0 +1,120 @@
+// The `genprint` command line as users run it: a real child process, real files.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo, type DemoManifest } from '../src/main/engine/demo/index.js';
+import { FingerprintLibrary } from '../src/main/engine/library/index.js';
+
+const bin = path.join(__dirname, '..', 'bin', 'genprint.js');
+const work = mkdtempSync(path.join(tmpdir(), 'genprint-cli-'));
+let demo: DemoManifest;
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  demo = await buildDemo(path.join(work, 'demo'), { referencePerGenerator: 60, casePerFolder: 12 });
+}, 120_000);
+
+describe('genprint CLI', () => {
+  it('has --help on every command', () => {
+    const top = cli(['--help']);
+    expect(top.code).toBe(0);
+    const commands = ['library', 'enrol', 'attribute', 'correlate', 'cluster', 'demo', 'report', 'verify-report', 'serve'];
+    for (const c of commands) expect(top.stdout).toContain(c);
+    for (const c of [...commands, 'library init', 'library export']) {
+      const r = cli([...c.split(' '), '--help']);
+      expect(r.code, c).toBe(0);
+      expect(r.stdout, c).toMatch(/^Usage: genprint /);
+    }
+  });
+
+  it('answers wrong arguments with a one-line error and exit code 2', () => {
+    const r = cli(['attribute', '--library', 'x.gplib', '--bag-size', 'zero', work]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bag-size/);
+    expect(cli(['no-such-command']).code).toBe(2);
+    expect(cli(['enrol', work]).code).toBe(2); // --library and --name are required
+  });
+
+  it('exit 3 for a missing folder, exit 4 for a file that is not a library', () => {
+    const notLib = path.join(work, 'notes.txt');
+    writeFileSync(notLib, 'not a library\n');
+    expect(cli(['attribute', '-l', notLib, path.join(work, 'missing')]).code).toBe(3);
+    const r = cli(['library', 'list', notLib]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('notes.txt');
+    expect(readFileSync(notLib, 'utf8')).toBe('not a library\n');
+  });
+
+  it('init → enrol → list → attribute --json → rename → export/import', () => {
+    const lib = path.join(work, 'lab.gplib');
+    expect(cli(['library', 'init', lib]).code).toBe(0);
+    expect(cli(['library', 'init', lib]).code).toBe(2); // never overwrites
+    for (const ref of demo.reference.slice(0, 3)) {
+      const r = cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`enrolled "${ref.generator}"`);
+    }
+    const list = JSON.parse(cli(['library', 'list', '--json', lib]).stdout);
+    expect(list.entries.map((e: { name: string }) => e.name).sort()).toEqual(demo.reference.slice(0, 3).map((r) => r.generator).sort());
+
+    const target = demo.cases.find((c) => c.kind === 'single' && c.expected === demo.reference[0].generator)!;
+    const out = path.join(work, 'case.json');
+    const r = cli(['attribute', '-q', '-l', lib, '--json', out, '--seed', '7', path.join(work, 'demo', target.folder)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Folder: ${target.expected}`);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.schema).toBe('genprint.case/1');
+    expect(result.params.seed).toBe(7);
+    expect(result.verdicts.folder.label).toBe(target.expected);
+
+    expect(cli(['library', 'rename', lib, demo.reference[1].generator, 'renamed']).code).toBe(0);
+    expect(cli(['library', 'rename', lib, 'nope', 'x']).code).toBe(2);
+    const shared = path.join(work, 'shared.gplib');
+    expect(cli(['library', 'export', lib, shared, 'renamed']).code).toBe(0);
+    const other = path.join(work, 'other.gplib');
+    expect(cli(['library', 'init', other]).code).toBe(0);
+    expect(cli(['library', 'import', other, shared]).code).toBe(0);
+    expect(JSON.parse(cli(['library', 'list', '--json', other]).stdout).entries.map((e: { name: string }) => e.name)).toEqual(['renamed']);
+    const corr = cli(['correlate', '-l', lib]);
+    expect(corr.code).toBe(0);
+    expect(corr.stdout).toMatch(/decorrelation score/);
+    const clu = cli(['cluster', '-l', lib, '--linkage', 'ward']);
+    expect(clu.code).toBe(0);
+    expect(clu.stdout).toMatch(/leaf order: /);
+  });
+
+  it('a kill during enrolment leaves the library as it was', async () => {
+    const lib = path.join(work, 'crash.gplib');
+    expect(cli(['library', 'init', lib]).code).toBe(0);
+    const first = demo.reference[0];
+    expect(cli(['enrol', '-q', '-l', lib, '-n', first.generator, path.join(work, 'demo', first.folder)]).code).toBe(0);
+    const before = readFileSync(lib);
+
+    // Enrol every reference folder as one entry and kill the process once it is under way.
+    const folders = demo.reference.map((r) => path.join(work, 'demo', r.folder));
+    const child = spawn(process.execPath, [bin, 'enrol', '-l', lib, '-n', 'victim', ...folders], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += String(d);
+        if (/enrol .*: \d+\/\d+/.test(stderr) && !child.killed) child.kill('SIGKILL');
+      });
+      child.on('exit', () => resolve());
+    });
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(readFileSync(lib).equals(before)).toBe(true);
+    const reopened = await FingerprintLibrary.open(lib);
+    try {
+      expect(reopened.listEntries().map((e) => e.name)).toEqual([first.generator]);
+      expect(reopened.integrityCheck()).toEqual(['ok']);
+    } finally {
+      reopened.close();
+    }
+  });
+});
