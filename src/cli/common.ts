@@ -43,7 +43,8 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** Probabilities that round to 0 or 100 % are shown as bounds: the classifier assumes independent images. */
+const pct = (x: number) => (x > 0.9995 ? '> 99.9 %' : x > 0 && x < 0.0005 ? '< 0.1 %' : `${(100 * x).toFixed(1)} %`);
 
 export function formatVerdict(v: Verdict, title: string): string {
   const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown ? 'UNKNOWN GENERATOR' : v.label}`];

@@ -3,9 +3,23 @@ import type { MethodId } from '../../shared/api.js';
 
 export const pct = (x: number, digits = 1) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)} %` : '–');
 
+/**
+ * A model probability as a percentage. Values that would round to 0 or 100 % are shown as bounds
+ * ("> 99.9 %"): the classifier's probabilities assume independent images, and a printed "100 %"
+ * would claim a certainty the model cannot give.
+ */
+export function probability(x: number, digits = 1): string {
+  if (!Number.isFinite(x)) return '–';
+  const step = 10 ** -digits;
+  const v = 100 * x;
+  if (v > 100 - step / 2) return `> ${(100 - step).toFixed(digits)} %`;
+  if (v > 0 && v < step / 2) return `< ${step.toFixed(digits)} %`;
+  return `${v.toFixed(digits)} %`;
+}
+
 /** A verdict score as its method defines it: a probability for dsf, a mean |corr| for residual. */
 export function formatScore(method: MethodId, x: number): string {
-  return method === 'dsf' ? pct(x) : Number.isFinite(x) ? x.toFixed(4) : '–';
+  return method === 'dsf' ? probability(x) : Number.isFinite(x) ? x.toFixed(4) : '–';
 }
 
 export function formatDuration(seconds: number | undefined): string {

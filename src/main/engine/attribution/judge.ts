@@ -147,6 +147,14 @@ export async function judgeEmbedding(
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
+/** A probability in words: never "1.000" — the classifier assumes independent images. */
+export function formatProbability(p: number): string {
+  if (!Number.isFinite(p)) return 'n/a';
+  if (p > 0.9995) return 'above 0.999';
+  if (p > 0 && p < 0.0005) return 'below 0.001';
+  return p.toFixed(3);
+}
+
 /** Wording policy: "consistent with", qualified when the evidence is thin; never "proves". */
 export function statementFor(v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed'>, closest: string | null): string {
   const n = v.evidenceCount;
@@ -159,7 +167,7 @@ export function statementFor(v: Pick<Verdict, 'label' | 'family' | 'unknown' | '
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
   const how =
     v.method === 'dsf'
-      ? `, with probability ${fmt(v.score)} and a margin of ${fmt(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
+      ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
       : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
   const caveat = weak ? '. The evidence is too thin or too close between entries for a firm attribution' : '';
   return `${base}${how}${caveat}. This does not exclude generators that are not in the library.`;
