@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { minimizeLbfgs } from '../src/main/engine/classifier/lbfgs.js';
 import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/main/engine/classifier/softmax-regression.js';
+import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(rand: () => number) {
-  return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
 
 describe('L-BFGS', () => {
   it('finds the minimum of the Rosenbrock function', () => {

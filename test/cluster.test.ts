@@ -9,15 +9,8 @@ import {
   similarityToDistance,
 } from '../src/main/engine/cluster.js';
 import type { DendrogramNode, LabelledMatrix, Linkage } from '../src/main/engine/types.js';
+import { createRandom as mulberry32 } from '../src/main/engine/util/random.js';
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LINKAGES: Linkage[] = ['average', 'complete', 'ward'];
 

@@ -7,18 +7,8 @@ import {
 } from '../src/main/engine/correlation.js';
 import { computeResidual, fingerprintFromResiduals } from '../src/main/engine/residual/index.js';
 import type { Canvas, LabelledMatrix } from '../src/main/engine/types.js';
+import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(rand: () => number) {
-  return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
 
 /**
  * A toy "generator": every image is random smooth content + random sensor-like noise + the

@@ -15,6 +15,7 @@ import {
   withLibrary,
 } from '../src/main/engine/library/index.js';
 import type { LibraryEntry, NewLibraryEntry } from '../src/main/engine/types.js';
+import { createRandom as mulberry32 } from '../src/main/engine/util/random.js';
 
 let dir: string;
 beforeEach(() => {
@@ -24,14 +25,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values that a lossy or misaligned round trip would alter: tiny, huge, negative zero, subnormal. */
 function floats(n: number, seed: number): Float32Array {

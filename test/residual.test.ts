@@ -10,18 +10,8 @@ import {
   waveletLevels,
 } from '../src/main/engine/residual/index.js';
 import type { Canvas } from '../src/main/engine/types.js';
+import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
 
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(rand: () => number) {
-  return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
 
 /** A smooth random image: a few low-frequency sinusoids per channel, inside [0.15, 0.85]. */
 function smoothImage(width: number, height: number, rand: () => number): Canvas {

@@ -34,3 +34,8 @@ export function drawBags(n: number, size: number, count: number, seed: number): 
   for (let b = 0; b < count; b++) bags.push(shuffledIndices(n, rand).slice(0, size).sort((x, y) => x - y));
   return bags;
 }
+
+/** A standard-normal draw (Box–Muller). */
+export function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+}

@@ -1,0 +1,143 @@
+// The evaluation harness: metric functions against hand-computed values, the spectral baseline's
+// FFT against a direct DFT, and `genprint eval --quick` end to end on the demo zoo only (no corpus
+// needed), through the real engine (sharp, SQLite library, ONNX runtime when models/ exists).
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accuracy, auroc, bagDraws, macroF1, scoreDraws, splitHalves, std } from '../src/eval/protocol.js';
+import { fft, powerSpectrum2d, TILE, spectralFeatures, SPECTRAL_DIM } from '../src/eval/spectral-baseline.js';
+import { parseManifest } from '../src/eval/corpus.js';
+import { runEvaluation, type EvalResult } from '../src/eval/run.js';
+import { repoRoot } from '../src/main/engine/version.js';
+
+describe('metrics', () => {
+  it('AUROC equals the hand-computed Mann–Whitney value, ties counting one half', () => {
+    // Pairs (p, n): 0.9 beats all 3; 0.6 beats 0.1 and 0.5, loses to 0.7; 0.5 ties 0.5, beats 0.1.
+    // (3 + 2 + 1.5) / (3 · 3) = 6.5 / 9.
+    expect(auroc([0.9, 0.6, 0.5], [0.1, 0.5, 0.7])).toBeCloseTo(6.5 / 9, 12);
+    expect(auroc([2, 3], [0, 1])).toBe(1);
+    expect(auroc([0, 1], [2, 3])).toBe(0);
+    expect(auroc([1, 1], [1, 1])).toBe(0.5);
+    expect(Number.isNaN(auroc([], [1]))).toBe(true);
+  });
+
+  it('macro-F1 equals the hand-computed value', () => {
+    const truth = ['a', 'a', 'a', 'b', 'b', 'c'];
+    const pred = ['a', 'a', 'b', 'b', 'c', 'c'];
+    // a: tp 2, fp 0, fn 1 → 4/5; b: tp 1, fp 1, fn 1 → 2/4; c: tp 1, fp 1, fn 0 → 2/3.
+    expect(macroF1(truth, pred)).toBeCloseTo((0.8 + 0.5 + 2 / 3) / 3, 12);
+    // A null prediction (no label) is a miss for the true class and a false positive for none.
+    expect(macroF1(['a', 'b'], ['a', null])).toBeCloseTo((1 + 0) / 2, 12);
+    expect(accuracy(truth, pred)).toBeCloseTo(4 / 6, 12);
+  });
+
+  it('scores draws per repeat and reuses a capped single bag', () => {
+    const s = scoreDraws(['a', 'b'], [['a', 'b', 'a'], ['b']], 3, true);
+    // Rows are the predictions for generators a and b. a: a, b, a → ✓ ✗ ✓; b has one (capped) bag,
+    // reused in every draw: ✓ ✓ ✓. Per draw: 1, 0.5, 1.
+    expect(s.mean).toBeCloseTo(2.5 / 3, 12);
+    expect(s.std).toBeCloseTo(std([1, 0.5, 1]), 12);
+    expect(s.bags).toBe(6);
+  });
+
+  it('splits sorted files into alternating halves and draws reproducible bags', () => {
+    const s = splitHalves(['/x/003.png', '/x/001.png', '/x/002.png', '/x/000.png', '/x/004.png']);
+    expect(s.enrol).toEqual(['/x/000.png', '/x/002.png', '/x/004.png']);
+    expect(s.query).toEqual(['/x/001.png', '/x/003.png']);
+    expect(bagDraws(10, 3, 4, 7)).toEqual(bagDraws(10, 3, 4, 7));
+    expect(bagDraws(4, 10, 20, 1)).toEqual([[0, 1, 2, 3]]);
+  });
+
+  it('parses the manifest format', () => {
+    const rows = parseManifest('domain\tgenerator\tfamily\tsource_repo\tcount\timage_size\nd\tg\tgan\to/r\t12\t28x28 L\n');
+    expect(rows).toEqual([{ domain: 'd', generator: 'g', family: 'gan', source_repo: 'o/r', format: '', count: 12, image_size: '28x28 L' }]);
+  });
+});
+
+describe('spectral baseline', () => {
+  it('the radix-2 FFT agrees with a direct DFT', () => {
+    const n = 16;
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) + (i % 3) * 0.25);
+    const re = Float64Array.from(x);
+    const im = new Float64Array(n);
+    fft(re, im);
+    for (let k = 0; k < n; k++) {
+      let sr = 0;
+      let si = 0;
+      for (let t = 0; t < n; t++) {
+        sr += x[t] * Math.cos((-2 * Math.PI * k * t) / n);
+        si += x[t] * Math.sin((-2 * Math.PI * k * t) / n);
+      }
+      expect(re[k]).toBeCloseTo(sr, 9);
+      expect(im[k]).toBeCloseTo(si, 9);
+    }
+  });
+
+  it('a pure horizontal cosine puts its power at ±its frequency', () => {
+    const tile = new Float64Array(TILE * TILE);
+    for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) tile[y * TILE + x] = Math.cos((2 * Math.PI * 4 * x) / TILE);
+    const p = powerSpectrum2d(tile);
+    const total = p.reduce((a, b) => a + b, 0);
+    expect((p[4] + p[TILE - 4]) / total).toBeCloseTo(1, 9);
+  });
+
+  it('gives fixed-length features for 28-px and 256-px canvases', () => {
+    for (const side of [28, 256]) {
+      const data = new Float32Array(3 * side * side).map((_, i) => ((i * 7919) % 255) / 255);
+      const f = spectralFeatures({ width: side, height: side, data });
+      expect(f.length).toBe(SPECTRAL_DIM);
+      expect(f.every((v) => Number.isFinite(v))).toBe(true);
+    }
+  });
+});
+
+describe('genprint eval --quick (demo zoo only)', () => {
+  let out = '';
+  let result: EvalResult;
+  afterAll(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  it('evaluates the demo zoo end to end and writes results.md, results.json and plots', async () => {
+    out = await mkdtemp(path.join(os.tmpdir(), 'genprint-eval-test-'));
+    // An empty corpus folder: the corpus is absent, so only the demo zoo is evaluated (CI has no corpus).
+    const t0 = Date.now();
+    ({ result } = await runEvaluation({ quick: true, out, corpusDir: path.join(out, 'no-corpus'), log: () => {} }));
+    expect((Date.now() - t0) / 1000).toBeLessThan(120);
+
+    expect(result.corpus.present).toBe(false);
+    expect(result.domains.map((d) => d.domain)).toEqual(['demo-zoo']);
+    const sc = result.domains[0].scopes[0];
+    expect(sc.scope).toBe('held-out');
+    expect(sc.generators.length).toBeGreaterThanOrEqual(5);
+    const methods = sc.accuracy.map((a) => a.method);
+    expect(methods).toContain('residual');
+    expect(methods).toContain('spectral');
+    for (const a of sc.accuracy)
+      for (const s of Object.values(a.bySize)) if (s) expect(s.mean).toBeGreaterThanOrEqual(0), expect(s.mean).toBeLessThanOrEqual(1);
+    // The demo generators have strong, distinct traces: with 10 images the residual method must be
+    // well above chance, otherwise the harness (not the method) is broken.
+    const res10 = sc.accuracy.find((a) => a.method === 'residual')!.bySize['10']!;
+    expect(res10.mean).toBeGreaterThan(sc.chance + 0.3);
+    expect(sc.correlation.matrix.rows.length).toBe(sc.generators.length);
+    expect(Number.isFinite(sc.correlation.decorrelation)).toBe(true);
+    expect(sc.robustness?.length).toBeGreaterThan(0);
+    if (existsSync(path.join(repoRoot(), 'models', 'model-card.json'))) {
+      expect(methods).toContain('dsf+');
+      expect(sc.openSet?.perMethod['dsf+']?.auroc).toBeGreaterThanOrEqual(0);
+      expect(sc.clustering?.purity).toBeGreaterThan(0);
+      expect(sc.bagsAblation?.length).toBe(2);
+    }
+
+    const md = readFileSync(path.join(out, 'results.md'), 'utf8');
+    expect(md).toContain('## Headline: held-out generators');
+    expect(md).toContain('demo-zoo');
+    expect(md).toMatch(/corpus .* was absent/);
+    const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResult;
+    expect(json.schema).toBe('genprint.eval/1');
+    const png = readFileSync(path.join(out, 'img', 'eval-demo-zoo-held-out-corr.png'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+  });
+});
