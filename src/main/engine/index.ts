@@ -4,23 +4,25 @@ export type * from './types.js';
 export {
   analyseCase,
   enrol,
+  isoWithOffset,
+  DEFAULTS,
+  type AnalyseRequest,
+  type EnrolRequest,
+  type EnrolResult,
+  type EngineOptions,
+} from './pipeline.js';
+export {
   initLibrary,
   listLibrary,
   renameEntry,
   removeEntry,
   exportLibrary,
   importLibrary,
-  engineInfo,
-  type EngineInfo,
-  type AnalyseRequest,
-  type EnrolRequest,
-  type EnrolResult,
-  type EngineOptions,
-  type LibraryInfo,
   analyseLibrary,
+  type LibraryInfo,
   type LibraryAnalysis,
-  DEFAULTS,
-} from './pipeline.js';
+} from './library-ops.js';
+export { engineInfo, type EngineInfo } from './engine-info.js';
 export {
   openAttributor,
   type Attributor,

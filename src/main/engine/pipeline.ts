@@ -3,13 +3,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
-import { corr } from './residual/index.js';
-import { decorrelationScore, diagonalContrast } from './correlation.js';
-import { clusterModels, clusterVectors } from './cluster.js';
-import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { decorrelationScore } from './correlation.js';
+import { withLibrary } from './library/index.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
-import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
+import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
 import {
   FeatureCache,
@@ -27,12 +25,9 @@ import type {
   BagVerdict,
   Canvas,
   CaseResult,
-  ClusteringResult,
   GroupVerdict,
   ImageResult,
-  LabelledMatrix,
   LibraryEntrySummary,
-  Linkage,
   MethodId,
   Progress,
   SkippedFile,
@@ -148,39 +143,6 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   });
 }
 
-function labelled(rows: string[], cols: string[], values: number[][]): LabelledMatrix {
-  return { rows, cols, values };
-}
-
-/** Library × library matrix (Eq. 5) on the entries' held-out enrolment residuals. */
-function libraryMatrix(lib: PreparedLibrary): LabelledMatrix {
-  const names = lib.entries.map((e) => e.name);
-  const values = lib.entries.map((src) => {
-    const h = src.heldOutResiduals;
-    return lib.entries.map((dst) => {
-      if (!h || h.count === 0) return NaN;
-      let s = 0;
-      const plane = 3 * h.width * h.height;
-      for (let i = 0; i < h.count; i++) {
-        const r = { width: h.width, height: h.height, data: h.data.subarray(i * plane, (i + 1) * plane) };
-        s += Math.abs(corr(r, dst.fingerprint));
-      }
-      return s / h.count;
-    });
-  });
-  return labelled(names, names, values);
-}
-
-function clusterLibrary(lib: PreparedLibrary, libMatrix: LabelledMatrix): ClusteringResult | null {
-  if (lib.entries.length < 2) return null;
-  // With a set-encoder, models are compared in its learned embedding space (paper Sec. 4.2);
-  // otherwise on the residual correlation matrix.
-  const centroids = lib.entries.map((e) => (e.bagEmbeddings ? embeddingCentroid(e.bagEmbeddings) : null));
-  if (centroids.every((c) => c !== null)) return clusterVectors(centroids as number[][], libMatrix.rows, 'average');
-  if (libMatrix.values.flat().some((v) => !Number.isFinite(v))) return null;
-  return clusterModels(libMatrix, 'average');
-}
-
 function rate(done: number, startedMs: number, total: number): Pick<Progress, 'rate' | 'etaSeconds'> {
   const secs = (Date.now() - startedMs) / 1000;
   const r = secs > 0 ? done / secs : 0;
@@ -273,7 +235,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   }
 
   // Correlation analysis: evidence groups × library (Eq. 4) and library × library (Eq. 5).
-  const groupRows = groups.map((g, gi) => {
+  const groupRows = groups.map((_, gi) => {
     const members = groupCount > 1 ? evidence.filter((_, i) => grouping.groupOf[i] === gi) : evidence;
     const row = new Array(names.length).fill(0);
     for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
@@ -391,147 +353,4 @@ export function isoWithOffset(d: Date): string {
   const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
   const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
   return `${local}${sign}${pad(off / 60)}:${pad(off % 60)}`;
-}
-
-// Library operations used by the CLI and the app (thin wrappers over ./library).
-export interface LibraryInfo {
-  path: string;
-  sha256: string;
-  schemaVersion: number;
-  entries: LibraryEntrySummary[];
-}
-
-async function info(lib: FingerprintLibrary): Promise<LibraryInfo> {
-  return { path: lib.path, sha256: lib.fileSha256(), schemaVersion: lib.schemaVersion, entries: lib.listEntries() };
-}
-
-export async function initLibrary(file: string): Promise<LibraryInfo> {
-  const lib = await FingerprintLibrary.create(file);
-  try {
-    return await info(lib);
-  } finally {
-    lib.close();
-  }
-}
-
-export async function listLibrary(file: string): Promise<LibraryInfo> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  try {
-    return await info(lib);
-  } finally {
-    lib.close();
-  }
-}
-
-export async function renameEntry(file: string, nameOrId: string, newName: string): Promise<void> {
-  await withLibrary(file, async (lib) => lib.renameEntry(nameOrId, newName));
-}
-
-export async function removeEntry(file: string, nameOrId: string): Promise<void> {
-  await withLibrary(file, async (lib) => lib.removeEntry(nameOrId));
-}
-
-/** Writes the chosen entries (all when names is empty) into a new single-file library at dest. */
-export async function exportLibrary(file: string, dest: string, names: string[] = []): Promise<LibraryInfo> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  try {
-    await lib.exportEntries(dest, names.length ? names : undefined);
-  } finally {
-    lib.close();
-  }
-  return listLibrary(dest);
-}
-
-/** Merges the entries of another library file; name clashes get a numeric suffix, never overwrite. */
-export async function importLibrary(file: string, source: string): Promise<LibraryInfo> {
-  await withLibrary(file, async (lib) => lib.importFrom(source));
-  return listLibrary(file);
-}
-
-export interface EngineInfo {
-  software: { name: string; version: string; gitCommit: string | null };
-  /** Execution provider the ONNX sessions run on ('cpu', 'cuda', …), or null when no model is loaded. */
-  provider: string | null;
-  availableProviders: string[];
-  model: { phiSha256: string | null; rhoSha256: string | null; configuration: string | null; card: unknown };
-  methods: { id: MethodId; label: string; isDefault: boolean }[];
-  defaults: typeof DEFAULTS;
-}
-
-export async function engineInfo(opts: EngineOptions = {}): Promise<EngineInfo> {
-  const encoder = await maybeEncoder(opts).catch(() => null);
-  const { providerCandidates } = await import('./features/set-encoder.js');
-  return {
-    software: { name: 'Genprint', version: softwareVersion(), gitCommit: gitCommit() },
-    provider: encoder?.provider ?? null,
-    availableProviders: providerCandidates(opts.provider ?? 'auto'),
-    model: {
-      phiSha256: encoder?.phiSha256 ?? null,
-      rhoSha256: encoder?.rhoSha256 ?? null,
-      configuration: encoder?.card.configuration ?? null,
-      card: encoder?.card ?? null,
-    },
-    methods: [
-      { id: 'dsf', label: 'Set-encoder (DSF) + library classifier', isDefault: DEFAULTS.method === 'dsf' },
-      { id: 'residual', label: 'Residual correlation (Marra et al.)', isDefault: DEFAULTS.method === 'residual' },
-    ],
-    defaults: DEFAULTS,
-  };
-}
-
-export interface LibraryAnalysis {
-  libraryVsLibrary: LabelledMatrix;
-  decorrelationScore: number;
-  diagonalContrast: number;
-  clustering: ClusteringResult | null;
-  /** What the clustering compared: learned embeddings (dsf) or residual correlations. */
-  clusteredOn: 'embeddings' | 'residual-correlation' | 'none';
-}
-
-/** The library's own correlation analysis (Eq. 5–6) and hierarchical clustering into families. */
-export async function analyseLibrary(
-  file: string,
-  opts: EngineOptions & { linkage?: Linkage; space?: 'auto' | 'embeddings' | 'residual' } = {},
-): Promise<LibraryAnalysis> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  let entries;
-  try {
-    entries = lib.getAllEntries();
-  } finally {
-    lib.close();
-  }
-  const encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
-  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null);
-  const matrix = libraryMatrix(prepared);
-  const finite = matrix.values.flat().every((v) => Number.isFinite(v));
-  const linkage = opts.linkage ?? 'average';
-  let clustering: ClusteringResult | null = null;
-  let clusteredOn: LibraryAnalysis['clusteredOn'] = 'none';
-  if (prepared.entries.length >= 2) {
-    const haveEmbeddings = prepared.entries.every((e) => e.bagEmbeddings);
-    if (haveEmbeddings && opts.space !== 'residual') {
-      clustering = clusterVectors(
-        prepared.entries.map((e) => embeddingCentroid(e.bagEmbeddings!)),
-        matrix.rows,
-        linkage,
-      );
-      clusteredOn = 'embeddings';
-    } else if (finite) {
-      clustering = clusterModels(matrix, linkage);
-      clusteredOn = 'residual-correlation';
-    }
-  }
-  return {
-    libraryVsLibrary: matrix,
-    decorrelationScore: finite ? decorrelationScore(matrix) : NaN,
-    diagonalContrast: finite ? diagonalContrast(matrix) : NaN,
-    clustering,
-    clusteredOn,
-  };
-}
-
-function embeddingCentroid(b: { dim: number; count: number; data: Float32Array }): number[] {
-  const c = new Array(b.dim).fill(0);
-  for (let i = 0; i < b.count; i++) for (let d = 0; d < b.dim; d++) c[d] += b.data[i * b.dim + d] / b.count;
-  return c;
 }

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { analyseCase, enrol, initLibrary, type EngineOptions } from '../pipeline.js';
+import { analyseCase, enrol, type EngineOptions } from '../pipeline.js';
+import { initLibrary } from '../library-ops.js';
 import type { CaseResult, MethodId, Progress } from '../types.js';
 import { buildDemo, type DemoCaseFolder, type DemoManifest } from './build.js';
 

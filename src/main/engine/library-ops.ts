@@ -1,0 +1,114 @@
+// Library operations used by the CLI and the app: thin wrappers over ./library that open, act,
+// save atomically and close, plus the library's own correlation analysis and clustering.
+import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { decorrelationScore, diagonalContrast } from './correlation.js';
+import { clusterModels, clusterVectors } from './cluster.js';
+import { prepareLibrary } from './attribution/prepared-library.js';
+import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
+import { maybeEncoder, type EngineOptions } from './attributor.js';
+import type { ClusteringResult, LabelledMatrix, LibraryEntrySummary, Linkage } from './types.js';
+
+export interface LibraryInfo {
+  path: string;
+  sha256: string;
+  schemaVersion: number;
+  entries: LibraryEntrySummary[];
+}
+
+async function info(lib: FingerprintLibrary): Promise<LibraryInfo> {
+  return { path: lib.path, sha256: lib.fileSha256(), schemaVersion: lib.schemaVersion, entries: lib.listEntries() };
+}
+
+export async function initLibrary(file: string): Promise<LibraryInfo> {
+  const lib = await FingerprintLibrary.create(file);
+  try {
+    return await info(lib);
+  } finally {
+    lib.close();
+  }
+}
+
+export async function listLibrary(file: string): Promise<LibraryInfo> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  try {
+    return await info(lib);
+  } finally {
+    lib.close();
+  }
+}
+
+export async function renameEntry(file: string, nameOrId: string, newName: string): Promise<void> {
+  await withLibrary(file, async (lib) => lib.renameEntry(nameOrId, newName));
+}
+
+export async function removeEntry(file: string, nameOrId: string): Promise<void> {
+  await withLibrary(file, async (lib) => lib.removeEntry(nameOrId));
+}
+
+/** Writes the chosen entries (all when names is empty) into a new single-file library at dest. */
+export async function exportLibrary(file: string, dest: string, names: string[] = []): Promise<LibraryInfo> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  try {
+    await lib.exportEntries(dest, names.length ? names : undefined);
+  } finally {
+    lib.close();
+  }
+  return listLibrary(dest);
+}
+
+/** Merges the entries of another library file; name clashes get a numeric suffix, never overwrite. */
+export async function importLibrary(file: string, source: string): Promise<LibraryInfo> {
+  await withLibrary(file, async (lib) => lib.importFrom(source));
+  return listLibrary(file);
+}
+
+export interface LibraryAnalysis {
+  libraryVsLibrary: LabelledMatrix;
+  decorrelationScore: number;
+  diagonalContrast: number;
+  clustering: ClusteringResult | null;
+  /** What the clustering compared: learned embeddings (dsf) or residual correlations. */
+  clusteredOn: 'embeddings' | 'residual-correlation' | 'none';
+}
+
+/** The library's own correlation analysis (Eq. 5–6) and hierarchical clustering into families. */
+export async function analyseLibrary(
+  file: string,
+  opts: EngineOptions & { linkage?: Linkage; space?: 'auto' | 'embeddings' | 'residual' } = {},
+): Promise<LibraryAnalysis> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  let entries;
+  try {
+    entries = lib.getAllEntries();
+  } finally {
+    lib.close();
+  }
+  const encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
+  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null);
+  const matrix = libraryMatrix(prepared);
+  const finite = matrix.values.flat().every((v) => Number.isFinite(v));
+  const linkage = opts.linkage ?? 'average';
+  let clustering: ClusteringResult | null = null;
+  let clusteredOn: LibraryAnalysis['clusteredOn'] = 'none';
+  if (prepared.entries.length >= 2) {
+    const haveEmbeddings = prepared.entries.every((e) => e.bagEmbeddings);
+    if (haveEmbeddings && opts.space !== 'residual') {
+      clustering = clusterVectors(
+        prepared.entries.map((e) => embeddingCentroid(e.bagEmbeddings!)),
+        matrix.rows,
+        linkage,
+      );
+      clusteredOn = 'embeddings';
+    } else if (finite) {
+      clustering = clusterModels(matrix, linkage);
+      clusteredOn = 'residual-correlation';
+    }
+  }
+  return {
+    libraryVsLibrary: matrix,
+    decorrelationScore: finite ? decorrelationScore(matrix) : NaN,
+    diagonalContrast: finite ? diagonalContrast(matrix) : NaN,
+    clustering,
+    clusteredOn,
+  };
+}
