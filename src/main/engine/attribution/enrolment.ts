@@ -1,7 +1,7 @@
 // Building a library entry from a generator's reference images: the residual fingerprint, the
 // per-image φ features and bag embeddings, and the open-set calibration — all calibration numbers
 // come from images held out of the statistics they are compared with (4-fold).
-import { FingerprintAccumulator, computeResidual, corr } from '../residual/index.js';
+import { FingerprintAccumulator, centredCrop, computeResidual, corr } from '../residual/index.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import type { Canvas, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 import { drawBags } from '../util/random.js';
@@ -20,18 +20,6 @@ export interface EnrolmentParts {
   bagEmbeddings?: LibraryEntry['bagEmbeddings'];
   centroid?: Float32Array;
   heldOutResiduals?: LibraryEntry['heldOutResiduals'];
-}
-
-function centreCrop(c: Canvas, w: number, h: number): Canvas {
-  const x0 = Math.floor((c.width - w) / 2);
-  const y0 = Math.floor((c.height - h) / 2);
-  const out = new Float32Array(3 * w * h);
-  for (let ch = 0; ch < 3; ch++)
-    for (let y = 0; y < h; y++) {
-      const src = ch * c.width * c.height + (y + y0) * c.width + x0;
-      out.set(c.data.subarray(src, src + w), ch * w * h + y * w);
-    }
-  return { width: w, height: h, data: out };
 }
 
 function meanStd(values: number[]): { mean: number; std: number } {
@@ -98,7 +86,7 @@ export class EnrolmentBuilder {
       const w = Math.min(HELD_OUT_SIDE, ...held.map((k) => k.residual.width));
       const h = Math.min(HELD_OUT_SIDE, ...held.map((k) => k.residual.height));
       const data = new Float32Array(held.length * 3 * w * h);
-      held.forEach((k, i) => data.set(centreCrop(k.residual, w, h).data, i * 3 * w * h));
+      held.forEach((k, i) => data.set(centredCrop(k.residual, w, h).data, i * 3 * w * h));
       heldOutResiduals = { width: w, height: h, count: held.length, data };
     }
 

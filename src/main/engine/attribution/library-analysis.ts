@@ -1,29 +1,58 @@
 // The library's own correlation analysis and clustering: the library × library matrix of Eq. 5 on
 // the entries' held-out enrolment residuals, and the hierarchical clustering into families (in the
 // set-encoder's embedding space when every entry has bag embeddings, else on the Eq. 5 matrix).
-import { corr } from '../residual/index.js';
+import { centredCrop, corr, type Planar } from '../residual/index.js';
 import { clusterModels, clusterVectors } from '../cluster.js';
-import type { ClusteringResult, LabelledMatrix } from '../types.js';
+import type { ClusteringResult, LabelledMatrix, ResidualFingerprint } from '../types.js';
 import type { PreparedLibrary } from './prepared-library.js';
 
 export function labelled(rows: string[], cols: string[], values: number[][]): LabelledMatrix {
   return { rows, cols, values };
 }
 
-/** Library × library matrix (Eq. 5) on the entries' held-out enrolment residuals. */
+/**
+ * An entry's fingerprint with its held-out residuals' share taken out again, on their common centred
+ * region: Eq. 5 needs images that did not shape the fingerprint they are compared with, and the
+ * stored fingerprint averages all enrolment images (the held-out ones included).
+ */
+function complementFingerprint(fp: ResidualFingerprint, held: Planar[]): Planar | null {
+  if (fp.count <= held.length) return null;
+  const w = Math.min(fp.width, ...held.map((r) => r.width));
+  const h = Math.min(fp.height, ...held.map((r) => r.height));
+  const sum = Float32Array.from(centredCrop(fp, w, h).data, (v) => v * fp.count);
+  for (const r of held) {
+    const c = centredCrop(r, w, h).data;
+    for (let i = 0; i < sum.length; i++) sum[i] -= c[i];
+  }
+  const n = fp.count - held.length;
+  for (let i = 0; i < sum.length; i++) sum[i] /= n;
+  return { width: w, height: h, data: sum };
+}
+
+function heldOutList(e: PreparedLibrary['entries'][number]): Planar[] {
+  const h = e.heldOutResiduals;
+  if (!h || h.count === 0) return [];
+  const plane = 3 * h.width * h.height;
+  return Array.from({ length: h.count }, (_, i) => ({
+    width: h.width,
+    height: h.height,
+    data: h.data.subarray(i * plane, (i + 1) * plane),
+  }));
+}
+
+/**
+ * Library × library matrix (Eq. 5): row i = mean over entry i's held-out enrolment residuals of
+ * |corr(residual, fingerprint of entry j)|; on the diagonal the fingerprint excludes those residuals.
+ */
 export function libraryMatrix(lib: PreparedLibrary): LabelledMatrix {
   const names = lib.entries.map((e) => e.name);
   const values = lib.entries.map((src) => {
-    const h = src.heldOutResiduals;
+    const held = heldOutList(src);
     return lib.entries.map((dst) => {
-      if (!h || h.count === 0) return NaN;
-      let s = 0;
-      const plane = 3 * h.width * h.height;
-      for (let i = 0; i < h.count; i++) {
-        const r = { width: h.width, height: h.height, data: h.data.subarray(i * plane, (i + 1) * plane) };
-        s += Math.abs(corr(r, dst.fingerprint));
-      }
-      return s / h.count;
+      if (held.length === 0) return NaN;
+      const fp = dst === src ? complementFingerprint(dst.fingerprint, held) : dst.fingerprint;
+      if (!fp) return NaN;
+      return held.reduce((s, r) => s + Math.abs(corr(r, fp)), 0) / held.length;
     });
   });
   return labelled(names, names, values);
