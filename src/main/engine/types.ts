@@ -201,11 +201,19 @@ export interface Verdict {
   decidedBy: string;
   agreement: { classifier?: string | null; embedding?: string | null; residual?: string | null; agree: boolean };
   /**
-   * The open-set test behind `unknown`: the statistic, the threshold it was compared with, and the
-   * direction (novelty — a mean log novelty — unknown when above; correlation: unknown when below).
-   * Evaluations use statistic − threshold (negated for correlation) as a continuous "unknown" score.
+   * The open-set tests behind `unknown` (dsf: feature novelty and fingerprint correlation for the
+   * chosen entry; residual: fingerprint correlation), each with its statistic, threshold and
+   * exceedance (> 0 rejects; unitless, in tolerance-band units). `unknownScore` is the largest
+   * exceedance — a continuous "unknown" score for evaluations; kind/statistic/threshold repeat the
+   * decisive test.
    */
-  openSet: { kind: 'novelty' | 'correlation'; statistic: number; threshold: number };
+  openSet: {
+    kind: 'novelty' | 'correlation';
+    statistic: number;
+    threshold: number;
+    unknownScore: number;
+    tests: { kind: 'novelty' | 'correlation'; statistic: number; threshold: number; exceedance: number }[];
+  };
   /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */
   mixed?: boolean;
   /** Plain-language statement that never overstates ("consistent with …"). */

@@ -56,37 +56,66 @@ function meanRows(rows: ArrayLike<number>[], dim: number): Float64Array {
   return m;
 }
 
+/**
+ * One open-set test against one entry. `exceedance` is the distance past the threshold in units of
+ * the test's tolerance band (statistic − calibrated level, over the band, minus 1): > 0 rejects,
+ * −1 means exactly at the calibrated level. Unitless, so tests of different kinds can be combined.
+ */
+export interface OpenSetTest {
+  kind: 'novelty' | 'correlation';
+  statistic: number;
+  threshold: number;
+  exceedance: number;
+}
+
+/** The bag's mean |corr| with entry k's fingerprint must reach the entry's calibrated level. */
+function correlationTest(lib: PreparedLibrary, items: ImageEvidence[], k: number): OpenSetTest | null {
+  const cal = lib.entries[k]?.calibration.residual;
+  if (!cal) return null;
+  const statistic = items.reduce((s, it) => s + it.corr[k], 0) / items.length;
+  const band = Math.max((Z * cal.stdCorr) / Math.sqrt(items.length), RELATIVE_SLACK * cal.meanCorr, 1e-12);
+  return { kind: 'correlation', statistic, threshold: cal.meanCorr - band, exceedance: (cal.meanCorr - statistic) / band - 1 };
+}
+
+/**
+ * The bag's median log novelty with respect to entry k must stay within its calibrated level. The
+ * median, because single unusual images (odd content) have a heavy tail and would dominate a mean;
+ * its standard error is ≈ 1.25 σ/√n for Gaussian data.
+ */
+function noveltyTest(lib: PreparedLibrary, items: ImageEvidence[], k: number): OpenSetTest | null {
+  const cal = lib.entries[k]?.calibration.dsf;
+  if (!cal || items.some((it) => !it.novelty)) return null;
+  const logs = items.map((it) => Math.log(it.novelty![k])).sort((a, b) => a - b);
+  const mid = logs.length >> 1;
+  const statistic = logs.length % 2 ? logs[mid] : (logs[mid - 1] + logs[mid]) / 2;
+  const band = Math.max((Z * 1.25 * cal.stdDist) / Math.sqrt(items.length), LOG_SLACK);
+  return { kind: 'novelty', statistic, threshold: cal.meanDist + band, exceedance: (statistic - cal.meanDist) / band - 1 };
+}
+
 export interface ResidualJudgement {
   scores: Float64Array;
   order: number[];
-  threshold: number;
-  unknown: boolean;
+  test: OpenSetTest | null;
 }
 
-/** Residual method: mean |corr| per entry; unknown when the best falls below its calibrated level. */
+/** Residual method: mean |corr| per entry (Eq. 4); the best entry's correlation test decides "unknown". */
 export function judgeResidual(lib: PreparedLibrary, items: ImageEvidence[]): ResidualJudgement {
-  const M = lib.entries.length;
   const scores = meanRows(
     items.map((i) => i.corr),
-    M,
+    lib.entries.length,
   );
   const order = argsort(scores);
-  const top = lib.entries[order[0]];
-  const cal = top?.calibration.residual;
-  const n = items.length;
-  const threshold = cal ? cal.meanCorr - Math.max((Z * cal.stdCorr) / Math.sqrt(n), RELATIVE_SLACK * cal.meanCorr) : 0;
-  return { scores, order, threshold, unknown: !top || scores[order[0]] < threshold };
+  return { scores, order, test: correlationTest(lib, items, order[0]) };
 }
 
 export interface ClassifierJudgement {
   posterior: Float64Array;
   order: number[];
-  meanNovelty: number;
-  threshold: number;
-  unknown: boolean;
+  /** The feature-novelty test and the fingerprint-correlation test for the classifier's choice. */
+  tests: OpenSetTest[];
 }
 
-/** Classifier over φ features: summed log-probabilities; unknown when the features are novel. */
+/** Classifier over φ features: summed log-probabilities (a uniform prior, independent images). */
 export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): ClassifierJudgement | null {
   if (!lib.classifier || items.some((i) => !i.logProba)) return null;
   const M = lib.entries.length;
@@ -97,17 +126,10 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
   const z = posterior.reduce((a, b) => a + b, 0);
   for (let k = 0; k < M; k++) posterior[k] /= z;
   const order = argsort(posterior);
-  const k0 = order[0];
-  const cal = lib.entries[k0].calibration.dsf;
-  // Median of log novelty: single unusual images (odd content) have a heavy tail and would
-  // otherwise dominate a bag's mean. The median's standard error is ≈ 1.25 σ/√n for Gaussian data.
-  const logs = items.map((it) => Math.log(it.novelty![k0])).sort((a, b) => a - b);
-  const mid = logs.length >> 1;
-  const meanNovelty = logs.length % 2 ? logs[mid] : (logs[mid - 1] + logs[mid]) / 2;
-  const threshold = cal
-    ? cal.meanDist + Math.max((Z * 1.25 * cal.stdDist) / Math.sqrt(items.length), LOG_SLACK)
-    : Infinity;
-  return { posterior, order, meanNovelty, threshold, unknown: meanNovelty > threshold };
+  const tests = [noveltyTest(lib, items, order[0]), correlationTest(lib, items, order[0])].filter(
+    (t): t is OpenSetTest => t !== null,
+  );
+  return { posterior, order, tests };
 }
 
 /** Eq. 1 summed over each entry's enrolled bag embeddings: p(entry | z of this set). */
@@ -187,39 +209,54 @@ export async function judge(
   const embedding = method === 'dsf' ? await judgeEmbedding(lib, items, encoder) : null;
   const effective: MethodId = method === 'dsf' && classifier ? 'dsf' : 'residual';
 
-  const residualLabel = residual.unknown ? null : names[residual.order[0]];
-  const classifierLabel = classifier ? (classifier.unknown ? null : names[classifier.order[0]]) : undefined;
+  const rejects = (t: OpenSetTest | null) => t !== null && t.exceedance > 0;
+  const residualLabel = rejects(residual.test) ? null : names[residual.order[0]];
+  const classifierLabel = classifier
+    ? classifier.tests.some(rejects)
+      ? null
+      : names[classifier.order[0]]
+    : undefined;
   const embeddingLabel = embedding ? names[embedding.order[0]] : undefined;
 
   let scores: Float64Array;
   let order: number[];
-  let unknown: boolean;
+  let tests: OpenSetTest[];
   let decidedBy: string;
   let explanation: string;
-  let openSet: Verdict['openSet'];
+  const describe = (t: OpenSetTest, entry: string) =>
+    t.kind === 'novelty'
+      ? `median log feature novelty ${fmt(t.statistic)} vs threshold ${fmt(t.threshold)} for ${entry} (unknown if above)`
+      : `mean |corr| with ${entry}'s fingerprint ${fmt(t.statistic, 4)} vs threshold ${fmt(t.threshold, 4)} (unknown if below)`;
   if (effective === 'dsf' && classifier) {
     scores = classifier.posterior;
     order = classifier.order;
-    unknown = classifier.unknown;
+    tests = classifier.tests;
     decidedBy = 'classifier';
-    openSet = { kind: 'novelty', statistic: classifier.meanNovelty, threshold: classifier.threshold };
     explanation =
       `Library classifier (multinomial logistic regression on the set-encoder's per-image φ features): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior ` +
       `(treats images as independent, so it grows confident quickly; read it with the margin, the bag agreement and the stability chart). ` +
-      `Open-set test: median log feature novelty ${fmt(classifier.meanNovelty)} vs calibrated threshold ${fmt(classifier.threshold)} ` +
-      `for ${names[classifier.order[0]]} (unknown if above).`;
+      `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}.`;
   } else {
     scores = residual.scores;
     order = residual.order;
-    unknown = residual.unknown;
+    tests = residual.test ? [residual.test] : [];
     decidedBy = 'residual';
-    openSet = { kind: 'correlation', statistic: scores[order[0]], threshold: residual.threshold };
     explanation =
       `Residual correlation: mean over ${n} image${n === 1 ? '' : 's'} of |corr(residual, fingerprint)| (Eq. 3–4) per entry. ` +
-      `Open-set test: ${fmt(scores[order[0]], 4)} vs calibrated threshold ${fmt(residual.threshold, 4)} for ${names[order[0]]} (unknown if below).` +
+      `Open-set test: ${tests.map((t) => describe(t, names[order[0]])).join('; ') || 'no calibration stored'}.` +
       (method === 'dsf' ? ` (Set-encoder unavailable: ${lib.classifierNote ?? 'no features'}; fell back to the residual method.)` : '');
   }
+  const unknownScore = tests.length ? Math.max(...tests.map((t) => t.exceedance)) : -Infinity;
+  const unknown = order.length === 0 || unknownScore > 0;
+  const decisive = tests.find((t) => t.exceedance === unknownScore) ?? tests[0];
+  const openSet: Verdict['openSet'] = {
+    kind: decisive?.kind ?? 'correlation',
+    statistic: decisive?.statistic ?? NaN,
+    threshold: decisive?.threshold ?? NaN,
+    unknownScore,
+    tests,
+  };
 
   const candidates: ScoredCandidate[] = order.map((k) => ({ name: names[k], family: lib.entries[k].family, score: scores[k] }));
   const top = order[0];
