@@ -9,6 +9,7 @@ import { analyseCase, listLibrary } from '../src/main/engine/index.js';
 import { runDemo, type DemoRun } from '../src/main/engine/demo/index.js';
 import { featureCachePath } from '../src/main/engine/attributor.js';
 import { FingerprintLibrary } from '../src/main/engine/library/index.js';
+import { createRandom } from '../src/main/engine/util/random.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -99,6 +100,26 @@ describe('demo case with the default method (set-encoder + library classifier)',
     m.values.forEach((row, i) => row.forEach((v, j) => i !== j && expect(row[i]).toBeGreaterThan(v)));
     expect(r.correlation.evidenceVsLibrary.cols).toEqual(m.cols);
     expect(r.clustering?.order.slice().sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('large images', () => {
+  it('are analysed on several canvas crops with --crops, never resampled', async () => {
+    const sharp = (await import('sharp')).default;
+    const dir = mkdtempSync(path.join(tmpdir(), 'genprint-large-'));
+    for (let i = 0; i < 3; i++) {
+      const rand = createRandom(100 + i);
+      const px = Buffer.alloc(600 * 520 * 3);
+      for (let j = 0; j < px.length; j++) px[j] = Math.floor(256 * rand());
+      await sharp(px, { raw: { width: 600, height: 520, channels: 3 } }).png().toFile(path.join(dir, `big-${i}.png`));
+    }
+    const one = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2 });
+    const four = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2, crops: 4 });
+    expect(one.manifest.map((f) => f.crops)).toEqual([1, 1, 1]);
+    expect(four.manifest.map((f) => f.crops)).toEqual([4, 4, 4]);
+    expect(four.manifest.map((f) => [f.width, f.height])).toEqual(one.manifest.map((f) => [f.width, f.height]));
+    // More crops, different evidence: the per-image correlations are averages over other pixels.
+    expect(four.images[0].residualCorr).not.toEqual(one.images[0].residualCorr);
   });
 });
 

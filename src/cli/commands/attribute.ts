@@ -44,6 +44,7 @@ export function registerAttribute(program: Command): void {
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, 20)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, 1)
     .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, 256)
+    .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
     .option('--provider <ep>', 'execution provider', parseChoice(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const), 'auto')
     .option('--threads <n>', 'inference threads', parsePositiveInt, 2)
     .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
@@ -68,6 +69,7 @@ export function registerAttribute(program: Command): void {
               bags: o.bags,
               seed: o.seed,
               canvas: o.canvas,
+              crops: o.crops,
               provider: o.provider,
               threads: o.threads,
               modelsDir: o.models,

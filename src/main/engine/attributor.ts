@@ -77,6 +77,8 @@ export interface ExamineRequest {
   /** Restrict to these files below root (absolute paths); default: the whole folder. */
   files?: string[];
   canvas: number;
+  /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
+  maxCrops?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -205,7 +207,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
         });
         pending = [];
       };
-      const opts = { canvas: x.canvas, signal: x.signal, onProgress: x.onProgress };
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       for await (const ev of events) {
         throwIfAborted(x.signal);

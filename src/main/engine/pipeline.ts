@@ -74,6 +74,11 @@ export interface AnalyseRequest extends EngineOptions {
   bags?: number;
   seed?: number;
   canvas?: number;
+  /**
+   * Evidence crops per image for images at least twice the canvas in both directions (default 1:
+   * the centre). More crops add evidence from large images without resampling them.
+   */
+  crops?: number;
   caseId?: string;
   examiner?: string;
   notes?: string;
@@ -165,6 +170,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const { manifest, skipped, evidence } = await attributor.examine({
     root: caseRoot,
     canvas,
+    maxCrops: req.crops,
     signal: req.signal,
     onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
   });

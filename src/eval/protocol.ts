@@ -1,0 +1,139 @@
+// The evaluation protocol's pure parts: deterministic splits, seeded bag draws and the metrics.
+// Kept free of I/O so the metric functions can be checked against hand-computed values.
+import path from 'node:path';
+import { drawBags } from '../main/engine/util/random.js';
+
+export const BAG_SIZES = [1, 5, 10, 25, 50] as const;
+
+/** Sorted by file name; even index → enrolment, odd → query (so both halves span the whole set). */
+export function splitHalves(files: readonly string[]): { enrol: string[]; query: string[] } {
+  const sorted = [...files].sort((a, b) => {
+    const x = path.basename(a);
+    const y = path.basename(b);
+    return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  });
+  return { enrol: sorted.filter((_, i) => i % 2 === 0), query: sorted.filter((_, i) => i % 2 === 1) };
+}
+
+/**
+ * R bags of n distinct query indices. n is capped by the query count; when it is capped there is
+ * only one possible bag, so one bag is returned (repeating it would fake a variance of zero).
+ */
+export function bagDraws(queryCount: number, n: number, repeats: number, seed: number): number[][] {
+  return drawBags(queryCount, Math.min(n, queryCount), repeats, seed);
+}
+
+/** A per-generator seed, so adding a generator to a domain does not change the others' draws. */
+export function seedFor(base: number, ...parts: (string | number)[]): number {
+  let h = 2166136261 ^ base;
+  for (const ch of parts.join('|')) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return h >>> 0;
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+/** Sample standard deviation (n − 1); 0 for a single value. */
+export function std(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+}
+
+export function accuracy(truth: readonly string[], predicted: readonly (string | null)[]): number {
+  if (truth.length !== predicted.length) throw new RangeError('accuracy: lengths differ');
+  if (truth.length === 0) return NaN;
+  let ok = 0;
+  for (let i = 0; i < truth.length; i++) if (truth[i] === predicted[i]) ok++;
+  return ok / truth.length;
+}
+
+/**
+ * Macro-averaged F1 over the true classes (a class that occurs only among predictions still costs
+ * precision of nothing: its false positives lower the true classes' recall instead). A class with
+ * no true positives scores 0.
+ */
+export function macroF1(truth: readonly string[], predicted: readonly (string | null)[]): number {
+  if (truth.length !== predicted.length) throw new RangeError('macroF1: lengths differ');
+  const classes = [...new Set(truth)];
+  if (classes.length === 0) return NaN;
+  let sum = 0;
+  for (const c of classes) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let i = 0; i < truth.length; i++) {
+      const t = truth[i] === c;
+      const p = predicted[i] === c;
+      if (t && p) tp++;
+      else if (p) fp++;
+      else if (t) fn++;
+    }
+    sum += tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  }
+  return sum / classes.length;
+}
+
+/**
+ * Area under the ROC curve for scores where higher means "positive": the probability that a random
+ * positive outscores a random negative, ties counting one half (Mann–Whitney U / (n₊·n₋)).
+ */
+export function auroc(positives: readonly number[], negatives: readonly number[]): number {
+  if (positives.length === 0 || negatives.length === 0) return NaN;
+  const all = [
+    ...positives.map((s) => ({ s, pos: true })),
+    ...negatives.map((s) => ({ s, pos: false })),
+  ].sort((a, b) => a.s - b.s);
+  // Mid-ranks over ties.
+  let rankSumPos = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j + 1 < all.length && all[j + 1].s === all[i].s) j++;
+    const midRank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) if (all[k].pos) rankSumPos += midRank;
+    i = j + 1;
+  }
+  const nP = positives.length;
+  const nN = negatives.length;
+  return (rankSumPos - (nP * (nP + 1)) / 2) / (nP * nN);
+}
+
+export interface BagScore {
+  /** Mean ± std of top-1 accuracy over the R repeated draws (each draw: one bag per generator). */
+  mean: number;
+  std: number;
+  macroF1: number;
+  bags: number;
+  /** The largest bag actually drawn for the smallest generator (n capped by its query count). */
+  capped: boolean;
+}
+
+/**
+ * Scores repeated draws: `predictions[g][r]` is the label predicted for draw r of generator g
+ * (draws beyond a generator's available count are reused cyclically, e.g. a capped single bag).
+ */
+export function scoreDraws(
+  generators: readonly string[],
+  predictions: readonly (readonly (string | null)[])[],
+  repeats: number,
+  capped: boolean,
+): BagScore {
+  const perDraw: number[] = [];
+  const truth: string[] = [];
+  const pred: (string | null)[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t: string[] = [];
+    const p: (string | null)[] = [];
+    generators.forEach((g, gi) => {
+      const row = predictions[gi];
+      if (row.length === 0) return;
+      t.push(g);
+      p.push(row[r % row.length]);
+    });
+    perDraw.push(accuracy(t, p));
+    truth.push(...t);
+    pred.push(...p);
+  }
+  return { mean: mean(perDraw), std: std(perDraw), macroF1: macroF1(truth, pred), bags: truth.length, capped };
+}

@@ -1,0 +1,67 @@
+// Robustness of attribution to what happens to images after generation: JPEG re-compression, a
+// 0.5× resize (this one resamples, on purpose: it destroys the pixel-grid traces) and a random crop
+// (shifts the grid phase). Transformed copies of the query images are written to a temp folder.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createRandom } from '../main/engine/util/random.js';
+import { relPathOf } from './methods.js';
+
+export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'resize0.5' | 'crop75';
+
+export const TRANSFORMS: { id: TransformId; label: string }[] = [
+  { id: 'jpeg90', label: 'JPEG q90' },
+  { id: 'jpeg75', label: 'JPEG q75' },
+  { id: 'jpeg50', label: 'JPEG q50' },
+  { id: 'resize0.5', label: 'resize 0.5× (Lanczos)' },
+  { id: 'crop75', label: 'random crop 75 % side' },
+];
+
+/** Smallest side the engine accepts; a transform that would go below it skips the image. */
+const MIN_SIDE = 28;
+
+/**
+ * Writes the transformed copy of each file below outRoot, keeping its relPath (extension changed
+ * for JPEG). Returns original relPath → transformed absolute path, for the files that could be made.
+ */
+export async function transformFiles(
+  root: string,
+  files: string[],
+  transform: TransformId,
+  outRoot: string,
+  seed: number,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const rand = createRandom(seed);
+  for (const file of files) {
+    const rel = relPathOf(root, file);
+    const img = sharp(file);
+    const meta = await img.metadata();
+    const w = meta.width ?? 0;
+    const h = meta.height ?? 0;
+    let pipeline = sharp(file);
+    let ext = path.extname(rel);
+    if (transform.startsWith('jpeg')) {
+      pipeline = pipeline.jpeg({ quality: Number(transform.slice(4)), chromaSubsampling: '4:2:0' });
+      ext = '.jpg';
+    } else if (transform === 'resize0.5') {
+      const nw = Math.round(w / 2);
+      const nh = Math.round(h / 2);
+      if (Math.min(nw, nh) < MIN_SIDE) continue;
+      pipeline = pipeline.resize(nw, nh, { kernel: 'lanczos3' }).png();
+    } else {
+      const cw = Math.round(w * 0.75);
+      const ch = Math.round(h * 0.75);
+      // Clamping to the minimum would make the crop a no-op on 28-px images: skip them instead.
+      if (Math.min(cw, ch) < MIN_SIDE) continue;
+      const left = Math.floor(rand() * (w - cw + 1));
+      const top = Math.floor(rand() * (h - ch + 1));
+      pipeline = pipeline.extract({ left, top, width: cw, height: ch }).png();
+    }
+    const dest = path.join(outRoot, rel.slice(0, rel.length - path.extname(rel).length) + ext);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await pipeline.toFile(dest);
+    out.set(rel, dest);
+  }
+  return out;
+}

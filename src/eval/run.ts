@@ -1,0 +1,580 @@
+// `genprint eval`: the whole evaluation, per domain, from enrolment to the report.
+import { copyFileSync, existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  analyseLibrary,
+  exportLibrary,
+  openAttributor,
+  type ImageEvidence,
+  type ClusteringResult,
+  type LabelledMatrix,
+  type Verdict,
+} from '../main/engine/index.js';
+import { featureCachePath } from '../main/engine/attributor.js';
+import { readModelCard } from '../main/engine/features/set-encoder.js';
+import { clusterPurity } from '../main/engine/cluster.js';
+import { decorrelationScore, diagonalContrast } from '../main/engine/correlation.js';
+import { repoRoot } from '../main/engine/version.js';
+import {
+  corpusDomains,
+  defaultCorpusDir,
+  demoDomain,
+  familyOverlaps,
+  heldOutGenerators,
+  trainingSplit,
+  type Domain,
+  type GeneratorPool,
+} from './corpus.js';
+import {
+  embeddingTop1,
+  examineQueries,
+  relPathOf,
+  runEngine,
+  runSpectral,
+  spectralBagLabel,
+  spectralFeaturesOf,
+  top1,
+  METHOD_LABELS,
+  type DomainSplit,
+  type EncoderSetup,
+  type EngineRun,
+  type MethodId,
+  type SpectralRun,
+} from './methods.js';
+import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, type BagScore } from './protocol.js';
+import { spectralLogProba } from './spectral-baseline.js';
+import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
+import { writeReport } from './report.js';
+
+export interface EvalOptions {
+  quick?: boolean;
+  /** Output folder for results.md/json and img/; default: a temp folder (quick) or docs/ (full). */
+  out?: string;
+  corpusDir?: string;
+  /** Restrict to these corpus domains (the demo zoo is always evaluated). */
+  domains?: string[];
+  draws?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+export interface AccuracyRow {
+  method: MethodId;
+  label: string;
+  bySize: Record<string, BagScore | null>;
+  note?: string;
+}
+
+export interface ScopeResult {
+  scope: 'held-out' | 'all';
+  generators: { name: string; family: string; trained: boolean; enrol: number; query: number }[];
+  chance: number;
+  accuracy: AccuracyRow[];
+  correlation: { matrix: LabelledMatrix; decorrelation: number; diagonalContrast: number; image?: string };
+  /** Eq. 6 on bag-level Eq. 4 matrices (one bag per generator per draw), vs images per bag. */
+  scoreVsBagSize: { n: number; decorrelation: number; decorrelationStd: number; diagonalContrast: number }[];
+  openSet?: OpenSetResult;
+  robustness?: { transform: TransformId; label: string; n: number; accuracy: Partial<Record<MethodId, BagScore>>; images: number }[];
+  clustering?: { clusteredOn: string; cophenetic: number; purity: number; k: number; families: string[]; image?: string; order: string[]; tree: ClusteringResult };
+  bagsAblation?: { bags: number; embedding: BagScore; classifier: BagScore }[];
+  accuracyPlot?: string;
+  notes: string[];
+}
+
+export interface OpenSetResult {
+  n: number;
+  perMethod: Partial<Record<'dsf+' | 'residual', { auroc: number; unknownRateHeldOutGenerator: number; unknownRateKnown: number; bags: number }>>;
+}
+
+export interface DomainResult {
+  domain: string;
+  source: 'corpus' | 'demo';
+  imageSize: string;
+  scopes: ScopeResult[];
+  seconds: number;
+  skipped?: string;
+}
+
+export interface EvalResult {
+  schema: 'genprint.eval/1';
+  createdAt: string;
+  quick: boolean;
+  protocol: Record<string, unknown>;
+  models: { shipped: unknown; controls: Record<string, unknown> };
+  corpus: { dir: string; present: boolean };
+  familyOverlaps: { heldOut: string; trainedSiblings: string[]; repo: string }[];
+  domains: DomainResult[];
+  runtime: { seconds: number; cpus: number; cpuModel: string; node: string };
+  notes: string[];
+}
+
+const CONTROLS = ['untrained', 'random-ensemble'] as const;
+
+/** Exports the control encoders with the training code when they are not cached yet. */
+export function ensureControls(log: (s: string) => void): Record<string, string> {
+  const root = path.join(repoRoot(), '.cache', 'controls');
+  const have = () => CONTROLS.every((c) => existsSync(path.join(root, c, 'model-card.json')));
+  if (!have()) {
+    const py = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    log(`exporting the control encoders (${py} training/export_controls.py) …`);
+    const r = spawnSync(py, [path.join(repoRoot(), 'training', 'export_controls.py'), '--out', root], {
+      cwd: repoRoot(),
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    });
+    if (r.status !== 0) log(`could not export the controls (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); their rows are skipped`);
+  }
+  return have() ? Object.fromEntries(CONTROLS.map((c) => [c, path.join(root, c)])) : {};
+}
+
+class Eta {
+  private done = 0;
+  private readonly t0 = Date.now();
+  constructor(
+    private total: number,
+    private readonly log: (s: string) => void,
+  ) {}
+  add(units: number): void {
+    this.done += units;
+  }
+  say(what: string): void {
+    const secs = (Date.now() - this.t0) / 1000;
+    const frac = Math.min(1, this.done / Math.max(1, this.total));
+    const eta = frac > 0.02 ? (secs / frac) * (1 - frac) : NaN;
+    this.log(`[${fmtTime(secs)}${Number.isFinite(eta) ? `, ETA ${fmtTime(eta)}` : ''}, ${(100 * frac).toFixed(0)} %] ${what}`);
+  }
+}
+
+function fmtTime(s: number): string {
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`;
+}
+
+/** Work estimate of a domain, in "64×64 images through one φ": drives the ETA only. */
+function domainUnits(d: Domain, setups: number, extras: boolean): number {
+  const side = Number(/(\d+)x/.exec(d.imageSize)?.[1] ?? 64);
+  const w = Math.max(0.3, (Math.min(side, 256) / 64) ** 2);
+  const imgs = d.generators.reduce((s, g) => s + g.files.length, 0);
+  return imgs * w * (setups + 0.5) * (extras ? 5 : 1);
+}
+
+function makeSplit(gens: GeneratorPool[], cap?: number): DomainSplit {
+  const enrol = new Map<string, string[]>();
+  const query = new Map<string, string[]>();
+  for (const g of gens) {
+    const files = cap ? g.files.slice(0, cap) : g.files;
+    const s = splitHalves(files);
+    enrol.set(g.name, s.enrol);
+    query.set(g.name, s.query);
+  }
+  return { generators: gens, enrol, query };
+}
+
+type Predictor = (gen: string, bag: string[]) => Promise<string | null>;
+
+/** Closed-set scores at each bag size: R draws, one bag per generator per draw, same bags for every method. */
+async function closedSet(
+  domainName: string,
+  queries: Map<string, string[]>,
+  sizes: readonly number[],
+  repeats: number,
+  seed: number,
+  predict: Predictor,
+): Promise<Record<string, BagScore | null>> {
+  const gens = [...queries.keys()];
+  const out: Record<string, BagScore | null> = {};
+  for (const n of sizes) {
+    const preds: (string | null)[][] = [];
+    let capped = false;
+    for (const g of gens) {
+      const q = queries.get(g)!;
+      if (n > q.length) capped = true;
+      const draws = bagDraws(q.length, n, repeats, seedFor(seed, domainName, g, n));
+      const row: (string | null)[] = [];
+      for (const d of draws) row.push(await predict(g, d.map((i) => q[i])));
+      preds.push(row);
+    }
+    out[String(n)] = preds.some((p) => p.length) ? scoreDraws(gens, preds, repeats, capped) : null;
+  }
+  return out;
+}
+
+function engineJudge(att: { judge(items: ImageEvidence[], o?: { withEmbedding?: boolean }): Promise<Verdict> }, ev: Map<string, Map<string, ImageEvidence>>, pick = top1, withEmbedding = false): Predictor {
+  return async (g, bag) => pick(await att.judge(bag.map((r) => ev.get(g)!.get(r)!), { withEmbedding }));
+}
+
+function spectralJudge(run: SpectralRun): Predictor {
+  return async (g, bag) => spectralBagLabel(run.model, bag.map((r) => run.logProba.get(g)!.get(r)!));
+}
+
+/** Query relPaths present for every method (a file one method skipped is dropped for all). */
+function commonQueries(split: DomainSplit, root: string, maps: Map<string, Map<string, unknown>>[]): Map<string, string[]> {
+  return new Map(
+    split.generators.map((g) => [
+      g.name,
+      split.query
+        .get(g.name)!
+        .map((f) => relPathOf(root, f))
+        .filter((r) => maps.every((m) => m.get(g.name)?.has(r))),
+    ]),
+  );
+}
+
+function correlationOf(run: EngineRun, queries: Map<string, string[]>): LabelledMatrix {
+  const cols = run.dsf.library.entries.map((e) => e.name);
+  const rows = [...queries.keys()];
+  const values = rows.map((g) => {
+    const acc = new Array(cols.length).fill(0);
+    const q = queries.get(g)!;
+    for (const r of q) {
+      const c = run.evidence.get(g)!.get(r)!.corr;
+      for (let k = 0; k < cols.length; k++) acc[k] += c[k] / q.length;
+    }
+    return acc;
+  });
+  return { rows, cols, values };
+}
+
+function scoreVsBagSize(run: EngineRun, domainName: string, queries: Map<string, string[]>, sizes: readonly number[], repeats: number, seed: number) {
+  const cols = run.dsf.library.entries.map((e) => e.name);
+  const rows = [...queries.keys()];
+  return sizes.map((n) => {
+    const scores: number[] = [];
+    const contrasts: number[] = [];
+    const drawsPer = rows.map((g) => bagDraws(queries.get(g)!.length, n, repeats, seedFor(seed, domainName, g, n)));
+    for (let r = 0; r < repeats; r++) {
+      const values = rows.map((g, gi) => {
+        const d = drawsPer[gi][r % drawsPer[gi].length];
+        const acc = new Array(cols.length).fill(0);
+        for (const i of d) {
+          const c = run.evidence.get(g)!.get(queries.get(g)![i])!.corr;
+          for (let k = 0; k < cols.length; k++) acc[k] += c[k] / d.length;
+        }
+        return acc;
+      });
+      scores.push(decorrelationScore({ rows, cols, values }));
+      contrasts.push(diagonalContrast({ rows, cols, values }));
+    }
+    return { n, decorrelation: mean(scores), decorrelationStd: std(scores), diagonalContrast: mean(contrasts) };
+  });
+}
+
+interface ScopeContext {
+  domain: Domain;
+  scope: 'held-out' | 'all';
+  gens: GeneratorPool[];
+  setups: EncoderSetup[];
+  work: string;
+  sizes: readonly number[];
+  repeats: number;
+  seed: number;
+  extras: { openSet: boolean; robustness: TransformId[] | null; clustering: boolean; bagsAblation: number[] | null };
+  cap?: number;
+  eta: Eta;
+  log: (s: string) => void;
+}
+
+async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
+  const { domain, gens, sizes, repeats, seed, eta } = ctx;
+  const split = makeSplit(gens, ctx.cap);
+  const notes: string[] = [];
+  const side = Number(/(\d+)x/.exec(domain.imageSize)?.[1] ?? 64);
+  const unitOf = (n: number) => n * Math.max(0.3, (Math.min(side, 256) / 64) ** 2);
+
+  const runs = new Map<EncoderSetup['id'], EngineRun>();
+  for (const s of ctx.setups) {
+    eta.say(`${domain.name} (${ctx.scope}): enrol + examine with φ = ${s.id}`);
+    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { onImages: (n) => eta.add(unitOf(n)) }));
+  }
+  eta.say(`${domain.name} (${ctx.scope}): spectral baseline`);
+  const spectral = await runSpectral(domain, split);
+  eta.add(unitOf(gens.reduce((s, g) => s + g.files.length, 0) * 0.3));
+
+  const shipped = runs.get('shipped') ?? runs.values().next().value!;
+  const queries = commonQueries(split, domain.root, [...[...runs.values()].map((r) => r.evidence), spectral.logProba]);
+  const accuracy: AccuracyRow[] = [];
+  const row = async (method: MethodId, predict: Predictor, only?: number[]) =>
+    accuracy.push({ method, label: METHOD_LABELS[method], bySize: await closedSet(domain.name, queries, only ?? sizes, repeats, seed, predict) });
+
+  eta.say(`${domain.name} (${ctx.scope}): judging bags`);
+  const s = runs.get('shipped');
+  if (s) {
+    if (!s.hasClassifier) notes.push(`shipped φ: no library classifier (${s.dsf.library.classifierNote}); the dsf method fell back to the residual method.`);
+    await row('dsf+', engineJudge(s.dsf, s.evidence));
+    const dsfPlus = accuracy[accuracy.length - 1];
+    accuracy.push({ method: 'dsf-', label: METHOD_LABELS['dsf-'], bySize: { '1': dsfPlus.bySize['1'] }, note: 'the n = 1 column of DSF+' });
+  } else notes.push('no shipped models (models/model-card.json): DSF+ and DSF− rows skipped.');
+  await row('residual', engineJudge(shipped.residual, shipped.evidence));
+  await row('spectral', spectralJudge(spectral));
+  for (const c of CONTROLS) {
+    const r = runs.get(c);
+    if (r) await row(c, engineJudge(r.dsf, r.evidence));
+  }
+
+  const matrix = correlationOf(shipped, queries);
+  const result: ScopeResult = {
+    scope: ctx.scope,
+    generators: gens.map((g) => ({
+      name: g.name,
+      family: g.family,
+      trained: g.trained,
+      enrol: split.enrol.get(g.name)!.length,
+      query: queries.get(g.name)!.length,
+    })),
+    chance: 1 / gens.length,
+    accuracy,
+    correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
+    scoreVsBagSize: scoreVsBagSize(shipped, domain.name, queries, sizes, repeats, seed),
+    notes,
+  };
+
+  if (ctx.extras.openSet && s) {
+    if (gens.length < 3) notes.push('open set skipped: leaving one generator out of 2 leaves a single entry (no classifier).');
+    else {
+      eta.say(`${domain.name} (${ctx.scope}): open set (leave one generator out)`);
+      result.openSet = await openSet(ctx, split, s, queries);
+    }
+  }
+  if (ctx.extras.robustness?.length) {
+    eta.say(`${domain.name} (${ctx.scope}): robustness`);
+    result.robustness = await robustness(ctx, split, runs, spectral, queries);
+  }
+  if (ctx.extras.clustering && s) {
+    const a = await analyseLibrary(s.libraryPath, { modelsDir: s.setup.modelsDir });
+    if (a.clustering) {
+      const families = a.clustering.labels.map((l) => gens.find((g) => g.name === l)?.family ?? 'unknown');
+      const k = new Set(families).size;
+      result.clustering = {
+        clusteredOn: a.clusteredOn,
+        cophenetic: a.clustering.copheneticCorrelation,
+        purity: clusterPurity(a.clustering, families, k),
+        k,
+        families,
+        order: a.clustering.order.map((i) => a.clustering!.labels[i]),
+        tree: a.clustering,
+      };
+    }
+  }
+  if (ctx.extras.bagsAblation && s) {
+    eta.say(`${domain.name} (${ctx.scope}): ablation over enrolment bags per model`);
+    result.bagsAblation = [];
+    const n = Math.min(10, Math.max(...sizes));
+    for (const B of ctx.extras.bagsAblation) {
+      const r = await runEngine(domain, split, s.setup, path.join(ctx.work, ctx.scope), { bags: B, tag: `bags${B}`, reuseCacheFrom: s.libraryPath });
+      const emb = await closedSet(domain.name, queries, [n], repeats, seed, engineJudge(r.dsf, r.evidence, embeddingTop1, true));
+      const cls = await closedSet(domain.name, queries, [n], repeats, seed, engineJudge(r.dsf, r.evidence));
+      result.bagsAblation.push({ bags: B, embedding: emb[String(n)]!, classifier: cls[String(n)]! });
+    }
+  }
+  return result;
+}
+
+async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, queries: Map<string, string[]>): Promise<OpenSetResult> {
+  const n = 10;
+  const names = ctx.gens.map((g) => g.name);
+  const scores = { 'dsf+': { pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 }, residual: { pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 } };
+  // Continuous "unknown" score: novelty is unknown when high, correlation when low.
+  const unknownScore = (v: Verdict) => (v.openSet.kind === 'novelty' ? 1 : -1) * (v.openSet.statistic / v.openSet.threshold);
+  for (const [gi, g] of names.entries()) {
+    const dest = path.join(ctx.work, ctx.scope, `without-${gi}.genprint`);
+    await exportLibrary(run.libraryPath, dest, names.filter((x) => x !== g));
+    if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(dest));
+    const dsf = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir });
+    const residual = await openAttributor({ libraryPath: dest, method: 'residual', modelsDir: run.setup.modelsDir });
+    const ev = await examineQueries(dsf, ctx.domain.root, split);
+    for (const h of names) {
+      const q = queries.get(h)!.filter((r) => ev.get(h)!.has(r));
+      for (const d of bagDraws(q.length, n, ctx.repeats, seedFor(ctx.seed, ctx.domain.name, 'open', g, h))) {
+        const items = d.map((i) => ev.get(h)!.get(q[i])!);
+        for (const [m, att] of [['dsf+', dsf], ['residual', residual]] as const) {
+          const v = await att.judge(items, { withEmbedding: false });
+          const bucket = scores[m];
+          if (h === g) {
+            bucket.pos.push(unknownScore(v));
+            if (v.unknown) bucket.upos++;
+          } else {
+            bucket.neg.push(unknownScore(v));
+            if (v.unknown) bucket.uneg++;
+          }
+        }
+      }
+    }
+  }
+  const perMethod: OpenSetResult['perMethod'] = {};
+  for (const m of ['dsf+', 'residual'] as const) {
+    const b = scores[m];
+    perMethod[m] = {
+      auroc: auroc(b.pos, b.neg),
+      unknownRateHeldOutGenerator: b.upos / Math.max(1, b.pos.length),
+      unknownRateKnown: b.uneg / Math.max(1, b.neg.length),
+      bags: b.pos.length + b.neg.length,
+    };
+  }
+  return { n, perMethod };
+}
+
+async function robustness(
+  ctx: ScopeContext,
+  split: DomainSplit,
+  runs: Map<EncoderSetup['id'], EngineRun>,
+  spectral: SpectralRun,
+  queries: Map<string, string[]>,
+): Promise<NonNullable<ScopeResult['robustness']>> {
+  const n = Math.min(10, Math.max(...ctx.sizes));
+  const out: NonNullable<ScopeResult['robustness']> = [];
+  for (const t of TRANSFORMS.filter((x) => ctx.extras.robustness!.includes(x.id))) {
+    const tRoot = path.join(ctx.work, ctx.scope, `robust-${t.id}`);
+    const files = ctx.gens.flatMap((g) => queries.get(g.name)!.map((r) => path.join(ctx.domain.root, ...r.split('/'))));
+    const made = await transformFiles(ctx.domain.root, files, t.id, tRoot, seedFor(ctx.seed, ctx.domain.name, t.id));
+    // The transformed queries, keyed like the originals' relPaths so bag draws line up.
+    const tSplit = {
+      generators: ctx.gens,
+      query: new Map(ctx.gens.map((g) => [g.name, queries.get(g.name)!.filter((r) => made.has(r)).map((r) => made.get(r)!)])),
+    };
+    const back = new Map([...made.entries()].map(([orig, dest]) => [relPathOf(tRoot, dest), orig]));
+    const rekey = <T,>(m: Map<string, Map<string, T>>) =>
+      new Map([...m.entries()].map(([g, inner]) => [g, new Map([...inner.entries()].map(([r, v]) => [back.get(r)!, v]))]));
+    const tQueries = new Map([...queries.entries()].map(([g, q]) => [g, q.filter((r) => made.has(r))]));
+    const acc: Partial<Record<MethodId, BagScore>> = {};
+    const count = [...tQueries.values()].reduce((s, q) => s + q.length, 0);
+    if ([...tQueries.values()].filter((q) => q.length > 0).length < 2) {
+      out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count });
+      continue;
+    }
+    const evs = new Map<EncoderSetup['id'], Map<string, Map<string, ImageEvidence>>>();
+    for (const [id, run] of runs) evs.set(id, rekey(await examineQueries(run.dsf, tRoot, tSplit)));
+    const sp = new Map<string, Map<string, Float64Array>>();
+    for (const g of ctx.gens) {
+      const f = await spectralFeaturesOf(tRoot, tSplit.query.get(g.name)!);
+      sp.set(g.name, new Map([...f.entries()].map(([r, v]) => [back.get(r)!, spectralLogProba(spectral.model, v)])));
+    }
+    const common = new Map([...tQueries.entries()].map(([g, q]) => [g, q.filter((r) => [...evs.values()].every((e) => e.get(g)!.has(r)) && sp.get(g)!.has(r))]));
+    const score = async (p: Predictor) => (await closedSet(ctx.domain.name, common, [n], ctx.repeats, ctx.seed, p))[String(n)]!;
+    const shipped = runs.get('shipped');
+    if (shipped) acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!));
+    const first = shipped ?? runs.values().next().value!;
+    acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
+    acc.spectral = await score(async (g, bag) => spectralBagLabel(spectral.model, bag.map((r) => sp.get(g)!.get(r)!)));
+    for (const c of CONTROLS) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
+    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count });
+  }
+  return out;
+}
+
+
+export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: EvalResult; outDir: string }> {
+  const t0 = Date.now();
+  const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const quick = opts.quick ?? false;
+  const seed = opts.seed ?? 1;
+  const repeats = opts.draws ?? (quick ? 5 : 20);
+  const sizes = quick ? [1, 5, 10] : [...BAG_SIZES];
+  const outDir = path.resolve(opts.out ?? (quick ? await mkdtemp(path.join(os.tmpdir(), 'genprint-eval-')) : path.join(repoRoot(), 'docs')));
+  const work = await mkdtemp(path.join(os.tmpdir(), 'genprint-eval-work-'));
+  const notes: string[] = [];
+
+  const modelsDir = path.join(repoRoot(), 'models');
+  const card = readModelCard(modelsDir);
+  const split = trainingSplit(card);
+  const setups: EncoderSetup[] = [];
+  if (card) setups.push({ id: 'shipped', modelsDir });
+  else notes.push('No shipped models in models/: DSF+/DSF− rows are missing; the residual method and baselines still run.');
+  const controls = ensureControls(log);
+  for (const c of CONTROLS) if (controls[c]) setups.push({ id: c, modelsDir: controls[c] });
+  if (!controls.untrained) notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
+  if (setups.length === 0) setups.push({ id: 'shipped', modelsDir }); // residual-only libraries
+
+  const corpusDir = path.resolve(opts.corpusDir ?? defaultCorpusDir());
+  let corpus = corpusDomains(corpusDir, split);
+  if (!corpus) {
+    log(`corpus not found at ${corpusDir}: corpus domains are skipped, the demo zoo is still evaluated`);
+    notes.push(`The corpus (${corpusDir}) was absent: only the demo zoo was evaluated.`);
+    corpus = [];
+  }
+  const wanted = opts.domains ?? (quick ? ['fmnist28'] : null);
+  const chosen = wanted ? corpus.filter((d) => wanted.includes(d.name)) : corpus;
+
+  log('building the demo zoo …');
+  const demo = await demoDomain(path.join(work, 'demo'), { quick });
+  const domains: Domain[] = [demo, ...chosen];
+  const eta = new Eta(domains.reduce((s, d) => s + domainUnits(d, setups.length, true), 0), log);
+  const ablationDomains = new Set(quick ? ['demo-zoo'] : ['demo-zoo', 'fmnist28']);
+  const bagsList = quick ? [1, 10] : [1, 5, 10, 25, 50, 100];
+
+  const results: DomainResult[] = [];
+  for (const d of domains) {
+    const td = Date.now();
+    const held = heldOutGenerators(d, split);
+    const scopes: ScopeResult[] = [];
+    const base = { domain: d, setups, sizes, repeats, seed, eta, log, cap: quick && d.source === 'corpus' ? 40 : undefined };
+    let skipped: string | undefined;
+    if (d.generators.length < 2) skipped = `only ${d.generators.length} generator: nothing to attribute between`;
+    else {
+      const headline = held.length >= 2;
+      if (headline)
+        scopes.push(
+          await evaluateScope({
+            ...base,
+            scope: 'held-out',
+            gens: held,
+            work: path.join(work, d.name),
+            extras: {
+              openSet: !quick || d.source === 'demo',
+              robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
+              clustering: d.source === 'demo',
+              bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
+            },
+          }),
+        );
+      if (d.source === 'corpus' && !(quick && headline) && held.length !== d.generators.length)
+        scopes.push(
+          await evaluateScope({
+            ...base,
+            scope: 'all',
+            gens: d.generators,
+            work: path.join(work, d.name),
+            extras: { openSet: false, robustness: null, clustering: true, bagsAblation: null },
+          }),
+        );
+      if (!headline) skipped = `${held.length} held-out generator${held.length === 1 ? '' : 's'}: not in the headline tables`;
+    }
+    eta.add(domainUnits(d, setups.length, true) - domainUnits(d, setups.length, false));
+    results.push({ domain: d.name, source: d.source, imageSize: d.imageSize, scopes, seconds: (Date.now() - td) / 1000, skipped });
+    eta.say(`${d.name} done in ${((Date.now() - td) / 1000).toFixed(0)} s`);
+    await rm(path.join(work, d.name), { recursive: true, force: true });
+  }
+
+  const result: EvalResult = {
+    schema: 'genprint.eval/1',
+    createdAt: new Date().toISOString(),
+    quick,
+    protocol: {
+      split: 'per generator: files sorted by name; even index → enrolment, odd → query',
+      bagSizes: sizes,
+      draws: repeats,
+      seed,
+      canvas: 256,
+      closedSetTop1: 'candidates[0] of the verdict equals the true generator (the unknown flag is ignored)',
+      headline: 'library = the domain’s generators held out of the encoder’s training (demo zoo: all its generators)',
+      all: 'library = every generator of the domain, training generators included',
+    },
+    models: {
+      shipped: card
+        ? { name: card.name, version: card.version, configuration: card.configuration, phiSha256: card.phi.sha256, featureDim: card.phi.featureDim }
+        : null,
+      controls: Object.fromEntries(Object.entries(controls).map(([k, dir]) => [k, readModelCard(dir)])),
+    },
+    corpus: { dir: corpusDir, present: corpus.length > 0 },
+    familyOverlaps: familyOverlaps(corpus, split),
+    domains: results,
+    runtime: { seconds: (Date.now() - t0) / 1000, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+    notes,
+  };
+  await writeReport(result, outDir, card);
+  await rm(work, { recursive: true, force: true });
+  log(`evaluation finished in ${fmtTime(result.runtime.seconds)}; results in ${outDir}`);
+  return { result, outDir };
+}
