@@ -44,6 +44,8 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
   let refs: string[] = [];
   let families: Record<string, string> = {};
   let singleCase = { folder: '', expected: '' };
+  let mixedCase = { folder: '', labels: [] as string[] };
+  let foreignFolder = '';
 
   beforeAll(async () => {
     execFileSync(process.execPath, [path.join(repo, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'vite.web.config.ts', '--logLevel', 'warn'], { cwd: repo, stdio: 'inherit' });
@@ -53,6 +55,9 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     families = Object.fromEntries(manifest.reference.map((r) => [path.join(demo, r.folder), r.family]));
     const single = manifest.cases.find((c) => c.kind === 'single')!;
     singleCase = { folder: path.join(demo, single.folder), expected: single.expected! };
+    const mixed = manifest.cases.find((c) => c.kind === 'mixed')!;
+    mixedCase = { folder: path.join(demo, mixed.folder), labels: [...mixed.labels].sort() };
+    foreignFolder = path.join(demo, manifest.cases.find((c) => c.kind === 'foreign')!.folder);
     // All but the last reference generator go in through the CLI; the UI enrols the last one.
     genprint(['library', 'init', library]);
     for (const r of refs.slice(0, -1)) genprint(['enrol', '-q', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
@@ -174,6 +179,19 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await page.screenshot({ path: path.join(IMG, 'heatmap.png') });
     await scrollToSection('dendrogram');
     await page.screenshot({ path: path.join(IMG, 'dendrogram.png') });
+  }, 400_000);
+
+  it('splits the mixed demo folder into groups and calls the foreign generator unknown', async () => {
+    await analyse(mixedCase.folder);
+    const cards = page.locator('[data-testid=verdict]');
+    await expect.poll(() => cards.count()).toBe(3); // the whole folder and its two groups
+    const groupLabels = (await page.locator('[data-testid=verdict-label]').allTextContents()).slice(1);
+    expect(mixedCase.labels.every((l) => groupLabels.some((g) => g.includes(l)))).toBe(true);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(IMG, 'mixed.png') });
+
+    await analyse(foreignFolder);
+    expect(await page.locator('[data-testid=verdict-label]').first().textContent()).toMatch(/unknown/i);
   }, 400_000);
 
   it('made no request off the loopback interface', () => {

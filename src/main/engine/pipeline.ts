@@ -185,7 +185,10 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const groupCount = groups.length;
   const useClassifier = folderVerdict.method === 'dsf';
   if (groupCount > 1) {
+    // No single entry explains a mixed folder: the attributions are the groups'.
     folderVerdict.mixed = true;
+    folderVerdict.label = null;
+    folderVerdict.family = null;
     folderVerdict.statement =
       `The ${evidence.length} images do not form one consistent set: they split into ${groupCount} groups ` +
       `(${groups.map((g) => `${g.files.length} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
