@@ -184,7 +184,9 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     `Shipped model: ${shipped ? `${shipped.name} ${shipped.version}, configuration **${shipped.configuration}**` : 'none'}.` +
       (shipped?.configuration?.startsWith('random')
         ? ` The shipped configuration is itself a random-feature encoder (training did not beat its controls, see models/model-card.json), so "DSF+" below is an *untrained* wide φ plus the library classifier; the untrained-φ and random-φ-ensemble rows are still reported as the card's controls.`
-        : ''),
+        : shipped?.configuration?.includes('random')
+          ? ` The shipped configuration concatenates a trained φ with a random-feature member (see models/model-card.json), so the untrained-φ and random-φ-ensemble rows are the controls that tell whether training adds anything.`
+          : ''),
     '',
   );
   md.push('## Protocol', '');
@@ -241,7 +243,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       );
       md.push(`![correlation](${sc.correlation.image}) ![accuracy](${sc.accuracyPlot})`, '');
       if (sc.openSet) {
-        md.push(`Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = statistic/threshold oriented so higher = more unknown):`, '');
+        md.push(`Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`, '');
         md.push('| method | AUROC | flagged unknown: left-out generator | flagged unknown: enrolled generators | bags |', '|---|---|---|---|---|');
         for (const [m, o] of Object.entries(sc.openSet.perMethod))
           md.push(`| ${m} | ${f(o!.auroc, 3)} | ${f(o!.unknownRateHeldOutGenerator)} | ${f(o!.unknownRateKnown)} | ${o!.bags} |`);
