@@ -305,6 +305,16 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       const rivals = (['residual', 'spectral', 'untrained', 'random-ensemble'] as MethodId[]).filter((m) => (acc(m) ?? -1) > (ours ?? 2));
       if (ours !== undefined && ours < 0.9) cav.push(`${d.domain}: DSF+ top-1 at n = 10 is ${f(ours)} (< 0.90, the set-encoder issue's quality bar).`);
       if (rivals.length) cav.push(`${d.domain}: at n = 10, ${rivals.join(', ')} beat${rivals.length === 1 ? 's' : ''} DSF+ (${rivals.map((m) => `${m} ${f(acc(m))}`).join(', ')} vs ${f(ours)}).`);
+      const os = sc.openSet?.perMethod['dsf+'];
+      if (os && os.auroc < 0.8)
+        cav.push(
+          `${d.domain}: the "unknown generator" test is weak (DSF+ open-set AUROC ${f(os.auroc)}; bags of a left-out generator flagged ${f(os.unknownRateHeldOutGenerator)}, bags of enrolled generators flagged ${f(os.unknownRateKnown)}). On such fine-grained sets a generator missing from the library is usually attributed to its closest sibling.`,
+        );
+      for (const rb of sc.robustness ?? []) {
+        const after = rb.accuracy['dsf+']?.mean;
+        if (ours !== undefined && after !== undefined && ours - after > 0.3)
+          cav.push(`${d.domain}: ${rb.label} drops DSF+ top-1 at n = ${rb.n} from ${f(ours)} to ${f(after)}.`);
+      }
     }
   cav.push('Small pools: several held-out generators have fewer than 20 query images, so n = 25 / 50 are capped (single bag, marked *) and their sd is 0 by construction.');
   cav.push('Domains mixing image sizes or colour types (e.g. mnist28 with the 32-px RGB minRF samples, imagenet with 32-px and 256-px generators) are partly separable by size alone; per-domain tables are reported for that reason and nothing is pooled across domains.');

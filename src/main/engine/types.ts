@@ -176,6 +176,8 @@ export interface ClusteringResult {
   tree: DendrogramNode;
   /** Cophenetic correlation between the input distances and the tree. */
   copheneticCorrelation: number;
+  /** What was compared: the set-encoder's bag-embedding centroids, or the Eq. 5 residual correlations. */
+  space?: 'embeddings' | 'residual-correlation';
 }
 
 export interface ScoredCandidate {

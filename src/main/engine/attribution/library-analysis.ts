@@ -63,9 +63,10 @@ export function clusterLibrary(lib: PreparedLibrary, libMatrix: LabelledMatrix):
   // With a set-encoder, models are compared in its learned embedding space (paper Sec. 4.2);
   // otherwise on the residual correlation matrix.
   const centroids = lib.entries.map((e) => (e.bagEmbeddings ? embeddingCentroid(e.bagEmbeddings) : null));
-  if (centroids.every((c) => c !== null)) return clusterVectors(centroids as number[][], libMatrix.rows, 'average');
+  if (centroids.every((c) => c !== null))
+    return { ...clusterVectors(centroids as number[][], libMatrix.rows, 'average'), space: 'embeddings' };
   if (libMatrix.values.flat().some((v) => !Number.isFinite(v))) return null;
-  return clusterModels(libMatrix, 'average');
+  return { ...clusterModels(libMatrix, 'average'), space: 'residual-correlation' };
 }
 
 export function embeddingCentroid(b: { dim: number; count: number; data: Float32Array }): number[] {

@@ -534,7 +534,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
         highlight: folder.label && !folder.unknown ? [t(folder.label)] : [],
         width: CONTENT_W,
       }),
-      `Hierarchical clustering (${c.clustering.linkage} linkage) of the library entries by fingerprint similarity; entries joined ` +
+      `Hierarchical clustering (${c.clustering.linkage} linkage) of the library entries by ${c.clustering.space === 'embeddings' ? 'the distance between their set-encoder embeddings (bag-embedding centroids)' : c.clustering.space === 'residual-correlation' ? 'the correlation of their residual fingerprints (Eq. 5)' : 'fingerprint similarity'}; entries joined ` +
         `further to the right are more alike and easier to confuse. Cophenetic correlation ${num(c.clustering.copheneticCorrelation)}. ` +
         'The entry of the folder verdict is in bold.',
     );
