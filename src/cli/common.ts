@@ -1,6 +1,8 @@
 // Helpers shared by the sub-commands: option parsing, error mapping, output formatting.
 import { existsSync, statSync } from 'node:fs';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULTS } from '../main/engine/index.js';
+import { PROVIDER_CHOICES } from '../shared/api.js';
 import { CliError, EXIT } from './exit-codes.js';
 import type { Verdict } from '../main/engine/types.js';
 
@@ -62,4 +64,13 @@ export function formatVerdict(v: Verdict, title: string): string {
   ].filter(Boolean);
   lines.push(`  evidence: ${parts.join(', ')} → ${a.agree ? 'agree' : 'DISAGREE'}`);
   return lines.join('\n');
+}
+
+/** The options every engine job takes: canvas, execution provider, threads, models folder. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, DEFAULTS.canvas)
+    .option('--provider <ep>', 'ONNX Runtime execution provider (auto tries GPU providers, then CPU)', parseChoice(PROVIDER_CHOICES), 'auto')
+    .option('--threads <n>', 'inference threads', parsePositiveInt, DEFAULTS.threads)
+    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json (default: models/)');
 }

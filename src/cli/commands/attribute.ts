@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { analyseCase, type CaseResult } from '../../main/engine/index.js';
-import { formatVerdict, mapErrors, parseChoice, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
+import { analyseCase, DEFAULTS, type CaseResult } from '../../main/engine/index.js';
+import { addEngineOptions, formatVerdict, mapErrors, parseChoice, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 
@@ -35,26 +35,22 @@ export function formatCase(result: CaseResult): string {
 }
 
 export function registerAttribute(program: Command): void {
-  program
+  const cmd = program
     .command('attribute')
     .description('attribute a folder of suspect images to the library entries (or to none)')
     .requiredOption('-l, --library <file>', 'library file')
     .option('-m, --method <method>', 'dsf (set-encoder) or residual', parseChoice(['dsf', 'residual'] as const), 'dsf')
-    .option('-b, --bag-size <n>', 'images per bag', parsePositiveInt, 10)
-    .option('--bags <n>', 'number of bags drawn', parsePositiveInt, 20)
-    .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, 1)
-    .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, 256)
+    .option('-b, --bag-size <n>', 'images per bag', parsePositiveInt, DEFAULTS.bagSize)
+    .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
+    .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
     .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
-    .option('--provider <ep>', 'execution provider', parseChoice(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const), 'auto')
-    .option('--threads <n>', 'inference threads', parsePositiveInt, 2)
-    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
     .option('--case-id <id>', 'case identifier for the report')
     .option('--examiner <name>', 'examiner name for the report')
     .option('--notes <text>', 'case notes for the report')
     .option('-j, --json <file>', "write the full result as JSON ('-' for stdout; schema in docs/cli.md)")
     .option('-q, --quiet', 'no progress output')
-    .argument('<folder>', 'suspect folder (read-only)')
-    .action(async (folder: string, o) => {
+    .argument('<folder>', 'suspect folder (read-only)');
+  addEngineOptions(cmd).action(async (folder: string, o) => {
       requireFolder(folder);
       const progress = createProgressReporter(process.stderr, o.quiet);
       let result: CaseResult;

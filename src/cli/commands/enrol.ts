@@ -1,24 +1,20 @@
 import type { Command } from 'commander';
 import { enrol } from '../../main/engine/index.js';
-import { mapErrors, parseChoice, parsePositiveInt, requireFolder } from '../common.js';
+import { addEngineOptions, mapErrors, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 
 export function registerEnrol(program: Command): void {
-  program
+  const cmd = program
     .command('enrol')
     .description('enrol reference images of one generator into the library')
     .requiredOption('-l, --library <file>', 'library file')
     .requiredOption('-n, --name <name>', 'entry name (unique in the library)')
     .option('-f, --family <family>', 'model family (gan, vae, flow, diffusion, t2i, real, …)', 'unknown')
     .option('--notes <text>', 'free-text notes stored with the entry', '')
-    .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, 256)
-    .option('--provider <ep>', 'execution provider', parseChoice(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const), 'auto')
-    .option('--threads <n>', 'inference threads', parsePositiveInt, 2)
-    .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
     .option('-q, --quiet', 'no progress output')
-    .argument('<folders...>', 'reference folders (read-only)')
-    .action(async (folders: string[], o) => {
+    .argument('<folders...>', 'reference folders (read-only)');
+  addEngineOptions(cmd).action(async (folders: string[], o) => {
       folders.forEach(requireFolder);
       const progress = createProgressReporter(process.stderr, o.quiet);
       try {
