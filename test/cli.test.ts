@@ -84,6 +84,10 @@ describe('genprint CLI', () => {
     const corr = cli(['correlate', '-l', lib]);
     expect(corr.code).toBe(0);
     expect(corr.stdout).toMatch(/decorrelation score/);
+    const ev = cli(['correlate', '-l', lib, path.join(work, 'demo', target.folder)]);
+    expect(ev.code).toBe(0);
+    expect(ev.stdout).toMatch(/Eq\. 4/);
+    expect(ev.stdout).toContain(target.expected!);
     const clu = cli(['cluster', '-l', lib, '--linkage', 'ward']);
     expect(clu.code).toBe(0);
     expect(clu.stdout).toMatch(/leaf order: /);

@@ -1,8 +1,8 @@
 // `genprint correlate` and `genprint cluster`: the library's correlation analysis (Eq. 5–6) and
 // its hierarchical clustering into families.
 import type { Command } from 'commander';
-import { analyseLibrary, type DendrogramNode, type LabelledMatrix } from '../../main/engine/index.js';
-import { mapErrors, parseChoice } from '../common.js';
+import { analyseCase, analyseLibrary, type DendrogramNode, type LabelledMatrix } from '../../main/engine/index.js';
+import { mapErrors, parseChoice, requireFolder } from '../common.js';
 
 export function formatMatrix(m: LabelledMatrix, digits = 3): string {
   const w = Math.max(8, ...m.rows.map((r) => r.length));
@@ -23,10 +23,19 @@ function formatTree(node: DendrogramNode, indent = ''): string {
 export function registerAnalysis(program: Command): void {
   program
     .command('correlate')
-    .description('correlation matrix of the library (Eq. 5) and its decorrelation score (Eq. 6)')
+    .description('correlation analysis: the library matrix (Eq. 5) and its decorrelation score (Eq. 6), or, given a folder, evidence × library (Eq. 4)')
     .requiredOption('-l, --library <file>', 'library file')
     .option('--json', 'print JSON')
-    .action(async (o) => {
+    .argument('[folder]', 'suspect folder (read-only): correlate its images with every library fingerprint')
+    .action(async (folder: string | undefined, o) => {
+      if (folder) {
+        requireFolder(folder);
+        const r = await mapErrors(() => analyseCase({ libraryPath: o.library, caseRoot: folder, method: 'residual' }));
+        if (o.json) return void process.stdout.write(`${JSON.stringify(r.correlation.evidenceVsLibrary, null, 2)}\n`);
+        process.stdout.write('rows: evidence groups; columns: entry fingerprints; values: mean |corr| of the images\' residuals (Eq. 4)\n');
+        process.stdout.write(`${formatMatrix(r.correlation.evidenceVsLibrary, 4)}\n`);
+        return;
+      }
       const a = await mapErrors(() => analyseLibrary(o.library, { space: 'residual' }));
       if (o.json) return void process.stdout.write(`${JSON.stringify(a, null, 2)}\n`);
       process.stdout.write(
@@ -34,7 +43,7 @@ export function registerAnalysis(program: Command): void {
       );
       process.stdout.write(`${formatMatrix(a.libraryVsLibrary)}\n`);
       process.stdout.write(
-        `decorrelation score (Eq. 6 as printed, (1/M²)·‖ρ − I‖_F): ${a.decorrelationScore.toFixed(4)}\n` +
+        `decorrelation score (Eq. 6 as printed, (1/M²)·‖ρ − I‖_F; 0 = every fingerprint distinct): ${a.decorrelationScore.toFixed(4)}\n` +
           `diagonal contrast (mean diagonal − mean off-diagonal; > 0 = fingerprints are distinct): ${a.diagonalContrast.toFixed(4)}\n`,
       );
     });
