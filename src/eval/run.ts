@@ -378,7 +378,7 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
   const scores = { 'dsf+': { pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 }, residual: { pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 } };
   // Continuous "unknown" score: novelty is unknown when high, correlation when low.
   // The verdict's own continuous score: the largest exceedance of its open-set tests (> 0 = unknown).
-  const unknownScore = (v: Verdict) => v.openSet.unknownScore;
+  const unknownScore = (v: Verdict) => v.openSet.unknownScore ?? -Infinity;
   for (const [gi, g] of names.entries()) {
     const dest = path.join(ctx.work, ctx.scope, `without-${gi}.genprint`);
     await exportLibrary(run.libraryPath, dest, names.filter((x) => x !== g));

@@ -213,7 +213,8 @@ export interface Verdict {
     kind: 'novelty' | 'correlation';
     statistic: number;
     threshold: number;
-    unknownScore: number;
+    /** null when no open-set test could run (an entry without calibration). */
+    unknownScore: number | null;
     tests: { kind: 'novelty' | 'correlation'; statistic: number; threshold: number; exceedance: number }[];
   };
   /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */

@@ -183,7 +183,7 @@ export function statementFor(v: Pick<Verdict, 'label' | 'family' | 'unknown' | '
   const imgs = `${n} image${n === 1 ? '' : 's'}`;
   if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
   if (v.unknown)
-    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, below its calibrated level)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.`;
+    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.`;
   const weak = n < 5 || v.margin < 0.1 || (v.method === 'dsf' && v.score < 0.6);
   const fam = v.family ? ` (family: ${v.family})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
@@ -247,8 +247,10 @@ export async function judge(
       `Open-set test: ${tests.map((t) => describe(t, names[order[0]])).join('; ') || 'no calibration stored'}.` +
       (method === 'dsf' ? ` (Set-encoder unavailable: ${lib.classifierNote ?? 'no features'}; fell back to the residual method.)` : '');
   }
-  const unknownScore = tests.length ? Math.max(...tests.map((t) => t.exceedance)) : -Infinity;
-  const unknown = order.length === 0 || unknownScore > 0;
+  // No test without calibration (an entry enrolled from fewer than 4 images): never "unknown" then,
+  // and the score says so by being null rather than a number.
+  const unknownScore = tests.length ? Math.max(...tests.map((t) => t.exceedance)) : null;
+  const unknown = order.length === 0 || (unknownScore !== null && unknownScore > 0);
   const decisive = tests.find((t) => t.exceedance === unknownScore) ?? tests[0];
   const openSet: Verdict['openSet'] = {
     kind: decisive?.kind ?? 'correlation',

@@ -1,0 +1,83 @@
+// Verdict logic on hand-made evidence: the open-set tests' thresholds and exceedances, wording,
+// and the mixture grouping of a mixed folder.
+import { describe, expect, it } from 'vitest';
+import { judge, statementFor, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
+import { groupByMixture } from '../src/main/engine/attribution/grouping.js';
+import type { PreparedLibrary } from '../src/main/engine/attribution/prepared-library.js';
+
+const fp = { width: 4, height: 4, data: new Float32Array(48), count: 10 };
+const lib: PreparedLibrary = {
+  entries: ['alpha', 'beta'].map((name, id) => ({
+    id,
+    name,
+    family: 'gan',
+    fingerprint: fp,
+    calibration: { residual: { meanCorr: 0.1, stdCorr: 0.03, heldOut: 20 } },
+    featureCount: 0,
+  })),
+  modelHash: null,
+  classifier: null,
+  classifierNote: 'no set-encoder model is loaded',
+};
+
+function images(n: number, alpha: number, beta: number): ImageEvidence[] {
+  return Array.from({ length: n }, (_, i) => ({
+    relPath: `${i}.png`,
+    sha256: String(i),
+    corr: Float64Array.from([alpha, beta]),
+    logProba: null,
+    novelty: null,
+    features: null,
+  }));
+}
+
+describe('residual verdicts and the open-set test', () => {
+  it('attributes at the calibrated level with exceedance −1, and says "consistent with", never "proves"', async () => {
+    const v = await judge(lib, images(10, 0.1, 0.02), 'residual', null);
+    expect(v.label).toBe('alpha');
+    expect(v.unknown).toBe(false);
+    expect(v.openSet.kind).toBe('correlation');
+    expect(v.openSet.unknownScore).toBeCloseTo(-1, 10);
+    expect(v.margin).toBeCloseTo(0.08, 10);
+    expect(v.statement).toMatch(/consistent with the library entry alpha/);
+    expect(v.statement).not.toMatch(/prove|certain/i);
+  });
+
+  it('flags unknown below c0 − max(3s/√n, 0.25 c0) and not above it', async () => {
+    // n = 9: band = max(3·0.03/3, 0.025) = 0.03 → threshold 0.07.
+    const below = await judge(lib, images(9, 0.069, 0.01), 'residual', null);
+    const above = await judge(lib, images(9, 0.071, 0.01), 'residual', null);
+    expect(below.openSet.threshold).toBeCloseTo(0.07, 10);
+    expect(below.unknown).toBe(true);
+    expect(below.label).toBeNull();
+    expect(below.statement).toMatch(/not consistent with any generator/);
+    expect(above.unknown).toBe(false);
+  });
+
+  it('calls a single image weak evidence and falls back to the residual method without a classifier', async () => {
+    const v = await judge(lib, images(1, 0.2, 0.01), 'dsf', null);
+    expect(v.method).toBe('residual');
+    expect(v.explanation).toMatch(/fell back to the residual method/);
+    expect(v.statement).toMatch(/weakly consistent/);
+    expect(statementFor({ ...v, mixed: true }, 'alpha')).toMatch(/do not form one consistent set/);
+  });
+});
+
+describe('mixture grouping', () => {
+  const one = (k: number, p: number) => Float64Array.from([0, 1, 2], (j) => (j === k ? p : (1 - p) / 2));
+  it('keeps a noisy pure folder in one group', () => {
+    // 60 % of single images point to entry 0, the rest scatter over the others.
+    const rows = Array.from({ length: 20 }, (_, i) => (i % 5 < 3 ? one(0, 0.7) : one(1 + (i % 2), 0.5)));
+    const g = groupByMixture(rows);
+    expect(g.componentOf).toEqual([0]);
+    expect(new Set(g.groupOf)).toEqual(new Set([0]));
+  });
+
+  it('splits a half-and-half folder into two groups', () => {
+    const rows = Array.from({ length: 20 }, (_, i) => (i < 10 ? one(0, 0.9) : one(2, 0.9)));
+    const g = groupByMixture(rows);
+    expect([...g.componentOf].sort()).toEqual([0, 2]);
+    expect(g.groupOf.slice(0, 10).every((x) => x === g.groupOf[0])).toBe(true);
+    expect(g.groupOf.slice(10).every((x) => x !== g.groupOf[0])).toBe(true);
+  });
+});
