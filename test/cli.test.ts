@@ -63,6 +63,10 @@ describe('genprint CLI', () => {
     const list = JSON.parse(cli(['library', 'list', '--json', lib]).stdout);
     expect(list.entries.map((e: { name: string }) => e.name).sort()).toEqual(demo.reference.slice(0, 3).map((r) => r.generator).sort());
 
+    const shown = JSON.parse(cli(['library', 'show', lib, demo.reference[0].generator]).stdout);
+    expect(shown.calibration.residual.heldOut).toBeGreaterThan(0);
+    expect(shown.stored.imageFeatures).toMatch(/images × \d+ φ features/);
+    expect(cli(['library', 'show', lib, 'no-such-entry']).code).toBe(2);
     const target = demo.cases.find((c) => c.kind === 'single' && c.expected === demo.reference[0].generator)!;
     const out = path.join(work, 'case.json');
     const r = cli(['attribute', '-q', '-l', lib, '--json', out, '--seed', '7', path.join(work, 'demo', target.folder)]);

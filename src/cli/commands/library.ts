@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry } from '../../main/engine/index.js';
+import { exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../main/engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
 
@@ -36,10 +36,8 @@ export function registerLibrary(program: Command): void {
     .argument('<file>', 'library file')
     .argument('<entry>', 'entry name or id')
     .action(async (file: string, entry: string) => {
-      const info = await mapErrors(() => listLibrary(file));
-      const e = info.entries.find((x) => x.name === entry || String(x.id) === entry);
-      if (!e) throw new CliError(`no entry "${entry}" in ${file}`, EXIT.usage);
-      process.stdout.write(`${JSON.stringify(e, null, 2)}\n`);
+      const details = await mapErrors(() => showEntry(file, entry));
+      process.stdout.write(`${JSON.stringify(details, null, 2)}\n`);
     });
 
   lib

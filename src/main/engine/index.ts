@@ -19,6 +19,8 @@ export {
   exportLibrary,
   importLibrary,
   analyseLibrary,
+  showEntry,
+  type EntryDetails,
   type LibraryInfo,
   type LibraryAnalysis,
 } from './library-ops.js';

@@ -6,7 +6,7 @@ import { clusterModels, clusterVectors } from './cluster.js';
 import { prepareLibrary } from './attribution/prepared-library.js';
 import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
 import { maybeEncoder, type EngineOptions } from './attributor.js';
-import type { ClusteringResult, LabelledMatrix, LibraryEntrySummary, Linkage } from './types.js';
+import type { ClusteringResult, LabelledMatrix, LibraryEntry, LibraryEntrySummary, Linkage } from './types.js';
 
 export interface LibraryInfo {
   path: string;
@@ -111,4 +111,42 @@ export async function analyseLibrary(
     clustering,
     clusteredOn,
   };
+}
+
+export interface EntryDetails extends LibraryEntrySummary {
+  calibration: LibraryEntry['calibration'];
+  stored: {
+    residualFingerprint: string;
+    imageFeatures: string | null;
+    bagEmbeddings: string | null;
+    heldOutResiduals: string | null;
+  };
+}
+
+/** One entry with its calibration and a description of what it stores (no raw arrays). */
+export async function showEntry(file: string, nameOrId: string): Promise<EntryDetails> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  try {
+    const e = lib.getEntry(nameOrId);
+    const { residualFingerprint: fp, imageFeatures: f, bagEmbeddings: b, heldOutResiduals: h } = e;
+    return {
+      id: e.id,
+      name: e.name,
+      family: e.family,
+      notes: e.notes,
+      createdAt: e.createdAt,
+      provenance: e.provenance,
+      method: e.method,
+      modelVersion: e.modelVersion,
+      calibration: e.calibration,
+      stored: {
+        residualFingerprint: `${fp.width}×${fp.height}×3 mean of ${fp.count} residuals`,
+        imageFeatures: f ? `${f.sha256.length} images × ${f.dim} φ features` : null,
+        bagEmbeddings: b ? `${b.count} bags of ${b.bagSize} images × ${b.dim}-d z` : null,
+        heldOutResiduals: h ? `${h.count} held-out residuals, ${h.width}×${h.height}` : null,
+      },
+    };
+  } finally {
+    lib.close();
+  }
 }
