@@ -45,6 +45,17 @@ interface Column {
 
 const t = (s: string | null | undefined) => toWinAnsi(s ?? '');
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+/**
+ * A verdict's score: for the dsf method a probability, which is shown as a bound ("> 0.999") when
+ * it would round to 1 — it assumes independent images and must not read as certainty.
+ */
+const score = (v: Pick<Verdict, 'method'>, x: number, d = 3) => {
+  if (v.method !== 'dsf' || !Number.isFinite(x)) return num(x, d);
+  const step = 10 ** -d;
+  if (x > 1 - step / 2) return `> ${(1 - step).toFixed(d)}`;
+  if (x > 0 && x < step / 2) return `< ${step.toFixed(d)}`;
+  return x.toFixed(d);
+};
 
 function bytesText(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '-';
@@ -358,7 +369,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       {
         text:
           `Folder verdict: ${folder.mixed ? `mixed (${c.verdicts.groups.length} groups)` : folder.unknown || !folder.label ? 'unknown (no library entry)' : folder.label}; ` +
-          `${scoreName(folder)} ${num(folder.score)}; margin ${num(folder.margin)}` +
+          `${scoreName(folder)} ${score(folder, folder.score)}; margin ${score(folder, folder.margin)}` +
           `${folder.runnerUp ? ` over ${folder.runnerUp}` : ''}. ` +
           `${c.manifest.length} image${c.manifest.length === 1 ? '' : 's'} analysed, ${c.skipped.length} skipped; ` +
           `${c.verdicts.groups.length} evidence group${c.verdicts.groups.length === 1 ? '' : 's'}; library of ${entries} entr${entries === 1 ? 'y' : 'ies'}.`,
@@ -402,8 +413,8 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       ['Statement', wording.statement, 'bold'],
       ['Strength', strengthLine(wording).replace(/^Strength of evidence relative to the library: /, '')],
       ['Nearest entry', v.unknown || !v.label ? 'none (unknown: outside every entry’s calibrated range)' : `${v.label}${v.family ? ` (${v.family})` : ''}`],
-      [`Score (${scoreName(v)})`, num(v.score, 3)],
-      ['Runner-up and margin', `${v.runnerUp ?? '-'}; margin ${num(v.margin, 3)}`],
+      [`Score (${scoreName(v)})`, score(v, v.score)],
+      ['Runner-up and margin', `${v.runnerUp ?? '-'}; margin ${score(v, v.margin)}`],
       ['Unknown flag', v.unknown ? 'yes' : 'no'],
       ['Images', String(v.evidenceCount)],
       ['Decided by', v.decidedBy || '-'],
@@ -427,7 +438,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
         { text: String(i + 1) },
         { text: cand.name, font: i === 0 && !folder.unknown ? F.bold : F.regular },
         { text: cand.family },
-        { text: num(cand.score, 3) },
+        { text: score(folder, cand.score) },
       ]),
     );
   }
@@ -454,8 +465,8 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
           { text: String(g.groupIndex + 1) },
           { text: String(g.files.length || g.evidenceCount) },
           { text: g.unknown || !g.label ? 'unknown' : g.label },
-          { text: num(g.score) },
-          { text: num(g.margin) },
+          { text: score(g, g.score) },
+          { text: score(g, g.margin) },
           { text: `${gw.statement} Strength: ${gw.strength}.`, size: 8 },
         ];
       }),
