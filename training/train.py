@@ -63,7 +63,7 @@ def parse_args():
                                                    '--out is models/, else <out>/parity.json)')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--steps', type=int, default=None, help='phi training steps (default 1500, quick 60)')
+    p.add_argument('--steps', type=int, default=None, help='phi training steps (default 4000, quick 60)')
     p.add_argument('--train-seconds', type=float, default=None, help='wall-clock cap on phi training')
     p.add_argument('--max-crop', type=int, default=40)
     p.add_argument('--force', default=None, help='ship this configuration whatever the measurement (debugging)')
@@ -218,8 +218,8 @@ def main():
     fixture = args.fixture or (os.path.join(REPO, 'test', 'fixtures', 'parity.json') if ships_to_repo
                                else os.path.join(out, 'parity.json'))
     hp = {'featureDim': 128, 'width': 32, 'lr': 1e-3, 'weightDecay': 1e-4, 'gensPerBatch': 12, 'bagsPerGen': 2,
-          'maxBag': 4, 'jpegProb': 0.3, 'maxCrop': args.max_crop, 'steps': args.steps or (60 if quick else 1500),
-          'trainSeconds': args.train_seconds or (40 if quick else 600), 'rhoSteps': 300 if quick else 2000,
+          'maxBag': 4, 'jpegProb': 0.3, 'maxCrop': args.max_crop, 'steps': args.steps or (60 if quick else 4000),
+          'trainSeconds': args.train_seconds or (40 if quick else 1500), 'rhoSteps': 300 if quick else 2000,
           'ensembleSeeds': [args.seed + 10 + i for i in range(4)], 'evalMaxSide': 128,
           'evalRepeats': 30 if quick else 100, 'evalSplits': 1 if quick else 3, 'zooSteps': 40 if quick else 150}
     log(f'output: {out}  (quick={quick}, threads={args.threads})')
