@@ -7,10 +7,24 @@ export function storedTheme(): ThemeChoice {
   return v === 'light' || v === 'dark' ? v : 'system';
 }
 
+let followSystem: (() => void) | null = null;
+
+/**
+ * Sets `data-theme` on the root element; for 'system' it follows the OS setting live, so the
+ * stylesheet needs one dark palette (`:root[data-theme='dark']`) and no media-query copy of it.
+ */
 export function applyTheme(choice: ThemeChoice): void {
+  const query = window.matchMedia?.('(prefers-color-scheme: dark)');
+  if (followSystem && query) query.removeEventListener('change', followSystem);
+  followSystem = null;
   if (choice === 'system') {
-    document.documentElement.removeAttribute('data-theme');
     localStorage.removeItem(KEY);
+    const follow = () => document.documentElement.setAttribute('data-theme', query?.matches ? 'dark' : 'light');
+    follow();
+    if (query) {
+      query.addEventListener('change', follow);
+      followSystem = follow;
+    }
   } else {
     document.documentElement.setAttribute('data-theme', choice);
     localStorage.setItem(KEY, choice);
