@@ -1,7 +1,7 @@
 // Dendrogram of a hierarchical clustering, drawn left to right: root on the left, leaves on the
 // right next to their labels, merge height on the x axis.
 import type { ClusteringResult, DendrogramNode } from '../../main/engine/types.js';
-import { FONT_FAMILY, ellipsizeMiddle, escapeXml, estimateTextWidth, fmt, n } from './text.js';
+import { ellipsizeMiddle, escapeXml, estimateTextWidth, fmt, n, svgHeader } from './text.js';
 import { niceTicks } from './ticks.js';
 
 export interface DendrogramOptions {
@@ -68,13 +68,7 @@ export function dendrogramSvg(clustering: ClusteringResult, opts: DendrogramOpti
 
   const highlight = new Set(opts.highlight ?? []);
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`,
-  );
-  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  if (opts.title) {
-    out.push(`<text x="0" y="${n(fs * 1.4)}" font-size="${n(fs * 1.25)}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
-  }
+  out.push(...svgHeader(width, height, fs, opts.title));
   for (const t of ticks) {
     const x = xOf(t);
     out.push(`<line x1="${n(x)}" y1="${n(titleH)}" x2="${n(x)}" y2="${n(plotBottom)}" stroke="#e3e3e3" stroke-width="0.5"/>`);

@@ -1,7 +1,7 @@
 // Heatmap of a labelled matrix (evidence × library correlations, library × library, ...).
 import type { LabelledMatrix } from '../../main/engine/types.js';
 import { autoScale, legendSvg, type ScaleKind } from './colour.js';
-import { FONT_FAMILY, ellipsizeMiddle, escapeXml, estimateTextWidth, fmt, n } from './text.js';
+import { ellipsizeMiddle, escapeXml, estimateTextWidth, fmt, n, svgHeader } from './text.js';
 
 export interface HeatmapOptions {
   title?: string;
@@ -67,13 +67,7 @@ export function heatmapSvg(matrix: LabelledMatrix, opts: HeatmapOptions = {}): s
   const totalW = Math.ceil(x0 + gridW + legendW);
 
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${totalW}" height="${height}" viewBox="0 0 ${totalW} ${height}" font-family="${FONT_FAMILY}">`,
-  );
-  out.push(`<rect x="0" y="0" width="${totalW}" height="${height}" fill="#ffffff"/>`);
-  if (opts.title) {
-    out.push(`<text x="0" y="${n(fs * 1.4)}" font-size="${n(fs * 1.25)}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
-  }
+  out.push(...svgHeader(totalW, height, fs, opts.title));
   const showValues = (opts.showValues ?? true) && cell >= fs * 2.6;
   rowIdx.forEach((i, r) => {
     const row = matrix.values[i] ?? [];

@@ -2,7 +2,7 @@
 // folder verdict's label (mean ± std over bags), the fraction of bags agreeing with the folder
 // verdict, and the decorrelation score (Eq. 6).
 import type { StabilityPoint } from '../../main/engine/types.js';
-import { FONT_FAMILY, escapeXml, estimateTextWidth, fmt, n } from './text.js';
+import { escapeXml, estimateTextWidth, fmt, n, svgHeader } from './text.js';
 import { niceTicks } from './ticks.js';
 
 export interface StabilityOptions {
@@ -63,13 +63,7 @@ export function stabilitySvg(points: StabilityPoint[], opts: StabilityOptions = 
   const yOf = (v: number) => bottom - (clampY(v) / yHi) * (bottom - top);
 
   const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`,
-  );
-  out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  if (opts.title) {
-    out.push(`<text x="0" y="${n(fs * 1.4)}" font-size="${n(fs * 1.25)}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
-  }
+  out.push(...svgHeader(width, height, fs, opts.title));
   // Grid and axes.
   for (const t of yTicks) {
     const y = yOf(t);

@@ -55,3 +55,14 @@ export function n(value: number): string {
 }
 
 export const FONT_FAMILY = 'Helvetica, Arial, sans-serif';
+
+/** Opening of a chart document: the <svg> element, a white background and the optional title. */
+export function svgHeader(width: number, height: number, fontSize: number, title?: string): string[] {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`,
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+  ];
+  if (title)
+    out.push(`<text x="0" y="${n(fontSize * 1.4)}" font-size="${n(fontSize * 1.25)}" font-weight="bold" fill="#111">${escapeXml(title)}</text>`);
+  return out;
+}
