@@ -3,6 +3,7 @@
 // enrolled per-image φ features whenever the library's content changes.
 import { createHash } from 'node:crypto';
 import { fitSoftmaxRegression, type SoftmaxRegressionModel } from '../classifier/softmax-regression.js';
+import { columnMoments } from '../util/stats.js';
 import type { EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 
 export interface PreparedEntry {
@@ -32,16 +33,7 @@ export interface PreparedLibrary {
 const VARIANCE_FLOOR = 1e-3;
 
 export function featureStats(data: Float32Array, dim: number): { mean: Float64Array; variance: Float64Array } {
-  const n = data.length / dim;
-  const mean = new Float64Array(dim);
-  const variance = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d] += data[i * dim + d];
-  for (let d = 0; d < dim; d++) mean[d] /= n;
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < dim; d++) {
-      const v = data[i * dim + d] - mean[d];
-      variance[d] += v * v;
-    }
+  const { n, mean, sumSq: variance } = columnMoments(data, dim);
   let avg = 0;
   for (let d = 0; d < dim; d++) avg += variance[d] /= Math.max(1, n - 1);
   avg /= dim;

@@ -3,6 +3,7 @@
 // library changes; a bag of evidence is scored by summing per-image log-probabilities, i.e. the
 // images are treated as independent draws from one generator.
 import { minimizeLbfgs } from './lbfgs.js';
+import { columnMoments } from '../util/stats.js';
 
 export interface SoftmaxRegressionOptions {
   /** Inverse regularisation strength, as in scikit-learn (loss = C·Σ CE + ½‖W‖²). */
@@ -41,15 +42,7 @@ export function fitSoftmaxRegression(
   const C = opts.C ?? 1;
 
   // Standardise: the φ feature scales differ by orders of magnitude between channels.
-  const mean = new Float64Array(dim);
-  const scale = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d] += features[i * dim + d];
-  for (let d = 0; d < dim; d++) mean[d] /= n;
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < dim; d++) {
-      const v = features[i * dim + d] - mean[d];
-      scale[d] += v * v;
-    }
+  const { mean, sumSq: scale } = columnMoments(features, dim);
   for (let d = 0; d < dim; d++) scale[d] = Math.sqrt(scale[d] / n) || 1;
   const X = new Float64Array(n * dim);
   for (let i = 0; i < n; i++)
