@@ -31,7 +31,7 @@ describe('demo case with the default method (set-encoder + library classifier)',
   it('gets every known answer: five single-generator folders, the mixed folder, the foreign generator as unknown', () => {
     const summary = run.outcomes.map((o) => `${o.folder}: ${o.got}`);
     expect(summary).toEqual(run.outcomes.map((o) => `${o.folder}: ${o.expected}`));
-    expect(run.outcomes).toHaveLength(7);
+    expect(run.outcomes).toHaveLength(8);
     expect(run.outcomes.find((o) => o.kind === 'foreign')!.result.verdicts.folder.unknown).toBe(true);
   });
 

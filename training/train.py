@@ -78,10 +78,10 @@ def split_zoo(gens):
     return train, held
 
 
-def train_phi(gens, seed: int, steps: int, seconds: float, max_crop: int, hp: dict):
-    phi = make_phi(seed, hp['featureDim'], hp['width'])
+def train_phi(gens, seed: int, steps: int, seconds: float, max_crop: int, hp: dict, front=lambda phi: phi):
+    phi = front(make_phi(seed, hp['featureDim'], hp['width']))
     head = Rho(phi.dim, 64, 256)
-    params = list(phi.parameters()) + list(head.parameters())
+    params = [p for p in list(phi.parameters()) + list(head.parameters()) if p.requires_grad]
     opt = torch.optim.Adam(params, lr=hp['lr'], weight_decay=hp['weightDecay'])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     sampler = data.BatchSampler(gens, seed, hp['gensPerBatch'], hp['bagsPerGen'], hp['maxBag'], max_crop, hp['jpegProb'])
@@ -206,7 +206,15 @@ def cpu_model() -> str:
 
 
 def main():
-    args = parse_args()
+    run(parse_args())
+
+
+def run(args, front=None, variant: dict | None = None):
+    """The whole pipeline. `front` wraps every phi (trained and controls alike) — the manifold method passes
+    one that feeds phi the projector's artifact x - P(x) instead of the image; `variant` overrides the card's
+    name and describes that input."""
+    front = front or (lambda phi: phi)
+    variant = variant or {}
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -242,19 +250,20 @@ def main():
         f'+ {len(zoo_held)} zoo')
 
     # ---- phi, contrastive (Eq. 1-2)
-    phi_trained, train_info = train_phi(train_gens, args.seed, hp['steps'], hp['trainSeconds'], args.max_crop, hp)
+    phi_trained, train_info = train_phi(train_gens, args.seed, hp['steps'], hp['trainSeconds'], args.max_crop, hp, front)
+    base = phi_trained.phi if hasattr(phi_trained, 'projector') else phi_trained
 
     # ---- held-out evaluation: trained vs controls
     configs = {
         'trained': lambda: phi_trained,
-        'untrained': lambda: make_phi(args.seed, hp['featureDim'], hp['width']),  # the exact init training started from
-        'random-ensemble': lambda: PhiEnsemble([make_phi(s, hp['featureDim'], hp['width']) for s in hp['ensembleSeeds']]),
+        'untrained': lambda: front(make_phi(args.seed, hp['featureDim'], hp['width'])),  # the init training started from
+        'random-ensemble': lambda: front(PhiEnsemble([make_phi(s, hp['featureDim'], hp['width']) for s in hp['ensembleSeeds']])),
     }
     if not quick:
-        configs['random-wide'] = lambda: make_phi(args.seed + 100, 4 * hp['featureDim'], 2 * hp['width'])
+        configs['random-wide'] = lambda: front(make_phi(args.seed + 100, 4 * hp['featureDim'], 2 * hp['width']))
         # Training helped on some sets and random features on others: test whether they add up.
-        configs['trained+random-wide'] = lambda: PhiEnsemble(
-            [phi_trained, make_phi(args.seed + 100, 4 * hp['featureDim'], 2 * hp['width'])])
+        configs['trained+random-wide'] = lambda: front(PhiEnsemble(
+            [base, make_phi(args.seed + 100, 4 * hp['featureDim'], 2 * hp['width'])]))
     sets = evaluation_sets(corpus_held, zoo_held)
     eval_gens = corpus_held + zoo_held
     metrics = {s['name']: {'generators': len(s['keys']), 'meaningful': s['meaningful'], 'source': s['source'],
@@ -330,12 +339,13 @@ def main():
     shipped_seeds = {'trained': [args.seed], 'untrained': [args.seed], 'random-ensemble': hp['ensembleSeeds'],
                      'random-wide': [args.seed + 100], 'trained+random-wide': [args.seed, args.seed + 100]}.get(shipped)
     card = {
-        'name': 'genprint-dsf',
+        'name': variant.get('name', 'genprint-dsf'),
         'version': datetime.now(timezone.utc).strftime('%Y.%m.%d') + ('-quick' if quick else ''),
         'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds'),
         'configuration': shipped,
         'configurationSeeds': shipped_seeds,
         'phi': {'file': 'phi.onnx', 'sha256': phi_sha, 'featureDim': phi.dim, 'input': 'images', 'output': 'features',
+                **({'inputTransform': variant['inputTransform']} if 'inputTransform' in variant else {}),
                 'inputShape': '[N,3,H,W] float32', 'inputRange': '[0,1] RGB CHW', 'minSide': 28, 'maxSide': 256,
                 'grayscale': '3 identical channels', 'params': n_params(phi), 'opset': export.OPSET,
                 'architecture': 'fixed SRM-style 5x5 high-pass bank (4 kernels x 3 channels, valid padding) -> 6 conv3x3 '

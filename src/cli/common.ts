@@ -2,9 +2,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../main/engine/index.js';
-import { PROVIDER_CHOICES } from '../shared/api.js';
+import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { CliError, EXIT } from './exit-codes.js';
-import type { Verdict } from '../main/engine/types.js';
+import { scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../main/engine/types.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -41,6 +41,8 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
     if (e?.code && libraryCodes.includes(e.code)) throw new CliError(e.message, EXIT.library);
     if (e?.code === 'not-found' || e?.code === 'ENOENT') throw new CliError(e.message, EXIT.input);
     if (e?.code && ['exists', 'no-such-entry', 'name-taken', 'invalid-name'].includes(e.code)) throw new CliError(e.message, EXIT.usage);
+    // The library (or models folder) cannot serve the manifold method as asked: say what to enrol.
+    if (e?.name === 'ManifoldUnavailable') throw new CliError(e.message, EXIT.library);
     throw err;
   }
 }
@@ -51,9 +53,10 @@ const pct = (x: number) => (x > 0.9995 ? '> 99.9 %' : x > 0 && x < 0.0005 ? '< 0
 export function formatVerdict(v: Verdict, title: string): string {
   const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown ? 'UNKNOWN GENERATOR' : v.label}`];
   lines.push(`  ${v.statement}`);
-  const score = v.method === 'dsf' ? `probability ${pct(v.score)}` : `mean |corr| ${v.score.toFixed(4)}`;
+  const probability = scoreIsProbability(v.method);
+  const score = probability ? `probability ${pct(v.score)}` : `mean |corr| ${v.score.toFixed(4)}`;
   lines.push(
-    `  ${score}; runner-up ${v.runnerUp ?? '–'} (margin ${v.method === 'dsf' ? pct(v.margin) : v.margin.toFixed(4)}); ` +
+    `  ${score}; runner-up ${v.runnerUp ?? '–'} (margin ${probability ? pct(v.margin) : v.margin.toFixed(4)}); ` +
       `${v.evidenceCount} image${v.evidenceCount === 1 ? '' : 's'}; method ${v.method}; decided by ${v.decidedBy}`,
   );
   const a = v.agreement;
@@ -64,6 +67,19 @@ export function formatVerdict(v: Verdict, title: string): string {
   ].filter(Boolean);
   lines.push(`  evidence: ${parts.join(', ')} → ${a.agree ? 'agree' : 'DISAGREE'}`);
   return lines.join('\n');
+}
+
+/** --method and the manifold method's options (estimate, real reference set, k). */
+export function addMethodOptions(cmd: Command): Command {
+  return cmd
+    .option('-m, --method <method>', 'dsf (set-encoder), residual, or manifold (artifacts: deviation from real images)', parseChoice(METHOD_CHOICES), 'dsf')
+    .option('--estimate <estimate>', 'manifold: projector (learned, any domain) or knn (needs a real reference entry)', parseChoice(['projector', 'knn'] as const), 'projector')
+    .option('--reference <entry>', 'manifold --estimate knn: the library entry of family "real" to project onto (default: the only one)')
+    .option('--k <n>', 'manifold --estimate knn: nearest real neighbours per projection', parsePositiveInt, 8);
+}
+
+export function manifoldOptionsFrom(o: { method: MethodId; estimate: ManifoldEstimate; reference?: string; k: number }): ManifoldOptions | undefined {
+  return o.method === 'manifold' ? { estimate: o.estimate, reference: o.reference, k: o.k } : undefined;
 }
 
 /** The options every engine job takes: canvas, execution provider, threads, models folder. */

@@ -18,7 +18,7 @@ export type { CaseResult, ClusteringResult, LabelledMatrix, LibraryEntrySummary,
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
-export const METHOD_CHOICES: readonly MethodId[] = ['dsf', 'residual'];
+export const METHOD_CHOICES: readonly MethodId[] = ['dsf', 'residual', 'manifold'];
 
 /** Analysis settings the examiner can change; the host keeps them for the session. */
 export interface Settings {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyseCase, DEFAULTS, type CaseResult } from '../../main/engine/index.js';
-import { addEngineOptions, formatVerdict, mapErrors, parseChoice, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
+import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 
@@ -12,6 +12,13 @@ export function formatCase(result: CaseResult): string {
     `case ${result.caseId} · ${result.manifest.length} images analysed, ${result.skipped.length} skipped · ` +
       `method ${params.method} · provider ${params.provider} · model ${result.model.phiSha256?.slice(0, 12) ?? 'none'}`,
   );
+  const m = params.manifold;
+  if (m)
+    out.push(
+      `manifold estimate ${m.estimate}: ${m.definition}` +
+        (m.reference ? ` · real reference "${m.reference.name}" (${m.reference.images} images) · search ${m.index}` : '') +
+        (m.projectorSha256 ? ` · projector ${m.projectorSha256.slice(0, 12)}` : ''),
+    );
   out.push(formatVerdict(verdicts.folder, 'Folder'));
   if (verdicts.groups.length > 1)
     for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
@@ -39,7 +46,6 @@ export function registerAttribute(program: Command): void {
     .command('attribute')
     .description('attribute a folder of suspect images to the library entries (or to none)')
     .requiredOption('-l, --library <file>', 'library file')
-    .option('-m, --method <method>', 'dsf (set-encoder) or residual', parseChoice(['dsf', 'residual'] as const), 'dsf')
     .option('-b, --bag-size <n>', 'images per bag', parsePositiveInt, DEFAULTS.bagSize)
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
@@ -50,7 +56,7 @@ export function registerAttribute(program: Command): void {
     .option('-j, --json <file>', "write the full result as JSON ('-' for stdout; schema in docs/cli.md)")
     .option('-q, --quiet', 'no progress output')
     .argument('<folder>', 'suspect folder (read-only)');
-  addEngineOptions(cmd).action(async (folder: string, o) => {
+  addEngineOptions(addMethodOptions(cmd)).action(async (folder: string, o) => {
       requireFolder(folder);
       const progress = createProgressReporter(process.stderr, o.quiet);
       let result: CaseResult;
@@ -61,6 +67,7 @@ export function registerAttribute(program: Command): void {
               libraryPath: o.library,
               caseRoot: folder,
               method: o.method,
+              manifold: manifoldOptionsFrom(o),
               bagSize: o.bagSize,
               bags: o.bags,
               seed: o.seed,

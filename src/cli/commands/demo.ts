@@ -4,22 +4,22 @@ import type { Command } from 'commander';
 import { runDemo } from '../../main/engine/demo/index.js';
 import { repoRoot } from '../../main/engine/version.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { formatVerdict, parseChoice } from '../common.js';
+import { addMethodOptions, formatVerdict, manifoldOptionsFrom } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
     .description('build the synthetic demo (no downloads), enrol its library, attribute its cases and check the answers')
     .option('-o, --out <dir>', 'folder for the demo data, library and case results', path.join(repoRoot(), 'demo'))
-    .option('-m, --method <method>', 'dsf (set-encoder) or residual', parseChoice(['dsf', 'residual'] as const), 'dsf')
     .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json')
-    .option('-q, --quiet', 'no progress output')
-    .action(async (o) => {
+    .option('-q, --quiet', 'no progress output');
+  addMethodOptions(cmd).action(async (o) => {
       const progress = createProgressReporter(process.stderr, o.quiet);
       const out = path.resolve(o.out);
       const run = await runDemo(out, {
         method: o.method,
+        manifold: manifoldOptionsFrom(o),
         modelsDir: o.models,
         onProgress: (p) => progress.update(p),
         onCase: (c) => {

@@ -10,7 +10,8 @@ import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
-import type { Canvas, EvidenceFile, LibraryEntry, MethodId, Progress, SkippedFile, Verdict } from './types.js';
+import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
+import type { Canvas, EvidenceFile, LibraryEntry, ManifoldOptions, ManifoldParams, MethodId, Progress, SkippedFile, Verdict } from './types.js';
 
 export interface EngineOptions {
   /** Folder holding phi.onnx, rho.onnx and model-card.json. Default: <repo>/models. */
@@ -69,6 +70,8 @@ export async function featuresFor(
 export interface AttributorRequest extends EngineOptions {
   libraryPath: string;
   method: MethodId;
+  /** Manifold method only: which projection estimate (default projector) and, for knn, the reference. */
+  manifold?: ManifoldOptions;
 }
 
 export interface ExamineRequest {
@@ -95,6 +98,8 @@ export interface Attributor {
   readonly libraryPath: string;
   readonly librarySha256: string;
   readonly encoder: SetEncoder | null;
+  /** Manifold method: the estimate, its definition and (knn) the real reference set used. */
+  readonly manifold: ManifoldParams | null;
   /** Reads, hashes and decodes the evidence and computes every image's evidence vector. */
   examine(req: ExamineRequest): Promise<Examination>;
   /** The verdict for a set of examined images. */
@@ -171,8 +176,8 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     lib.close();
   }
   if (entries.length === 0) throw new Error(`the library ${req.libraryPath} has no entries: enrol reference folders first`);
-  const encoder = req.method === 'dsf' ? await maybeEncoder(req) : null;
-  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null);
+  const setup = await attributionSetup(req, entries);
+  const { encoder, prepared } = setup;
   const cache = await FeatureCache.open(req.libraryPath);
   const fingerprints = prepared.entries.map((e) => e.fingerprint);
 
@@ -182,6 +187,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     libraryPath: req.libraryPath,
     librarySha256,
     encoder,
+    manifold: setup.manifold,
     async examine(x) {
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
@@ -196,15 +202,17 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
                 cache,
               )
             : null;
-        pending.forEach((p, i) => {
+        for (let i = 0; i < pending.length; i++) {
+          const p = pending[i];
           // Eq. 3 per crop, averaged over the crops of one image.
           const corrs = new Float64Array(fingerprints.length);
-          for (const crop of p.crops) {
-            const c = perImageCorrelations(computeResidual(crop), fingerprints);
+          for (const residual of await setup.residuals(p.crops)) {
+            const c = perImageCorrelations(residual, fingerprints);
             for (let k = 0; k < c.length; k++) corrs[k] += Math.abs(c[k]) / p.crops.length;
           }
-          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, feats ? feats[i] : null));
-        });
+          const f = feats ? setup.features(feats[i]) : null;
+          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f));
+        }
         pending = [];
       };
       const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
@@ -223,10 +231,78 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       return { manifest, skipped, evidence };
     },
     judge(items, opts = {}) {
-      return judge(prepared, items, req.method, opts.withEmbedding === false ? null : encoder);
+      return judge(prepared, items, req.method, opts.withEmbedding === false ? null : setup.embeddingEncoder);
     },
     persistCache() {
       return cache.persist();
     },
   };
+}
+
+interface AttributionSetup {
+  encoder: SetEncoder | null;
+  /** The encoder whose ρ embeds bags for Eq. 1, or null where the features are not ρ's input. */
+  embeddingEncoder: SetEncoder | null;
+  prepared: PreparedLibrary;
+  manifold: ManifoldParams | null;
+  /** What the correlation evidence is computed on: wavelet residuals, or projector artifacts. */
+  residuals(crops: Canvas[]): Promise<Canvas[]>;
+  /** Evidence φ features as the classifier sees them (identity, or the knn artifact). */
+  features(f: Float32Array): Float32Array;
+}
+
+const waveletResiduals = async (crops: Canvas[]) => crops.map((c) => computeResidual(c));
+const identity = (f: Float32Array) => f;
+
+/** The library, encoder and evidence transforms of one method (and, for manifold, one estimate). */
+async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[]): Promise<AttributionSetup> {
+  if (req.method !== 'manifold') {
+    const encoder = req.method === 'dsf' ? await maybeEncoder(req) : null;
+    return {
+      encoder,
+      embeddingEncoder: encoder,
+      prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null),
+      manifold: null,
+      residuals: waveletResiduals,
+      features: identity,
+    };
+  }
+  const estimate = req.manifold?.estimate ?? 'projector';
+  let setup: AttributionSetup;
+  if (estimate === 'projector') {
+    const models = await maybeManifoldModels(req);
+    if (!models)
+      throw new ManifoldUnavailable(
+        `the manifold method needs models/projector.onnx and models/manifold/: run 'npm run train:manifold' or restore models/`,
+      );
+    const prepared = prepareLibrary(projectorView(entries, models), models.encoder.phiSha256, 'manifold:projector');
+    prepared.featureDescription = 'the manifold set-encoder\'s features of each image\'s artifact x − P(x) (learned projector)';
+    prepared.correlationDescription = 'Artifact correlation (x − P(x) against each entry\'s artifact fingerprint)';
+    setup = {
+      encoder: models.encoder,
+      embeddingEncoder: models.encoder,
+      prepared,
+      manifold: projectorParams(models),
+      residuals: (crops) => models.projector.artifacts(crops),
+      features: identity,
+    };
+  } else {
+    const encoder = await maybeEncoder(req);
+    if (!encoder) throw new ManifoldUnavailable(`the manifold method (knn) needs the set-encoder in models/`);
+    const { view, projector, params } = await knnView(entries, encoder, req.manifold!);
+    const prepared = prepareLibrary(view, encoder.phiSha256, `manifold:knn:${params.reference!.id}:${projector.k}`);
+    prepared.featureDescription =
+      `per-image artifacts φ(x) − Σ w_k φ(r_k) against the real reference set "${params.reference!.name}" (k = ${projector.k}, ${projector.indexKind})`;
+    setup = {
+      encoder,
+      embeddingEncoder: null,
+      prepared,
+      manifold: params,
+      residuals: waveletResiduals,
+      features: (f) => projector.artifact(f),
+    };
+  }
+  if (!setup.prepared.classifier)
+    throw new ManifoldUnavailable(`the manifold method cannot attribute with this library: ${setup.prepared.classifierNote ?? 'no classifier'}`);
+  return setup;
 }

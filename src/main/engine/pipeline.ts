@@ -7,6 +7,8 @@ import { decorrelationScore } from './correlation.js';
 import { withLibrary } from './library/index.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
+import { computeResidual } from './residual/index.js';
+import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
 import {
@@ -28,12 +30,14 @@ import type {
   GroupVerdict,
   ImageResult,
   LibraryEntrySummary,
+  ManifoldOptions,
   MethodId,
   Progress,
   SkippedFile,
   StabilityPoint,
   Verdict,
 } from './types.js';
+import { scoreIsProbability } from './types.js';
 
 export type { EngineOptions } from './attributor.js';
 
@@ -70,6 +74,8 @@ export interface AnalyseRequest extends EngineOptions {
   libraryPath: string;
   caseRoot: string;
   method?: MethodId;
+  /** Manifold method: projection estimate and (knn) real reference entry. */
+  manifold?: ManifoldOptions;
   bagSize?: number;
   bags?: number;
   seed?: number;
@@ -90,9 +96,12 @@ const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const encoder = await maybeEncoder(req);
+  // The manifold method's enrolment runs beside the others whenever its models are present.
+  const manifold = encoder ? await maybeManifoldModels(req) : null;
   const skipped: SkippedFile[] = [];
   const shas: string[] = [];
   const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags });
+  const manifoldBuilder = manifold ? new EnrolmentBuilder({ encoder: manifold.encoder, seed: 1, bags: req.bags }) : null;
   const started = Date.now();
 
   return withLibrary(req.libraryPath, async (lib) => {
@@ -103,7 +112,12 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
       const flush = async () => {
         const feats = encoder ? await featuresFor(encoder, pending, cache) : null;
-        pending.forEach((p, i) => builder.add(p.sha256, p.crops, feats ? feats[i] : null));
+        pending.forEach((p, i) => builder.add(p.sha256, p.crops.map((c) => computeResidual(c)), feats ? feats[i] : null));
+        if (manifold && manifoldBuilder) {
+          const mfeats = await featuresFor(manifold.encoder, pending, cache);
+          for (let i = 0; i < pending.length; i++)
+            manifoldBuilder.add(pending[i].sha256, await manifold.projector.artifacts(pending[i].crops), mfeats[i]);
+        }
         pending = [];
       };
       const opts = {
@@ -126,6 +140,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
     throwIfAborted(req.signal);
     req.onProgress?.({ phase: 'calibrate', done: builder.imageCount, total: builder.imageCount });
     const parts = await builder.finish();
+    const mparts = manifoldBuilder ? await manifoldBuilder.finish() : null;
     throwIfAborted(req.signal);
     const digest = createHash('sha256').update([...shas].sort().join('\n')).digest('hex');
     const entry = lib.addEntry({
@@ -138,9 +153,23 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         skippedCount: skipped.length,
         sha256ListDigest: digest,
       },
-      method: encoder ? 'residual+dsf' : 'residual',
+      method: encoder ? (mparts ? 'residual+dsf+manifold' : 'residual+dsf') : 'residual',
       modelVersion: encoder ? encoder.phiSha256 : 'none',
       ...parts,
+      ...(manifold && mparts
+        ? {
+            manifold: {
+              modelHash: manifold.encoder.phiSha256,
+              projectorHash: manifold.projector.sha256,
+              artifactFingerprint: mparts.residualFingerprint,
+              calibration: mparts.calibration,
+              imageFeatures: mparts.imageFeatures,
+              bagEmbeddings: mparts.bagEmbeddings,
+              centroid: mparts.centroid,
+              heldOutArtifacts: mparts.heldOutResiduals,
+            },
+          }
+        : {}),
     });
     await cache.persist();
     req.onProgress?.({ phase: 'saved', done: shas.length, total: shas.length, rate: shas.length / ((Date.now() - started) / 1000) });
@@ -183,7 +212,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const folderVerdict = await attributor.judge(evidence);
   const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);
   const groupCount = groups.length;
-  const useClassifier = folderVerdict.method === 'dsf';
+  const useClassifier = scoreIsProbability(folderVerdict.method);
   if (groupCount > 1) {
     // No single entry explains a mixed folder: the attributions are the groups'.
     folderVerdict.mixed = true;
@@ -289,6 +318,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       canvas,
       provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
+      ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
     },
     model: {
       phiSha256: encoder?.phiSha256 ?? null,
@@ -335,7 +365,7 @@ async function groupEvidence(
     groups: [{ ...folderVerdict, groupIndex: 0, files: evidence.map((e) => e.relPath) }],
   });
   const prepared = attributor.library;
-  const useClassifier = folderVerdict.method === 'dsf' && evidence.every((e) => e.logProba);
+  const useClassifier = scoreIsProbability(folderVerdict.method) && evidence.every((e) => e.logProba);
   // Residual correlations become likelihoods on the scale of the entries' own calibration spread.
   const spreads = prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b);
   const temperature = Math.max(1e-4, spreads[Math.floor(spreads.length / 2)]);

@@ -91,7 +91,36 @@ export interface ResidualFingerprint {
   count: number; // images averaged
 }
 
-export type MethodId = 'dsf' | 'residual';
+export type MethodId = 'dsf' | 'residual' | 'manifold';
+
+/**
+ * How the manifold method (ManiFPT) estimates the projection of an image onto the real-image manifold:
+ * 'projector' — the learned restoration network models/projector.onnx, artifact = x − P(x) in pixels, fed to
+ * the manifold set-encoder; 'knn' — the k nearest images of a real reference entry in φ feature space,
+ * artifact = φ(x) − Σ w_k φ(r_k).
+ */
+export type ManifoldEstimate = 'projector' | 'knn';
+
+export interface ManifoldOptions {
+  estimate: ManifoldEstimate;
+  /** knn only: the library entry (family "real") whose images stand for the real manifold; name or id. */
+  reference?: string;
+  /** knn only: neighbours per projection (default 8). */
+  k?: number;
+}
+
+/** What a case's manifold analysis used, as reported. */
+export interface ManifoldParams {
+  estimate: ManifoldEstimate;
+  /** Human-readable definition of the artifact under this estimate. */
+  definition: string;
+  projectorSha256?: string;
+  reference?: { id: number; name: string; family: string; images: number };
+  k?: number;
+  featureSpace?: string;
+  /** Which nearest-neighbour search ran: exact scan or the HNSW index. */
+  index?: string;
+}
 
 export interface EnrolmentProvenance {
   sourceFolders: string[];
@@ -140,11 +169,29 @@ export interface LibraryEntry extends LibraryEntrySummary {
   bagEmbeddings?: { dim: number; count: number; bagSize: number; data: Float32Array };
   centroid?: Float32Array;
   /**
+   * The same enrolment computed on projector artifacts x − P(x) instead of wavelet residuals, with
+   * the manifold set-encoder's features (manifold method, 'projector' estimate). Absent for entries
+   * enrolled without the manifold models.
+   */
+  manifold?: ManifoldParts;
+  /**
    * Up to 16 enrolment residuals held out from the fingerprint, centre-cropped to at most 64×64
    * (count × 3 × height × width), so the library × library matrix of Eq. 5 can be computed on
    * images that did not shape the fingerprints.
    */
   heldOutResiduals?: { width: number; height: number; count: number; data: Float32Array };
+}
+
+export interface ManifoldParts {
+  /** SHA-256 of models/manifold/phi.onnx and of models/projector.onnx the parts were computed with. */
+  modelHash: string;
+  projectorHash: string;
+  artifactFingerprint: ResidualFingerprint;
+  calibration: EntryCalibration;
+  imageFeatures?: LibraryEntry['imageFeatures'];
+  bagEmbeddings?: LibraryEntry['bagEmbeddings'];
+  centroid?: Float32Array;
+  heldOutArtifacts?: LibraryEntry['heldOutResiduals'];
 }
 
 export interface NewLibraryEntry extends Omit<LibraryEntry, 'id' | 'createdAt'> {
@@ -265,6 +312,8 @@ export interface CaseParams {
   canvas: number;
   provider: string;
   threads: number;
+  /** Manifold method only: the estimate and, for knn, the real reference set. */
+  manifold?: ManifoldParams;
 }
 
 export interface CaseResult {
@@ -292,4 +341,9 @@ export interface CaseResult {
   clustering: ClusteringResult | null;
   stability: StabilityPoint[];
   timings: Record<string, number>;
+}
+
+/** Whether a method's verdict score is a probability (the classifier methods) or a mean |corr| (residual). */
+export function scoreIsProbability(method: MethodId): boolean {
+  return method !== 'residual';
 }

@@ -1,7 +1,7 @@
 // Building a library entry from a generator's reference images: the residual fingerprint, the
 // per-image φ features and bag embeddings, and the open-set calibration — all calibration numbers
 // come from images held out of the statistics they are compared with (4-fold).
-import { FingerprintAccumulator, centredCrop, computeResidual, corr } from '../residual/index.js';
+import { FingerprintAccumulator, centredCrop, corr } from '../residual/index.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import type { Canvas, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 import { drawBags } from '../util/random.js';
@@ -45,11 +45,13 @@ export class EnrolmentBuilder {
     return this.count;
   }
 
-  /** Adds one reference image: the residuals of its crops and (with a model) its φ feature vector. */
-  add(sha256: string, crops: Canvas[], features: Float32Array | null): void {
+  /**
+   * Adds one reference image: the residuals of its crops (wavelet residuals, or projector artifacts
+   * for the manifold method's enrolment) and, with a model, its φ feature vector.
+   */
+  add(sha256: string, residuals: Canvas[], features: Float32Array | null): void {
     const fold = this.count % FOLDS;
-    crops.forEach((crop, i) => {
-      const residual = computeResidual(crop);
+    residuals.forEach((residual, i) => {
       this.total.add(residual);
       if (i === 0 && this.kept.length < MAX_CALIBRATION_IMAGES) this.kept.push({ fold, residual });
     });

@@ -5,7 +5,7 @@
 //   embedding   – Eq. 1 over the entries' enrolled bag embeddings z, dsf method;
 //   residual    – mean |corr| of the residuals with each entry's fingerprint (Eq. 3–4).
 // The chosen method decides; the others are shown so an examiner sees whether they agree.
-import type { MethodId, ScoredCandidate, Verdict } from '../types.js';
+import { scoreIsProbability, type MethodId, type ScoredCandidate, type Verdict } from '../types.js';
 import { novelty, type PreparedLibrary } from './prepared-library.js';
 import { predictLogProba } from '../classifier/softmax-regression.js';
 import type { SetEncoder } from '../features/set-encoder.js';
@@ -184,11 +184,11 @@ export function statementFor(v: Pick<Verdict, 'label' | 'family' | 'unknown' | '
   if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
   if (v.unknown)
     return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.`;
-  const weak = n < 5 || v.margin < 0.1 || (v.method === 'dsf' && v.score < 0.6);
+  const weak = n < 5 || v.margin < 0.1 || (scoreIsProbability(v.method) && v.score < 0.6);
   const fam = v.family ? ` (family: ${v.family})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
   const how =
-    v.method === 'dsf'
+    scoreIsProbability(v.method)
       ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
       : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
   const caveat = weak ? '. The evidence is too thin or too close between entries for a firm attribution' : '';
@@ -205,9 +205,11 @@ export async function judge(
   const n = items.length;
   const names = lib.entries.map((e) => e.name);
   const residual = judgeResidual(lib, items);
-  const classifier = method === 'dsf' ? judgeClassifier(lib, items) : null;
-  const embedding = method === 'dsf' ? await judgeEmbedding(lib, items, encoder) : null;
-  const effective: MethodId = method === 'dsf' && classifier ? 'dsf' : 'residual';
+  const classifierMethod = method !== 'residual';
+  const classifier = classifierMethod ? judgeClassifier(lib, items) : null;
+  const embedding = classifierMethod ? await judgeEmbedding(lib, items, encoder) : null;
+  // The manifold method never gets here without a classifier (openAttributor refuses the library).
+  const effective: MethodId = classifierMethod && classifier ? method : 'residual';
 
   const rejects = (t: OpenSetTest | null) => t !== null && t.exceedance > 0;
   const residualLabel = rejects(residual.test) ? null : names[residual.order[0]];
@@ -227,13 +229,13 @@ export async function judge(
     t.kind === 'novelty'
       ? `median log feature novelty ${fmt(t.statistic)} vs threshold ${fmt(t.threshold)} for ${entry} (unknown if above)`
       : `mean |corr| with ${entry}'s fingerprint ${fmt(t.statistic, 4)} vs threshold ${fmt(t.threshold, 4)} (unknown if below)`;
-  if (effective === 'dsf' && classifier) {
+  if (effective !== 'residual' && classifier) {
     scores = classifier.posterior;
     order = classifier.order;
     tests = classifier.tests;
     decidedBy = 'classifier';
     explanation =
-      `Library classifier (multinomial logistic regression on the set-encoder's per-image φ features): ` +
+      `Library classifier (multinomial logistic regression on ${lib.featureDescription ?? "the set-encoder's per-image φ features"}): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior ` +
       `(treats images as independent, so it grows confident quickly; read it with the margin, the bag agreement and the stability chart). ` +
       `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}.`;
@@ -243,7 +245,7 @@ export async function judge(
     tests = residual.test ? [residual.test] : [];
     decidedBy = 'residual';
     explanation =
-      `Residual correlation: mean over ${n} image${n === 1 ? '' : 's'} of |corr(residual, fingerprint)| (Eq. 3–4) per entry. ` +
+      `${lib.correlationDescription ?? 'Residual correlation'}: mean over ${n} image${n === 1 ? '' : 's'} of |corr(residual, fingerprint)| (Eq. 3–4) per entry. ` +
       `Open-set test: ${tests.map((t) => describe(t, names[order[0]])).join('; ') || 'no calibration stored'}.` +
       (method === 'dsf' ? ` (Set-encoder unavailable: ${lib.classifierNote ?? 'no features'}; fell back to the residual method.)` : '');
   }

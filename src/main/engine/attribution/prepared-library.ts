@@ -27,6 +27,10 @@ export interface PreparedLibrary {
   classifier: SoftmaxRegressionModel | null;
   /** Why no classifier exists, when it doesn't. */
   classifierNote: string | null;
+  /** What the classifier's features are, for verdict explanations (default: the set-encoder's φ). */
+  featureDescription?: string;
+  /** What the correlation evidence compares (default: wavelet residuals with residual fingerprints). */
+  correlationDescription?: string;
 }
 
 /** Floor on per-dimension variance, relative to the mean variance, so a constant feature can't explode the distance. */
@@ -58,14 +62,19 @@ export function novelty(x: ArrayLike<number>, mean: Float64Array, variance: Floa
 
 const classifierCache = new Map<string, SoftmaxRegressionModel>();
 
-function contentDigest(entries: LibraryEntry[], modelHash: string): string {
-  const h = createHash('sha256').update(modelHash);
+function contentDigest(entries: LibraryEntry[], modelHash: string, view: string): string {
+  const h = createHash('sha256').update(`${modelHash}|${view}`);
   for (const e of entries)
     h.update(`${e.id}|${e.name}|${e.createdAt}|${e.provenance.sha256ListDigest}|${e.imageFeatures?.data.length ?? 0}\n`);
   return h.digest('hex');
 }
 
-export function prepareLibrary(entries: LibraryEntry[], modelHash: string | null): PreparedLibrary {
+/**
+ * `view` names what the entries' features are (plain φ, or a manifold method's artifacts): the same
+ * entries and model give different features under different views, and the fitted classifier is
+ * cached by content.
+ */
+export function prepareLibrary(entries: LibraryEntry[], modelHash: string | null, view = 'phi'): PreparedLibrary {
   const prepared: PreparedEntry[] = entries.map((e) => {
     const usable = modelHash !== null && e.modelVersion === modelHash && e.imageFeatures && e.imageFeatures.data.length > 0;
     const stats = usable ? featureStats(e.imageFeatures!.data, e.imageFeatures!.dim) : null;
@@ -93,7 +102,7 @@ export function prepareLibrary(entries: LibraryEntry[], modelHash: string | null
       .map((p) => `"${p.name}"`)
       .join(', ')} have no features from the current model (re-enrol them)`;
   else {
-    const key = contentDigest(entries, modelHash);
+    const key = contentDigest(entries, modelHash, view);
     classifier = classifierCache.get(key) ?? null;
     if (!classifier) {
       const dim = entries[0].imageFeatures!.dim;

@@ -11,7 +11,8 @@ export type UpsampleOperator =
   | 'transposed-conv-3x3-s2' // uneven overlap (Odena et al. 2016): the strongest checkerboard
   | 'nearest+conv-3x3'
   | 'bilinear+conv-3x3'
-  | 'pixel-shuffle'; // sub-pixel convolution (Shi et al. 2016)
+  | 'pixel-shuffle' // sub-pixel convolution (Shi et al. 2016)
+  | 'none'; // the demo's "real photographs": the scenes with sensor grain only, no decoder
 
 export type Activation = 'relu' | 'leaky-relu' | 'tanh';
 
@@ -110,6 +111,21 @@ const SPECS: readonly GeneratorSpec[] = [
     channels: 8,
     gain: 0.007,
     biasScale: 0.2,
+    grain: 0.02,
+  },
+  {
+    // The demo world's real images: what the decoders paint on is this content, so it is the real
+    // reference set of the manifold method's nearest-neighbour estimate.
+    name: 'demo-real-scenes',
+    family: 'real',
+    operator: 'none',
+    activation: 'relu',
+    inLibrary: true,
+    description: 'Real images of the demo world: the procedural scenes with a camera\'s fixed-pattern noise and grain, no generator.',
+    weightSeed: 707,
+    channels: 0,
+    gain: 0.012,
+    biasScale: 0,
     grain: 0.02,
   },
   {
@@ -340,6 +356,8 @@ function network(spec: GeneratorSpec): Network {
         return layer(rand, C * C * 9, C * 9, C, spec.biasScale);
       case 'pixel-shuffle':
         return layer(rand, 4 * C * C * 9, C * 9, 4 * C, spec.biasScale);
+      case 'none':
+        throw new Error(`${spec.name} has no decoder`);
     }
   };
   const net: Network = {
@@ -365,6 +383,8 @@ function upsample(net: Network, x: Tensor, l: Layer): Tensor {
       return conv(upBilinear(x), l.weights, l.bias, C, 3);
     case 'pixel-shuffle':
       return pixelShuffle(conv(x, l.weights, l.bias, 4 * C, 3));
+    case 'none':
+      throw new Error(`${net.spec.name} has no decoder`);
   }
 }
 
@@ -397,6 +417,25 @@ function specFor(name: string): GeneratorSpec {
 }
 
 /**
+ * A camera's fixed-pattern noise (the DSNU/PRNU of real sensors): one Gaussian pattern per device, the
+ * same in every image. Real images carry their camera's trace, so the real entry is a class of its own.
+ */
+function sensorPattern(spec: GeneratorSpec, size: number): Tensor {
+  const t = tensor(3, size, size);
+  const rand = mulberry32(hashInts(hashString(spec.family), spec.weightSeed, size));
+  for (let i = 0; i < t.data.length; i++) t.data[i] = gaussian(rand);
+  return t;
+}
+
+function decode(spec: GeneratorSpec, content: Float32Array, size: number, imageSeed: number): Tensor {
+  const net = network(spec);
+  const z = latent(content, size, hashInts(imageSeed, 1));
+  let x = activate(conv(z, net.input.weights, net.input.bias, spec.channels, 1), spec.activation);
+  for (const l of net.stages) x = activate(upsample(net, x, l), spec.activation);
+  return conv(x, net.output.weights, net.output.bias, 3, 3);
+}
+
+/**
  * Image `index` of generator `name`: interleaved RGB (HWC), 8-bit, size × size. The content and
  * latent noise are drawn from (seed, name, index), the weights from the generator alone.
  */
@@ -410,13 +449,9 @@ export function renderGeneratorSample(
     throw new RangeError(`demo image size must be a multiple of 4 and at least 16, got ${size}`);
   }
   const spec = specFor(name);
-  const net = network(spec);
   const imageSeed = hashInts(seed, hashString(name), index);
   const content = renderScene(imageSeed, size);
-  const z = latent(content, size, hashInts(imageSeed, 1));
-  let x = activate(conv(z, net.input.weights, net.input.bias, spec.channels, 1), spec.activation);
-  for (const l of net.stages) x = activate(upsample(net, x, l), spec.activation);
-  const detail = conv(x, net.output.weights, net.output.bias, 3, 3);
+  const detail = spec.operator === 'none' ? sensorPattern(spec, size) : decode(spec, content, size, imageSeed);
 
   const area = size * size;
   const rgb = new Uint8Array(3 * area);

@@ -83,7 +83,7 @@ export function providerCandidates(pref: ProviderPreference = 'auto'): string[] 
   return list;
 }
 
-async function createSession(file: string, providers: string[], threads: number) {
+export async function createSession(file: string, providers: string[], threads: number) {
   let lastError: unknown;
   for (const ep of providers) {
     try {

@@ -9,6 +9,7 @@ import type {
   EntryCalibration,
   LibraryEntry,
   LibraryEntrySummary,
+  ManifoldParts,
   NewLibraryEntry,
 } from '../types.js';
 import { softwareVersion } from '../version.js';
@@ -240,6 +241,8 @@ export class FingerprintLibrary {
         data: blobToFloats(held.data as Uint8Array, count * 3 * hw * hh, what('held-out residuals')),
       };
     }
+    const mp = this.rows('SELECT * FROM manifold_parts WHERE entry_id = ?', [id])[0];
+    if (mp) entry.manifold = manifoldFromRow(mp, what);
     return entry;
   }
 
@@ -294,6 +297,7 @@ export class FingerprintLibrary {
       if (e.centroid) db.run('INSERT INTO centroids VALUES (?, ?, ?, ?)', [id, model, e.centroid.length, floatsToBlob(e.centroid)]);
       if (held)
         db.run('INSERT INTO held_out_residuals VALUES (?, ?, ?, ?, ?)', [id, held.width, held.height, held.count, floatsToBlob(held.data)]);
+      if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
     });
     return this.listEntries().find((s) => s.name === name)!;
   }
@@ -312,7 +316,7 @@ export class FingerprintLibrary {
     const db = this.writable();
     const id = this.resolveId(nameOrId);
     this.transaction(() => {
-      for (const table of ['residual_fingerprints', 'image_features', 'bag_embeddings', 'centroids', 'held_out_residuals'])
+      for (const table of ['residual_fingerprints', 'image_features', 'bag_embeddings', 'centroids', 'held_out_residuals', 'manifold_parts'])
         db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
       db.run('DELETE FROM entries WHERE id = ?', [id]);
     });
@@ -540,4 +544,72 @@ function safeVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Column values of a manifold_parts row after entry_id, in table order (migration v3). */
+function manifoldRow(m: ManifoldParts): (string | number | Uint8Array | null)[] {
+  const fp = m.artifactFingerprint;
+  checkLength('artifact fingerprint', fp.data.length, 3 * fp.width * fp.height);
+  const f = m.imageFeatures;
+  if (f) checkLength('manifold image features', f.data.length, f.sha256.length * f.dim);
+  const b = m.bagEmbeddings;
+  if (b) checkLength('manifold bag embeddings', b.data.length, b.count * b.dim);
+  const h = m.heldOutArtifacts;
+  if (h) checkLength('held-out artifacts', h.data.length, h.count * 3 * h.width * h.height);
+  return [
+    m.modelHash,
+    m.projectorHash,
+    JSON.stringify(m.calibration ?? {}),
+    fp.width,
+    fp.height,
+    fp.count,
+    floatsToBlob(fp.data),
+    f?.dim ?? null,
+    f ? JSON.stringify(f.sha256) : null,
+    f ? floatsToBlob(f.data) : null,
+    b?.dim ?? null,
+    b?.count ?? null,
+    b?.bagSize ?? null,
+    b ? floatsToBlob(b.data) : null,
+    m.centroid ? floatsToBlob(m.centroid) : null,
+    h?.width ?? null,
+    h?.height ?? null,
+    h?.count ?? null,
+    h ? floatsToBlob(h.data) : null,
+  ];
+}
+
+function manifoldFromRow(r: Row, what: (part: string) => string): ManifoldParts {
+  const [w, h] = [Number(r.fp_width), Number(r.fp_height)];
+  const parts: ManifoldParts = {
+    modelHash: String(r.model_hash),
+    projectorHash: String(r.projector_hash),
+    calibration: JSON.parse(String(r.calibration)) as EntryCalibration,
+    artifactFingerprint: {
+      width: w,
+      height: h,
+      count: Number(r.fp_count),
+      data: blobToFloats(r.fp_data as Uint8Array, 3 * w * h, what('artifact fingerprint')),
+    },
+  };
+  if (r.feat_data) {
+    const sha256 = JSON.parse(String(r.feat_sha256_list)) as string[];
+    const dim = Number(r.feat_dim);
+    parts.imageFeatures = { dim, sha256, data: blobToFloats(r.feat_data as Uint8Array, sha256.length * dim, what('manifold features')) };
+  }
+  if (r.bag_data) {
+    const [dim, count] = [Number(r.bag_dim), Number(r.bag_count)];
+    parts.bagEmbeddings = {
+      dim,
+      count,
+      bagSize: Number(r.bag_size),
+      data: blobToFloats(r.bag_data as Uint8Array, dim * count, what('manifold bag embeddings')),
+    };
+  }
+  if (r.centroid) parts.centroid = blobToFloats(r.centroid as Uint8Array, parts.bagEmbeddings?.dim ?? (r.centroid as Uint8Array).length / 4, what('manifold centroid'));
+  if (r.held_data) {
+    const [hw, hh, count] = [Number(r.held_width), Number(r.held_height), Number(r.held_count)];
+    parts.heldOutArtifacts = { width: hw, height: hh, count, data: blobToFloats(r.held_data as Uint8Array, count * 3 * hw * hh, what('held-out artifacts')) };
+  }
+  return parts;
 }

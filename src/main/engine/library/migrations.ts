@@ -63,6 +63,22 @@ export const MIGRATIONS: readonly Migration[] = [
         data BLOB NOT NULL
       );
     `),
+  // v3: the manifold method's enrolment (projector artifacts instead of wavelet residuals, manifold
+  // set-encoder features): one row per entry, every part of it in its own column. Entries enrolled
+  // before (or without the manifold models) have no row; the manifold method then says so.
+  (db) =>
+    db.exec(`
+      CREATE TABLE manifold_parts (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        model_hash TEXT NOT NULL, projector_hash TEXT NOT NULL,
+        calibration TEXT NOT NULL DEFAULT '{}',
+        fp_width INTEGER NOT NULL, fp_height INTEGER NOT NULL, fp_count INTEGER NOT NULL, fp_data BLOB NOT NULL,
+        feat_dim INTEGER, feat_sha256_list TEXT, feat_data BLOB,
+        bag_dim INTEGER, bag_count INTEGER, bag_size INTEGER, bag_data BLOB,
+        centroid BLOB,
+        held_width INTEGER, held_height INTEGER, held_count INTEGER, held_data BLOB
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
