@@ -10,6 +10,8 @@ import { runDemo, type DemoRun } from '../src/main/engine/demo/index.js';
 import { featureCachePath } from '../src/main/engine/attributor.js';
 import { FingerprintLibrary } from '../src/main/engine/library/index.js';
 import { createRandom } from '../src/main/engine/util/random.js';
+import { readProjectorCard } from '../src/main/engine/manifold/index.js';
+import type { LibraryEntry } from '../src/main/engine/types.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -133,4 +135,59 @@ describe('residual method', () => {
       expect(r.verdicts.folder.decidedBy).toBe('residual');
     }
   });
+});
+
+describe('manifold method (ManiFPT), both estimates, on the demo', () => {
+  const single = () => run.manifest.cases.filter((x) => x.kind === 'single');
+
+  it('enrolment stored the projector artifacts and manifold features with every entry', () => {
+    for (const e of readLibraryEntries()) {
+      expect(e.manifold, e.name).toBeDefined();
+      expect(e.manifold!.projectorHash).toBe(readProjectorCard()!.sha256);
+      expect(e.manifold!.artifactFingerprint.count).toBeGreaterThan(0);
+      expect(e.manifold!.imageFeatures!.sha256).toEqual(e.imageFeatures!.sha256);
+    }
+  });
+
+  it('projector estimate: names the estimate and the projector, decides by the classifier on artifact features', async () => {
+    const c = single()[0];
+    const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'manifold', manifold: { estimate: 'projector' }, bags: 3 });
+    expect(r.params.method).toBe('manifold');
+    expect(r.params.manifold!.estimate).toBe('projector');
+    expect(r.params.manifold!.projectorSha256).toBe(readProjectorCard()!.sha256);
+    // The manifold set-encoder, not the default one.
+    expect(r.model.phiSha256).not.toBe(run.outcomes[0].result.model.phiSha256);
+    expect(r.verdicts.folder.explanation).toMatch(/x − P\(x\)/);
+    expect(r.verdicts.folder.candidates).toHaveLength(run.manifest.library.length);
+  });
+
+  it('knn estimate: projects onto the real reference entry and reports it with the search used', async () => {
+    const c = single()[0];
+    const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'manifold', manifold: { estimate: 'knn' }, bags: 3 });
+    const m = r.params.manifold!;
+    expect(m.estimate).toBe('knn');
+    expect(m.reference!.name).toBe('demo-real-scenes');
+    expect(m.reference!.family).toBe('real');
+    expect(m.reference!.images).toBe(run.manifest.referencePerGenerator);
+    expect(m.index).toBe('exact scan');
+    expect(r.verdicts.folder.explanation).toMatch(/demo-real-scenes/);
+    expect(r.verdicts.folder.agreement.embedding).toBeUndefined(); // ρ never saw artifacts
+  });
+
+  it('knn estimate refuses a reference that is not a real entry, with the reason', async () => {
+    const c = single()[0];
+    await expect(
+      analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'manifold', manifold: { estimate: 'knn', reference: 'demo-tconv-a' } }),
+    ).rejects.toThrow(/family "synthetic-gan".*must be an entry of family "real"/);
+  });
+});
+
+let entries: LibraryEntry[] = [];
+function readLibraryEntries(): LibraryEntry[] {
+  return entries;
+}
+beforeAll(async () => {
+  const lib = await FingerprintLibrary.open(run.libraryPath, { readOnly: true });
+  entries = lib.getAllEntries();
+  lib.close();
 });

@@ -166,6 +166,16 @@ describe('IPC handlers', () => {
     ['updateSettings', [{ bagSize: 0 }]],
     ['updateSettings', [{ method: 'magic' }]],
     ['updateSettings', [{ threads: 1.5 }]],
+    ['updateSettings', [{ manifold: 'knn' }]],
+    ['updateSettings', [{ manifold: { estimate: 'pca' } }]],
+    ['updateSettings', [{ manifold: { reference: 'Real' } }]],
+    ['updateSettings', [{ manifold: { estimate: 'knn', k: 0 } }]],
+    ['updateSettings', [{ manifold: { estimate: 'knn', k: 2.5 } }]],
+    ['updateSettings', [{ manifold: { estimate: 'knn', reference: '' } }]],
+    ['updateSettings', [{ manifold: { estimate: 'knn', reference: 7 } }]],
+    ['updateSettings', [{ manifold: { estimate: 'knn', index: 'hnsw' } }]],
+    ['startAnalyse', [{ caseRoot: '/a', method: 'magic' }]],
+    ['startAnalyse', [{ caseRoot: '/a', manifold: { estimate: 'knn', k: 1000 } }]],
     ['thumbnail', ['/case', '../etc/passwd']],
     ['thumbnail', ['/case', '/etc/passwd']],
     ['thumbnail', ['/case', 'a//b.png']],
@@ -190,6 +200,68 @@ describe('IPC handlers', () => {
   it('unregisters every channel', () => {
     unregister();
     expect(handlers.size).toBe(0);
+  });
+});
+
+describe('manifold options', () => {
+  /** A facade whose analysis records what reached analyseCase, then fails as the engine does without a real entry. */
+  function recordingFacade() {
+    const requests: Parameters<EngineFacade['analyseCase']>[0][] = [];
+    const facade = scriptedFacade();
+    facade.analyseCase = async (req) => {
+      requests.push(req);
+      throw Object.assign(new Error('the manifold method (knn) needs a real reference set: enrol real images with family "real"'), {
+        name: 'ManifoldUnavailable',
+      });
+    };
+    return { facade, requests };
+  }
+
+  async function analyse(settings: unknown, request: Record<string, unknown> = {}) {
+    const { facade, requests } = recordingFacade();
+    const { client, events } = makeHost(facade);
+    const dispatch = createDispatcher(client);
+    expect(await dispatch('updateSettings', [settings])).toMatchObject({ ok: true });
+    const started = await dispatch('startAnalyse', [{ caseRoot: '/evidence', ...request }]);
+    expect(started.ok).toBe(true);
+    const end = await waitFor(events, isEnd((started as { value: { jobId: string } }).value.jobId));
+    return { req: requests[0]!, end };
+  }
+
+  it('defaults to the projector estimate', async () => {
+    const settings = (await makeHost(scriptedFacade()).client.call('info', [])).settings;
+    expect(settings.manifold).toEqual({ estimate: 'projector' });
+  });
+
+  it('passes the knn estimate, reference and k from the settings to analyseCase', async () => {
+    const { req } = await analyse({ method: 'manifold', manifold: { estimate: 'knn', reference: 'Real photos', k: 4 } });
+    expect(req.method).toBe('manifold');
+    expect(req.manifold).toEqual({ estimate: 'knn', reference: 'Real photos', k: 4 });
+  });
+
+  it('keeps a knn reference in the settings but sends only the estimate for projector', async () => {
+    const { req } = await analyse({ method: 'manifold', manifold: { estimate: 'projector', reference: 'Real photos', k: 4 } });
+    expect(req.manifold).toEqual({ estimate: 'projector' });
+  });
+
+  it('sends no manifold options for the other methods', async () => {
+    const { req } = await analyse({ method: 'dsf', manifold: { estimate: 'knn', reference: 'Real photos' } });
+    expect(req.method).toBe('dsf');
+    expect(req).not.toHaveProperty('manifold');
+  });
+
+  it('lets one analysis override the settings', async () => {
+    const { req } = await analyse({ method: 'residual' }, { method: 'manifold', manifold: { estimate: 'knn', k: 3 } });
+    expect(req.method).toBe('manifold');
+    expect(req.manifold).toEqual({ estimate: 'knn', k: 3 });
+  });
+
+  it('reports the engine’s ManifoldUnavailable message as it is', async () => {
+    const { end } = await analyse({ method: 'manifold', manifold: { estimate: 'knn' } });
+    expect(end).toMatchObject({
+      kind: 'failed',
+      error: { code: 'engine', message: 'the manifold method (knn) needs a real reference set: enrol real images with family "real"' },
+    });
   });
 });
 

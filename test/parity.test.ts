@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSetEncoder, defaultModelsDir, sha256File } from '../src/main/engine/features/set-encoder.js';
+import { loadProjector, manifoldModelsDir } from '../src/main/engine/manifold/index.js';
 
 const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/parity.json'), 'utf8'));
 const { maxAbsDiff, maxRelDiff } = fixture.tolerance as { maxAbsDiff: number; maxRelDiff: number };
@@ -51,5 +52,35 @@ describe('set-encoder parity (PyTorch reference vs onnxruntime-node)', () => {
     phi[phi.length - 1] ^= 0xff;
     writeFileSync(path.join(dir, 'phi.onnx'), phi);
     await expect(loadSetEncoder({ modelsDir: dir, provider: 'cpu' })).rejects.toThrow(/does not match the SHA-256/);
+  });
+});
+
+describe('manifold models parity (PyTorch reference vs onnxruntime-node)', () => {
+  const manifold = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/parity-manifold.json'), 'utf8'));
+  const projector = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/parity-projector.json'), 'utf8'));
+
+  it('the fixtures were made from the committed ONNX files', () => {
+    const dir = manifoldModelsDir();
+    expect(sha256File(path.join(dir, 'phi.onnx'))).toBe(manifold.phi.sha256);
+    expect(sha256File(path.join(dir, 'rho.onnx'))).toBe(manifold.rho.sha256);
+    expect(sha256File(path.join(defaultModelsDir(), 'projector.onnx'))).toBe(projector.sha256);
+  });
+
+  it(`projector artifacts x − P(x) agree within |a − b| ≤ ${maxAbsDiff} + ${maxRelDiff}·|b|`, async () => {
+    const p = (await loadProjector({ provider: 'cpu' }))!;
+    for (const c of projector.cases as { shape: number[]; artifacts: number[] }[]) {
+      const [, , h, w] = c.shape;
+      const [a] = await p.artifacts([{ width: w, height: h, data: input(h, w) }]);
+      expect(worstViolation(a.data, c.artifacts)).toBeLessThanOrEqual(maxAbsDiff);
+    }
+  });
+
+  it('the manifold set-encoder (projector inside φ) agrees too', async () => {
+    const encoder = await loadSetEncoder({ modelsDir: manifoldModelsDir(), provider: 'cpu' });
+    for (const c of manifold.phi.cases as { shape: number[]; features: number[] }[]) {
+      const [, , h, w] = c.shape;
+      const [features] = await encoder.embedImages([{ width: w, height: h, data: input(h, w) }]);
+      expect(worstViolation(features, c.features)).toBeLessThanOrEqual(maxAbsDiff);
+    }
   });
 });

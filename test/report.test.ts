@@ -143,6 +143,55 @@ describe('PDF report', () => {
   });
 });
 
+describe('manifold method', () => {
+  /** The sample case as if analysed with the manifold method: every verdict and the parameters say so. */
+  function manifoldCase(manifold: NonNullable<CaseResult['params']['manifold']>): CaseResult {
+    const c = buildSampleCase({ caseId: `CASE-MANIFOLD-${manifold.estimate}` });
+    const asManifold = <T extends Verdict>(v: T): T => ({ ...v, method: 'manifold' });
+    return {
+      ...c,
+      params: { ...c.params, method: 'manifold', manifold },
+      verdicts: { folder: asManifold(c.verdicts.folder), groups: c.verdicts.groups.map(asManifold), bags: c.verdicts.bags.map(asManifold) },
+    };
+  }
+
+  it.skipIf(!hasPoppler)('names the knn estimate, its definition and the real reference set in the parameters', async () => {
+    const c = manifoldCase({
+      estimate: 'knn',
+      definition: 'artifact = φ(x) − Σ_k w_k φ(r_k): the 8 nearest images r_k of the real reference set in standardised φ space, weights ∝ 1/distance',
+      reference: { id: 7, name: 'FFHQ real photographs', family: 'real', images: 412 },
+      k: 8,
+      featureSpace: 'set-encoder φ features (128-d, model 0123456789ab)',
+      index: 'exact',
+    });
+    const out = path.join(dir, 'manifold-knn.pdf');
+    await writeReport(c, out, { generatedAt });
+    const f = flat(pdfText(out));
+    expect(f).toContain('manifold: manifold artifacts (ManiFPT), knn estimate');
+    expect(f).toContain('Real reference set FFHQ real photographs (library entry 7, family real, 412 images)');
+    expect(f).toContain('artifact = phi(x) - Sum_k w_k phi(r_k)');
+    expect(f).toContain('weights proportional to 1/distance');
+    expect(f).toContain('Nearest neighbours (k) 8');
+    expect(f).toContain('Neighbour search exact');
+    expect(f).toContain('Manifold artifacts.');
+    // The classifier's score is a probability, shown as such (never as a bare 1.000).
+    expect(f).toContain(`probability ${c.verdicts.folder.score > 0.9995 ? '> 0.999' : c.verdicts.folder.score.toFixed(3)}`);
+    expect(f).not.toMatch(/\bprove[sdn]?\b|\bcertain(ly)?\b|\bconclusive/i);
+  });
+
+  it.skipIf(!hasPoppler)('gives the projector SHA-256 for the projector estimate', async () => {
+    const sha = 'ab'.repeat(32);
+    const c = manifoldCase({ estimate: 'projector', definition: 'artifact = x − P(x), P = the learned projector', projectorSha256: sha });
+    const out = path.join(dir, 'manifold-projector.pdf');
+    await writeReport(c, out, { generatedAt });
+    const f = flat(pdfText(out));
+    expect(f).toContain('manifold: manifold artifacts (ManiFPT), projector estimate');
+    expect(f).toContain('artifact = x - P(x)');
+    expect(f).toContain(sha);
+    expect(f).not.toContain('Real reference set');
+  });
+});
+
 describe('JSON and CSV exports', () => {
   it('JSON is the case plus a report block, and loads back', async () => {
     const c = buildSampleCase();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSetEncoder, sha256File } from '../src/main/engine/features/set-encoder.js';
+import { loadProjector } from '../src/main/engine/manifold/index.js';
 
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasTorch = spawnSync(python, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
@@ -39,5 +40,30 @@ describe.skipIf(!hasTorch)('training pipeline (quick mode)', () => {
     }
     const [z] = await encoder.embedBags([feats[0]]);
     expect(z.length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('manifold pipeline: trains the projector on real images and the set-encoder on its artifacts; the engine runs both', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'genprint-manifold-'));
+    const r = spawnSync(python, [path.join(__dirname, '..', 'training', 'train_manifold.py'), '--quick', '--out', out], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', PYTHONUNBUFFERED: '1' },
+      timeout: 280_000,
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const pcard = JSON.parse(readFileSync(path.join(out, 'projector-card.json'), 'utf8'));
+    expect(pcard.sha256).toBe(sha256File(path.join(out, 'projector.onnx')));
+    expect(pcard.training.steps).toBeGreaterThan(0);
+    const card = JSON.parse(readFileSync(path.join(out, 'manifold', 'model-card.json'), 'utf8'));
+    expect(card.name).toBe('genprint-manifold');
+    expect(card.phi.inputTransform.projectorSha256).toBe(pcard.sha256);
+
+    const projector = (await loadProjector({ modelsDir: out, provider: 'cpu' }))!;
+    const img = { width: 30, height: 28, data: Float32Array.from({ length: 3 * 30 * 28 }, (_, i) => (i % 7) / 7) };
+    const [a] = await projector.artifacts([img]);
+    expect([a.width, a.height, a.data.length]).toEqual([30, 28, img.data.length]);
+    expect(a.data.every(Number.isFinite)).toBe(true);
+    const encoder = await loadSetEncoder({ modelsDir: path.join(out, 'manifold'), provider: 'cpu' });
+    const [f] = await encoder.embedImages([img]);
+    expect(f).toHaveLength(card.phi.featureDim);
   }, 300_000);
 });

@@ -25,12 +25,17 @@ export interface EncoderSetup {
   modelsDir: string;
 }
 
-export type MethodId = 'dsf+' | 'dsf-' | 'residual' | 'spectral' | 'untrained' | 'random-ensemble';
+export type MethodId = 'dsf+' | 'dsf-' | 'residual' | 'manifold-projector' | 'manifold-knn' | 'spectral' | 'untrained' | 'random-ensemble';
+
+/** The manifold method's rows, in table order. */
+export const MANIFOLD_METHODS = ['manifold-projector', 'manifold-knn'] as const;
 
 export const METHOD_LABELS: Record<MethodId, string> = {
   'dsf+': 'DSF+ (shipped φ + library classifier, bags)',
   'dsf-': 'DSF− (shipped φ, one image: the n = 1 column)',
   residual: 'Residual correlation (Marra et al.)',
+  'manifold-projector': 'Manifold, projector estimate (φ of x − P(x) + classifier)',
+  'manifold-knn': 'Manifold, kNN estimate (φ(x) − Σ w φ(real nn) + classifier)',
   spectral: 'Spectral baseline (logistic regression on residual log-spectra)',
   untrained: 'Untrained-φ control (same architecture, random weights)',
   'random-ensemble': 'Random-φ ensemble control (4 untrained φ, concatenated)',
@@ -57,6 +62,8 @@ export interface EngineRun {
   seconds: { enrol: number; examine: number };
   /** True when the attributor actually has a library classifier (else dsf fell back to residual). */
   hasClassifier: boolean;
+  /** Manifold method, projector estimate (shipped models with models/manifold only): attributor and its evidence. */
+  manifold?: { attributor: Attributor; evidence: Map<string, Map<string, ImageEvidence>> };
 }
 
 /** Enrols every generator's enrolment half into a fresh library and examines the query halves once. */
@@ -93,6 +100,12 @@ export async function runEngine(
   const evidence = await examineQueries(dsf, domain.root, split);
   for (const g of split.generators) opts.onImages?.(split.query.get(g.name)!.length);
   await dsf.persistCache();
+  let manifold: EngineRun['manifold'];
+  if (setup.id === 'shipped' && existsSync(path.join(setup.modelsDir, 'manifold', 'model-card.json'))) {
+    const attributor = await openAttributor({ libraryPath, method: 'manifold', manifold: { estimate: 'projector' }, modelsDir: setup.modelsDir });
+    manifold = { attributor, evidence: await examineQueries(attributor, domain.root, split) };
+    await attributor.persistCache();
+  }
   return {
     setup,
     libraryPath,
@@ -101,6 +114,7 @@ export async function runEngine(
     evidence,
     seconds: { enrol: (t1 - t0) / 1000, examine: (Date.now() - t1) / 1000 },
     hasClassifier: dsf.library.classifier !== null,
+    manifold,
   };
 }
 

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { dendrogramSvg, heatmapSvg } from '../shared/svg/index.js';
 import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../main/engine/features/set-encoder.js';
-import { METHOD_LABELS, type MethodId } from './methods.js';
+import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import type { BagScore } from './protocol.js';
 import type { DomainResult, EvalResult, ScopeResult } from './run.js';
 
@@ -88,7 +88,7 @@ function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
 }
 
 function headlineSummary(domains: DomainResult[]): string[] {
-  const methods: MethodId[] = ['dsf+', 'residual', 'spectral', 'untrained', 'random-ensemble'];
+  const methods: MethodId[] = ['dsf+', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'];
   const lines = [
     '| domain | M | ' + methods.map((m) => `${m} @1 / @10`).join(' | ') + ' |',
     '|---|---|' + methods.map(() => '---').join('|') + '|',
@@ -241,6 +241,13 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
         '',
       );
+      if (sc.artifactCorrelation) {
+        const a = sc.artifactCorrelation;
+        md.push(
+          `Correlation on projector artifacts x − P(x) (manifold method, same analysis): decorrelation score ${f(a.decorrelation, 4)}, diagonal contrast ${f(a.diagonalContrast, 4)}. Vs images per bag: ${a.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
+          '',
+        );
+      }
       md.push(`![correlation](${sc.correlation.image}) ![accuracy](${sc.accuracyPlot})`, '');
       if (sc.openSet) {
         md.push(`Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`, '');
@@ -250,7 +257,9 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         md.push('');
       }
       if (sc.robustness) {
-        const ms: MethodId[] = ['dsf+', 'residual', 'spectral', 'untrained', 'random-ensemble'];
+        const ms: MethodId[] = ['dsf+', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'].filter(
+          (m) => m !== 'manifold-knn' || sc.accuracy.some((a) => a.method === m),
+        ) as MethodId[];
         md.push(`Robustness (transformed query images, enrolment unchanged; top-1 at n = ${sc.robustness[0]?.n ?? 10}):`, '');
         md.push(`| transform | images | ${ms.join(' | ')} |`, `|---|---|${ms.map(() => '---').join('|')}|`);
         const clean = (m: MethodId) => sc.accuracy.find((a) => a.method === m)?.bySize['10'];
@@ -305,6 +314,15 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       const rivals = (['residual', 'spectral', 'untrained', 'random-ensemble'] as MethodId[]).filter((m) => (acc(m) ?? -1) > (ours ?? 2));
       if (ours !== undefined && ours < 0.9) cav.push(`${d.domain}: DSF+ top-1 at n = 10 is ${f(ours)} (< 0.90, the set-encoder issue's quality bar).`);
       if (rivals.length) cav.push(`${d.domain}: at n = 10, ${rivals.join(', ')} beat${rivals.length === 1 ? 's' : ''} DSF+ (${rivals.map((m) => `${m} ${f(acc(m))}`).join(', ')} vs ${f(ours)}).`);
+      for (const m of MANIFOLD_METHODS) {
+        const ma = acc(m);
+        if (ma === undefined || ours === undefined) continue;
+        const base = Math.max(acc('residual') ?? 0, acc('untrained') ?? 0);
+        cav.push(
+          `${d.domain}: ${m} top-1 at n = 10 is ${f(ma)} vs DSF+ ${f(ours)}, residual ${f(acc('residual'))}, untrained φ ${f(acc('untrained'))}` +
+            (ma > ours ? ' — it helps here.' : ma > base ? ' — above the simple baselines but below DSF+.' : ' — it does not help here.'),
+        );
+      }
       const os = sc.openSet?.perMethod['dsf+'];
       if (os && os.auroc < 0.8)
         cav.push(

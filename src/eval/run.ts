@@ -6,8 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   analyseLibrary,
+  enrol,
   exportLibrary,
   openAttributor,
+  type Attributor,
   type ImageEvidence,
   type ClusteringResult,
   type LabelledMatrix,
@@ -43,6 +45,7 @@ import {
   type EngineRun,
   type MethodId,
   type SpectralRun,
+  CANVAS,
 } from './methods.js';
 import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, type BagScore } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
@@ -76,6 +79,13 @@ export interface ScopeResult {
   correlation: { matrix: LabelledMatrix; decorrelation: number; diagonalContrast: number; image?: string };
   /** Eq. 6 on bag-level Eq. 4 matrices (one bag per generator per draw), vs images per bag. */
   scoreVsBagSize: { n: number; decorrelation: number; decorrelationStd: number; diagonalContrast: number }[];
+  /** The same correlation analysis on projector artifacts x − P(x) (manifold method), when its models exist. */
+  artifactCorrelation?: {
+    matrix: LabelledMatrix;
+    decorrelation: number;
+    diagonalContrast: number;
+    scoreVsBagSize: ScopeResult['scoreVsBagSize'];
+  };
   openSet?: OpenSetResult;
   robustness?: { transform: TransformId; label: string; n: number; accuracy: Partial<Record<MethodId, BagScore>>; images: number }[];
   clustering?: { clusteredOn: string; cophenetic: number; purity: number; k: number; families: string[]; image?: string; order: string[]; tree: ClusteringResult };
@@ -86,7 +96,7 @@ export interface ScopeResult {
 
 export interface OpenSetResult {
   n: number;
-  perMethod: Partial<Record<'dsf+' | 'residual', { auroc: number; unknownRateHeldOutGenerator: number; unknownRateKnown: number; bags: number }>>;
+  perMethod: Partial<Record<MethodId, { auroc: number; unknownRateHeldOutGenerator: number; unknownRateKnown: number; bags: number }>>;
 }
 
 export interface DomainResult {
@@ -223,8 +233,15 @@ function commonQueries(split: DomainSplit, root: string, maps: Map<string, Map<s
   );
 }
 
-function correlationOf(run: EngineRun, queries: Map<string, string[]>): LabelledMatrix {
-  const cols = run.dsf.library.entries.map((e) => e.name);
+interface CorrelationSource {
+  cols: string[];
+  evidence: Map<string, Map<string, ImageEvidence>>;
+}
+
+const residualSource = (run: EngineRun): CorrelationSource => ({ cols: run.dsf.library.entries.map((e) => e.name), evidence: run.evidence });
+
+function correlationOf(run: CorrelationSource, queries: Map<string, string[]>): LabelledMatrix {
+  const cols = run.cols;
   const rows = [...queries.keys()];
   const values = rows.map((g) => {
     const acc = new Array(cols.length).fill(0);
@@ -238,8 +255,8 @@ function correlationOf(run: EngineRun, queries: Map<string, string[]>): Labelled
   return { rows, cols, values };
 }
 
-function scoreVsBagSize(run: EngineRun, domainName: string, queries: Map<string, string[]>, sizes: readonly number[], repeats: number, seed: number) {
-  const cols = run.dsf.library.entries.map((e) => e.name);
+function scoreVsBagSize(run: CorrelationSource, domainName: string, queries: Map<string, string[]>, sizes: readonly number[], repeats: number, seed: number) {
+  const cols = run.cols;
   const rows = [...queries.keys()];
   return sizes.map((n) => {
     const scores: number[] = [];
@@ -294,7 +311,14 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   eta.add(unitOf(gens.reduce((s, g) => s + g.files.length, 0) * 0.3));
 
   const shipped = runs.get('shipped') ?? runs.values().next().value!;
-  const queries = commonQueries(split, domain.root, [...[...runs.values()].map((r) => r.evidence), spectral.logProba]);
+  const sRun = runs.get('shipped');
+  const knn = sRun ? await knnRun(ctx, split, sRun) : null;
+  const queries = commonQueries(split, domain.root, [
+    ...[...runs.values()].map((r) => r.evidence),
+    ...(sRun?.manifold ? [sRun.manifold.evidence] : []),
+    ...(knn ? [knn.evidence] : []),
+    spectral.logProba,
+  ]);
   const accuracy: AccuracyRow[] = [];
   const row = async (method: MethodId, predict: Predictor, only?: number[]) =>
     accuracy.push({ method, label: METHOD_LABELS[method], bySize: await closedSet(domain.name, queries, only ?? sizes, repeats, seed, predict) });
@@ -308,13 +332,19 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     accuracy.push({ method: 'dsf-', label: METHOD_LABELS['dsf-'], bySize: { '1': dsfPlus.bySize['1'] }, note: 'the n = 1 column of DSF+' });
   } else notes.push('no shipped models (models/model-card.json): DSF+ and DSF− rows skipped.');
   await row('residual', engineJudge(shipped.residual, shipped.evidence));
+  if (s?.manifold) await row('manifold-projector', engineJudge(s.manifold.attributor, s.manifold.evidence));
+  else if (s) notes.push('no manifold models (models/manifold, models/projector.onnx): manifold rows skipped.');
+  if (knn) {
+    await row('manifold-knn', engineJudge(knn.attributor, knn.evidence));
+    if (knn.note) notes.push(knn.note);
+  } else if (s) notes.push(`manifold kNN row skipped: ${domain.name} has no real image set to serve as the reference.`);
   await row('spectral', spectralJudge(spectral));
   for (const c of CONTROLS) {
     const r = runs.get(c);
     if (r) await row(c, engineJudge(r.dsf, r.evidence));
   }
 
-  const matrix = correlationOf(shipped, queries);
+  const matrix = correlationOf(residualSource(shipped), queries);
   const result: ScopeResult = {
     scope: ctx.scope,
     generators: gens.map((g) => ({
@@ -327,20 +357,30 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     chance: 1 / gens.length,
     accuracy,
     correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
-    scoreVsBagSize: scoreVsBagSize(shipped, domain.name, queries, sizes, repeats, seed),
+    scoreVsBagSize: scoreVsBagSize(residualSource(shipped), domain.name, queries, sizes, repeats, seed),
     notes,
   };
+  if (s?.manifold) {
+    const src = { cols: s.manifold.attributor.library.entries.map((e) => e.name), evidence: s.manifold.evidence };
+    const am = correlationOf(src, queries);
+    result.artifactCorrelation = {
+      matrix: am,
+      decorrelation: decorrelationScore(am),
+      diagonalContrast: diagonalContrast(am),
+      scoreVsBagSize: scoreVsBagSize(src, domain.name, queries, sizes, repeats, seed),
+    };
+  }
 
   if (ctx.extras.openSet && s) {
     if (gens.length < 3) notes.push('open set skipped: leaving one generator out of 2 leaves a single entry (no classifier).');
     else {
       eta.say(`${domain.name} (${ctx.scope}): open set (leave one generator out)`);
-      result.openSet = await openSet(ctx, split, s, queries);
+      result.openSet = await openSet(ctx, split, s, queries, knn);
     }
   }
   if (ctx.extras.robustness?.length) {
     eta.say(`${domain.name} (${ctx.scope}): robustness`);
-    result.robustness = await robustness(ctx, split, runs, spectral, queries);
+    result.robustness = await robustness(ctx, split, runs, spectral, queries, knn);
   }
   if (ctx.extras.clustering && s) {
     const a = await analyseLibrary(s.libraryPath, { modelsDir: s.setup.modelsDir });
@@ -372,10 +412,52 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   return result;
 }
 
-async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, queries: Map<string, string[]>): Promise<OpenSetResult> {
+interface KnnRun {
+  attributor: Attributor;
+  evidence: Map<string, Map<string, ImageEvidence>>;
+  libraryPath: string;
+  /** Name of the real reference entry. */
+  reference: string;
+  note?: string;
+}
+
+/**
+ * The manifold method's kNN estimate needs a real reference entry of the domain. Where the scope's
+ * generators include the domain's real set, the scope's own library serves; otherwise (held-out
+ * scopes: real sets always train the encoder) a copy of it gains the real set's enrolment half, one
+ * candidate more than the other rows face, which the notes state.
+ */
+async function knnRun(ctx: ScopeContext, split: DomainSplit, run: EngineRun): Promise<KnnRun | null> {
+  let real = ctx.gens.find((g) => g.family === 'real');
+  let libraryPath = run.libraryPath;
+  let note: string | undefined;
+  if (!real) {
+    real = ctx.domain.generators.find((g) => g.family === 'real');
+    if (!real) return null;
+    libraryPath = path.join(ctx.work, ctx.scope, 'knn-reference.genprint');
+    await exportLibrary(run.libraryPath, libraryPath, run.dsf.library.entries.map((e) => e.name));
+    if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(libraryPath));
+    const files = real.files.slice(0, Math.ceil(real.files.length / 2));
+    await enrol({ libraryPath, name: real.name, family: 'real', folders: [ctx.domain.root], files, modelsDir: run.setup.modelsDir, canvas: CANVAS });
+    note = `manifold kNN: reference set ${real.name} (${files.length} images) enrolled beside the scope's entries, so that row has M + 1 = ${ctx.gens.length + 1} candidates (chance ${f3(1 / (ctx.gens.length + 1))}).`;
+  }
+  const attributor = await openAttributor({ libraryPath, method: 'manifold', manifold: { estimate: 'knn', reference: real.name }, modelsDir: run.setup.modelsDir });
+  const evidence = await examineQueries(attributor, ctx.domain.root, split);
+  await attributor.persistCache();
+  return { attributor, evidence, libraryPath, reference: real.name, note };
+}
+
+const f3 = (x: number) => x.toFixed(3);
+
+async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, queries: Map<string, string[]>, knn: KnnRun | null): Promise<OpenSetResult> {
   const n = 10;
   const names = ctx.gens.map((g) => g.name);
-  const scores = { 'dsf+': { pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 }, residual: { pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 } };
+  const bucket = () => ({ pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 });
+  const scores: Partial<Record<MethodId, ReturnType<typeof bucket>>> = { 'dsf+': bucket(), residual: bucket() };
+  if (run.manifold) scores['manifold-projector'] = bucket();
+  // kNN needs its real reference in every reduced library: only where the reference is one of the scope's entries.
+  const knnHere = knn !== null && knn.libraryPath === run.libraryPath;
+  if (knnHere) scores['manifold-knn'] = bucket();
   // Continuous "unknown" score: novelty is unknown when high, correlation when low.
   // The verdict's own continuous score: the largest exceedance of its open-set tests (> 0 = unknown).
   const unknownScore = (v: Verdict) => v.openSet.unknownScore ?? -Infinity;
@@ -386,13 +468,26 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
     const dsf = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir });
     const residual = await openAttributor({ libraryPath: dest, method: 'residual', modelsDir: run.setup.modelsDir });
     const ev = await examineQueries(dsf, ctx.domain.root, split);
+    const judged: [MethodId, Attributor, Map<string, Map<string, ImageEvidence>>][] = [
+      ['dsf+', dsf, ev],
+      ['residual', residual, ev],
+    ];
+    if (run.manifold) {
+      const m = await openAttributor({ libraryPath: dest, method: 'manifold', manifold: { estimate: 'projector' }, modelsDir: run.setup.modelsDir });
+      judged.push(['manifold-projector', m, await examineQueries(m, ctx.domain.root, split)]);
+    }
+    if (knnHere && knn!.reference !== g) {
+      const m = await openAttributor({ libraryPath: dest, method: 'manifold', manifold: { estimate: 'knn', reference: knn!.reference }, modelsDir: run.setup.modelsDir });
+      judged.push(['manifold-knn', m, await examineQueries(m, ctx.domain.root, split)]);
+    }
     for (const h of names) {
       const q = queries.get(h)!.filter((r) => ev.get(h)!.has(r));
       for (const d of bagDraws(q.length, n, ctx.repeats, seedFor(ctx.seed, ctx.domain.name, 'open', g, h))) {
-        const items = d.map((i) => ev.get(h)!.get(q[i])!);
-        for (const [m, att] of [['dsf+', dsf], ['residual', residual]] as const) {
+        for (const [m, att, mev] of judged) {
+          const items = d.map((i) => mev.get(h)!.get(q[i])!);
+          if (items.some((x) => !x)) continue;
           const v = await att.judge(items, { withEmbedding: false });
-          const bucket = scores[m];
+          const bucket = scores[m]!;
           if (h === g) {
             bucket.pos.push(unknownScore(v));
             if (v.unknown) bucket.upos++;
@@ -405,8 +500,7 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
     }
   }
   const perMethod: OpenSetResult['perMethod'] = {};
-  for (const m of ['dsf+', 'residual'] as const) {
-    const b = scores[m];
+  for (const [m, b] of Object.entries(scores) as [MethodId, ReturnType<typeof bucket>][]) {
     perMethod[m] = {
       auroc: auroc(b.pos, b.neg),
       unknownRateHeldOutGenerator: b.upos / Math.max(1, b.pos.length),
@@ -423,6 +517,7 @@ async function robustness(
   runs: Map<EncoderSetup['id'], EngineRun>,
   spectral: SpectralRun,
   queries: Map<string, string[]>,
+  knn: KnnRun | null,
 ): Promise<NonNullable<ScopeResult['robustness']>> {
   const n = Math.min(10, Math.max(...ctx.sizes));
   const out: NonNullable<ScopeResult['robustness']> = [];
@@ -447,17 +542,29 @@ async function robustness(
     }
     const evs = new Map<EncoderSetup['id'], Map<string, Map<string, ImageEvidence>>>();
     for (const [id, run] of runs) evs.set(id, rekey(await examineQueries(run.dsf, tRoot, tSplit)));
+    const manifoldAtt: [MethodId, Attributor][] = [];
+    const sm = runs.get('shipped')?.manifold;
+    if (sm) manifoldAtt.push(['manifold-projector', sm.attributor]);
+    if (knn) manifoldAtt.push(['manifold-knn', knn.attributor]);
+    const mevs = new Map<MethodId, Map<string, Map<string, ImageEvidence>>>();
+    for (const [m, att] of manifoldAtt) mevs.set(m, rekey(await examineQueries(att, tRoot, tSplit)));
     const sp = new Map<string, Map<string, Float64Array>>();
     for (const g of ctx.gens) {
       const f = await spectralFeaturesOf(tRoot, tSplit.query.get(g.name)!);
       sp.set(g.name, new Map([...f.entries()].map(([r, v]) => [back.get(r)!, spectralLogProba(spectral.model, v)])));
     }
-    const common = new Map([...tQueries.entries()].map(([g, q]) => [g, q.filter((r) => [...evs.values()].every((e) => e.get(g)!.has(r)) && sp.get(g)!.has(r))]));
+    const common = new Map(
+      [...tQueries.entries()].map(([g, q]) => [
+        g,
+        q.filter((r) => [...evs.values(), ...mevs.values()].every((e) => e.get(g)!.has(r)) && sp.get(g)!.has(r)),
+      ]),
+    );
     const score = async (p: Predictor) => (await closedSet(ctx.domain.name, common, [n], ctx.repeats, ctx.seed, p))[String(n)]!;
     const shipped = runs.get('shipped');
     if (shipped) acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!));
     const first = shipped ?? runs.values().next().value!;
     acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
+    for (const [m, att] of manifoldAtt) acc[m] = await score(engineJudge(att, mevs.get(m)!));
     acc.spectral = await score(async (g, bag) => spectralBagLabel(spectral.model, bag.map((r) => sp.get(g)!.get(r)!)));
     for (const c of CONTROLS) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
     out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count });

@@ -7,6 +7,9 @@ import type {
   ClusteringResult,
   LabelledMatrix,
   LibraryEntrySummary,
+  ManifoldEstimate,
+  ManifoldOptions,
+  ManifoldParams,
   MethodId,
   Progress,
   SkippedFile,
@@ -14,11 +17,31 @@ import type {
   Verdict,
 } from '../main/engine/types.js';
 
-export type { CaseResult, ClusteringResult, LabelledMatrix, LibraryEntrySummary, MethodId, Progress, SkippedFile, StabilityPoint, Verdict };
+export type {
+  CaseResult,
+  ClusteringResult,
+  LabelledMatrix,
+  LibraryEntrySummary,
+  ManifoldEstimate,
+  ManifoldOptions,
+  ManifoldParams,
+  MethodId,
+  Progress,
+  SkippedFile,
+  StabilityPoint,
+  Verdict,
+};
+// A value, not just a type: types.ts has no imports, so the renderer and preload bundles can take it.
+export { scoreIsProbability } from '../main/engine/types.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 export const METHOD_CHOICES: readonly MethodId[] = ['dsf', 'residual', 'manifold'];
+export const ESTIMATE_CHOICES: readonly ManifoldEstimate[] = ['projector', 'knn'];
+/** Library family whose entries can serve as the knn estimate's real reference set (the engine's REAL_FAMILY). */
+export const REAL_FAMILY = 'real';
+/** Neighbours per knn projection when none is set (the engine's DEFAULT_K). */
+export const DEFAULT_MANIFOLD_K = 8;
 
 /** Analysis settings the examiner can change; the host keeps them for the session. */
 export interface Settings {
@@ -29,6 +52,12 @@ export interface Settings {
   provider: ProviderChoice;
   /** Intra-op threads for ONNX Runtime; 0 lets the runtime decide. */
   threads: number;
+  /**
+   * The manifold method's estimate and, for knn, the real reference entry (absent: the library's only
+   * real entry) and k. Kept while another method is chosen, so switching back restores them; a patch
+   * replaces the object as a whole.
+   */
+  manifold: ManifoldOptions;
 }
 
 export interface LibraryView {
@@ -64,6 +93,9 @@ export interface AnalyseJobRequest {
   caseRoot: string;
   examiner?: string;
   notes?: string;
+  /** Overrides of the session settings for this analysis only (the app itself uses the settings). */
+  method?: MethodId;
+  manifold?: ManifoldOptions;
 }
 
 export type JobType = 'enrol' | 'analyse';

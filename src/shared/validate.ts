@@ -3,12 +3,15 @@
 // renderer or a hostile page cannot smuggle odd types, huge strings or relative paths into it.
 import {
   ApiError,
+  ESTIMATE_CHOICES,
   METHOD_CHOICES,
   PROVIDER_CHOICES,
   type AnalyseJobRequest,
   type ApiArgs,
   type ApiMethod,
   type EnrolJobRequest,
+  type ManifoldOptions,
+  type MethodId,
   type Settings,
 } from './api.js';
 
@@ -51,14 +54,28 @@ function only(obj: Record<string, unknown>, keys: string[], what: string): void 
   for (const k of Object.keys(obj)) if (!keys.includes(k)) bad(`${what}: unknown field "${k}"`);
 }
 
+function methodId(v: unknown): MethodId {
+  if (!METHOD_CHOICES.includes(v as never)) bad(`method must be one of ${METHOD_CHOICES.join(', ')}`);
+  return v as MethodId;
+}
+
+/** The manifold method's options. The reference is an entry name or id; the engine checks that it exists and is real. */
+function manifoldOptions(v: unknown): ManifoldOptions {
+  if (!isPlainObject(v)) bad('manifold must be an object');
+  only(v, ['estimate', 'reference', 'k'], 'manifold');
+  if (!ESTIMATE_CHOICES.includes(v.estimate as never)) bad(`manifold.estimate must be one of ${ESTIMATE_CHOICES.join(', ')}`);
+  const out: ManifoldOptions = { estimate: v.estimate as ManifoldOptions['estimate'] };
+  if (v.reference !== undefined) out.reference = str(v.reference, 'manifold.reference', MAX_NAME);
+  if (v.k !== undefined) out.k = int(v.k, 'manifold.k', 1, 256);
+  return out;
+}
+
 export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (!isPlainObject(v)) bad('settings must be an object');
-  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads'], 'settings');
+  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold'], 'settings');
   const out: Partial<Settings> = {};
-  if (v.method !== undefined) {
-    if (!METHOD_CHOICES.includes(v.method as never)) bad(`method must be one of ${METHOD_CHOICES.join(', ')}`);
-    out.method = v.method as Settings['method'];
-  }
+  if (v.method !== undefined) out.method = methodId(v.method);
+  if (v.manifold !== undefined) out.manifold = manifoldOptions(v.manifold);
   if (v.provider !== undefined) {
     if (!PROVIDER_CHOICES.includes(v.provider as never)) bad(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
     out.provider = v.provider as Settings['provider'];
@@ -84,8 +101,15 @@ function enrolRequest(v: unknown): EnrolJobRequest {
 
 function analyseRequest(v: unknown): AnalyseJobRequest {
   if (!isPlainObject(v)) bad('analyse request must be an object');
-  only(v, ['caseRoot', 'examiner', 'notes'], 'analyse request');
-  return { caseRoot: absPath(v.caseRoot, 'caseRoot'), examiner: optStr(v.examiner, 'examiner', MAX_NAME), notes: optStr(v.notes, 'notes') };
+  only(v, ['caseRoot', 'examiner', 'notes', 'method', 'manifold'], 'analyse request');
+  const out: AnalyseJobRequest = {
+    caseRoot: absPath(v.caseRoot, 'caseRoot'),
+    examiner: optStr(v.examiner, 'examiner', MAX_NAME),
+    notes: optStr(v.notes, 'notes'),
+  };
+  if (v.method !== undefined) out.method = methodId(v.method);
+  if (v.manifold !== undefined) out.manifold = manifoldOptions(v.manifold);
+  return out;
 }
 
 /** Relative path inside a case folder, with '/' separators and no way out of it. */

@@ -31,6 +31,7 @@ export async function engineInfo(opts: EngineOptions = {}): Promise<EngineInfo> 
     methods: [
       { id: 'dsf', label: 'Set-encoder (DSF) + library classifier', isDefault: DEFAULTS.method === 'dsf' },
       { id: 'residual', label: 'Residual correlation (Marra et al.)', isDefault: DEFAULTS.method === 'residual' },
+      { id: 'manifold', label: 'Manifold artifacts (ManiFPT): projector or kNN estimate', isDefault: DEFAULTS.method === 'manifold' },
     ],
     defaults: DEFAULTS,
   };

@@ -19,6 +19,7 @@ import {
   type JobProgress,
   type JobType,
   type LibraryView,
+  type ManifoldOptions,
   type Settings,
 } from '../../shared/api.js';
 import type * as Engine from '../engine/index.js';
@@ -47,12 +48,29 @@ export interface EngineHostOptions {
   thumbnailSize?: number;
 }
 
-const FALLBACK_SETTINGS: Settings = { method: 'dsf', bagSize: 50, bags: 100, seed: 1, provider: 'auto', threads: 0 };
+const FALLBACK_SETTINGS: Settings = {
+  method: 'dsf',
+  bagSize: 50,
+  bags: 100,
+  seed: 1,
+  provider: 'auto',
+  threads: 0,
+  manifold: { estimate: 'projector' },
+};
 const THUMB_CACHE_MAX = 4000;
 
 interface RunningJob {
   handle: JobHandle;
   controller: AbortController;
+}
+
+/**
+ * The manifold options as the engine should get them: the reference and k mean something for the
+ * knn estimate only, and the settings keep them while projector is chosen.
+ */
+export function manifoldRequest(m: ManifoldOptions): ManifoldOptions {
+  if (m.estimate !== 'knn') return { estimate: m.estimate };
+  return { estimate: 'knn', ...(m.reference !== undefined ? { reference: m.reference } : {}), ...(m.k !== undefined ? { k: m.k } : {}) };
 }
 
 function isAbort(err: unknown, signal: AbortSignal): boolean {
@@ -186,6 +204,8 @@ export class EngineHost {
   async startAnalyse(req: AnalyseJobRequest): Promise<JobHandle> {
     const settings = await this.getSettings();
     await this.listLibrary();
+    const method = req.method ?? settings.method;
+    const manifold = method === 'manifold' ? manifoldRequest(req.manifold ?? settings.manifold) : undefined;
     return this.startJob('analyse', async (signal, onProgress) => {
       const result = await this.opts.facade.analyseCase({
         ...this.engineOptions(settings),
@@ -193,7 +213,8 @@ export class EngineHost {
         caseRoot: req.caseRoot,
         examiner: req.examiner,
         notes: req.notes,
-        method: settings.method,
+        method,
+        ...(manifold ? { manifold } : {}),
         bagSize: settings.bagSize,
         bags: settings.bags,
         seed: settings.seed,

@@ -1,5 +1,5 @@
 // Number and text formatting shared by the screens.
-import type { MethodId } from '../../shared/api.js';
+import { scoreIsProbability, type CaseResult, type ManifoldEstimate, type MethodId } from '../../shared/api.js';
 
 export const pct = (x: number, digits = 1) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)} %` : '–');
 
@@ -17,9 +17,29 @@ export function probability(x: number, digits = 1): string {
   return `${v.toFixed(digits)} %`;
 }
 
-/** A verdict score as its method defines it: a probability for dsf, a mean |corr| for residual. */
+/** A verdict score as its method defines it: a probability for the classifier methods, a mean |corr| for residual. */
 export function formatScore(method: MethodId, x: number): string {
-  return method === 'dsf' ? probability(x) : Number.isFinite(x) ? x.toFixed(4) : '–';
+  return scoreIsProbability(method) ? probability(x) : Number.isFinite(x) ? x.toFixed(4) : '–';
+}
+
+/** What a method's verdict score is, as a column or axis title. */
+export const scoreName = (method: MethodId) => (scoreIsProbability(method) ? 'Probability' : 'Mean |corr|');
+
+export const METHOD_NAMES: Record<MethodId, string> = {
+  dsf: 'Set-encoder (DSF)',
+  residual: 'Residual correlation',
+  manifold: 'Manifold artifacts (ManiFPT)',
+};
+
+export const ESTIMATE_NAMES: Record<ManifoldEstimate, string> = {
+  projector: 'projector — learned, any domain',
+  knn: 'knn — nearest real images, needs a real reference entry',
+};
+
+/** The method a case was analysed with, with the manifold estimate where there is one. */
+export function caseMethodName(params: CaseResult['params']): string {
+  const name = METHOD_NAMES[params.method] ?? params.method;
+  return params.manifold ? `${name}, ${params.manifold.estimate} estimate` : name;
 }
 
 export function formatDuration(seconds: number | undefined): string {

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import { dendrogramSvg, heatmapSvg, stabilitySvg } from '../../../shared/svg/index.js';
-import type { CaseResult, ClusteringResult, DendrogramNode, LabelledMatrix, Verdict } from '../types.js';
+import type { CaseParams, CaseResult, ClusteringResult, DendrogramNode, LabelledMatrix, Verdict } from '../types.js';
+import { scoreIsProbability } from '../types.js';
 import { displayDateTime, localIsoString, localTimeZone } from './datetime.js';
 import { renderJson } from './json.js';
 import { FAILURE_MODES, LIMITATIONS_INTRO, PER_IMAGE_NOTE, methodParagraphs } from './prose.js';
@@ -46,11 +47,12 @@ interface Column {
 const t = (s: string | null | undefined) => toWinAnsi(s ?? '');
 const num = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
 /**
- * A verdict's score: for the dsf method a probability, which is shown as a bound ("> 0.999") when
- * it would round to 1 — it assumes independent images and must not read as certainty.
+ * A verdict's score: for the classifier methods (dsf, manifold) a probability, which is shown as a
+ * bound ("> 0.999") when it would round to 1 — it assumes independent images and must not read as
+ * certainty.
  */
 const score = (v: Pick<Verdict, 'method'>, x: number, d = 3) => {
-  if (v.method !== 'dsf' || !Number.isFinite(x)) return num(x, d);
+  if (!scoreIsProbability(v.method) || !Number.isFinite(x)) return num(x, d);
   const step = 10 ** -d;
   if (x > 1 - step / 2) return `> ${(1 - step).toFixed(d)}`;
   if (x > 0 && x < step / 2) return `< ${step.toFixed(d)}`;
@@ -85,7 +87,42 @@ function sanitiseClustering(c: ClusteringResult): ClusteringResult {
 }
 
 function scoreName(v: Verdict): string {
-  return v.method === 'residual' ? 'mean |corr|' : 'probability';
+  return scoreIsProbability(v.method) ? 'probability' : 'mean |corr|';
+}
+
+const ESTIMATE_TEXT = {
+  projector: 'projector (a learned projection onto real images; any image domain)',
+  knn: 'knn (the nearest images of a real reference set of the evidence\'s domain)',
+} as const;
+
+/** The Method line of the parameters: which method and, for manifold, which estimate. */
+function methodText(p: CaseParams): string {
+  if (p.method === 'dsf') return 'dsf: set-based fingerprints (set encoder), with residual correlation';
+  if (p.method === 'residual') return 'residual: residual fingerprints (correlation)';
+  const estimate = p.manifold?.estimate;
+  return `manifold: manifold artifacts (ManiFPT), ${estimate ? `${estimate} estimate` : 'estimate not recorded'}`;
+}
+
+/**
+ * Parameter rows of the manifold method: what the artifact was measured against. A knn verdict
+ * depends on the reference set as much as on the library, so it is named with its size.
+ */
+function manifoldRows(p: CaseParams): [string, string, ('mono' | 'bold')?][] {
+  const m = p.manifold;
+  if (!m) return [];
+  const rows: [string, string, ('mono' | 'bold')?][] = [
+    ['Manifold estimate', ESTIMATE_TEXT[m.estimate] ?? m.estimate],
+    ['Artifact definition', m.definition],
+  ];
+  if (m.reference) {
+    const r = m.reference;
+    rows.push(['Real reference set', `${r.name} (library entry ${r.id}, family ${r.family}, ${r.images} image${r.images === 1 ? '' : 's'})`]);
+  }
+  if (m.k !== undefined) rows.push(['Nearest neighbours (k)', String(m.k)]);
+  if (m.index) rows.push(['Neighbour search', m.index]);
+  if (m.featureSpace) rows.push(['Feature space', m.featureSpace]);
+  if (m.projectorSha256) rows.push(['Projector projector.onnx, SHA-256', m.projectorSha256, 'mono']);
+  return rows;
 }
 
 class Writer {
@@ -566,7 +603,8 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
   w.heading('3. Method and parameters');
   const p = c.params;
   w.keyValues([
-    ['Method', p.method === 'dsf' ? 'dsf: set-based fingerprints (set encoder), with residual correlation' : 'residual: residual fingerprints (correlation)'],
+    ['Method', methodText(p)],
+    ...manifoldRows(p),
     ['Bag size', `${p.bagSize} images`],
     ['Number of bags', String(p.bags)],
     ['Random seed', String(p.seed)],

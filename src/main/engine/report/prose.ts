@@ -3,8 +3,36 @@
 // Only WinAnsi characters: the PDF uses the standard fonts (so "phi", not the Greek letter).
 import type { CaseParams } from '../types.js';
 
+/**
+ * The manifold method in words, for cases analysed with it: what an artifact is under the estimate
+ * used, and what the knn estimate's verdict additionally depends on.
+ */
+function manifoldParagraph(p: CaseParams): { title: string; text: string } {
+  const m = p.manifold;
+  const how =
+    m?.estimate === 'knn'
+      ? `In this case the projection was estimated from the ${m.k ?? 'k'} nearest images of a reference set of real images` +
+        `${m.reference ? ` (library entry "${m.reference.name}", ${m.reference.images} images)` : ''}, in the feature space of the image ` +
+        "encoder phi; the artifact is an image's features minus the distance-weighted average of its neighbours' features. " +
+        'This estimate is only meaningful when the reference set shows real images of the same kind (domain) as the evidence, and the ' +
+        'result depends on the reference set as well as on the library.'
+      : m?.estimate === 'projector'
+        ? 'In this case the projection was estimated by a learned restoration network (the projector) trained to map images onto ' +
+          'real-looking images; the artifact is the image minus its projection, and a set encoder trained on such artifacts compares ' +
+          'them with the library.'
+        : 'The estimate of the projection used in this case was not recorded.';
+  return {
+    title: 'Manifold artifacts',
+    text:
+      'Following Song, Khayatkhoei and AbdAlmageed (ManiFPT, 2024), a generated image is described by its artifact: the ' +
+      'difference between the image and its projection onto the set (manifold) of real images. Images from the same generator ' +
+      'tend to deviate from real images in the same way, so their artifacts, rather than the images themselves, are compared ' +
+      `with those of the library entries. ${how}`,
+  };
+}
+
 export function methodParagraphs(p: CaseParams): { title: string; text: string }[] {
-  return [
+  const paragraphs = [
     {
       title: 'Overview',
       text:
@@ -52,6 +80,9 @@ export function methodParagraphs(p: CaseParams): { title: string; text: string }
         '"unknown" rather than the nearest entry.',
     },
   ];
+  // The manifold method's own paragraph goes before the case-specific one.
+  if (p.method === 'manifold') paragraphs.splice(paragraphs.length - 1, 0, manifoldParagraph(p));
+  return paragraphs;
 }
 
 export const LIMITATIONS_INTRO: { title: string; text: string }[] = [

@@ -17,6 +17,7 @@ export function isWinAnsi(cp: number): boolean {
 const TRANSLITERATE: Record<string, string> = {
   'ρ': 'rho', 'φ': 'phi', 'ϕ': 'phi', 'σ': 'sigma', 'θ': 'theta', 'α': 'alpha', 'β': 'beta', 'λ': 'lambda', 'ε': 'epsilon',
   'Σ': 'Sum', '≥': '>=', '≤': '<=', '≠': '!=', '≈': '~', '→': '->', '←': '<-', '−': '-', '∞': 'inf', '√': 'sqrt',
+  '∝': 'proportional to',
 };
 
 export function toWinAnsi(text: string, keepNewlines = false): string {

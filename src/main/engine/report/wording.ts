@@ -1,7 +1,7 @@
 // The report's wording policy: statements describe how the evidence relates to the library and
 // never claim more. Scores compare the evidence with a finite library under a trained model; they
 // cannot prove origin, so the words "proves", "certain", "identified as" and the like never appear.
-import type { Verdict } from '../types.js';
+import { scoreIsProbability, type Verdict } from '../types.js';
 
 export type EvidenceStrength = 'weak' | 'moderate' | 'strong';
 
@@ -16,7 +16,7 @@ export interface VerdictWording {
 /** Below these, the evidence is called weak whatever the score. */
 export const WEAK_MIN_IMAGES = 5;
 export const WEAK_MAX_MARGIN = 0.1;
-/** A set-encoder probability below this is weak whatever the margin (as in the engine's own wording). */
+/** A classifier probability (dsf, manifold) below this is weak whatever the margin (as in the engine's own wording). */
 export const WEAK_MAX_PROBABILITY = 0.6;
 /** Below these (but above the weak limits), moderate. */
 export const MODERATE_MIN_IMAGES = 30;
@@ -49,7 +49,7 @@ function strengthOf(v: Verdict, caveats: string[]): EvidenceStrength {
     caveats.push(`the margin over the runner-up${v.runnerUp ? ` (${v.runnerUp})` : ''} is ${v.margin.toFixed(2)}`);
     lower('moderate');
   }
-  if (!v.unknown && v.method === 'dsf' && v.score < WEAK_MAX_PROBABILITY) {
+  if (!v.unknown && scoreIsProbability(v.method) && v.score < WEAK_MAX_PROBABILITY) {
     caveats.push(`the probability of the nearest entry is only ${v.score.toFixed(2)}`);
     lower('weak');
   }

@@ -1,5 +1,6 @@
 import type { CaseResult, GenprintApi } from '../../../shared/api.js';
-import { shortHash } from '../format.js';
+import { caseMethodName, shortHash } from '../format.js';
+import { ManifoldFacts } from './ManifoldFacts.js';
 import { Section } from './Section.js';
 import { VerdictCard } from './VerdictCard.js';
 import { ImageTable } from './ImageTable.js';
@@ -43,9 +44,15 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
           <dd>{result.library.entries.length} entries</dd>
         </div>
         <div>
+          <dt>Method</dt>
+          <dd title={caseMethodName(result.params)} data-testid="case-method">
+            {caseMethodName(result.params)}
+          </dd>
+        </div>
+        <div>
           <dt>Parameters</dt>
           <dd>
-            {result.params.method}, bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}
+            bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}
           </dd>
         </div>
         <div>
@@ -74,6 +81,12 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
           </p>
         )}
       </Section>
+
+      {result.params.manifold && (
+        <Section id="manifold" title="Manifold estimate" aside={<span className="muted">{caseMethodName(result.params)}</span>}>
+          <ManifoldFacts m={result.params.manifold} />
+        </Section>
+      )}
 
       <Section id="images" title="Images" aside={<span className="muted">{result.images.length} analysed</span>}>
         <ImageTable api={api} caseRoot={result.caseRoot} images={result.images} method={result.params.method} />

@@ -1,6 +1,16 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { PROVIDER_CHOICES, type GenprintApi, type HostInfo, type Settings } from '../../../shared/api.js';
-import { shortHash } from '../format.js';
+import {
+  DEFAULT_MANIFOLD_K,
+  ESTIMATE_CHOICES,
+  PROVIDER_CHOICES,
+  REAL_FAMILY,
+  type GenprintApi,
+  type HostInfo,
+  type LibraryEntrySummary,
+  type ManifoldOptions,
+  type Settings,
+} from '../../../shared/api.js';
+import { ESTIMATE_NAMES, shortHash } from '../format.js';
 import { Section } from './Section.js';
 
 function NumberField(props: { id: string; label: string; value: number; min: number; max: number; hint?: string; onChange(v: number): void }) {
@@ -26,10 +36,88 @@ function NumberField(props: { id: string; label: string; value: number; min: num
   );
 }
 
+/**
+ * The manifold method's options: the estimate and, for knn, the real reference entry and k. The
+ * reference list is the library's entries of family "real"; the engine checks the choice again when
+ * the analysis runs and says plainly what is missing.
+ */
+function ManifoldFields({ value, entries, onChange }: { value: ManifoldOptions; entries: LibraryEntrySummary[] | null; onChange(m: ManifoldOptions): void }) {
+  const reals = (entries ?? []).filter((e) => e.family === REAL_FAMILY);
+  // A saved reference that is no longer a real entry stays visible, so the choice is not changed silently.
+  const stale = value.reference !== undefined && !reals.some((e) => e.name === value.reference);
+  return (
+    <>
+      <div className="field">
+        <label htmlFor="set-estimate">Manifold estimate</label>
+        <select
+          id="set-estimate"
+          value={value.estimate}
+          onChange={(e) => onChange({ ...value, estimate: e.target.value as ManifoldOptions['estimate'] })}
+          aria-describedby="set-estimate-hint"
+        >
+          {ESTIMATE_CHOICES.map((c) => (
+            <option key={c} value={c}>
+              {ESTIMATE_NAMES[c]}
+            </option>
+          ))}
+        </select>
+        <span id="set-estimate-hint" className="muted small">
+          How each image is projected onto the manifold of real images; the artifact is its distance from that projection
+        </span>
+      </div>
+      {value.estimate === 'knn' && (
+        <>
+          <div className="field">
+            <label htmlFor="set-reference">Real reference entry</label>
+            <select
+              id="set-reference"
+              value={value.reference ?? ''}
+              onChange={(e) => {
+                const { reference: _old, ...rest } = value;
+                onChange(e.target.value ? { ...rest, reference: e.target.value } : rest);
+              }}
+              aria-describedby="set-reference-hint"
+            >
+              <option value="">automatic: the only real entry</option>
+              {reals.map((e) => (
+                <option key={e.id} value={e.name}>
+                  {e.name} ({e.provenance.fileCount} images)
+                </option>
+              ))}
+              {stale && <option value={value.reference}>{value.reference} (not a real entry of this library)</option>}
+            </select>
+            <span id="set-reference-hint" className="muted small">
+              {entries && reals.length === 0
+                ? `The library has no entry of family "${REAL_FAMILY}": enrol real images of the evidence's domain with that family first`
+                : "Real images of the evidence's domain"}
+            </span>
+          </div>
+          <NumberField
+            id="set-k"
+            label="Nearest neighbours (k)"
+            value={value.k ?? DEFAULT_MANIFOLD_K}
+            min={1}
+            max={256}
+            onChange={(k) => onChange({ ...value, k })}
+          />
+        </>
+      )}
+    </>
+  );
+}
+
 export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintApi; info: HostInfo | null; onSaved(): void; onError(m: string): void }) {
   const [s, setS] = useState<Settings | null>(info?.settings ?? null);
   const [saved, setSaved] = useState(false);
+  const [entries, setEntries] = useState<LibraryEntrySummary[] | null>(null);
   useEffect(() => setS(info?.settings ?? null), [info]);
+  // Library entries for the knn reference choice; a failure only leaves the list empty.
+  useEffect(() => {
+    api.listLibrary().then(
+      (v) => setEntries(v.entries),
+      () => setEntries([]),
+    );
+  }, [api]);
   if (!info || !s) return <p className="muted">Loading…</p>;
   const set = (patch: Partial<Settings>) => {
     setSaved(false);
@@ -60,6 +148,7 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
               ))}
             </select>
           </div>
+          {s.method === 'manifold' && <ManifoldFields value={s.manifold} entries={entries} onChange={(manifold) => set({ manifold })} />}
           <NumberField id="set-bag" label="Images per bag" value={s.bagSize} min={1} max={10000} onChange={(v) => set({ bagSize: v })} hint="Set size for the stability analysis" />
           <NumberField id="set-bags" label="Bags" value={s.bags} min={1} max={10000} onChange={(v) => set({ bags: v })} />
           <NumberField id="set-seed" label="Seed" value={s.seed} min={0} max={2147483647} onChange={(v) => set({ seed: v })} hint="Same seed, same bags: results are reproducible" />

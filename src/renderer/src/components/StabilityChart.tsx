@@ -1,5 +1,6 @@
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MethodId, StabilityPoint } from '../../../main/engine/types.js';
+import { scoreName as scoreNameOf } from '../format.js';
 
 /** Verdict score (mean ± std over bags) and bag agreement against images per bag (paper Sec. 4.3). */
 export function StabilityChart({ points, label, method }: { points: StabilityPoint[]; label: string | null; method: MethodId }) {
@@ -14,7 +15,7 @@ export function StabilityChart({ points, label, method }: { points: StabilityPoi
       decorrelation: p.decorrelation,
       bags: p.bags,
     }));
-  const scoreName = `${method === 'dsf' ? 'Probability' : 'Mean |corr|'} of ${label ?? 'the verdict'}`;
+  const scoreName = `${scoreNameOf(method)} of ${label ?? 'the verdict'}`;
   return (
     <figure className="chart stability" data-testid="stability">
       <div style={{ width: '100%', height: 300 }}>

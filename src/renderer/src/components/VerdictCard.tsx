@@ -1,5 +1,5 @@
 import type { Verdict } from '../../../shared/api.js';
-import { formatScore } from '../format.js';
+import { formatScore, scoreName as scoreNameOf } from '../format.js';
 
 function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
   if (value === undefined) return null;
@@ -13,7 +13,7 @@ function Agreement({ name, value }: { name: string; value: string | null | undef
 export function VerdictCard(props: { verdict: Verdict; title: string; provider: string; primary?: boolean; solo?: boolean }) {
   const { verdict: v, title, provider, primary } = props;
   const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : (v.label ?? 'No attribution');
-  const scoreName = v.method === 'dsf' ? 'Probability' : 'Mean |corr|';
+  const scoreName = scoreNameOf(v.method);
   return (
     <article className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`} aria-label={`${title}: ${headline}`} data-testid="verdict">
       <header>
