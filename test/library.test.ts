@@ -69,12 +69,40 @@ function makeEntry(name: string, seed: number, opts: { full?: boolean; digest?: 
     e.centroid = floats(16, seed + 3000);
     e.heldOutResiduals = { width: 8, height: 8, count: 3, data: floats(3 * 3 * 8 * 8, seed + 4000) };
     e.calibration.dsf = { meanDist: 1.5, stdDist: 0.25, heldOut: 4 };
+    e.manifold = {
+      modelHash: 'a'.repeat(64),
+      projectorHash: 'b'.repeat(64),
+      calibration: { residual: { meanCorr: 0.2, stdCorr: 0.03, heldOut: 4 }, dsf: { meanDist: 0.5, stdDist: 0.1, heldOut: 4 } },
+      artifactFingerprint: { width: w, height: h, count: images, data: floats(3 * w * h, seed + 5000) },
+      imageFeatures: { dim: 24, sha256: e.imageFeatures.sha256, data: floats(images * 24, seed + 6000) },
+      bagEmbeddings: { dim: 16, count: 5, bagSize: 4, data: floats(5 * 16, seed + 7000) },
+      centroid: floats(16, seed + 8000),
+      heldOutArtifacts: { width: 8, height: 8, count: 3, data: floats(3 * 3 * 8 * 8, seed + 9000) },
+    };
   }
   return e;
 }
 
+function expectSameManifold(got: LibraryEntry['manifold'], want: NewLibraryEntry['manifold']): void {
+  if (!want) return void expect(got).toBeUndefined();
+  expect(got).toBeDefined();
+  const g = got!;
+  expect([g.modelHash, g.projectorHash]).toEqual([want.modelHash, want.projectorHash]);
+  expect(g.calibration).toEqual(want.calibration);
+  expect({ ...g.artifactFingerprint, data: null }).toEqual({ ...want.artifactFingerprint, data: null });
+  expect(sameBits(g.artifactFingerprint.data, want.artifactFingerprint.data)).toBe(true);
+  expect(g.imageFeatures?.sha256).toEqual(want.imageFeatures?.sha256);
+  expect(sameBits(g.imageFeatures?.data, want.imageFeatures?.data)).toBe(true);
+  expect({ ...g.bagEmbeddings, data: null }).toEqual({ ...want.bagEmbeddings, data: null });
+  expect(sameBits(g.bagEmbeddings?.data, want.bagEmbeddings?.data)).toBe(true);
+  expect(sameBits(g.centroid, want.centroid)).toBe(true);
+  expect({ ...g.heldOutArtifacts, data: null }).toEqual({ ...want.heldOutArtifacts, data: null });
+  expect(sameBits(g.heldOutArtifacts?.data, want.heldOutArtifacts?.data)).toBe(true);
+}
+
 function expectSameEntry(got: LibraryEntry, want: NewLibraryEntry): void {
   expect(got.name).toBe(want.name);
+  expectSameManifold(got.manifold, want.manifold);
   expect(got.family).toBe(want.family);
   expect(got.notes).toBe(want.notes);
   expect(got.provenance).toEqual(want.provenance);
