@@ -97,6 +97,38 @@ describe('genprint CLI', () => {
     expect(clu.stdout).toMatch(/leaf order: /);
   });
 
+  it('manifold method: knn needs a real entry (exit 4 with the reason), then names it; projector artifacts in correlate', () => {
+    const lib = path.join(work, 'manifold.gplib');
+    expect(cli(['library', 'init', lib]).code).toBe(0);
+    const refs = [demo.reference[0], demo.reference[2]];
+    for (const ref of refs)
+      expect(cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]).code).toBe(0);
+    const target = demo.cases.find((c) => c.kind === 'single' && c.expected === refs[0].generator)!;
+    const folder = path.join(work, 'demo', target.folder);
+    const none = cli(['attribute', '-q', '-l', lib, '--method', 'manifold', '--estimate', 'knn', folder]);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toMatch(/needs a real reference set: enrol real images .* family "real"/);
+
+    const real = demo.reference.find((r) => r.family === 'real')!;
+    expect(cli(['enrol', '-q', '-l', lib, '-n', real.generator, '-f', 'real', path.join(work, 'demo', real.folder)]).code).toBe(0);
+    const out = path.join(work, 'manifold-case.json');
+    const knn = cli(['attribute', '-q', '-l', lib, '--method', 'manifold', '--estimate', 'knn', '--k', '4', '--json', out, folder]);
+    expect(knn.code, knn.stderr).toBe(0);
+    expect(knn.stdout).toContain(`manifold estimate knn`);
+    expect(knn.stdout).toContain(`real reference "${real.generator}"`);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.params.method).toBe('manifold');
+    expect(result.params.manifold).toMatchObject({ estimate: 'knn', k: 4, reference: { name: real.generator, family: 'real' } });
+
+    const proj = cli(['attribute', '-q', '-l', lib, '--method', 'manifold', folder]);
+    expect(proj.code, proj.stderr).toBe(0);
+    expect(proj.stdout).toMatch(/manifold estimate projector: artifact = x − P\(x\)/);
+    const corr = cli(['correlate', '-l', lib, '--residuals', 'projector']);
+    expect(corr.code, corr.stderr).toBe(0);
+    expect(corr.stdout).toMatch(/projector artifacts x − P\(x\) of each entry/);
+    expect(cli(['attribute', '-l', lib, '--estimate', 'pixels', folder]).code).toBe(2);
+  });
+
   it('a kill during enrolment leaves the library as it was', async () => {
     const lib = path.join(work, 'crash.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);

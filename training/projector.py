@@ -12,12 +12,13 @@ same border pattern into every artifact, a fingerprint shared by all generators.
 from __future__ import annotations
 
 import random
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from runlog import StepLog
 
 
 class Projector(nn.Module):
@@ -144,7 +145,7 @@ def train_projector(real_images: list[np.ndarray], seed: int, steps: int, patch:
     proj = Projector()
     opt = torch.optim.Adam(proj.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    t0, history, running, done = time.time(), [], [], 0
+    progress = StepLog('projector', 'relativeMse', steps, seconds, log, digits=5)
     for step in range(steps):
         crops = []
         for _ in range(batch):
@@ -162,17 +163,10 @@ def train_projector(real_images: list[np.ndarray], seed: int, steps: int, patch:
         loss.backward()
         opt.step()
         sched.step()
-        running.append(float(loss))
-        done = step + 1
-        if done % 100 == 0:
-            history.append({'step': done, 'relativeMse': round(float(np.mean(running)), 5)})
-            log(f'projector step {done}/{steps} relative MSE {np.mean(running):.5f}')
-            running = []
-        if time.time() - t0 > seconds:
-            log(f'projector training stopped by the time cap after {done} steps')
+        if progress.step(float(loss)):
             break
     proj.eval()
-    return proj, {'steps': done, 'seconds': round(time.time() - t0, 1), 'lossHistory': history}
+    return proj, progress.info()
 
 
 @torch.no_grad()

@@ -13,16 +13,11 @@ from __future__ import annotations
 import os
 import sys
 
-# Idle OpenMP threads must not spin on a shared 2-core machine; set before torch loads.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from runlog import StepLog, ensure_torch  # noqa: E402
 
-try:
-    import torch  # noqa: F401
-except ImportError:
-    # `npm run train` calls whatever python3 is first on PATH; Debian's interpreter carries torch.
-    if os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3') and os.path.exists('/usr/bin/python3'):
-        os.execv('/usr/bin/python3', ['/usr/bin/python3', *sys.argv])
-    raise
+ensure_torch()
 
 import argparse
 import json
@@ -35,9 +30,7 @@ from datetime import datetime, timezone
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
 
 import data  # noqa: E402
 import evaluate  # noqa: E402
@@ -86,8 +79,7 @@ def train_phi(gens, seed: int, steps: int, seconds: float, max_crop: int, hp: di
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     sampler = data.BatchSampler(gens, seed, hp['gensPerBatch'], hp['bagsPerGen'], hp['maxBag'], max_crop, hp['jpegProb'])
     phi.train()
-    history, t_start, running = [], time.time(), []
-    done = 0
+    progress = StepLog('phi', 'loss', steps, seconds, log)
     for step in range(steps):
         imgs, bag_of, labels = sampler.sample()
         x = data.to_tensor_batch(imgs)
@@ -98,17 +90,10 @@ def train_phi(gens, seed: int, steps: int, seconds: float, max_crop: int, hp: di
         torch.nn.utils.clip_grad_norm_(params, 5.0)
         opt.step()
         sched.step()
-        running.append(float(loss))
-        done = step + 1
-        if done % 100 == 0:
-            history.append({'step': done, 'loss': round(float(np.mean(running)), 4)})
-            log(f'phi step {done}/{steps} loss {np.mean(running):.4f}')
-            running = []
-        if time.time() - t_start > seconds:
-            log(f'phi training stopped by the time cap after {done} steps')
+        if progress.step(float(loss)):
             break
     phi.eval()
-    return phi, {'steps': done, 'seconds': round(time.time() - t_start, 1), 'lossHistory': history}
+    return phi, progress.info()
 
 
 def train_rho(feats: dict, gens, dim: int, seed: int, steps: int) -> tuple[Rho, dict]:

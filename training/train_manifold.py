@@ -16,13 +16,11 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-try:
-    import torch  # noqa: F401
-except ImportError:
-    if os.path.realpath(sys.executable) != os.path.realpath('/usr/bin/python3') and os.path.exists('/usr/bin/python3'):
-        os.execv('/usr/bin/python3', ['/usr/bin/python3', *sys.argv])
-    raise
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from runlog import ensure_torch  # noqa: E402
+
+ensure_torch()
 
 import argparse
 import tempfile
@@ -32,9 +30,7 @@ import numpy as np
 import onnx
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
 
 import data  # noqa: E402
 import export  # noqa: E402

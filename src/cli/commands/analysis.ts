@@ -25,21 +25,31 @@ export function registerAnalysis(program: Command): void {
     .command('correlate')
     .description('correlation analysis: the library matrix (Eq. 5) and its decorrelation score (Eq. 6), or, given a folder, evidence × library (Eq. 4)')
     .requiredOption('-l, --library <file>', 'library file')
+    .option(
+      '--residuals <kind>',
+      'wavelet (denoiser residuals, default) or projector (manifold artifacts x − P(x), ManiFPT)',
+      parseChoice(['wavelet', 'projector'] as const),
+      'wavelet',
+    )
     .option('--json', 'print JSON')
     .argument('[folder]', 'suspect folder (read-only): correlate its images with every library fingerprint')
     .action(async (folder: string | undefined, o) => {
+      const what = o.residuals === 'projector' ? 'projector artifacts x − P(x)' : 'residuals';
       if (folder) {
         requireFolder(folder);
-        const r = await mapErrors(() => analyseCase({ libraryPath: o.library, caseRoot: folder, method: 'residual' }));
+        const method = o.residuals === 'projector' ? 'manifold' : 'residual';
+        const r = await mapErrors(() =>
+          analyseCase({ libraryPath: o.library, caseRoot: folder, method, manifold: method === 'manifold' ? { estimate: 'projector' } : undefined }),
+        );
         if (o.json) return void process.stdout.write(`${JSON.stringify(r.correlation.evidenceVsLibrary, null, 2)}\n`);
-        process.stdout.write('rows: evidence groups; columns: entry fingerprints; values: mean |corr| of the images\' residuals (Eq. 4)\n');
+        process.stdout.write(`rows: evidence groups; columns: entry fingerprints; values: mean |corr| of the images' ${what} (Eq. 4)\n`);
         process.stdout.write(`${formatMatrix(r.correlation.evidenceVsLibrary, 4)}\n`);
         return;
       }
-      const a = await mapErrors(() => analyseLibrary(o.library, { space: 'residual' }));
+      const a = await mapErrors(() => analyseLibrary(o.library, { space: 'residual', residuals: o.residuals }));
       if (o.json) return void process.stdout.write(`${JSON.stringify(a, null, 2)}\n`);
       process.stdout.write(
-        'rows: held-out enrolment residuals of each entry; columns: entry fingerprints; values: mean |corr| (Eq. 5)\n',
+        `rows: held-out enrolment ${what} of each entry; columns: entry fingerprints; values: mean |corr| (Eq. 5)\n`,
       );
       process.stdout.write(`${formatMatrix(a.libraryVsLibrary)}\n`);
       process.stdout.write(

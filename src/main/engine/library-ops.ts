@@ -6,6 +6,7 @@ import { clusterModels, clusterVectors } from './cluster.js';
 import { prepareLibrary } from './attribution/prepared-library.js';
 import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
 import { maybeEncoder, type EngineOptions } from './attributor.js';
+import { ManifoldUnavailable, maybeManifoldModels, projectorView } from './manifold/index.js';
 import type { ClusteringResult, LabelledMatrix, LibraryEntry, LibraryEntrySummary, Linkage } from './types.js';
 
 export interface LibraryInfo {
@@ -69,12 +70,19 @@ export interface LibraryAnalysis {
   clustering: ClusteringResult | null;
   /** What the clustering compared: learned embeddings (dsf) or residual correlations. */
   clusteredOn: 'embeddings' | 'residual-correlation' | 'none';
+  /** What the fingerprints and held-out residuals are: wavelet residuals or projector artifacts x − P(x). */
+  residuals: 'wavelet' | 'projector-artifacts';
 }
 
 /** The library's own correlation analysis (Eq. 5–6) and hierarchical clustering into families. */
 export async function analyseLibrary(
   file: string,
-  opts: EngineOptions & { linkage?: Linkage; space?: 'auto' | 'embeddings' | 'residual' } = {},
+  opts: EngineOptions & {
+    linkage?: Linkage;
+    space?: 'auto' | 'embeddings' | 'residual';
+    /** 'projector': the same analysis on the manifold method's artifact fingerprints (ManiFPT). */
+    residuals?: 'wavelet' | 'projector';
+  } = {},
 ): Promise<LibraryAnalysis> {
   const lib = await FingerprintLibrary.open(file, { readOnly: true });
   let entries;
@@ -83,8 +91,14 @@ export async function analyseLibrary(
   } finally {
     lib.close();
   }
-  const encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
-  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null);
+  let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
+  if (opts.residuals === 'projector') {
+    const models = await maybeManifoldModels(opts);
+    if (!models) throw new ManifoldUnavailable('projector artifacts need models/projector.onnx and models/manifold/: run \'npm run train:manifold\' or restore models/');
+    entries = projectorView(entries, models);
+    encoder = opts.space === 'residual' ? null : models.encoder;
+  }
+  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi');
   const matrix = libraryMatrix(prepared);
   const finite = matrix.values.flat().every((v) => Number.isFinite(v));
   const linkage = opts.linkage ?? 'average';
@@ -110,6 +124,7 @@ export async function analyseLibrary(
     diagonalContrast: finite ? diagonalContrast(matrix) : NaN,
     clustering,
     clusteredOn,
+    residuals: opts.residuals === 'projector' ? 'projector-artifacts' : 'wavelet',
   };
 }
 
@@ -120,6 +135,8 @@ export interface EntryDetails extends LibraryEntrySummary {
     imageFeatures: string | null;
     bagEmbeddings: string | null;
     heldOutResiduals: string | null;
+    /** The manifold method's parts (projector estimate), or null when enrolled without its models. */
+    manifold: string | null;
   };
 }
 
@@ -144,6 +161,11 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
         imageFeatures: f ? `${f.sha256.length} images × ${f.dim} φ features` : null,
         bagEmbeddings: b ? `${b.count} bags of ${b.bagSize} images × ${b.dim}-d z` : null,
         heldOutResiduals: h ? `${h.count} held-out residuals, ${h.width}×${h.height}` : null,
+        manifold: e.manifold
+          ? `artifact fingerprint ${e.manifold.artifactFingerprint.width}×${e.manifold.artifactFingerprint.height}×3 of ${e.manifold.artifactFingerprint.count} images` +
+            `${e.manifold.imageFeatures ? `, ${e.manifold.imageFeatures.sha256.length} × ${e.manifold.imageFeatures.dim} manifold φ features` : ''}` +
+            ` (projector ${e.manifold.projectorHash.slice(0, 12)}, manifold φ ${e.manifold.modelHash.slice(0, 12)})`
+          : null,
       },
     };
   } finally {
