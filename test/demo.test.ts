@@ -144,17 +144,20 @@ afterAll(async () => {
 });
 
 describe('demo generators', () => {
-  it('lists five library generators and one foreign one, two sharing family and operator', () => {
+  it('lists five library generators, one real set and one foreign generator, two sharing family and operator', () => {
     const gens = listDemoGenerators();
     expect(new Set(gens.map((g) => g.name)).size).toBe(gens.length);
-    expect(gens.filter((g) => g.inLibrary)).toHaveLength(5);
+    expect(gens.filter((g) => g.inLibrary)).toHaveLength(6);
+    // The demo world's real images: no decoder, family "real" (the manifold method's kNN reference).
+    const real = gens.filter((g) => g.family === 'real');
+    expect(real.map((g) => [g.name, g.operator, g.inLibrary])).toEqual([['demo-real-scenes', 'none', true]]);
     const foreign = gens.filter((g) => !g.inLibrary);
     expect(foreign).toHaveLength(1);
     const a = gens.find((g) => g.name === 'demo-tconv-a')!;
     const b = gens.find((g) => g.name === 'demo-tconv-b')!;
     expect(a.family).toBe(b.family);
     expect(a.operator).toBe(b.operator);
-    for (const g of gens) expect(g.family.startsWith('synthetic')).toBe(true);
+    for (const g of gens.filter((x) => x.family !== 'real')) expect(g.family.startsWith('synthetic')).toBe(true);
   });
 
   it('renders deterministically, and the seed and index change the content', () => {
@@ -182,7 +185,7 @@ describe('buildDemo', () => {
     const onDisk = JSON.parse(await readFile(path.join(dirA, 'expected.json'), 'utf8')) as DemoManifest;
     expect(onDisk).toEqual(manifest);
     expect(manifest.seed).toBe(DEFAULT_DEMO_SEED);
-    expect(manifest.library).toHaveLength(5);
+    expect(manifest.library).toHaveLength(6);
 
     const described = new Set<string>(['expected.json']);
     for (const ref of manifest.reference) {

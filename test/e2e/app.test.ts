@@ -194,6 +194,36 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(await page.locator('[data-testid=verdict-label]').first().textContent()).toMatch(/unknown/i);
   }, 400_000);
 
+  it('runs the manifold method with both estimates from the settings and names the estimate and the real reference', async () => {
+    const useManifold = async (estimate: 'knn' | 'projector') => {
+      await page.getByRole('tab', { name: 'Settings' }).click();
+      await page.locator('#set-method').selectOption('manifold');
+      await page.locator('#set-estimate').selectOption(estimate);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText('Saved. New analyses use these settings.').waitFor();
+    };
+    await useManifold('knn');
+    await analyse(singleCase.folder);
+    const facts = page.locator('[data-testid=manifold-params]');
+    await expect.poll(() => facts.textContent()).toMatch(/knn/);
+    expect(await facts.textContent()).toContain('demo-real-scenes');
+    expect(await page.locator('[data-testid=verdict-label]').first().textContent()).toContain(singleCase.expected);
+    await page.evaluate(() => window.scrollTo(0, document.getElementById('manifold')!.getBoundingClientRect().top + window.scrollY - 420));
+    await page.screenshot({ path: path.join(IMG, 'manifold-knn.png') });
+
+    await useManifold('projector');
+    await analyse(singleCase.folder);
+    await expect.poll(() => facts.textContent()).toMatch(/projector/);
+    expect(await facts.textContent()).toMatch(/[0-9a-f]{24}/);
+    expect(await page.locator('[data-testid=verdict]').first().textContent()).toMatch(/Probability/);
+
+    // Back to the default for anything that runs after.
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.locator('#set-method').selectOption('dsf');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved. New analyses use these settings.').waitFor();
+  }, 600_000);
+
   it('made no request off the loopback interface', () => {
     expect(requests.length).toBeGreaterThan(3);
     const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:'));
