@@ -174,6 +174,26 @@ describe('manifold method (ManiFPT), both estimates, on the demo', () => {
     expect(r.verdicts.folder.agreement.embedding).toBeUndefined(); // ρ never saw artifacts
   });
 
+  it('projector estimate refuses entries enrolled without the manifold models and names them', async () => {
+    const { copyFileSync, mkdirSync } = await import('node:fs');
+    const { enrol, initLibrary } = await import('../src/main/engine/index.js');
+    const models = mkdtempSync(path.join(tmpdir(), 'genprint-models-'));
+    for (const f of ['phi.onnx', 'rho.onnx', 'model-card.json']) copyFileSync(path.join(__dirname, '..', 'models', f), path.join(models, f));
+    const lib = path.join(mkdtempSync(path.join(tmpdir(), 'genprint-old-')), 'old.gplib');
+    mkdirSync(path.dirname(lib), { recursive: true });
+    await initLibrary(lib);
+    for (const ref of run.manifest.reference.slice(0, 2))
+      await enrol({ libraryPath: lib, name: ref.generator, family: ref.family, folders: [path.join(root, ref.folder)], modelsDir: models });
+    const first = run.manifest.reference[0].generator;
+    await expect(
+      analyseCase({ libraryPath: lib, caseRoot: path.join(root, single()[0].folder), method: 'manifold', manifold: { estimate: 'projector' } }),
+    ).rejects.toThrow(new RegExp(`"${first}".*enrolled without them.*re-enrol`));
+    // The models folder without the manifold models: the method says what is missing.
+    await expect(
+      analyseCase({ libraryPath: lib, caseRoot: path.join(root, single()[0].folder), method: 'manifold', modelsDir: models }),
+    ).rejects.toThrow(/needs models\/projector\.onnx and models\/manifold/);
+  }, 120_000);
+
   it('knn estimate refuses a reference that is not a real entry, with the reason', async () => {
     const c = single()[0];
     await expect(
