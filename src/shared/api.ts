@@ -31,17 +31,13 @@ export type {
   StabilityPoint,
   Verdict,
 };
-// A value, not just a type: types.ts has no imports, so the renderer and preload bundles can take it.
-export { scoreIsProbability } from '../main/engine/types.js';
+// Values, not just types: types.ts has no imports, so the renderer and preload bundles can take them.
+export { DEFAULT_MANIFOLD_K, REAL_FAMILY, scoreIsProbability } from '../main/engine/types.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
 export const METHOD_CHOICES: readonly MethodId[] = ['dsf', 'residual', 'manifold'];
 export const ESTIMATE_CHOICES: readonly ManifoldEstimate[] = ['projector', 'knn'];
-/** Library family whose entries can serve as the knn estimate's real reference set (the engine's REAL_FAMILY). */
-export const REAL_FAMILY = 'real';
-/** Neighbours per knn projection when none is set (the engine's DEFAULT_K). */
-export const DEFAULT_MANIFOLD_K = 8;
 
 /** Analysis settings the examiner can change; the host keeps them for the session. */
 export interface Settings {

@@ -109,6 +109,11 @@ export interface ManifoldOptions {
   k?: number;
 }
 
+/** Library family whose entries can serve as the knn estimate's real reference set. */
+export const REAL_FAMILY = 'real';
+/** Neighbours per knn projection when none is set. */
+export const DEFAULT_MANIFOLD_K = 8;
+
 /** What a case's manifold analysis used, as reported. */
 export interface ManifoldParams {
   estimate: ManifoldEstimate;

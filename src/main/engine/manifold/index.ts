@@ -10,14 +10,14 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadSetEncoder, defaultModelsDir, type ProviderPreference, type SetEncoder } from '../features/set-encoder.js';
-import type { LibraryEntry, ManifoldOptions, ManifoldParams } from '../types.js';
+import { REAL_FAMILY, type LibraryEntry, type ManifoldOptions, type ManifoldParams } from '../types.js';
 import { DEFAULT_K, knnProjector, type KnnProjector } from './knn.js';
 import { loadProjector, type ArtifactProjector } from './projector.js';
 
 export { knnProjector, buildNeighbourIndex, DEFAULT_K, HNSW_THRESHOLD, type KnnProjector } from './knn.js';
 export { loadProjector, readProjectorCard, type ArtifactProjector } from './projector.js';
 
-export const REAL_FAMILY = 'real';
+export { REAL_FAMILY };
 
 export interface ManifoldModels {
   projector: ArtifactProjector;

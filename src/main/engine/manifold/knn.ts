@@ -10,9 +10,10 @@
 // Search: exact scan for reference sets up to HNSW_THRESHOLD vectors (a few milliseconds there, and
 // exact), above it an HNSW index from usearch (a maintained native library with prebuilt binaries).
 // Where usearch cannot load (a platform without a prebuild), the exact scan runs and the result says so.
+import { DEFAULT_MANIFOLD_K } from '../types.js';
 import { columnMoments } from '../util/stats.js';
 
-export const DEFAULT_K = 8;
+export const DEFAULT_K = DEFAULT_MANIFOLD_K;
 export const HNSW_THRESHOLD = 5000;
 
 export interface Neighbour {
