@@ -128,6 +128,17 @@ describe('genprint CLI', () => {
     expect(corr.code, corr.stderr).toBe(0);
     expect(corr.stdout).toMatch(/projector artifacts x − P\(x\) of each entry/);
     expect(cli(['attribute', '-l', lib, '--estimate', 'pixels', folder]).code).toBe(2);
+
+    // --no-manifold skips the projector parts; the projector estimate then names the entry to re-enrol.
+    const lean = path.join(work, 'lean.gplib');
+    expect(cli(['library', 'init', lean]).code).toBe(0);
+    for (const ref of refs) {
+      const r = cli(['enrol', '-q', '--no-manifold', '-l', lean, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
+      expect(r.stdout).toContain('methods residual+dsf;');
+    }
+    const refused = cli(['attribute', '-q', '-l', lean, '--method', 'manifold', folder]);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/enrolled without them .* re-enrol/);
   });
 
   it('a kill during enrolment leaves the library as it was', async () => {

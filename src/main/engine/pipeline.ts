@@ -61,6 +61,11 @@ export interface EnrolRequest extends EngineOptions {
   canvas?: number;
   /** Bag embeddings stored for Eq. 1 (paper: 100 bags per model). */
   bags?: number;
+  /**
+   * Also store the manifold method's projector parts (default true where its models exist). They
+   * about double enrolment time: the projector and the manifold φ run on every reference image.
+   */
+  manifoldParts?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -96,8 +101,10 @@ const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const encoder = await maybeEncoder(req);
-  // The manifold method's enrolment runs beside the others whenever its models are present.
-  const manifold = encoder ? await maybeManifoldModels(req) : null;
+  // The manifold method's enrolment runs beside the others whenever its models are present. Its φ.onnx
+  // recomputes the projector internally (self-contained, fed images like every encoder); the
+  // projector is a small share of that φ's cost, so the artifacts are not passed in instead.
+  const manifold = encoder && req.manifoldParts !== false ? await maybeManifoldModels(req) : null;
   const skipped: SkippedFile[] = [];
   const shas: string[] = [];
   const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags });
