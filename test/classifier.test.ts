@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { minimizeLbfgs } from '../src/main/engine/classifier/lbfgs.js';
 import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/main/engine/classifier/softmax-regression.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
+import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, type EvidenceBlock } from '../src/main/engine/classifier/fused.js';
 
 
 describe('L-BFGS', () => {
@@ -75,5 +76,79 @@ describe('softmax regression', () => {
   it('rejects inconsistent input', () => {
     expect(() => fitSoftmaxRegression(new Float32Array(5), 2, [0, 1], ['a', 'b'])).toThrow();
     expect(() => fitSoftmaxRegression(new Float32Array(4), 2, [0, 0], ['a'])).toThrow();
+  });
+});
+
+describe('fused library classifier (stacked evidence blocks)', () => {
+  const rand = mulberry32(11);
+  const K = 4;
+  // Block "a" tells {0,1} from {2,3}; block "b" tells {0,2} from {1,3}: each alone is at best 50 %.
+  const axis = (bit: number, dim: number) => Array.from({ length: dim }, (_, d) => (d < 3 ? (bit ? 1.2 : -1.2) : 0));
+  const sampleA = (k: number) => axis(k >> 1, 8).map((c) => c + gauss(rand));
+  const sampleB = (k: number) => axis(k & 1, 8).map((c) => c + gauss(rand));
+  // Pure noise, wide enough to memorise the training set: must not be trusted.
+  const sampleNoise = () => Array.from({ length: 200 }, () => gauss(rand));
+  const perClass = 40;
+  const labels = Int32Array.from({ length: K * perClass }, (_, i) => Math.floor(i / perClass));
+  const block = (name: string, dim: number, rows: number[][]): EvidenceBlock => ({ name, description: name, dim, data: Float32Array.from(rows.flat()) });
+  const classes = ['g0', 'g1', 'g2', 'g3'];
+
+  it('combines complementary blocks and gives a memorised noise block little weight', () => {
+    const model = fitFusedClassifier(
+      [
+        block('a', 8, Array.from(labels, (k) => sampleA(k))),
+        block('b', 8, Array.from(labels, (k) => sampleB(k))),
+        block('noise', 200, Array.from(labels, () => sampleNoise())),
+      ],
+      labels,
+      classes,
+    );
+    const [wa, wb, wn] = model.blocks.map((b) => b.weight);
+    expect(wa).toBeGreaterThan(0.2);
+    expect(wb).toBeGreaterThan(0.2);
+    expect(wn).toBeLessThan(0.25 * Math.min(wa, wb));
+    expect(model.heldOutAccuracy).toBeGreaterThan(0.6);
+    expect(model.weighting).toContain('out-of-fold');
+
+    let fused = 0;
+    let aOnly = 0;
+    const trials = 400;
+    for (let t = 0; t < trials; t++) {
+      const k = t % K;
+      const a = sampleA(k);
+      const lp = predictFusedLogProba(model, [a, sampleB(k), sampleNoise()]);
+      expect(lp.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 6);
+      if (lp.indexOf(Math.max(...lp)) === k) fused++;
+      const la = predictLogProba(model.blocks[0].model, a);
+      if (la.indexOf(Math.max(...la)) === k) aOnly++;
+    }
+    expect(aOnly / trials).toBeLessThan(0.6);
+    expect(fused / trials).toBeGreaterThan(0.75);
+  });
+
+  it('a single block is the plain softmax regression', () => {
+    const rows = Array.from(labels, (k) => sampleA(k).concat(sampleB(k)));
+    const model = fitFusedClassifier([block('ab', 16, rows)], labels, classes);
+    expect(model.blocks[0].weight).toBe(1);
+    expect(model.heldOutAccuracy).toBeNull();
+    const x = sampleA(2).concat(sampleB(2));
+    const want = predictLogProba(model.blocks[0].model, x);
+    predictFusedLogProba(model, [x]).forEach((v, k) => expect(v).toBeCloseTo(want[k], 10));
+  });
+
+  it('uses the first block alone when an entry has too few images to weigh the others', () => {
+    const few = Int32Array.from([0, 0, 0, 1, 1, 1, 1, 1]);
+    const model = fitFusedClassifier(
+      [block('a', 8, Array.from(few, (k) => sampleA(2 * k))), block('noise', 200, Array.from(few, () => sampleNoise()))],
+      few,
+      ['x', 'y'],
+    );
+    expect(model.blocks.map((b) => b.weight)).toEqual([1, 0]);
+    expect(model.weighting).toContain(`fewer than ${STACKING_FOLDS}`);
+  });
+
+  it('rejects blocks that do not match the labels', () => {
+    expect(() => fitFusedClassifier([block('a', 8, [sampleA(0)])], labels, classes)).toThrow(/does not match/);
+    expect(() => fitFusedClassifier([], labels, classes)).toThrow();
   });
 });

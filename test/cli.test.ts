@@ -67,6 +67,7 @@ describe('genprint CLI', () => {
     expect(shown.calibration.residual.heldOut).toBeGreaterThan(0);
     expect(shown.stored.imageFeatures).toMatch(/images × \d+ φ features/);
     expect(shown.stored.manifold).toMatch(/^artifact fingerprint \d+×\d+×3 of \d+ images, \d+ × \d+ manifold φ features \(projector [0-9a-f]{12}/);
+    expect(shown.stored.residualStatistics).toMatch(/^\d+ images × 1568 residual statistics/);
     expect(cli(['library', 'show', lib, 'no-such-entry']).code).toBe(2);
     const target = demo.cases.find((c) => c.kind === 'single' && c.expected === demo.reference[0].generator)!;
     const out = path.join(work, 'case.json');

@@ -12,6 +12,7 @@ import { FingerprintLibrary } from '../src/main/engine/library/index.js';
 import { createRandom } from '../src/main/engine/util/random.js';
 import { readProjectorCard } from '../src/main/engine/manifold/index.js';
 import type { LibraryEntry } from '../src/main/engine/types.js';
+import { RESIDUAL_STATISTICS_DIM } from '../src/main/engine/residual/statistics.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -103,6 +104,39 @@ describe('demo case with the default method (set-encoder + library classifier)',
     expect(r.correlation.evidenceVsLibrary.cols).toEqual(m.cols);
     expect(r.clustering?.order.slice().sort()).toEqual(run.manifest.library.map((_, i) => i));
   });
+});
+
+describe('library classifier evidence: φ with the residual spectrum and pixels', () => {
+  it('enrolment stored per-image residual statistics row-aligned with the φ features', () => {
+    for (const e of readLibraryEntries()) {
+      expect(e.residualStatistics, e.name).toBeDefined();
+      expect(e.residualStatistics!.dim).toBe(RESIDUAL_STATISTICS_DIM);
+      expect(e.residualStatistics!.sha256).toEqual(e.imageFeatures!.sha256);
+      expect(e.residualStatistics!.data.every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  it('the verdict names every evidence block with its stacking weight', () => {
+    const v = run.outcomes.find((o) => o.kind === 'single')!.result.verdicts.folder;
+    expect(v.explanation).toMatch(/φ features \(weight [0-9.e-]+\) \+ the residual log power spectrum \(weight [0-9.e-]+\) \+ the centred 32×32 residual pixels \(weight [0-9.e-]+\)/);
+    expect(v.explanation).toMatch(/out-of-fold logits of the enrolment images \(held-out per-image accuracy [01]\.\d\d\)/);
+  });
+
+  it('a library whose entries predate residual statistics still attributes, with φ alone, and says which entries to re-enrol', async () => {
+    const old = path.join(mkdtempSync(path.join(tmpdir(), 'genprint-v3-')), 'v3.gplib');
+    const lib = await FingerprintLibrary.create(old);
+    for (const e of readLibraryEntries()) {
+      const { id: _id, residualStatistics: _s, ...rest } = e;
+      lib.addEntry(rest);
+    }
+    lib.save();
+    lib.close();
+    const c = run.manifest.cases.find((x) => x.kind === 'single')!;
+    const r = await analyseCase({ libraryPath: old, caseRoot: path.join(root, c.folder), bags: 2 });
+    expect(r.verdicts.folder.label).toBe(c.expected);
+    expect(r.verdicts.folder.explanation).toMatch(/classifier uses φ alone: entries "[^"]+".* have no residual statistics .*re-enrol them/);
+    expect(r.verdicts.folder.explanation).not.toMatch(/stacking weights/);
+  }, 120_000);
 });
 
 describe('large images', () => {

@@ -18,6 +18,7 @@ const lib: PreparedLibrary = {
   modelHash: null,
   classifier: null,
   classifierNote: 'no set-encoder model is loaded',
+  classifierCaveat: null,
 };
 
 function images(n: number, alpha: number, beta: number): ImageEvidence[] {

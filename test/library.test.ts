@@ -68,6 +68,7 @@ function makeEntry(name: string, seed: number, opts: { full?: boolean; digest?: 
     e.bagEmbeddings = { dim: 16, count: 5, bagSize: 4, data: floats(5 * 16, seed + 2000) };
     e.centroid = floats(16, seed + 3000);
     e.heldOutResiduals = { width: 8, height: 8, count: 3, data: floats(3 * 3 * 8 * 8, seed + 4000) };
+    e.residualStatistics = { dim: 20, sha256: e.imageFeatures.sha256, data: floats(images * 20, seed + 4500) };
     e.calibration.dsf = { meanDist: 1.5, stdDist: 0.25, heldOut: 4 };
     e.manifold = {
       modelHash: 'a'.repeat(64),
@@ -128,6 +129,10 @@ function expectSameEntry(got: LibraryEntry, want: NewLibraryEntry): void {
     expect({ ...got.heldOutResiduals, data: null }).toEqual({ ...want.heldOutResiduals, data: null });
     expect(sameBits(got.heldOutResiduals?.data, want.heldOutResiduals.data)).toBe(true);
   } else expect(got.heldOutResiduals).toBeUndefined();
+  if (want.residualStatistics) {
+    expect({ ...got.residualStatistics, data: null }).toEqual({ ...want.residualStatistics, data: null });
+    expect(sameBits(got.residualStatistics?.data, want.residualStatistics.data)).toBe(true);
+  } else expect(got.residualStatistics).toBeUndefined();
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, mentions?: string): Promise<LibraryError> {
@@ -233,6 +238,9 @@ describe('library file', () => {
     const e = makeEntry('bad', 1);
     e.residualFingerprint = { ...e.residualFingerprint, width: 65 };
     expect(() => lib.addEntry(e)).toThrow(RangeError);
+    const s = makeEntry('bad-statistics', 2);
+    s.residualStatistics = { ...s.residualStatistics!, dim: 21 };
+    expect(() => lib.addEntry(s)).toThrow(RangeError);
     expect(lib.listEntries()).toEqual([]);
     lib.close();
   });
@@ -395,6 +403,7 @@ describe('schema migrations', () => {
     expect(sameBits(e.residualFingerprint.data, old.residualFingerprint.data)).toBe(true);
     expect(e.heldOutResiduals).toBeUndefined();
     expect(e.imageFeatures).toBeUndefined();
+    expect(e.residualStatistics).toBeUndefined();
     ro.close();
     expect(sha(file)).toBe(v1Sha);
 

@@ -9,6 +9,15 @@ import {
   fingerprintFromResiduals,
   waveletLevels,
 } from '../src/main/engine/residual/index.js';
+import {
+  PIXEL_DIM,
+  PIXEL_SIDE,
+  RESIDUAL_STATISTICS_DIM,
+  SPECTRAL_DIM,
+  residualPixels,
+  residualSpectrum,
+  residualStatistics,
+} from '../src/main/engine/residual/statistics.js';
 import type { Canvas } from '../src/main/engine/types.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
 
@@ -231,5 +240,49 @@ describe('correlation on the common centred region', () => {
 
   it('an empty accumulator refuses to produce a fingerprint', () => {
     expect(() => new FingerprintAccumulator().result()).toThrow(RangeError);
+  });
+});
+
+describe('residual statistics (library classifier evidence)', () => {
+  /** A residual whose grey value at (x, y) is x + 100·y (channels differ, their mean is that). */
+  function ramp(width: number, height: number): Canvas {
+    const P = width * height;
+    const data = new Float32Array(3 * P);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const v = x + 100 * y;
+        data[y * width + x] = v - 1;
+        data[P + y * width + x] = v;
+        data[2 * P + y * width + x] = v + 1;
+      }
+    return { width, height, data };
+  }
+
+  it('keeps the centred 32×32 window, and zero-pads a smaller residual in the middle', () => {
+    const big = residualPixels(ramp(40, 36)); // window starts at x = 4, y = 2
+    expect(big.length).toBe(PIXEL_DIM);
+    expect(big[0]).toBeCloseTo(4 + 200, 4);
+    expect(big[31 * PIXEL_SIDE + 31]).toBeCloseTo(35 + 100 * 33, 3);
+
+    const small = residualPixels(ramp(28, 28)); // placed at offset 2
+    expect(small[0]).toBe(0);
+    expect(small[1 * PIXEL_SIDE + 5]).toBe(0);
+    expect(small[2 * PIXEL_SIDE + 2]).toBeCloseTo(0, 5);
+    expect(small[(2 + 27) * PIXEL_SIDE + 2 + 27]).toBeCloseTo(27 + 2700, 3);
+    expect(small[30 * PIXEL_SIDE + 30]).toBe(0);
+  });
+
+  it('is the spectrum followed by the pixels, averaged over the crops of an image', () => {
+    const rand = mulberry32(5);
+    const a = computeResidual(addNoise(smoothImage(64, 64, rand), 0.02, rand).noisy);
+    const b = computeResidual(addNoise(smoothImage(64, 64, rand), 0.02, rand).noisy);
+    const s = residualStatistics([a, b]);
+    expect(s.length).toBe(RESIDUAL_STATISTICS_DIM);
+    expect(RESIDUAL_STATISTICS_DIM).toBe(SPECTRAL_DIM + PIXEL_DIM);
+    const [sa, sb] = [residualSpectrum(a), residualSpectrum(b)];
+    const [pa, pb] = [residualPixels(a), residualPixels(b)];
+    for (const d of [0, 17, SPECTRAL_DIM - 1]) expect(s[d]).toBeCloseTo((sa[d] + sb[d]) / 2, 4);
+    for (const d of [0, 500, PIXEL_DIM - 1]) expect(s[SPECTRAL_DIM + d]).toBeCloseTo((pa[d] + pb[d]) / 2, 6);
+    expect(() => residualStatistics([])).toThrow();
   });
 });

@@ -13,6 +13,7 @@ import {
   type Verdict,
 } from '../main/engine/index.js';
 import { featureCachePath } from '../main/engine/attributor.js';
+import { imageEvidence } from '../main/engine/attribution/judge.js';
 import { ingestFiles } from '../main/engine/ingest/index.js';
 import type { Domain, GeneratorPool } from './corpus.js';
 import { spectralBagLabel, spectralFeatures, spectralLogProba, fitSpectral, type SpectralModel } from './spectral-baseline.js';
@@ -25,7 +26,7 @@ export interface EncoderSetup {
   modelsDir: string;
 }
 
-export type MethodId = 'dsf+' | 'dsf-' | 'residual' | 'manifold-projector' | 'manifold-knn' | 'spectral' | 'untrained' | 'random-ensemble';
+export type MethodId = 'dsf+' | 'dsf-' | 'dsf-phi' | 'residual' | 'manifold-projector' | 'manifold-knn' | 'spectral' | 'untrained' | 'random-ensemble';
 
 /** The manifold method's rows, in table order. */
 export const MANIFOLD_METHODS = ['manifold-projector', 'manifold-knn'] as const;
@@ -33,6 +34,7 @@ export const MANIFOLD_METHODS = ['manifold-projector', 'manifold-knn'] as const;
 export const METHOD_LABELS: Record<MethodId, string> = {
   'dsf+': 'DSF+ (shipped φ + library classifier, bags)',
   'dsf-': 'DSF− (shipped φ, one image: the n = 1 column)',
+  'dsf-phi': 'DSF+ with φ alone (ablation: the classifier without the residual statistics)',
   residual: 'Residual correlation (Marra et al.)',
   'manifold-projector': 'Manifold, projector estimate (φ of x − P(x) + classifier)',
   'manifold-knn': 'Manifold, kNN estimate (φ(x) − Σ w φ(real nn) + classifier)',
@@ -62,6 +64,8 @@ export interface EngineRun {
   seconds: { enrol: number; examine: number };
   /** True when the attributor actually has a library classifier (else dsf fell back to residual). */
   hasClassifier: boolean;
+  /** The same library with a φ-only classifier (ablation), and the query evidence re-scored by it. */
+  dsfPhiOnly?: { attributor: Attributor; evidence: Map<string, Map<string, ImageEvidence>> };
   /** Manifold method, projector estimate (shipped models with models/manifold only): attributor and its evidence. */
   manifold?: { attributor: Attributor; evidence: Map<string, Map<string, ImageEvidence>> };
 }
@@ -100,6 +104,13 @@ export async function runEngine(
   const evidence = await examineQueries(dsf, domain.root, split);
   for (const g of split.generators) opts.onImages?.(split.query.get(g.name)!.length);
   await dsf.persistCache();
+  let dsfPhiOnly: EngineRun['dsfPhiOnly'];
+  if (setup.id === 'shipped') {
+    // Same φ features and correlations, only the classifier differs: re-score instead of re-examining.
+    const attributor = await openAttributor({ libraryPath, method: 'dsf', modelsDir: setup.modelsDir, classifierEvidence: 'phi' });
+    const rescore = (e: ImageEvidence) => imageEvidence(attributor.library, e.relPath, e.sha256, e.corr, e.features);
+    dsfPhiOnly = { attributor, evidence: new Map([...evidence].map(([g, m]) => [g, new Map([...m].map(([r, e]) => [r, rescore(e)]))])) };
+  }
   let manifold: EngineRun['manifold'];
   if (setup.id === 'shipped' && existsSync(path.join(setup.modelsDir, 'manifold', 'model-card.json'))) {
     const attributor = await openAttributor({ libraryPath, method: 'manifold', manifold: { estimate: 'projector' }, modelsDir: setup.modelsDir });
@@ -114,6 +125,7 @@ export async function runEngine(
     evidence,
     seconds: { enrol: (t1 - t0) / 1000, examine: (Date.now() - t1) / 1000 },
     hasClassifier: dsf.library.classifier !== null,
+    dsfPhiOnly,
     manifold,
   };
 }

@@ -88,7 +88,7 @@ function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
 }
 
 function headlineSummary(domains: DomainResult[]): string[] {
-  const methods: MethodId[] = ['dsf+', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'];
+  const methods: MethodId[] = ['dsf+', 'dsf-phi', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'];
   const lines = [
     '| domain | M | ' + methods.map((m) => `${m} @1 / @10`).join(' | ') + ' |',
     '|---|---|' + methods.map(() => '---').join('|') + '|',

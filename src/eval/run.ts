@@ -330,6 +330,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     await row('dsf+', engineJudge(s.dsf, s.evidence));
     const dsfPlus = accuracy[accuracy.length - 1];
     accuracy.push({ method: 'dsf-', label: METHOD_LABELS['dsf-'], bySize: { '1': dsfPlus.bySize['1'] }, note: 'the n = 1 column of DSF+' });
+    if (s.dsfPhiOnly) await row('dsf-phi', engineJudge(s.dsfPhiOnly.attributor, s.dsfPhiOnly.evidence));
   } else notes.push('no shipped models (models/model-card.json): DSF+ and DSF− rows skipped.');
   await row('residual', engineJudge(shipped.residual, shipped.evidence));
   if (s?.manifold) await row('manifold-projector', engineJudge(s.manifold.attributor, s.manifold.evidence));

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
 import { computeResidual, perImageCorrelations } from './residual/index.js';
+import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
-import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
+import { prepareLibrary, type ClassifierEvidence, type PreparedLibrary } from './attribution/prepared-library.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
 import type { Canvas, EvidenceFile, LibraryEntry, ManifoldOptions, ManifoldParams, MethodId, Progress, SkippedFile, Verdict } from './types.js';
@@ -72,6 +73,8 @@ export interface AttributorRequest extends EngineOptions {
   method: MethodId;
   /** Manifold method only: which projection estimate (default projector) and, for knn, the reference. */
   manifold?: ManifoldOptions;
+  /** dsf method: the classifier's evidence, φ with the residual statistics (default) or φ alone. */
+  classifierEvidence?: ClassifierEvidence;
 }
 
 export interface ExamineRequest {
@@ -180,6 +183,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   const { encoder, prepared } = setup;
   const cache = await FeatureCache.open(req.libraryPath);
   const fingerprints = prepared.entries.map((e) => e.fingerprint);
+  const needsStatistics = prepared.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false;
 
   return {
     method: req.method,
@@ -206,12 +210,14 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           const p = pending[i];
           // Eq. 3 per crop, averaged over the crops of one image.
           const corrs = new Float64Array(fingerprints.length);
-          for (const residual of await setup.residuals(p.crops)) {
+          const residuals = await setup.residuals(p.crops);
+          for (const residual of residuals) {
             const c = perImageCorrelations(residual, fingerprints);
             for (let k = 0; k < c.length; k++) corrs[k] += Math.abs(c[k]) / p.crops.length;
           }
           const f = feats ? setup.features(feats[i]) : null;
-          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f));
+          const stats = needsStatistics ? residualStatistics(residuals) : null;
+          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats));
         }
         pending = [];
       };
@@ -261,7 +267,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[])
     return {
       encoder,
       embeddingEncoder: encoder,
-      prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null),
+      prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { classifierEvidence: req.classifierEvidence }),
       manifold: null,
       residuals: waveletResiduals,
       features: identity,

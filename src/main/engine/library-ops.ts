@@ -135,6 +135,8 @@ export interface EntryDetails extends LibraryEntrySummary {
     imageFeatures: string | null;
     bagEmbeddings: string | null;
     heldOutResiduals: string | null;
+    /** Per-image residual statistics for the library classifier, or null (enrolled before schema v4). */
+    residualStatistics: string | null;
     /** The manifold method's parts (projector estimate), or null when enrolled without its models. */
     manifold: string | null;
   };
@@ -161,6 +163,9 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
         imageFeatures: f ? `${f.sha256.length} images × ${f.dim} φ features` : null,
         bagEmbeddings: b ? `${b.count} bags of ${b.bagSize} images × ${b.dim}-d z` : null,
         heldOutResiduals: h ? `${h.count} held-out residuals, ${h.width}×${h.height}` : null,
+        residualStatistics: e.residualStatistics
+          ? `${e.residualStatistics.sha256.length} images × ${e.residualStatistics.dim} residual statistics (log spectrum + centred 32×32 pixels)`
+          : null,
         manifold: e.manifold
           ? `artifact fingerprint ${e.manifold.artifactFingerprint.width}×${e.manifold.artifactFingerprint.height}×3 of ${e.manifold.artifactFingerprint.count} images` +
             `${e.manifold.imageFeatures ? `, ${e.manifold.imageFeatures.sha256.length} × ${e.manifold.imageFeatures.dim} manifold φ features` : ''}` +

@@ -107,7 +107,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const manifold = encoder && req.manifoldParts !== false ? await maybeManifoldModels(req) : null;
   const skipped: SkippedFile[] = [];
   const shas: string[] = [];
-  const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags });
+  const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags, residualStatistics: true });
   const manifoldBuilder = manifold ? new EnrolmentBuilder({ encoder: manifold.encoder, seed: 1, bags: req.bags }) : null;
   const started = Date.now();
 

@@ -185,6 +185,12 @@ export interface LibraryEntry extends LibraryEntrySummary {
    * images that did not shape the fingerprints.
    */
   heldOutResiduals?: { width: number; height: number; count: number; data: Float32Array };
+  /**
+   * Per-image residual statistics of the enrolment images (log spectrum, then centred residual
+   * pixels; residual/statistics.ts), rows aligned with their SHA-256s: the library classifier's
+   * evidence beside φ. Absent for entries enrolled before schema v4.
+   */
+  residualStatistics?: { dim: number; sha256: string[]; data: Float32Array };
 }
 
 export interface ManifoldParts {

@@ -1,7 +1,8 @@
 // Building a library entry from a generator's reference images: the residual fingerprint, the
-// per-image φ features and bag embeddings, and the open-set calibration — all calibration numbers
+// per-image φ features, residual statistics and bag embeddings, and the open-set calibration — all calibration numbers
 // come from images held out of the statistics they are compared with (4-fold).
 import { FingerprintAccumulator, centredCrop, corr } from '../residual/index.js';
+import { residualStatistics, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import type { Canvas, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 import { drawBags } from '../util/random.js';
@@ -20,6 +21,7 @@ export interface EnrolmentParts {
   bagEmbeddings?: LibraryEntry['bagEmbeddings'];
   centroid?: Float32Array;
   heldOutResiduals?: LibraryEntry['heldOutResiduals'];
+  residualStatistics?: LibraryEntry['residualStatistics'];
 }
 
 function meanStd(values: number[]): { mean: number; std: number } {
@@ -33,10 +35,19 @@ export class EnrolmentBuilder {
   private readonly kept: { fold: number; residual: Canvas }[] = [];
   private readonly features: Float32Array[] = [];
   private readonly shas: string[] = [];
+  private readonly statistics: Float32Array[] = [];
+  private readonly statisticsShas: string[] = [];
   private count = 0;
 
   constructor(
-    private readonly opts: { encoder: SetEncoder | null; seed?: number; bags?: number; bagSize?: number } = {
+    private readonly opts: {
+      encoder: SetEncoder | null;
+      seed?: number;
+      bags?: number;
+      bagSize?: number;
+      /** Store per-image residual statistics (wavelet residuals only: not for projector artifacts). */
+      residualStatistics?: boolean;
+    } = {
       encoder: null,
     },
   ) {}
@@ -58,6 +69,10 @@ export class EnrolmentBuilder {
     if (features) {
       this.features.push(features);
       this.shas.push(sha256);
+    }
+    if (this.opts.residualStatistics && residuals.length > 0) {
+      this.statistics.push(residualStatistics(residuals));
+      this.statisticsShas.push(sha256);
     }
     this.count++;
   }
@@ -93,6 +108,11 @@ export class EnrolmentBuilder {
     }
 
     const parts: EnrolmentParts = { residualFingerprint, calibration, heldOutResiduals };
+    if (this.statistics.length > 0) {
+      const data = new Float32Array(this.statistics.length * RESIDUAL_STATISTICS_DIM);
+      this.statistics.forEach((s, i) => data.set(s, i * RESIDUAL_STATISTICS_DIM));
+      parts.residualStatistics = { dim: RESIDUAL_STATISTICS_DIM, sha256: [...this.statisticsShas], data };
+    }
     const encoder = this.opts.encoder;
     if (encoder && this.features.length > 0) {
       const dim = this.features[0].length;

@@ -2,12 +2,14 @@
 //
 // Three independent kinds of evidence are computed and reported side by side:
 //   classifier  – the library classifier's summed log-probabilities (paper Sec. 4.1), dsf method;
+//                 one logistic regression per evidence block (φ, residual spectrum, residual
+//                 pixels) combined with weights fitted on held-back enrolment images;
 //   embedding   – Eq. 1 over the entries' enrolled bag embeddings z, dsf method;
 //   residual    – mean |corr| of the residuals with each entry's fingerprint (Eq. 3–4).
 // The chosen method decides; the others are shown so an examiner sees whether they agree.
 import { scoreIsProbability, type MethodId, type ScoredCandidate, type Verdict } from '../types.js';
-import { novelty, type PreparedLibrary } from './prepared-library.js';
-import { predictLogProba } from '../classifier/softmax-regression.js';
+import { classifierParts, novelty, type PreparedLibrary } from './prepared-library.js';
+import { describeFusion, predictFusedLogProba } from '../classifier/fused.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 
 export interface ImageEvidence {
@@ -35,11 +37,14 @@ export function imageEvidence(
   sha256: string,
   corr: Float64Array,
   features: Float32Array | null,
+  /** The image's residual statistics (residual/statistics.ts), when the classifier uses them. */
+  statistics: Float32Array | null = null,
 ): ImageEvidence {
   let logProba: Float64Array | null = null;
   let nov: Float64Array | null = null;
-  if (features && lib.classifier) {
-    logProba = predictLogProba(lib.classifier, features);
+  const parts = features && lib.classifier ? classifierParts(lib.classifier, features, statistics) : null;
+  if (features && lib.classifier && parts) {
+    logProba = predictFusedLogProba(lib.classifier, parts);
     nov = Float64Array.from(lib.entries, (e) => (e.featureMean ? novelty(features, e.featureMean, e.featureVar!) : NaN));
   }
   return { relPath, sha256, corr, logProba, novelty: nov, features };
@@ -234,8 +239,15 @@ export async function judge(
     order = classifier.order;
     tests = classifier.tests;
     decidedBy = 'classifier';
+    const c = lib.classifier!;
+    const how =
+      c.blocks.length > 1
+        ? `multinomial logistic regressions on ${describeFusion(c)}, their logits combined with ${c.weighting}` +
+          (c.heldOutAccuracy !== null ? ` (held-out per-image accuracy ${fmt(c.heldOutAccuracy, 2)})` : '')
+        : `multinomial logistic regression on ${lib.featureDescription ?? "the set-encoder's per-image φ features"}` +
+          (lib.classifierCaveat ? `; ${lib.classifierCaveat}` : '');
     explanation =
-      `Library classifier (multinomial logistic regression on ${lib.featureDescription ?? "the set-encoder's per-image φ features"}): ` +
+      `Library classifier (${how}): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior ` +
       `(treats images as independent, so it grows confident quickly; read it with the margin, the bag agreement and the stability chart). ` +
       `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}.`;

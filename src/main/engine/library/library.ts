@@ -241,6 +241,12 @@ export class FingerprintLibrary {
         data: blobToFloats(held.data as Uint8Array, count * 3 * hw * hh, what('held-out residuals')),
       };
     }
+    const stats = this.rows('SELECT * FROM residual_statistics WHERE entry_id = ?', [id])[0];
+    if (stats) {
+      const sha256 = JSON.parse(String(stats.sha256_list)) as string[];
+      const dim = Number(stats.dim);
+      entry.residualStatistics = { dim, sha256, data: blobToFloats(stats.data as Uint8Array, sha256.length * dim, what('residual statistics')) };
+    }
     const mp = this.rows('SELECT * FROM manifold_parts WHERE entry_id = ?', [id])[0];
     if (mp) entry.manifold = manifoldFromRow(mp, what);
     return entry;
@@ -258,6 +264,8 @@ export class FingerprintLibrary {
     checkLength('residual fingerprint', fp.data.length, 3 * fp.width * fp.height);
     if (e.imageFeatures) checkLength('image features', e.imageFeatures.data.length, e.imageFeatures.sha256.length * e.imageFeatures.dim);
     if (e.bagEmbeddings) checkLength('bag embeddings', e.bagEmbeddings.data.length, e.bagEmbeddings.count * e.bagEmbeddings.dim);
+    const stats = e.residualStatistics;
+    if (stats) checkLength('residual statistics', stats.data.length, stats.sha256.length * stats.dim);
     const held = e.heldOutResiduals;
     if (held) checkLength('held-out residuals', held.data.length, held.count * 3 * held.width * held.height);
 
@@ -297,6 +305,14 @@ export class FingerprintLibrary {
       if (e.centroid) db.run('INSERT INTO centroids VALUES (?, ?, ?, ?)', [id, model, e.centroid.length, floatsToBlob(e.centroid)]);
       if (held)
         db.run('INSERT INTO held_out_residuals VALUES (?, ?, ?, ?, ?)', [id, held.width, held.height, held.count, floatsToBlob(held.data)]);
+      if (stats)
+        db.run('INSERT INTO residual_statistics VALUES (?, ?, ?, ?, ?)', [
+          id,
+          stats.dim,
+          stats.sha256.length,
+          JSON.stringify(stats.sha256),
+          floatsToBlob(stats.data),
+        ]);
       if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
     });
     return this.listEntries().find((s) => s.name === name)!;
@@ -316,7 +332,7 @@ export class FingerprintLibrary {
     const db = this.writable();
     const id = this.resolveId(nameOrId);
     this.transaction(() => {
-      for (const table of ['residual_fingerprints', 'image_features', 'bag_embeddings', 'centroids', 'held_out_residuals', 'manifold_parts'])
+      for (const table of ['residual_fingerprints', 'image_features', 'bag_embeddings', 'centroids', 'held_out_residuals', 'manifold_parts', 'residual_statistics'])
         db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
       db.run('DELETE FROM entries WHERE id = ?', [id]);
     });

@@ -79,6 +79,18 @@ export const MIGRATIONS: readonly Migration[] = [
         held_width INTEGER, held_height INTEGER, held_count INTEGER, held_data BLOB
       );
     `),
+  // v4: per-image residual statistics (log spectrum and centred residual pixels) of the enrolment
+  // images, the library classifier's evidence beside φ. Older entries have no row; the classifier
+  // then uses φ alone and says which entries to re-enrol.
+  (db) =>
+    db.exec(`
+      CREATE TABLE residual_statistics (
+        entry_id INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        dim INTEGER NOT NULL, count INTEGER NOT NULL,
+        sha256_list TEXT NOT NULL,
+        data BLOB NOT NULL
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

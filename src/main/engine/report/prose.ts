@@ -80,6 +80,18 @@ export function methodParagraphs(p: CaseParams): { title: string; text: string }
         '"unknown" rather than the nearest entry.',
     },
   ];
+  if (p.method === 'dsf')
+    paragraphs.splice(paragraphs.length - 1, 0, {
+      title: 'The library classifier',
+      text:
+        'Each evidence image is scored for every library entry by a classifier fitted on the entries\' enrolment images (multinomial ' +
+        'logistic regression). It looks at three kinds of measurement per image: the encoder\'s feature vector (phi), the frequency ' +
+        'spectrum of the noise residual, and the residual\'s central 32 x 32 pixels. One classifier is fitted per kind, and their ' +
+        'scores are combined with weights estimated on enrolment images held back from each fit, so that a kind of measurement that ' +
+        'does not carry over from one image of a model to another receives little weight. The weights are stated with each verdict. ' +
+        'The scores of the images of a bag are added, which treats the images as independent; the resulting probability therefore ' +
+        'grows confident quickly and is read together with the margin and the stability chart.',
+    });
   // The manifold method's own paragraph goes before the case-specific one.
   if (p.method === 'manifold') paragraphs.splice(paragraphs.length - 1, 0, manifoldParagraph(p));
   return paragraphs;
