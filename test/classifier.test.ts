@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { minimizeLbfgs } from '../src/main/engine/classifier/lbfgs.js';
 import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/main/engine/classifier/softmax-regression.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
-import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, type EvidenceBlock } from '../src/main/engine/classifier/fused.js';
+import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, STACKING_MAX_PER_CLASS, type EvidenceBlock } from '../src/main/engine/classifier/fused.js';
 
 
 describe('L-BFGS', () => {
@@ -145,6 +145,21 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     );
     expect(model.blocks.map((b) => b.weight)).toEqual([1, 0]);
     expect(model.weighting).toContain(`fewer than ${STACKING_FOLDS}`);
+  });
+
+  it('weighs the blocks on the first STACKING_MAX_PER_CLASS images of each entry only', () => {
+    const n = STACKING_MAX_PER_CLASS + 20;
+    const many = Int32Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : 1));
+    const a = Array.from(many, (k) => sampleA(2 * k));
+    const b = Array.from(many, (k) => sampleB(k));
+    const fit = (rowsB: number[][]) => fitFusedClassifier([block('a', 8, a), block('b', 8, rowsB)], many, ['x', 'y']);
+    // Changing images past the cap changes the full fits, but not the stacking weights.
+    const changed = b.map((r, i) => (i % n >= STACKING_MAX_PER_CLASS ? r.map((v) => v + 5 * gauss(rand)) : r));
+    const [w1, w2] = [fit(b), fit(changed)].map((m) => m.blocks.map((x) => x.weight));
+    expect(w2).toEqual(w1);
+    // …while changing one image inside the cap does change them.
+    const inside = b.map((r, i) => (i === 3 ? r.map((v) => v + 5) : r));
+    expect(fit(inside).blocks.map((x) => x.weight)).not.toEqual(w1);
   });
 
   it('rejects blocks that do not match the labels', () => {

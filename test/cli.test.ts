@@ -78,6 +78,14 @@ describe('genprint CLI', () => {
     expect(result.schema).toBe('genprint.case/1');
     expect(result.params.seed).toBe(7);
     expect(result.verdicts.folder.label).toBe(target.expected);
+    expect(result.library.classifier.blocks.map((b: { name: string }) => b.name)).toEqual(['phi', 'spectrum', 'pixels']);
+    // φ alone, for comparison: the JSON says so, and the verdict's explanation names no residual block.
+    const phiOnly = path.join(work, 'case-phi.json');
+    expect(cli(['attribute', '-q', '-l', lib, '--evidence', 'phi', '--json', phiOnly, path.join(work, 'demo', target.folder)]).code).toBe(0);
+    const phiResult = JSON.parse(readFileSync(phiOnly, 'utf8'));
+    expect(phiResult.library.classifier.blocks.map((b: { name: string }) => b.name)).toEqual(['phi']);
+    expect(phiResult.verdicts.folder.explanation).not.toMatch(/residual log power spectrum/);
+    expect(cli(['attribute', '-q', '-l', lib, '--evidence', 'spectrum', path.join(work, 'demo', target.folder)]).code).toBe(2);
 
     expect(cli(['library', 'rename', lib, demo.reference[1].generator, 'renamed']).code).toBe(0);
     expect(cli(['library', 'rename', lib, 'nope', 'x']).code).toBe(2);

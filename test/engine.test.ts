@@ -119,7 +119,13 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
   it('the verdict names every evidence block with its stacking weight', () => {
     const v = run.outcomes.find((o) => o.kind === 'single')!.result.verdicts.folder;
     expect(v.explanation).toMatch(/φ features \(weight [0-9.e-]+\) \+ the residual log power spectrum \(weight [0-9.e-]+\) \+ the centred 32×32 residual pixels \(weight [0-9.e-]+\)/);
-    expect(v.explanation).toMatch(/out-of-fold logits of the enrolment images \(held-out per-image accuracy [01]\.\d\d\)/);
+    const k = run.outcomes.find((o) => o.kind === 'single')!.result.library.classifier!;
+    expect(k.blocks.map((b) => b.name)).toEqual(['phi', 'spectrum', 'pixels']);
+    expect(k.blocks[0].weight).toBeGreaterThan(0);
+    expect(k.heldOutAccuracy).toBeGreaterThan(1 / run.manifest.library.length);
+    expect(k.heldOutAccuracy).toBeLessThanOrEqual(1);
+    expect(k.caveat).toBeNull();
+    expect(v.explanation).toMatch(/out-of-fold logits of the enrolment images \(at most \d+ per entry\); combined out-of-fold per-image accuracy [01]\.\d\d\)/);
   });
 
   it('a library whose entries predate residual statistics still attributes, with φ alone, and says which entries to re-enrol', async () => {
@@ -136,6 +142,8 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
     expect(r.verdicts.folder.label).toBe(c.expected);
     expect(r.verdicts.folder.explanation).toMatch(/classifier uses φ alone: entries "[^"]+".* have no residual statistics .*re-enrol them/);
     expect(r.verdicts.folder.explanation).not.toMatch(/stacking weights/);
+    expect(r.library.classifier!.blocks.map((b) => b.name)).toEqual(['phi']);
+    expect(r.library.classifier!.caveat).toMatch(/re-enrol/);
   }, 120_000);
 });
 

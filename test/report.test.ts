@@ -64,6 +64,10 @@ describe('PDF report', () => {
     expect(f).toContain(flat(c.verdicts.folder.statement));
     expect(f).toContain('Strength of evidence relative to the library: strong');
     expect(f).toContain(c.library.sha256);
+    expect(f).toContain(
+      "Library classifier the set-encoder's per-image phi features (weight 0.69) + the residual log power spectrum (weight 0.43) + the centred 32×32 residual pixels (weight 0.46), combined by stacking weights",
+    );
+    expect(f).toContain('out-of-fold per-image accuracy on the enrolment images 0.93');
     expect(f).toContain(c.model.phiSha256!);
     expect(f).toContain(c.model.rhoSha256!);
     for (const i of [0, 1, 17, c.manifest.length - 1]) expect(f).toContain(c.manifest[i]!.sha256);

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../main/engine/index.js';
 import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { CliError, EXIT } from './exit-codes.js';
-import { scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../main/engine/types.js';
+import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../main/engine/types.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -75,7 +75,13 @@ export function addMethodOptions(cmd: Command): Command {
     .option('-m, --method <method>', 'dsf (set-encoder), residual, or manifold (artifacts: deviation from real images)', parseChoice(METHOD_CHOICES), 'dsf')
     .option('--estimate <estimate>', 'manifold: projector (learned, any domain) or knn (needs a real reference entry)', parseChoice(['projector', 'knn'] as const), 'projector')
     .option('--reference <entry>', 'manifold --estimate knn: the library entry of family "real" to project onto (default: the only one)')
-    .option('--k <n>', 'manifold --estimate knn: nearest real neighbours per projection', parsePositiveInt, 8);
+    .option('--k <n>', 'manifold --estimate knn: nearest real neighbours per projection', parsePositiveInt, 8)
+    .option(
+      '--evidence <blocks>',
+      'dsf: what the library classifier reads: all (φ + residual spectrum + residual pixels) or phi (φ alone, for comparison)',
+      parseChoice(CLASSIFIER_EVIDENCE),
+      'all',
+    );
 }
 
 export function manifoldOptionsFrom(o: { method: MethodId; estimate: ManifoldEstimate; reference?: string; k: number }): ManifoldOptions | undefined {

@@ -12,8 +12,6 @@ import {
 import type { Canvas } from '../main/engine/types.js';
 import { residualSpectrum, SPECTRAL_DIM } from '../main/engine/residual/statistics.js';
 
-export { TILE, SPECTRAL_DIM, fft, powerSpectrum2d } from '../main/engine/residual/statistics.js';
-
 /** The baseline's feature vector for one canvas: the engine's residual spectrum. */
 export function spectralFeatures(canvas: Canvas): Float32Array {
   return residualSpectrum(computeResidual(canvas));

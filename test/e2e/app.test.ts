@@ -156,6 +156,8 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     const label = await page.locator('[data-testid=verdict-label]').first().textContent();
     expect(label).toContain(singleCase.expected);
     expect(await page.locator('[data-testid=verdict]').first().textContent()).toMatch(/Probability|Mean \|corr\|/);
+    // The library classifier's evidence blocks and their weights are in the case summary.
+    expect(await page.locator('[data-testid=case-classifier]').textContent()).toMatch(/^φ ×[0-9.]+( \+ residual (spectrum|pixels) ×[0-9.e-]+)*$/);
   }, 400_000);
 
   it('shows verdicts, heatmaps with legends and values on hover, the dendrogram and the stability chart', async () => {

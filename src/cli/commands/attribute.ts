@@ -68,6 +68,7 @@ export function registerAttribute(program: Command): void {
               caseRoot: folder,
               method: o.method,
               manifold: manifoldOptionsFrom(o),
+              classifierEvidence: o.evidence,
               bagSize: o.bagSize,
               bags: o.bags,
               seed: o.seed,

@@ -20,6 +20,7 @@ export function registerDemo(program: Command): void {
       const run = await runDemo(out, {
         method: o.method,
         manifold: manifoldOptionsFrom(o),
+        classifierEvidence: o.evidence,
         modelsDir: o.models,
         onProgress: (p) => progress.update(p),
         onCase: (c) => {

@@ -9,10 +9,10 @@ import { computeResidual, perImageCorrelations } from './residual/index.js';
 import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
-import { prepareLibrary, type ClassifierEvidence, type PreparedLibrary } from './attribution/prepared-library.js';
+import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
-import type { Canvas, EvidenceFile, LibraryEntry, ManifoldOptions, ManifoldParams, MethodId, Progress, SkippedFile, Verdict } from './types.js';
+import type { Canvas, ClassifierEvidence, EvidenceFile, LibraryEntry, ManifoldOptions, ManifoldParams, MethodId, Progress, SkippedFile, Verdict } from './types.js';
 
 export interface EngineOptions {
   /** Folder holding phi.onnx, rho.onnx and model-card.json. Default: <repo>/models. */

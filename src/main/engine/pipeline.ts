@@ -24,6 +24,7 @@ import type { ImageEvidence } from './attribution/judge.js';
 import { drawBags } from './util/random.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type {
+  ClassifierEvidence,
   BagVerdict,
   Canvas,
   CaseResult,
@@ -81,6 +82,8 @@ export interface AnalyseRequest extends EngineOptions {
   method?: MethodId;
   /** Manifold method: projection estimate and (knn) real reference entry. */
   manifold?: ManifoldOptions;
+  /** dsf method: the library classifier's evidence, φ with the residual statistics (default) or φ alone. */
+  classifierEvidence?: ClassifierEvidence;
   bagSize?: number;
   bags?: number;
   seed?: number;
@@ -336,6 +339,20 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       path: path.resolve(req.libraryPath),
       sha256: attributor.librarySha256,
       entries: prepared.entries.map((e) => ({ id: e.id, name: e.name, family: e.family })),
+      ...(prepared.classifier && method !== 'residual'
+        ? {
+            classifier: {
+              blocks: prepared.classifier.blocks.map((b) => ({
+                name: b.name,
+                description: b.description === 'features' ? (prepared.featureDescription ?? b.description) : b.description,
+                weight: b.weight,
+              })),
+              weighting: prepared.classifier.weighting,
+              heldOutAccuracy: prepared.classifier.heldOutAccuracy,
+              caveat: prepared.classifierCaveat,
+            },
+          }
+        : {}),
     },
     manifest,
     skipped,

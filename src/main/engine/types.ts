@@ -327,6 +327,21 @@ export interface CaseParams {
   manifold?: ManifoldParams;
 }
 
+/** The library classifier's evidence: φ with the residual statistics (default), or φ alone. */
+export type ClassifierEvidence = 'all' | 'phi';
+export const CLASSIFIER_EVIDENCE: readonly ClassifierEvidence[] = ['all', 'phi'];
+
+export interface ClassifierSummary {
+  /** One multinomial logistic regression per block; per-image logits are Σ weight · block logits. */
+  blocks: { name: string; description: string; weight: number }[];
+  /** How the weights were obtained. */
+  weighting: string;
+  /** Out-of-fold per-image accuracy of the combined model on the enrolment images, when weights were fitted. */
+  heldOutAccuracy: number | null;
+  /** Why residual blocks are missing where they would normally be used, or null. */
+  caveat: string | null;
+}
+
 export interface CaseResult {
   schema: 'genprint.case/1';
   caseId: string;
@@ -337,7 +352,13 @@ export interface CaseResult {
   software: { name: string; version: string; gitCommit: string | null };
   params: CaseParams;
   model: { phiSha256: string | null; rhoSha256: string | null; modelCardVersion: string | null };
-  library: { path: string; sha256: string; entries: { id: number; name: string; family: string }[] };
+  library: {
+    path: string;
+    sha256: string;
+    entries: { id: number; name: string; family: string }[];
+    /** The library classifier the verdicts used (classifier methods only): its evidence blocks and their weights. */
+    classifier?: ClassifierSummary;
+  };
   manifest: EvidenceFile[];
   skipped: SkippedFile[];
   images: ImageResult[];

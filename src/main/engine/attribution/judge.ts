@@ -243,7 +243,7 @@ export async function judge(
     const how =
       c.blocks.length > 1
         ? `multinomial logistic regressions on ${describeFusion(c)}, their logits combined with ${c.weighting}` +
-          (c.heldOutAccuracy !== null ? ` (held-out per-image accuracy ${fmt(c.heldOutAccuracy, 2)})` : '')
+          (c.heldOutAccuracy !== null ? `; combined out-of-fold per-image accuracy ${fmt(c.heldOutAccuracy, 2)}` : '')
         : `multinomial logistic regression on ${lib.featureDescription ?? "the set-encoder's per-image φ features"}` +
           (lib.classifierCaveat ? `; ${lib.classifierCaveat}` : '');
     explanation =

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../classifier/fused.js';
 import { SPECTRAL_DIM, PIXEL_DIM, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { columnMoments } from '../util/stats.js';
-import type { EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
+import type { ClassifierEvidence, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 
 export interface PreparedEntry {
   id: number;
@@ -64,9 +64,6 @@ export function novelty(x: ArrayLike<number>, mean: Float64Array, variance: Floa
 }
 
 const classifierCache = new Map<string, FusedClassifier>();
-
-/** The library classifier's evidence: φ with the residual statistics (default), or φ alone (ablation). */
-export type ClassifierEvidence = 'all' | 'phi';
 
 /** The classifier's evidence blocks for plain φ: the set-encoder's features, then the residual statistics. */
 const PHI_BLOCK = { name: 'phi', description: "the set-encoder's per-image φ features" };

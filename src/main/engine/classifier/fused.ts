@@ -38,10 +38,15 @@ export interface FusedClassifier {
 export const STACKING_FOLDS = 4;
 /**
  * Iteration cap of the fold fits: their logits only serve to weigh the blocks, and the weights
- * barely move past this (demo library: within 0.02 of fully converged fold fits) while the fits
- * cost a third of the time.
+ * barely move past this (demo library: within 0.02 of those from fully converged fold fits).
  */
 const FOLD_ITERATIONS = 40;
+/**
+ * Images per entry that take part in the out-of-fold fits (the first ones, in enrolment order): a
+ * few weights need far fewer images than the models themselves, and this keeps the fold fits'
+ * cost bounded for large entries (the full fits always use every image).
+ */
+export const STACKING_MAX_PER_CLASS = 64;
 /** Weights are searched as exp(θ) with θ in this range: from "ignore the block" to a sharp temperature. */
 const LOG_WEIGHT_RANGE: [number, number] = [-8, 3];
 
@@ -135,16 +140,18 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
   if (Math.min(...counts) < STACKING_FOLDS)
     return asFitted(
       blocks.map((_, i) => (i === 0 ? 1 : 0)),
-      `${blocks[0].name} only: an entry has fewer than ${STACKING_FOLDS} enrolment images, too few to weigh the other evidence on held-back images`,
+      `weight 1 for ${blocks[0].name} and 0 for the other blocks, because an entry has fewer than ${STACKING_FOLDS} enrolment images, too few to weigh them on held-back images`,
       null,
     );
 
+  // Fold of each image taking part (index within its entry mod STACKING_FOLDS), −1 for the rest.
   const seen = new Array(K).fill(0);
-  const fold = Int32Array.from(labels, (y) => seen[y]++ % STACKING_FOLDS);
+  const fold = Int32Array.from(labels, (y) => (seen[y] < STACKING_MAX_PER_CLASS ? seen[y]++ % STACKING_FOLDS : -1));
+  const used = [...fold.keys()].filter((i) => fold[i] >= 0);
   const oof: Float64Array[][] = blocks.map(() => new Array<Float64Array>(N));
   for (let f = 0; f < STACKING_FOLDS; f++) {
-    const train = [...fold.keys()].filter((i) => fold[i] !== f);
-    const test = [...fold.keys()].filter((i) => fold[i] === f);
+    const train = used.filter((i) => fold[i] !== f);
+    const test = used.filter((i) => fold[i] === f);
     const y = Int32Array.from(train, (i) => labels[i]);
     blocks.forEach((b, bi) => {
       const m = fitSoftmaxRegression(rows(b, train), b.dim, y, classes, { maxIterations: FOLD_ITERATIONS });
@@ -152,17 +159,28 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
     });
   }
   // Balanced, like the per-block fits: every entry counts equally whatever its image count.
-  const sampleWeight = Float64Array.from(labels, (y) => N / (K * counts[y]));
-  const weights = stackingWeights(oof, labels, sampleWeight);
+  const usedCount = new Array(K).fill(0);
+  for (const i of used) usedCount[labels[i]]++;
+  const usedLabels = Int32Array.from(used, (i) => labels[i]);
+  const sampleWeight = Float64Array.from(usedLabels, (y) => used.length / (K * usedCount[y]));
+  const weights = stackingWeights(
+    oof.map((o) => used.map((i) => o[i])),
+    usedLabels,
+    sampleWeight,
+  );
   let correct = 0;
-  for (let i = 0; i < N; i++) {
+  for (const i of used) {
     const z = new Float64Array(K);
     blocks.forEach((_, bi) => {
       for (let k = 0; k < K; k++) z[k] += weights[bi] * oof[bi][i][k];
     });
     if (z.indexOf(Math.max(...z)) === labels[i]) correct++;
   }
-  return asFitted(weights, `stacking weights fitted on ${STACKING_FOLDS}-fold out-of-fold logits of the enrolment images`, correct / N);
+  return asFitted(
+    weights,
+    `stacking weights fitted on ${STACKING_FOLDS}-fold out-of-fold logits of the enrolment images (at most ${STACKING_MAX_PER_CLASS} per entry)`,
+    correct / used.length,
+  );
 }
 
 /** log p(class | image) under the combined model; `parts[b]` is the image's feature vector for block b. */

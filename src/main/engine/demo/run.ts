@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { analyseCase, enrol, type EngineOptions } from '../pipeline.js';
 import { initLibrary } from '../library-ops.js';
-import type { CaseResult, ManifoldOptions, MethodId, Progress } from '../types.js';
+import type { CaseResult, ClassifierEvidence, ManifoldOptions, MethodId, Progress } from '../types.js';
 import { buildDemo, type DemoCaseFolder, type DemoManifest } from './build.js';
 
 export interface DemoCaseOutcome {
@@ -40,7 +40,7 @@ export const DEMO_LIBRARY_FILE = 'demo-library.gplib';
 
 export async function runDemo(
   root: string,
-  opts: EngineOptions & { method?: MethodId; manifold?: ManifoldOptions; onProgress?: (p: Progress) => void; onCase?: (o: DemoCaseOutcome) => void } = {},
+  opts: EngineOptions & { method?: MethodId; manifold?: ManifoldOptions; classifierEvidence?: ClassifierEvidence; onProgress?: (p: Progress) => void; onCase?: (o: DemoCaseOutcome) => void } = {},
 ): Promise<DemoRun> {
   const manifest = await buildDemo(root, { onProgress: opts.onProgress });
   // The demo library is ours to recreate: it lives in the demo folder and holds only demo entries.

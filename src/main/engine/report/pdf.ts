@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
 import { dendrogramSvg, heatmapSvg, stabilitySvg } from '../../../shared/svg/index.js';
-import type { CaseParams, CaseResult, ClusteringResult, DendrogramNode, LabelledMatrix, Verdict } from '../types.js';
+import type { CaseParams, CaseResult, ClassifierSummary, ClusteringResult, DendrogramNode, LabelledMatrix, Verdict } from '../types.js';
 import { scoreIsProbability } from '../types.js';
 import { displayDateTime, localIsoString, localTimeZone } from './datetime.js';
 import { renderJson } from './json.js';
@@ -626,6 +626,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
     ['Model card version', c.model.modelCardVersion ?? 'not recorded'],
     ['Library file', c.library.path],
     ['Library file, SHA-256', c.library.sha256, 'mono'],
+    ...(c.library.classifier ? [['Library classifier', classifierText(c.library.classifier)] as [string, string]] : []),
   ]);
   if (c.library.entries.length) {
     w.table(
@@ -783,4 +784,12 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
   doc.end();
   await done;
   return { bytes: Buffer.concat(chunks), pages, embeddedSha256 };
+}
+
+/** The library classifier's evidence blocks and weights, in one sentence for the report. */
+function classifierText(k: ClassifierSummary): string {
+  const blocks = k.blocks.map((b) => `${b.description} (weight ${b.weight.toPrecision(2)})`).join(' + ');
+  const acc = k.heldOutAccuracy !== null ? `; out-of-fold per-image accuracy on the enrolment images ${k.heldOutAccuracy.toFixed(2)}` : '';
+  if (k.blocks.length === 1) return `${blocks}.${k.caveat ? ` Note: ${k.caveat}.` : ''}`;
+  return `${blocks}, combined by ${k.weighting}${acc}.${k.caveat ? ` Note: ${k.caveat}.` : ''}`;
 }

@@ -15,7 +15,11 @@ const MAX_TILES = 64;
 /** Half-plane of a 32×32 spectrum: all rows, columns 0..16. */
 export const SPECTRAL_DIM = TILE * (TILE / 2 + 1);
 
-/** In-place iterative radix-2 FFT of (re, im), length a power of two. */
+/**
+ * In-place iterative radix-2 FFT of (re, im), length a power of two. Written here because only
+ * 32-point transforms are needed (two dozen lines, checked against a direct DFT in
+ * test/eval.test.ts), not worth a dependency in the evidence path.
+ */
 export function fft(re: Float64Array, im: Float64Array): void {
   const n = re.length;
   if (n !== im.length || (n & (n - 1)) !== 0) throw new RangeError('fft: length must be a power of two');

@@ -9,6 +9,9 @@ import { Heatmap } from './Heatmap.js';
 import { Dendrogram } from './Dendrogram.js';
 import { StabilityChart } from './StabilityChart.js';
 
+/** Short names of the library classifier's evidence blocks (engine: attribution/prepared-library.ts). */
+const BLOCK_LABELS: Record<string, string> = { phi: 'φ', spectrum: 'residual spectrum', pixels: 'residual pixels' };
+
 /** Display order of matrix labels following the dendrogram's leaves; labels not in the tree keep their place at the end. */
 function orderBy(labels: string[], leafLabels: string[] | undefined): number[] | undefined {
   if (!leafLabels) return undefined;
@@ -59,6 +62,21 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
           <dt>Model φ</dt>
           <dd title={result.model.phiSha256 ?? undefined}>{shortHash(result.model.phiSha256)}</dd>
         </div>
+        {result.library.classifier && (
+          <div>
+            <dt>Classifier</dt>
+            <dd
+              data-testid="case-classifier"
+              title={[result.library.classifier.weighting, result.library.classifier.caveat].filter(Boolean).join('. ')}
+            >
+              {result.library.classifier.blocks
+                .filter((b) => b.weight > 0)
+                .map((b) => `${BLOCK_LABELS[b.name] ?? b.name} ×${b.weight.toPrecision(2)}`)
+                .join(' + ')}
+              {result.library.classifier.caveat ? ' (φ only: re-enrol older entries)' : ''}
+            </dd>
+          </div>
+        )}
       </dl>
 
       <Section id="verdicts" title="Verdict">
