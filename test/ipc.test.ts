@@ -174,6 +174,8 @@ describe('IPC handlers', () => {
     ['updateSettings', [{ manifold: { estimate: 'knn', reference: '' } }]],
     ['updateSettings', [{ manifold: { estimate: 'knn', reference: 7 } }]],
     ['updateSettings', [{ manifold: { estimate: 'knn', index: 'hnsw' } }]],
+    ['updateSettings', [{ classifierEvidence: 'spectrum' }]],
+    ['updateSettings', [{ classifierEvidence: ['phi'] }]],
     ['startAnalyse', [{ caseRoot: '/a', method: 'magic' }]],
     ['startAnalyse', [{ caseRoot: '/a', manifold: { estimate: 'knn', k: 1000 } }]],
     ['thumbnail', ['/case', '../etc/passwd']],
@@ -248,6 +250,13 @@ describe('manifold options', () => {
     const { req } = await analyse({ method: 'dsf', manifold: { estimate: 'knn', reference: 'Real photos' } });
     expect(req.method).toBe('dsf');
     expect(req).not.toHaveProperty('manifold');
+  });
+
+  it('passes the classifier evidence from the settings (default: all blocks)', async () => {
+    const settings = (await makeHost(scriptedFacade()).client.call('info', [])).settings;
+    expect(settings.classifierEvidence).toBe('all');
+    expect((await analyse({ method: 'dsf' })).req.classifierEvidence).toBe('all');
+    expect((await analyse({ method: 'dsf', classifierEvidence: 'phi' })).req.classifierEvidence).toBe('phi');
   });
 
   it('lets one analysis override the settings', async () => {

@@ -4,6 +4,7 @@
 // structured-cloneable data (no class instances, no functions, no typed arrays).
 import type {
   CaseResult,
+  ClassifierEvidence,
   ClusteringResult,
   LabelledMatrix,
   LibraryEntrySummary,
@@ -19,6 +20,7 @@ import type {
 
 export type {
   CaseResult,
+  ClassifierEvidence,
   ClusteringResult,
   LabelledMatrix,
   LibraryEntrySummary,
@@ -32,7 +34,7 @@ export type {
   Verdict,
 };
 // Values, not just types: types.ts has no imports, so the renderer and preload bundles can take them.
-export { DEFAULT_MANIFOLD_K, REAL_FAMILY, scoreIsProbability } from '../main/engine/types.js';
+export { CLASSIFIER_EVIDENCE, DEFAULT_MANIFOLD_K, REAL_FAMILY, scoreIsProbability } from '../main/engine/types.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];
@@ -54,6 +56,8 @@ export interface Settings {
    * replaces the object as a whole.
    */
   manifold: ManifoldOptions;
+  /** dsf method: what the library classifier reads, φ with the residual statistics (all) or φ alone. */
+  classifierEvidence: ClassifierEvidence;
 }
 
 export interface LibraryView {

@@ -3,6 +3,7 @@
 // renderer or a hostile page cannot smuggle odd types, huge strings or relative paths into it.
 import {
   ApiError,
+  CLASSIFIER_EVIDENCE,
   ESTIMATE_CHOICES,
   METHOD_CHOICES,
   PROVIDER_CHOICES,
@@ -72,9 +73,13 @@ function manifoldOptions(v: unknown): ManifoldOptions {
 
 export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (!isPlainObject(v)) bad('settings must be an object');
-  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold'], 'settings');
+  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold', 'classifierEvidence'], 'settings');
   const out: Partial<Settings> = {};
   if (v.method !== undefined) out.method = methodId(v.method);
+  if (v.classifierEvidence !== undefined) {
+    if (!CLASSIFIER_EVIDENCE.includes(v.classifierEvidence as never)) bad(`classifierEvidence must be one of ${CLASSIFIER_EVIDENCE.join(', ')}`);
+    out.classifierEvidence = v.classifierEvidence as Settings['classifierEvidence'];
+  }
   if (v.manifold !== undefined) out.manifold = manifoldOptions(v.manifold);
   if (v.provider !== undefined) {
     if (!PROVIDER_CHOICES.includes(v.provider as never)) bad(`provider must be one of ${PROVIDER_CHOICES.join(', ')}`);

@@ -226,6 +226,21 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await page.getByText('Saved. New analyses use these settings.').waitFor();
   }, 600_000);
 
+  it('runs the library classifier on φ alone when the settings ask for it, and says so', async () => {
+    const useEvidence = async (evidence: 'phi' | 'all') => {
+      await page.getByRole('tab', { name: 'Settings' }).click();
+      await page.locator('#set-method').selectOption('dsf');
+      await page.locator('#set-evidence').selectOption(evidence);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText('Saved. New analyses use these settings.').waitFor();
+    };
+    await useEvidence('phi');
+    await analyse(singleCase.folder);
+    await expect.poll(() => page.locator('[data-testid=case-classifier]').textContent()).toBe('φ ×1.0');
+    expect(await page.locator('[data-testid=verdict-label]').first().textContent()).toContain(singleCase.expected);
+    await useEvidence('all');
+  }, 400_000);
+
   it('made no request off the loopback interface', () => {
     expect(requests.length).toBeGreaterThan(3);
     const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:'));

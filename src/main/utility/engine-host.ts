@@ -56,6 +56,7 @@ const FALLBACK_SETTINGS: Settings = {
   provider: 'auto',
   threads: 0,
   manifold: { estimate: 'projector' },
+  classifierEvidence: 'all',
 };
 const THUMB_CACHE_MAX = 4000;
 
@@ -215,6 +216,7 @@ export class EngineHost {
         notes: req.notes,
         method,
         ...(manifold ? { manifold } : {}),
+        classifierEvidence: settings.classifierEvidence,
         bagSize: settings.bagSize,
         bags: settings.bags,
         seed: settings.seed,

@@ -40,7 +40,7 @@ export const STACKING_FOLDS = 4;
  * Iteration cap of the fold fits: their logits only serve to weigh the blocks, and the weights
  * barely move past this (demo library: within 0.02 of those from fully converged fold fits).
  */
-const FOLD_ITERATIONS = 40;
+const FOLD_ITERATIONS = 20;
 /**
  * Images per entry that take part in the out-of-fold fits (the first ones, in enrolment order): a
  * few weights need far fewer images than the models themselves, and this keeps the fold fits'

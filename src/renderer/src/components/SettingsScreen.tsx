@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import {
+  CLASSIFIER_EVIDENCE,
   DEFAULT_MANIFOLD_K,
   ESTIMATE_CHOICES,
   PROVIDER_CHOICES,
@@ -12,6 +13,11 @@ import {
 } from '../../../shared/api.js';
 import { ESTIMATE_NAMES, shortHash } from '../format.js';
 import { Section } from './Section.js';
+
+const EVIDENCE_NAMES: Record<Settings['classifierEvidence'], string> = {
+  all: 'φ + residual spectrum + residual pixels (default)',
+  phi: 'φ alone',
+};
 
 function NumberField(props: { id: string; label: string; value: number; min: number; max: number; hint?: string; onChange(v: number): void }) {
   return (
@@ -148,6 +154,26 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
               ))}
             </select>
           </div>
+          {s.method === 'dsf' && (
+            <div className="field">
+              <label htmlFor="set-evidence">Classifier evidence</label>
+              <select
+                id="set-evidence"
+                value={s.classifierEvidence}
+                onChange={(e) => set({ classifierEvidence: e.target.value as Settings['classifierEvidence'] })}
+                aria-describedby="set-evidence-hint"
+              >
+                {CLASSIFIER_EVIDENCE.map((c) => (
+                  <option key={c} value={c}>
+                    {EVIDENCE_NAMES[c]}
+                  </option>
+                ))}
+              </select>
+              <span id="set-evidence-hint" className="muted small">
+                What the library classifier reads; φ alone is for comparison on a case
+              </span>
+            </div>
+          )}
           {s.method === 'manifold' && <ManifoldFields value={s.manifold} entries={entries} onChange={(manifold) => set({ manifold })} />}
           <NumberField id="set-bag" label="Images per bag" value={s.bagSize} min={1} max={10000} onChange={(v) => set({ bagSize: v })} hint="Set size for the stability analysis" />
           <NumberField id="set-bags" label="Bags" value={s.bags} min={1} max={10000} onChange={(v) => set({ bags: v })} />
