@@ -195,7 +195,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     '- Split: per generator, files sorted by name; even index → enrolment half, odd → query half.',
     `- Bags: n ∈ {${sizes.join(', ')}} query images, ${r.protocol.draws} seeded draws (seed ${r.protocol.seed}); each draw takes one bag per generator; the same bags are used for every method. n is capped by a generator's query count (a capped size has a single bag, marked *). Closed-set top-1 = the verdict's best candidate equals the true generator, whatever the unknown flag says. Mean ± sd over draws; macro-F1 over all bags.`,
     '- **Headline tables** (held-out): the library holds only the domain\'s generators that were held out of the encoder\'s training (`data.heldOutGenerators` of the model card); the demo zoo\'s generators are all unseen by training. **"All generators" tables include training generators** and so are not evidence of generalisation.',
-    '- DSF+ = shipped φ + library classifier (summed per-image log-probabilities); DSF− = the same at n = 1 (no set pooling; its only column). Residual = mean |corr| with the enrolled residual fingerprints (same library as DSF+). Spectral = multinomial logistic regression (the engine\'s `fitSoftmaxRegression`) on log power spectra of the residual (32×32 tiles, Welch-averaged, half-plane, 544 features), fitted on the enrolment half; bag label = highest summed log-probability. Controls: `training/export_controls.py` exports the untrained φ (seed of training\'s init) and a 4-seed random-φ ensemble as model folders, run with the dsf method and the same classifier.',
+    '- DSF+ = shipped φ + library classifier (one logistic regression each on φ, the residual log spectrum and the centred 32×32 residual pixels, stacked with weights fitted on out-of-fold enrolment logits; summed per-image log-probabilities); DSF− = the same at n = 1 (no set pooling; its only column); DSF+ with φ alone = the same classifier on φ only (ablation). Residual = mean |corr| with the enrolled residual fingerprints (same library as DSF+). Spectral = multinomial logistic regression (the engine\'s `fitSoftmaxRegression`) on log power spectra of the residual (32×32 tiles, Welch-averaged, half-plane, 544 features), fitted on the enrolment half; bag label = highest summed log-probability. Controls: `training/export_controls.py` exports the untrained φ (seed of training\'s init) and a 4-seed random-φ ensemble as model folders, run with the dsf method and the same classifier.',
     '- Decorrelation: Eq. 6 as printed, (1/M²)‖ρ − I‖_F on the query-residual × fingerprint matrix (Eq. 4/5) — **lower is better** under the printed formula (see docs/method.md; the paper\'s prose says higher). Diagonal contrast = mean own-fingerprint |corr| − mean other |corr| (higher = more distinct).',
     '- Images are analysed on the product\'s 256-px canvas (centre crop of larger images, never resampled).',
     '',
@@ -300,12 +300,12 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     '',
     'Appendix A.3 (bags per model → correlation score, AUC %): 1 → 0.581 / 55.3; 5 → 0.678 / 64.4; 10 → 0.682 / 63.1; 25 → 0.703 / 64.7; 50 → 0.782 / 72.4; 100 → 0.838 / 76.9; 200 → 0.822 / 77.3; 300 → 0.818 / 78.9.',
     '',
-    '**What differs.** The paper trains and tests on the *same* models (4 GANs of Yu et al.; its own ~20 CelebA generative models, 64×64, thousands of images each) with 10-fold cross-validation and a trained 3-layer classifier; ours attributes generators **held out of the encoder\'s training**, by enrolment from tens of images per generator (often 32–100 enrolment images, some generators only 3–8), with a logistic-regression library classifier, per corpus domain with mixed sizes (28–256 px) and colour types. Our residual row plays the role of PRNU. Our decorrelation score is Eq. 6 *as printed* (lower = closer to I); the paper\'s values (higher = better) cannot be compared directly. The paper\'s "Correl. Score / AUC" ablation is over bags per model for its trained set-encoder; ours measures the Eq. 1 embedding evidence of the shipped encoder against the same knob.',
+    '**What differs.** The paper trains and tests on the *same* models (4 GANs of Yu et al.; its own ~20 CelebA generative models, 64×64, thousands of images each) with 10-fold cross-validation and a trained 3-layer classifier; ours attributes generators **held out of the encoder\'s training**, by enrolment from tens of images per generator (often 32–100 enrolment images, some generators only 3–8), with a stacked logistic-regression library classifier (φ, residual spectrum, residual pixels), per corpus domain with mixed sizes (28–256 px) and colour types. Our residual row plays the role of PRNU. Our decorrelation score is Eq. 6 *as printed* (lower = closer to I); the paper\'s values (higher = better) cannot be compared directly. The paper\'s "Correl. Score / AUC" ablation is over bags per model for its trained set-encoder; ours measures the Eq. 1 embedding evidence of the shipped encoder against the same knob.',
     '',
   );
 
   md.push('## What did not work / caveats', '');
-  const cav: string[] = [];
+  const cav: string[] = [...residualBlockCaveats(r)];
   for (const d of r.domains)
     for (const sc of d.scopes) {
       if (sc.scope !== 'held-out') continue;
@@ -344,4 +344,22 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   await writeFile(path.join(outDir, 'results.md'), `${md.join('\n')}\n`);
   const json = JSON.parse(JSON.stringify(r, (k, v) => (k === 'tree' ? undefined : v)));
   await writeFile(path.join(outDir, 'results.json'), `${JSON.stringify(json, null, 1)}\n`);
+}
+
+/**
+ * Scopes (held-out or all generators) where the library classifier on φ alone beats the default
+ * three-block classifier by 0.05 or more at n = 10: the residual blocks cost accuracy there.
+ */
+export function residualBlockCaveats(r: EvalResult): string[] {
+  const out: string[] = [];
+  for (const d of r.domains)
+    for (const sc of d.scopes) {
+      const acc = (m: MethodId) => sc.accuracy.find((a) => a.method === m)?.bySize['10']?.mean;
+      const [ours, phi] = [acc('dsf+'), acc('dsf-phi')];
+      if (ours !== undefined && phi !== undefined && phi - ours >= 0.05)
+        out.push(
+          `${d.domain} (${sc.scope === 'held-out' ? 'held-out' : 'all generators'}): the classifier on φ alone is ahead at n = 10 (${f(phi)} vs DSF+ ${f(ours)}); the residual blocks cost accuracy here.`,
+        );
+    }
+  return out;
 }
