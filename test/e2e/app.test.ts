@@ -196,14 +196,17 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(await page.locator('[data-testid=verdict-label]').first().textContent()).toMatch(/unknown/i);
   }, 400_000);
 
+  /** Chooses the method (and, where given, one more select of that method) in Settings and saves. */
+  async function saveSettings(method: 'dsf' | 'manifold', extra?: { select: string; value: string }): Promise<void> {
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.locator('#set-method').selectOption(method);
+    if (extra) await page.locator(extra.select).selectOption(extra.value);
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved. New analyses use these settings.').waitFor();
+  }
+
   it('runs the manifold method with both estimates from the settings and names the estimate and the real reference', async () => {
-    const useManifold = async (estimate: 'knn' | 'projector') => {
-      await page.getByRole('tab', { name: 'Settings' }).click();
-      await page.locator('#set-method').selectOption('manifold');
-      await page.locator('#set-estimate').selectOption(estimate);
-      await page.getByRole('button', { name: 'Save settings' }).click();
-      await page.getByText('Saved. New analyses use these settings.').waitFor();
-    };
+    const useManifold = (estimate: 'knn' | 'projector') => saveSettings('manifold', { select: '#set-estimate', value: estimate });
     await useManifold('knn');
     await analyse(singleCase.folder);
     const facts = page.locator('[data-testid=manifold-params]');
@@ -220,20 +223,11 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(await page.locator('[data-testid=verdict]').first().textContent()).toMatch(/Probability/);
 
     // Back to the default for anything that runs after.
-    await page.getByRole('tab', { name: 'Settings' }).click();
-    await page.locator('#set-method').selectOption('dsf');
-    await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByText('Saved. New analyses use these settings.').waitFor();
+    await saveSettings('dsf');
   }, 600_000);
 
   it('runs the library classifier on φ alone when the settings ask for it, and says so', async () => {
-    const useEvidence = async (evidence: 'phi' | 'all') => {
-      await page.getByRole('tab', { name: 'Settings' }).click();
-      await page.locator('#set-method').selectOption('dsf');
-      await page.locator('#set-evidence').selectOption(evidence);
-      await page.getByRole('button', { name: 'Save settings' }).click();
-      await page.getByText('Saved. New analyses use these settings.').waitFor();
-    };
+    const useEvidence = (evidence: 'phi' | 'all') => saveSettings('dsf', { select: '#set-evidence', value: evidence });
     await useEvidence('phi');
     await analyse(singleCase.folder);
     await expect.poll(() => page.locator('[data-testid=case-classifier]').textContent()).toBe('φ ×1.0');
