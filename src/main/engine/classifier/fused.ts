@@ -5,7 +5,7 @@
 // enrolment set) gets a small weight, and the combined log-probabilities are calibrated on held-back
 // images rather than on the training fit. A bag is scored, as before, by summing per-image
 // log-probabilities of the combined model.
-import { fitSoftmaxRegression, type SoftmaxRegressionModel } from './softmax-regression.js';
+import { fitSoftmaxRegression, logSoftmaxInPlace, predictLogits, type SoftmaxRegressionModel } from './softmax-regression.js';
 import { minimizeLbfgs } from './lbfgs.js';
 
 export interface EvidenceBlock {
@@ -44,29 +44,6 @@ export const STACKING_FOLDS = 4;
 export const STACKING_MAX_PER_CLASS = 64;
 /** Weights are searched as exp(θ) with θ in this range: from "ignore the block" to a sharp temperature. */
 const LOG_WEIGHT_RANGE: [number, number] = [-8, 3];
-
-function logits(model: SoftmaxRegressionModel, x: ArrayLike<number>, offset = 0): Float64Array {
-  const { dim } = model;
-  const K = model.classes.length;
-  const out = new Float64Array(K);
-  for (let k = 0; k < K; k++) {
-    let s = model.bias[k];
-    const wk = k * dim;
-    for (let d = 0; d < dim; d++) s += model.weights[wk + d] * ((x[offset + d] - model.mean[d]) / model.scale[d]);
-    out[k] = s;
-  }
-  return out;
-}
-
-function logSoftmaxInPlace(v: Float64Array): Float64Array {
-  let max = -Infinity;
-  for (const x of v) if (x > max) max = x;
-  let z = 0;
-  for (const x of v) z += Math.exp(x - max);
-  const lz = max + Math.log(z);
-  for (let k = 0; k < v.length; k++) v[k] -= lz;
-  return v;
-}
 
 function rows(block: EvidenceBlock, idx: number[]): Float32Array {
   const out = new Float32Array(idx.length * block.dim);
@@ -153,7 +130,7 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
       // (capping the fold fits' iterations softened their logits and shifted the weights; mnist28
       // held-out top-1 at 10 images fell from 0.88 to 0.85 with a cap of 20).
       const m = fitSoftmaxRegression(rows(b, train), b.dim, y, classes);
-      for (const i of test) oof[bi][i] = logits(m, b.data, i * b.dim);
+      for (const i of test) oof[bi][i] = predictLogits(m, b.data, i * b.dim);
     });
   }
   // Balanced, like the per-block fits: every entry counts equally whatever its image count.
@@ -187,7 +164,7 @@ export function predictFusedLogProba(model: FusedClassifier, parts: ArrayLike<nu
   const z = new Float64Array(model.classes.length);
   model.blocks.forEach((b, bi) => {
     if (b.weight === 0) return;
-    const l = logits(b.model, parts[bi]);
+    const l = predictLogits(b.model, parts[bi]);
     for (let k = 0; k < z.length; k++) z[k] += b.weight * l[k];
   });
   return logSoftmaxInPlace(z);

@@ -109,24 +109,34 @@ export function fitSoftmaxRegression(
   };
 }
 
-/** Log-probabilities of every class for one feature vector. */
-export function predictLogProba(model: SoftmaxRegressionModel, x: ArrayLike<number>): Float64Array {
+/** Unnormalised class scores (logits) for the feature vector at `offset` in `x`. */
+export function predictLogits(model: SoftmaxRegressionModel, x: ArrayLike<number>, offset = 0): Float64Array {
   const { dim, classes } = model;
   const K = classes.length;
   const out = new Float64Array(K);
-  let maxL = -Infinity;
   for (let k = 0; k < K; k++) {
     let s = model.bias[k];
     const wk = k * dim;
-    for (let d = 0; d < dim; d++) s += model.weights[wk + d] * ((x[d] - model.mean[d]) / model.scale[d]);
+    for (let d = 0; d < dim; d++) s += model.weights[wk + d] * ((x[offset + d] - model.mean[d]) / model.scale[d]);
     out[k] = s;
-    if (s > maxL) maxL = s;
   }
-  let z = 0;
-  for (let k = 0; k < K; k++) z += Math.exp(out[k] - maxL);
-  const logZ = maxL + Math.log(z);
-  for (let k = 0; k < K; k++) out[k] -= logZ;
   return out;
+}
+
+/** Turns logits into log-probabilities, in place. */
+export function logSoftmaxInPlace(v: Float64Array): Float64Array {
+  let max = -Infinity;
+  for (const x of v) if (x > max) max = x;
+  let z = 0;
+  for (const x of v) z += Math.exp(x - max);
+  const logZ = max + Math.log(z);
+  for (let k = 0; k < v.length; k++) v[k] -= logZ;
+  return v;
+}
+
+/** Log-probabilities of every class for one feature vector. */
+export function predictLogProba(model: SoftmaxRegressionModel, x: ArrayLike<number>): Float64Array {
+  return logSoftmaxInPlace(predictLogits(model, x));
 }
 
 /**

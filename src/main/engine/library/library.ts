@@ -41,6 +41,13 @@ export interface ImportResult {
 
 type Row = Record<string, SqlValue>;
 
+/** A row of a per-image table (`dim`, `sha256_list`, `data`): count × dim values with their images' SHA-256s. */
+function perImageRows(row: Row, what: string): { dim: number; sha256: string[]; data: Float32Array } {
+  const sha256 = JSON.parse(String(row.sha256_list)) as string[];
+  const dim = Number(row.dim);
+  return { dim, sha256, data: blobToFloats(row.data as Uint8Array, sha256.length * dim, what) };
+}
+
 /** ISO 8601 with the local UTC offset: reports state the examiner's time zone. */
 export function localIsoTimestamp(d = new Date()): string {
   const off = -d.getTimezoneOffset();
@@ -213,11 +220,7 @@ export class FingerprintLibrary {
       },
     };
     const feats = this.rows('SELECT * FROM image_features WHERE entry_id = ?', [id])[0];
-    if (feats) {
-      const sha256 = JSON.parse(String(feats.sha256_list)) as string[];
-      const dim = Number(feats.dim);
-      entry.imageFeatures = { dim, sha256, data: blobToFloats(feats.data as Uint8Array, sha256.length * dim, what('image features')) };
-    }
+    if (feats) entry.imageFeatures = perImageRows(feats, what('image features'));
     const bags = this.rows('SELECT * FROM bag_embeddings WHERE entry_id = ?', [id])[0];
     if (bags) {
       const dim = Number(bags.dim);
@@ -242,11 +245,7 @@ export class FingerprintLibrary {
       };
     }
     const stats = this.rows('SELECT * FROM residual_statistics WHERE entry_id = ?', [id])[0];
-    if (stats) {
-      const sha256 = JSON.parse(String(stats.sha256_list)) as string[];
-      const dim = Number(stats.dim);
-      entry.residualStatistics = { dim, sha256, data: blobToFloats(stats.data as Uint8Array, sha256.length * dim, what('residual statistics')) };
-    }
+    if (stats) entry.residualStatistics = perImageRows(stats, what('residual statistics'));
     const mp = this.rows('SELECT * FROM manifold_parts WHERE entry_id = ?', [id])[0];
     if (mp) entry.manifold = manifoldFromRow(mp, what);
     return entry;
