@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accuracy, auroc, bagDraws, macroF1, scoreDraws, splitHalves, std } from '../src/eval/protocol.js';
+import { accuracy, auroc, bagDraws, macroF1, pairedDifference, scoreDraws, splitHalves, std } from '../src/eval/protocol.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/main/engine/residual/statistics.js';
 import { parseManifest } from '../src/eval/corpus.js';
@@ -41,6 +41,31 @@ describe('metrics', () => {
     expect(s.mean).toBeCloseTo(2.5 / 3, 12);
     expect(s.std).toBeCloseTo(std([1, 0.5, 1]), 12);
     expect(s.bags).toBe(6);
+  });
+
+  it('pairs two methods draw by draw, with a bootstrap interval that resolves only a consistent difference', () => {
+    const base = [0.5, 0.75, 1, 0.25, 0.5, 0.75, 1, 0.5];
+    // A constant gain of 0.25 on every draw is resolved however much the draws vary.
+    const up = pairedDifference(base.map((x) => x + 0.25), base);
+    expect(up.mean).toBeCloseTo(0.25, 12);
+    expect(up.lo).toBeCloseTo(0.25, 12);
+    expect(up.hi).toBeCloseTo(0.25, 12);
+    expect(up.draws).toBe(8);
+    // Differences of +0.25 and −0.25 alternating: mean 0, interval straddling 0.
+    const noisy = pairedDifference(base.map((x, i) => x + (i % 2 ? 0.25 : -0.25)), base);
+    expect(noisy.mean).toBeCloseTo(0, 12);
+    expect(noisy.lo).toBeLessThan(0);
+    expect(noisy.hi).toBeGreaterThan(0);
+    // Mostly ahead (mean 0.125): hand-computed mean, interval inside [min, max] of the differences.
+    const d = [0.25, 0.25, 0, 0.25, 0, 0.25, 0, 0];
+    const mostly = pairedDifference(base.map((x, i) => x + d[i]), base);
+    expect(mostly.mean).toBeCloseTo(0.125, 12);
+    expect(mostly.lo).toBeGreaterThanOrEqual(0);
+    expect(mostly.hi).toBeLessThanOrEqual(0.25);
+    expect(mostly.lo).toBeLessThan(mostly.hi);
+    expect(pairedDifference(base, base, 1)).toEqual(pairedDifference(base, base, 1));
+    expect(() => pairedDifference([1], [1, 0])).toThrow(RangeError);
+    expect(scoreDraws(['a'], [['a', 'b']], 2, false).perDraw).toEqual([1, 0]);
   });
 
   it('splits sorted files into alternating halves and draws reproducible bags', () => {
@@ -133,6 +158,8 @@ describe('genprint eval --quick (demo zoo only)', () => {
 
     const md = readFileSync(path.join(out, 'results.md'), 'utf8');
     expect(md).toContain('## Headline: held-out generators');
+    if (methods.includes('untrained')) expect(md).toMatch(/DSF\+ minus the untrained-φ control on the same bags/);
+    expect(md).toMatch(/\| DSF\+ minus \| n = 1 \|/);
     expect(md).toContain('demo-zoo');
     expect(md).toMatch(/corpus .* was absent/);
     const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResult;

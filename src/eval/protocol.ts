@@ -1,7 +1,7 @@
 // The evaluation protocol's pure parts: deterministic splits, seeded bag draws and the metrics.
 // Kept free of I/O so the metric functions can be checked against hand-computed values.
 import path from 'node:path';
-import { drawBags } from '../main/engine/util/random.js';
+import { createRandom, drawBags } from '../main/engine/util/random.js';
 
 export const BAG_SIZES = [1, 5, 10, 25, 50] as const;
 
@@ -107,6 +107,8 @@ export interface BagScore {
   bags: number;
   /** The largest bag actually drawn for the smallest generator (n capped by its query count). */
   capped: boolean;
+  /** Top-1 accuracy of each draw, in draw order (draw r uses the same bags for every method). */
+  perDraw: number[];
 }
 
 /**
@@ -135,5 +137,38 @@ export function scoreDraws(
     truth.push(...t);
     pred.push(...p);
   }
-  return { mean: mean(perDraw), std: std(perDraw), macroF1: macroF1(truth, pred), bags: truth.length, capped };
+  return { mean: mean(perDraw), std: std(perDraw), macroF1: macroF1(truth, pred), bags: truth.length, capped, perDraw };
+}
+
+export interface PairedDifference {
+  /** Mean over draws of (a − b). */
+  mean: number;
+  /** 95 % percentile-bootstrap interval of that mean (resampling draws). */
+  lo: number;
+  hi: number;
+  draws: number;
+}
+
+/**
+ * Two methods scored on the same bags (draw r of each method judged the same images), compared
+ * draw by draw: the mean per-draw difference of their accuracies, with a 95 % bootstrap interval
+ * over draws (2,000 seeded resamples). The pairing removes the variation between draws that both
+ * methods share (an easy or a hard bag is easy or hard for both), so a difference smaller than the
+ * two methods' spreads can still be resolved — or shown to be unresolved.
+ */
+export function pairedDifference(a: readonly number[], b: readonly number[], seed = 1): PairedDifference {
+  if (a.length !== b.length || a.length === 0) throw new RangeError('pairedDifference: two equally long, non-empty lists expected');
+  const d = a.map((x, i) => x - b[i]);
+  const m = mean(d);
+  if (d.length === 1) return { mean: m, lo: m, hi: m, draws: 1 };
+  const rand = createRandom(seed);
+  const RESAMPLES = 2000;
+  const means = new Float64Array(RESAMPLES);
+  for (let r = 0; r < RESAMPLES; r++) {
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += d[Math.floor(rand() * d.length)];
+    means[r] = s / d.length;
+  }
+  means.sort();
+  return { mean: m, lo: means[Math.floor(0.025 * RESAMPLES)], hi: means[Math.ceil(0.975 * RESAMPLES) - 1], draws: d.length };
 }

@@ -6,7 +6,7 @@ import { dendrogramSvg, heatmapSvg } from '../shared/svg/index.js';
 import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../main/engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
-import type { BagScore } from './protocol.js';
+import { pairedDifference, type BagScore, type PairedDifference } from './protocol.js';
 import type { DomainResult, EvalResult, ScopeResult } from './run.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
@@ -85,6 +85,34 @@ function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
   }
   lines.push(`| chance (1/M, M = ${sc.generators.length}) | ${sizes.map(() => f(sc.chance)).join(' | ')} | |`);
   return lines;
+}
+
+/** Methods DSF+ is compared with draw by draw (same bags), in table order. */
+const PAIRED_WITH: MethodId[] = ['untrained', 'random-ensemble', 'dsf-phi', 'residual', 'spectral'];
+
+/** DSF+ minus `other` at bag size n, paired over draws; null where either was not run at n. */
+export function pairedVs(sc: ScopeResult, other: MethodId, n: number): PairedDifference | null {
+  const a = sc.accuracy.find((r) => r.method === 'dsf+')?.bySize[String(n)];
+  const b = sc.accuracy.find((r) => r.method === other)?.bySize[String(n)];
+  if (!a?.perDraw || !b?.perDraw || a.perDraw.length !== b.perDraw.length) return null;
+  return pairedDifference(a.perDraw, b.perDraw, 1);
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
+const pairedCell = (p: PairedDifference | null) =>
+  p ? `${signed(p.mean)} [${signed(p.lo)}, ${signed(p.hi)}]${p.lo > 0 ? ' ▲' : p.hi < 0 ? ' ▼' : ''}` : '—';
+
+function pairedTable(sc: ScopeResult, sizes: number[]): string[] {
+  const rows = PAIRED_WITH.filter((m) => sc.accuracy.some((a) => a.method === m));
+  if (!rows.length) return [];
+  return [
+    'DSF+ minus each method on the same bags (mean per-draw difference in top-1, 95 % bootstrap interval over draws; ▲ / ▼ = DSF+ ahead / behind with the interval excluding 0; otherwise the draws do not resolve the difference):',
+    '',
+    `| DSF+ minus | ${sizes.map((n) => `n = ${n}`).join(' | ')} |`,
+    `|---|${sizes.map(() => '---').join('|')}|`,
+    ...rows.map((m) => `| ${METHOD_LABELS[m]} | ${sizes.map((n) => pairedCell(pairedVs(sc, m, n))).join(' | ')} |`),
+    '',
+  ];
 }
 
 function headlineSummary(domains: DomainResult[]): string[] {
@@ -203,6 +231,18 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
 
   md.push('## Headline: held-out generators, top-1 at n = 1 / n = 10', '');
   md.push(...headlineSummary(r.domains), '');
+  const controlLines = r.domains.flatMap((d) => {
+    const sc = d.scopes.find((s) => s.scope === 'held-out');
+    if (!sc || !sc.accuracy.some((a) => a.method === 'untrained')) return [];
+    return [`- ${d.domain}: ${sizes.map((n) => `n = ${n} ${pairedCell(pairedVs(sc, 'untrained', n))}`).join('; ')}`];
+  });
+  if (controlLines.length)
+    md.push(
+      'DSF+ minus the untrained-φ control on the same bags (what training the set-encoder adds, given the same classifier; mean per-draw difference, 95 % bootstrap interval, ▲ / ▼ = resolved):',
+      '',
+      ...controlLines,
+      '',
+    );
   md.push('Per-domain tables, open set, robustness and plots follow. Chance = 1/M.', '');
 
   if (r.familyOverlaps.length) {
@@ -237,6 +277,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         '',
       );
       md.push(...accuracyTable(sc, sizes), '');
+      if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
       md.push(
         `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
         '',
@@ -313,6 +354,11 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       const ours = acc('dsf+');
       const rivals = (['residual', 'spectral', 'untrained', 'random-ensemble'] as MethodId[]).filter((m) => (acc(m) ?? -1) > (ours ?? 2));
       if (ours !== undefined && ours < 0.9) cav.push(`${d.domain}: DSF+ top-1 at n = 10 is ${f(ours)} (< 0.90, the set-encoder issue's quality bar).`);
+      for (const n of sizes)
+        for (const m of ['untrained', 'random-ensemble'] as MethodId[]) {
+          const p = pairedVs(sc, m, n);
+          if (p && p.hi < 0) cav.push(`${d.domain}: at n = ${n} the ${m === 'untrained' ? 'untrained-φ' : 'random-φ ensemble'} control is ahead of DSF+ on the same bags (${pairedCell(p)}).`);
+        }
       if (rivals.length) cav.push(`${d.domain}: at n = 10, ${rivals.join(', ')} beat${rivals.length === 1 ? 's' : ''} DSF+ (${rivals.map((m) => `${m} ${f(acc(m))}`).join(', ')} vs ${f(ours)}).`);
       for (const m of MANIFOLD_METHODS) {
         const ma = acc(m);
