@@ -12,7 +12,7 @@ import { FingerprintLibrary } from '../src/main/engine/library/index.js';
 import { createRandom } from '../src/main/engine/util/random.js';
 import { readProjectorCard } from '../src/main/engine/manifold/index.js';
 import type { LibraryEntry } from '../src/main/engine/types.js';
-import { PIXEL_DIM, RESIDUAL_STATISTICS_DIM, SPECTRAL_DIM } from '../src/main/engine/residual/statistics.js';
+import { RESIDUAL_STATISTICS_DIM } from '../src/main/engine/residual/statistics.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -106,7 +106,7 @@ describe('demo case with the default method (set-encoder + library classifier)',
   });
 });
 
-describe('library classifier evidence: φ with the residual spectrum, pixels and adjacency statistics', () => {
+describe('library classifier evidence: φ with the residual spectrum and pixels', () => {
   it('enrolment stored per-image residual statistics row-aligned with the φ features', () => {
     for (const e of readLibraryEntries()) {
       expect(e.residualStatistics, e.name).toBeDefined();
@@ -118,9 +118,9 @@ describe('library classifier evidence: φ with the residual spectrum, pixels and
 
   it('the verdict names every evidence block with its stacking weight', () => {
     const v = run.outcomes.find((o) => o.kind === 'single')!.result.verdicts.folder;
-    expect(v.explanation).toMatch(/φ features \(weight [0-9.e-]+\) \+ the residual log power spectrum \(weight [0-9.e-]+\) \+ the centred 32×32 residual pixels \(weight [0-9.e-]+\) \+ the pixel-difference Markov statistics \(SPAM\) \(weight [0-9.e-]+\)/);
+    expect(v.explanation).toMatch(/φ features \(weight [0-9.e-]+\) \+ the residual log power spectrum \(weight [0-9.e-]+\) \+ the centred 32×32 residual pixels \(weight [0-9.e-]+\)/);
     const k = run.outcomes.find((o) => o.kind === 'single')!.result.library.classifier!;
-    expect(k.blocks.map((b) => b.name)).toEqual(['phi', 'spectrum', 'pixels', 'adjacency']);
+    expect(k.blocks.map((b) => b.name)).toEqual(['phi', 'spectrum', 'pixels']);
     expect(k.blocks[0].weight).toBeGreaterThan(0);
     expect(k.heldOutAccuracy).toBeGreaterThan(1 / run.manifest.library.length);
     expect(k.heldOutAccuracy).toBeLessThanOrEqual(1);
@@ -144,26 +144,6 @@ describe('library classifier evidence: φ with the residual spectrum, pixels and
     expect(r.verdicts.folder.explanation).not.toMatch(/stacking weights/);
     expect(r.library.classifier!.blocks.map((b) => b.name)).toEqual(['phi']);
     expect(r.library.classifier!.caveat).toMatch(/re-enrol/);
-  }, 120_000);
-
-  it('entries stored in the older statistics layout (spectrum + pixels, before SPAM) fall back to φ alone the same way', async () => {
-    const old = path.join(mkdtempSync(path.join(tmpdir(), 'genprint-v4-')), 'v4.gplib');
-    const lib = await FingerprintLibrary.create(old);
-    const OLD_DIM = SPECTRAL_DIM + PIXEL_DIM;
-    for (const e of readLibraryEntries()) {
-      const { id: _id, residualStatistics: s, ...rest } = e;
-      const n = s!.sha256.length;
-      const data = new Float32Array(n * OLD_DIM);
-      for (let i = 0; i < n; i++) data.set(s!.data.subarray(i * s!.dim, i * s!.dim + OLD_DIM), i * OLD_DIM);
-      lib.addEntry({ ...rest, residualStatistics: { dim: OLD_DIM, sha256: s!.sha256, data } });
-    }
-    lib.save();
-    lib.close();
-    const c = run.manifest.cases.find((x) => x.kind === 'single')!;
-    const r = await analyseCase({ libraryPath: old, caseRoot: path.join(root, c.folder), bags: 2 });
-    expect(r.verdicts.folder.label).toBe(c.expected);
-    expect(r.library.classifier!.blocks.map((b) => b.name)).toEqual(['phi']);
-    expect(r.library.classifier!.caveat).toMatch(/no residual statistics in the current layout .*re-enrol them/);
   }, 120_000);
 });
 

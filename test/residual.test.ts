@@ -14,12 +14,10 @@ import {
   PIXEL_SIDE,
   RESIDUAL_STATISTICS_DIM,
   SPECTRAL_DIM,
-  STATISTICS_BLOCKS,
   residualPixels,
   residualSpectrum,
   residualStatistics,
 } from '../src/main/engine/residual/statistics.js';
-import { SPAM_DIM, SPAM_T, spamFeatures } from '../src/main/engine/residual/adjacency.js';
 import type { Canvas } from '../src/main/engine/types.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
 
@@ -274,96 +272,17 @@ describe('residual statistics (library classifier evidence)', () => {
     expect(small[30 * PIXEL_SIDE + 30]).toBe(0);
   });
 
-  it('is the spectrum, the pixels and the adjacency statistics, averaged over the crops of an image', () => {
+  it('is the spectrum followed by the pixels, averaged over the crops of an image', () => {
     const rand = mulberry32(5);
-    const ca = addNoise(smoothImage(64, 64, rand), 0.02, rand).noisy;
-    const cb = addNoise(smoothImage(64, 64, rand), 0.02, rand).noisy;
-    const [a, b] = [computeResidual(ca), computeResidual(cb)];
-    const s = residualStatistics([ca, cb], [a, b]);
+    const a = computeResidual(addNoise(smoothImage(64, 64, rand), 0.02, rand).noisy);
+    const b = computeResidual(addNoise(smoothImage(64, 64, rand), 0.02, rand).noisy);
+    const s = residualStatistics([a, b]);
     expect(s.length).toBe(RESIDUAL_STATISTICS_DIM);
-    expect(RESIDUAL_STATISTICS_DIM).toBe(SPECTRAL_DIM + PIXEL_DIM + SPAM_DIM);
-    expect(STATISTICS_BLOCKS.map((x) => [x.offset, x.dim])).toEqual([
-      [0, SPECTRAL_DIM],
-      [SPECTRAL_DIM, PIXEL_DIM],
-      [SPECTRAL_DIM + PIXEL_DIM, SPAM_DIM],
-    ]);
+    expect(RESIDUAL_STATISTICS_DIM).toBe(SPECTRAL_DIM + PIXEL_DIM);
     const [sa, sb] = [residualSpectrum(a), residualSpectrum(b)];
     const [pa, pb] = [residualPixels(a), residualPixels(b)];
-    const [qa, qb] = [spamFeatures(ca), spamFeatures(cb)];
     for (const d of [0, 17, SPECTRAL_DIM - 1]) expect(s[d]).toBeCloseTo((sa[d] + sb[d]) / 2, 4);
     for (const d of [0, 500, PIXEL_DIM - 1]) expect(s[SPECTRAL_DIM + d]).toBeCloseTo((pa[d] + pb[d]) / 2, 6);
-    for (const d of [0, 171, SPAM_DIM - 1]) expect(s[SPECTRAL_DIM + PIXEL_DIM + d]).toBeCloseTo((qa[d] + qb[d]) / 2, 6);
-    expect(() => residualStatistics([], [])).toThrow();
-    expect(() => residualStatistics([ca], [a, b])).toThrow(/one residual per crop/);
-  });
-});
-
-describe('SPAM adjacency statistics', () => {
-  const K = 2 * SPAM_T + 1;
-  /** 8-bit image from integer values (the same in every channel unless `colour`). */
-  function canvasOf(width: number, height: number, value: (x: number, y: number, c: number) => number): Canvas {
-    const P = width * height;
-    const data = new Float32Array(3 * P);
-    for (let c = 0; c < 3; c++) for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[c * P + y * width + x] = value(x, y, c) / 255;
-    return { width, height, data };
-  }
-
-  /** The definition, written out per pixel and direction, for one grey image. */
-  function reference(img: Canvas): Float64Array {
-    const { width: W, height: H } = img;
-    const at = (x: number, y: number) => Math.round(img.data[y * W + x] * 255);
-    const clamp = (d: number) => Math.max(-SPAM_T, Math.min(SPAM_T, d));
-    const out = new Float64Array(SPAM_DIM);
-    const dirs = [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [-1, -1], [1, -1], [-1, 1]];
-    dirs.forEach(([dx, dy], di) => {
-      const joint = new Map<string, number>();
-      const cond = new Map<string, number>();
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          const pts = [0, 1, 2, 3].map((k) => [x + k * dx, y + k * dy]);
-          if (pts.some(([px, py]) => px < 0 || py < 0 || px >= W || py >= H)) continue;
-          const v = pts.map(([px, py]) => at(px, py));
-          const d = [clamp(v[0] - v[1]), clamp(v[1] - v[2]), clamp(v[2] - v[3])];
-          joint.set(d.join(), (joint.get(d.join()) ?? 0) + 1);
-          cond.set(d.slice(0, 2).join(), (cond.get(d.slice(0, 2).join()) ?? 0) + 1);
-        }
-      for (const [key, n] of joint) {
-        const [d1, d2, d3] = key.split(',').map(Number);
-        const cell = ((d1 + SPAM_T) * K + d2 + SPAM_T) * K + d3 + SPAM_T;
-        out[(di < 4 ? 0 : K * K * K) + cell] += n / cond.get(`${d1},${d2}`)! / 4;
-      }
-    });
-    return out;
-  }
-
-  it('matches the definition counted pixel by pixel', () => {
-    const rand = mulberry32(11);
-    const values = Array.from({ length: 23 * 17 }, () => Math.floor(rand() * 12) + 100); // differences beyond ±T occur
-    const img = canvasOf(23, 17, (x, y) => values[y * 23 + x]);
-    const got = spamFeatures(img);
-    const want = reference(img);
-    expect(got.length).toBe(SPAM_DIM);
-    for (let i = 0; i < SPAM_DIM; i++) expect(got[i], `cell ${i}`).toBeCloseTo(want[i], 6);
-    // Each occurring condition (d₁, d₂) contributes a distribution over d₃: the straight block sums
-    // to the number of conditions seen, averaged over 4 directions.
-    const straight = got.subarray(0, K * K * K).reduce((a, b) => a + b, 0);
-    expect(straight).toBeGreaterThan(1);
-    expect(straight).toBeLessThanOrEqual(K * K + 1e-6);
-  });
-
-  it('puts a flat image entirely on P(0 | 0, 0), and averages the channels of a colour image', () => {
-    const flat = spamFeatures(canvasOf(16, 16, () => 128));
-    const zero = (SPAM_T * K + SPAM_T) * K + SPAM_T;
-    expect(flat[zero]).toBeCloseTo(1, 6);
-    expect(flat[K * K * K + zero]).toBeCloseTo(1, 6);
-    expect(flat.reduce((a, b) => a + b, 0)).toBeCloseTo(2, 6);
-
-    // Channel 0 a horizontal ramp (steps of +1), channels 1 and 2 flat: horizontal transitions are
-    // P(+1 | +1, +1) in one channel of three for the left-to-right pass.
-    const colour = spamFeatures(canvasOf(16, 16, (x, _y, c) => (c === 0 ? x : 50)));
-    const minusOne = SPAM_T - 1; // d = I(p) − I(p + δ) = −1 going right
-    const cellRight = (minusOne * K + minusOne) * K + minusOne;
-    expect(colour[cellRight]).toBeCloseTo(1 / 4 / 3, 6);
-    expect(colour[zero]).toBeGreaterThan(0.5); // flat channels and vertical directions
+    expect(() => residualStatistics([])).toThrow();
   });
 });

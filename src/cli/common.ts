@@ -78,7 +78,7 @@ export function addMethodOptions(cmd: Command): Command {
     .option('--k <n>', 'manifold --estimate knn: nearest real neighbours per projection', parsePositiveInt, 8)
     .option(
       '--evidence <blocks>',
-      'dsf: what the library classifier reads: all (φ + residual spectrum, pixels and SPAM adjacency statistics) or phi (φ alone, for comparison)',
+      'dsf: what the library classifier reads: all (φ + residual spectrum + residual pixels) or phi (φ alone, for comparison)',
       parseChoice(CLASSIFIER_EVIDENCE),
       'all',
     );

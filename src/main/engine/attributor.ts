@@ -6,7 +6,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
 import { computeResidual, perImageCorrelations } from './residual/index.js';
-import { residualStatistics, STATISTICS_BLOCKS } from './residual/statistics.js';
+import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
@@ -183,7 +183,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   const { encoder, prepared } = setup;
   const cache = await FeatureCache.open(req.libraryPath);
   const fingerprints = prepared.entries.map((e) => e.fingerprint);
-  const needsStatistics = prepared.classifier?.blocks.some((b) => STATISTICS_BLOCKS.some((s) => s.name === b.name)) ?? false;
+  const needsStatistics = prepared.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false;
 
   return {
     method: req.method,
@@ -216,7 +216,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
             for (let k = 0; k < c.length; k++) corrs[k] += Math.abs(c[k]) / p.crops.length;
           }
           const f = feats ? setup.features(feats[i]) : null;
-          const stats = needsStatistics ? residualStatistics(p.crops, residuals) : null;
+          const stats = needsStatistics ? residualStatistics(residuals) : null;
           evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats));
         }
         pending = [];

@@ -4,7 +4,6 @@ import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { decorrelationScore, diagonalContrast } from './correlation.js';
 import { clusterModels, clusterVectors } from './cluster.js';
 import { prepareLibrary } from './attribution/prepared-library.js';
-import { RESIDUAL_STATISTICS_DIM } from './residual/statistics.js';
 import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
 import { maybeEncoder, type EngineOptions } from './attributor.js';
 import { ManifoldUnavailable, maybeManifoldModels, projectorView } from './manifold/index.js';
@@ -165,10 +164,7 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
         bagEmbeddings: b ? `${b.count} bags of ${b.bagSize} images × ${b.dim}-d z` : null,
         heldOutResiduals: h ? `${h.count} held-out residuals, ${h.width}×${h.height}` : null,
         residualStatistics: e.residualStatistics
-          ? `${e.residualStatistics.sha256.length} images × ${e.residualStatistics.dim} residual statistics ` +
-            (e.residualStatistics.dim === RESIDUAL_STATISTICS_DIM
-              ? '(log spectrum + centred 32×32 pixels + SPAM adjacency)'
-              : '(an older layout the classifier no longer reads: re-enrol)')
+          ? `${e.residualStatistics.sha256.length} images × ${e.residualStatistics.dim} residual statistics (log spectrum + centred 32×32 pixels)`
           : null,
         manifold: e.manifold
           ? `artifact fingerprint ${e.manifold.artifactFingerprint.width}×${e.manifold.artifactFingerprint.height}×3 of ${e.manifold.artifactFingerprint.count} images` +

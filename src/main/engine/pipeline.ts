@@ -8,7 +8,6 @@ import { withLibrary } from './library/index.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
-import { residualStatistics } from './residual/statistics.js';
 import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
@@ -111,7 +110,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const manifold = encoder && req.manifoldParts !== false ? await maybeManifoldModels(req) : null;
   const skipped: SkippedFile[] = [];
   const shas: string[] = [];
-  const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags });
+  const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags, residualStatistics: true });
   const manifoldBuilder = manifold ? new EnrolmentBuilder({ encoder: manifold.encoder, seed: 1, bags: req.bags }) : null;
   const started = Date.now();
 
@@ -123,10 +122,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
       const flush = async () => {
         const feats = encoder ? await featuresFor(encoder, pending, cache) : null;
-        pending.forEach((p, i) => {
-          const residuals = p.crops.map((c) => computeResidual(c));
-          builder.add(p.sha256, residuals, feats ? feats[i] : null, residualStatistics(p.crops, residuals));
-        });
+        pending.forEach((p, i) => builder.add(p.sha256, p.crops.map((c) => computeResidual(c)), feats ? feats[i] : null));
         if (manifold && manifoldBuilder) {
           const mfeats = await featuresFor(manifold.encoder, pending, cache);
           for (let i = 0; i < pending.length; i++)

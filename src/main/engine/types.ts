@@ -186,10 +186,9 @@ export interface LibraryEntry extends LibraryEntrySummary {
    */
   heldOutResiduals?: { width: number; height: number; count: number; data: Float32Array };
   /**
-   * Per-image residual statistics of the enrolment images (log spectrum, centred residual pixels,
-   * SPAM adjacency statistics; residual/statistics.ts), rows aligned with their SHA-256s: the library
-   * classifier's evidence beside φ. Absent for entries enrolled before schema v4; a `dim` other than
-   * RESIDUAL_STATISTICS_DIM is an older row layout (v4 before SPAM: 1,568).
+   * Per-image residual statistics of the enrolment images (log spectrum, then centred residual
+   * pixels; residual/statistics.ts), rows aligned with their SHA-256s: the library classifier's
+   * evidence beside φ. Absent for entries enrolled before schema v4.
    */
   residualStatistics?: { dim: number; sha256: string[]; data: Float32Array };
 }

@@ -2,7 +2,7 @@
 // per-image φ features, residual statistics and bag embeddings, and the open-set calibration — all calibration numbers
 // come from images held out of the statistics they are compared with (4-fold).
 import { FingerprintAccumulator, centredCrop, corr } from '../residual/index.js';
-import { RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
+import { residualStatistics, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import type { Canvas, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 import { drawBags } from '../util/random.js';
@@ -45,6 +45,8 @@ export class EnrolmentBuilder {
       seed?: number;
       bags?: number;
       bagSize?: number;
+      /** Store per-image residual statistics (wavelet residuals only: not for projector artifacts). */
+      residualStatistics?: boolean;
     } = {
       encoder: null,
     },
@@ -56,10 +58,9 @@ export class EnrolmentBuilder {
 
   /**
    * Adds one reference image: the residuals of its crops (wavelet residuals, or projector artifacts
-   * for the manifold method's enrolment), with a model its φ feature vector, and for the wavelet
-   * residuals its residual statistics row (residual/statistics.ts).
+   * for the manifold method's enrolment) and, with a model, its φ feature vector.
    */
-  add(sha256: string, residuals: Canvas[], features: Float32Array | null, statistics: Float32Array | null = null): void {
+  add(sha256: string, residuals: Canvas[], features: Float32Array | null): void {
     const fold = this.count % FOLDS;
     residuals.forEach((residual, i) => {
       this.total.add(residual);
@@ -69,9 +70,8 @@ export class EnrolmentBuilder {
       this.features.push(features);
       this.shas.push(sha256);
     }
-    if (statistics) {
-      if (statistics.length !== RESIDUAL_STATISTICS_DIM) throw new RangeError(`residual statistics of length ${statistics.length}, expected ${RESIDUAL_STATISTICS_DIM}`);
-      this.statistics.push(statistics);
+    if (this.opts.residualStatistics && residuals.length > 0) {
+      this.statistics.push(residualStatistics(residuals));
       this.statisticsShas.push(sha256);
     }
     this.count++;

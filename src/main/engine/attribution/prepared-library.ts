@@ -3,7 +3,7 @@
 // enrolled per-image φ features and residual statistics whenever the library's content changes.
 import { createHash } from 'node:crypto';
 import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../classifier/fused.js';
-import { RESIDUAL_STATISTICS_DIM, STATISTICS_BLOCKS } from '../residual/statistics.js';
+import { SPECTRAL_DIM, PIXEL_DIM, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { columnMoments } from '../util/stats.js';
 import type { ClassifierEvidence, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 
@@ -65,8 +65,10 @@ export function novelty(x: ArrayLike<number>, mean: Float64Array, variance: Floa
 
 const classifierCache = new Map<string, FusedClassifier>();
 
-/** The classifier's first evidence block; the residual statistics' blocks (STATISTICS_BLOCKS) follow it. */
+/** The classifier's evidence blocks for plain φ: the set-encoder's features, then the residual statistics. */
 const PHI_BLOCK = { name: 'phi', description: "the set-encoder's per-image φ features" };
+const SPECTRUM_BLOCK = { name: 'spectrum', description: 'the residual log power spectrum' };
+const PIXELS_BLOCK = { name: 'pixels', description: 'the centred 32×32 residual pixels' };
 
 /**
  * One image's feature vector per classifier block, in the classifier's block order. `statistics`
@@ -75,19 +77,15 @@ const PHI_BLOCK = { name: 'phi', description: "the set-encoder's per-image φ fe
 export function classifierParts(classifier: FusedClassifier, features: Float32Array, statistics: Float32Array | null): Float32Array[] | null {
   const parts: Float32Array[] = [];
   for (const b of classifier.blocks) {
-    const layout = STATISTICS_BLOCKS.find((s) => s.name === b.name);
-    if (!layout) parts.push(features);
-    else if (!statistics) return null;
-    else parts.push(statistics.subarray(layout.offset, layout.offset + layout.dim));
+    if (b.name === 'spectrum' || b.name === 'pixels') {
+      if (!statistics) return null;
+      parts.push(b.name === 'spectrum' ? statistics.subarray(0, SPECTRAL_DIM) : statistics.subarray(SPECTRAL_DIM));
+    } else parts.push(features);
   }
   return parts;
 }
 
-/**
- * Entries whose residual statistics are missing, in an older row layout (a row length other than
- * RESIDUAL_STATISTICS_DIM: v4 libraries stored spectrum + pixels only) or not row-aligned with their
- * φ features.
- */
+/** Entries whose residual statistics are missing or not row-aligned with their φ features. */
 function withoutStatistics(entries: LibraryEntry[]): LibraryEntry[] {
   return entries.filter((e) => {
     const s = e.residualStatistics;
@@ -153,7 +151,7 @@ export function prepareLibrary(
     const stale = wanted ? withoutStatistics(entries) : [];
     const fused = wanted && stale.length === 0;
     if (stale.length > 0)
-      classifierCaveat = `the classifier uses φ alone: entries ${stale.map((e) => `"${e.name}"`).join(', ')} have no residual statistics in the current layout (enrolled with an older Genprint; re-enrol them)`;
+      classifierCaveat = `the classifier uses φ alone: entries ${stale.map((e) => `"${e.name}"`).join(', ')} have no residual statistics (enrolled before schema v4; re-enrol them)`;
     const key = contentDigest(entries, modelHash, `${view}|${fused ? 'fused' : 'phi-only'}`);
     classifier = classifierCache.get(key) ?? null;
     if (!classifier) {
@@ -177,13 +175,9 @@ export function prepareLibrary(
       const dim = entries[0].imageFeatures!.dim;
       const blocks: EvidenceBlock[] = [{ ...PHI_BLOCK, description: view === 'phi' ? PHI_BLOCK.description : 'features', dim, data: stack(dim, (e) => ({ data: e.imageFeatures!.data, width: dim, offset: 0 })) }];
       if (fused) {
-        for (const b of STATISTICS_BLOCKS)
-          blocks.push({
-            name: b.name,
-            description: b.description,
-            dim: b.dim,
-            data: stack(b.dim, (e) => ({ data: e.residualStatistics!.data, width: RESIDUAL_STATISTICS_DIM, offset: b.offset })),
-          });
+        const stat = (offset: number) => (e: LibraryEntry) => ({ data: e.residualStatistics!.data, width: RESIDUAL_STATISTICS_DIM, offset });
+        blocks.push({ ...SPECTRUM_BLOCK, dim: SPECTRAL_DIM, data: stack(SPECTRAL_DIM, stat(0)) });
+        blocks.push({ ...PIXELS_BLOCK, dim: PIXEL_DIM, data: stack(PIXEL_DIM, stat(SPECTRAL_DIM)) });
       }
       classifier = fitFusedClassifier(
         blocks,

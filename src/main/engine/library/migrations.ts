@@ -81,8 +81,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `),
   // v4: per-image residual statistics (log spectrum and centred residual pixels) of the enrolment
   // images, the library classifier's evidence beside φ. Older entries have no row; the classifier
-  // then uses φ alone and says which entries to re-enrol. The row layout is identified by `dim`
-  // (1,568 = spectrum + pixels; 2,254 with the SPAM block added later, no schema change needed).
+  // then uses φ alone and says which entries to re-enrol.
   (db) =>
     db.exec(`
       CREATE TABLE residual_statistics (

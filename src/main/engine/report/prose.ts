@@ -85,9 +85,8 @@ export function methodParagraphs(p: CaseParams): { title: string; text: string }
       title: 'The library classifier',
       text:
         'Each evidence image is scored for every library entry by a classifier fitted on the entries\' enrolment images (multinomial ' +
-        'logistic regression). It looks at four kinds of measurement per image: the encoder\'s feature vector (phi), the frequency ' +
-        'spectrum of the noise residual, the residual\'s central 32 x 32 pixels, and how the differences between neighbouring ' +
-        'pixel values follow one another (the SPAM statistics of steganalysis). One classifier is fitted per kind, and their ' +
+        'logistic regression). It looks at three kinds of measurement per image: the encoder\'s feature vector (phi), the frequency ' +
+        'spectrum of the noise residual, and the residual\'s central 32 x 32 pixels. One classifier is fitted per kind, and their ' +
         'scores are combined with weights estimated on enrolment images held back from each fit, so that a kind of measurement that ' +
         'does not carry over from one image of a model to another receives little weight. The weights are stated with each verdict. ' +
         'The scores of the images of a bag are added, which treats the images as independent; the resulting probability therefore ' +

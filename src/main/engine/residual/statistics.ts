@@ -1,19 +1,14 @@
 // Per-image statistics of the residual for the library classifier, beside the set-encoder's φ:
-//   spectrum  – log power spectrum of the residual (generator upsampling leaves periodic peaks);
-//   pixels    – the residual's centred 32×32 grey pixels: a generator of fixed output size leaves a
-//               position-locked pattern (Marra et al.'s fingerprint) that φ's global pooling discards;
-//   adjacency – second-order SPAM of the 8-bit pixels (adjacency.ts): the Markov statistics of the
-//               pixel-difference residual, the generator's local texture and quantisation.
-// The first two come from the wavelet residual the correlation analysis computes anyway, the third
-// from the decoded crop. The library stores the three as one row per image (STATISTICS_BLOCKS gives
-// the layout; a stored row of another length is an older layout, see prepared-library.ts).
+//   spectrum – log power spectrum of the residual (generator upsampling leaves periodic peaks);
+//   pixels   – the residual's centred 32×32 grey pixels: a generator of fixed output size leaves a
+//              position-locked pattern (Marra et al.'s fingerprint) that φ's global pooling discards.
+// Both are computed from the wavelet residual the correlation analysis computes anyway.
 //
 // Spectrum estimate: the residual (channel mean) is cut into non-overlapping 32×32 tiles (at most
 // 64, centred; a smaller image is zero-padded to one tile), each tile's |DFT|² is averaged (Welch's
 // method without a window: the residual is already zero-mean and tapering would blur the peaks),
 // and log(ε + P) is kept for the half-plane that a real signal's symmetric spectrum determines.
 import type { Canvas } from '../types.js';
-import { SPAM_DIM, spamFeatures } from './adjacency.js';
 
 export const TILE = 32;
 const MAX_TILES = 64;
@@ -129,16 +124,8 @@ export function residualSpectrum(residual: Canvas): Float32Array {
 /** Side of the centred residual window kept as pixels (images smaller than it are zero-padded). */
 export const PIXEL_SIDE = 32;
 export const PIXEL_DIM = PIXEL_SIDE * PIXEL_SIDE;
-
-/** The blocks of a stored statistics row, in order, as the library classifier names them. */
-export const STATISTICS_BLOCKS = [
-  { name: 'spectrum', description: 'the residual log power spectrum', offset: 0, dim: SPECTRAL_DIM },
-  { name: 'pixels', description: 'the centred 32×32 residual pixels', offset: SPECTRAL_DIM, dim: PIXEL_DIM },
-  { name: 'adjacency', description: 'the pixel-difference Markov statistics (SPAM)', offset: SPECTRAL_DIM + PIXEL_DIM, dim: SPAM_DIM },
-] as const;
-export type StatisticsBlockName = (typeof STATISTICS_BLOCKS)[number]['name'];
-/** Length of one stored row: spectrum, pixels, adjacency. */
-export const RESIDUAL_STATISTICS_DIM = SPECTRAL_DIM + PIXEL_DIM + SPAM_DIM;
+/** Spectrum followed by pixels. */
+export const RESIDUAL_STATISTICS_DIM = SPECTRAL_DIM + PIXEL_DIM;
 
 function greyPlane(r: Canvas): Float64Array {
   const plane = r.width * r.height;
@@ -162,23 +149,15 @@ export function residualPixels(residual: Canvas): Float32Array {
   return out;
 }
 
-/**
- * One image's statistics row (STATISTICS_BLOCKS layout), averaged over its crops: the spectrum and
- * pixels of each crop's residual, the adjacency statistics of the crop itself.
- */
-export function residualStatistics(crops: Canvas[], residuals: Canvas[]): Float32Array {
+/** Spectrum and pixels of one image, averaged over its crops' residuals. */
+export function residualStatistics(residuals: Canvas[]): Float32Array {
   if (residuals.length === 0) throw new Error('residualStatistics: no residuals');
-  if (crops.length !== residuals.length) throw new Error('residualStatistics: one residual per crop expected');
   const out = new Float32Array(RESIDUAL_STATISTICS_DIM);
-  const [spectrum, pixels, adjacency] = STATISTICS_BLOCKS;
-  const n = residuals.length;
-  residuals.forEach((r, i) => {
+  for (const r of residuals) {
     const s = residualSpectrum(r);
     const p = residualPixels(r);
-    const a = spamFeatures(crops[i]);
-    for (let d = 0; d < spectrum.dim; d++) out[spectrum.offset + d] += s[d] / n;
-    for (let d = 0; d < pixels.dim; d++) out[pixels.offset + d] += p[d] / n;
-    for (let d = 0; d < adjacency.dim; d++) out[adjacency.offset + d] += a[d] / n;
-  });
+    for (let d = 0; d < SPECTRAL_DIM; d++) out[d] += s[d] / residuals.length;
+    for (let d = 0; d < PIXEL_DIM; d++) out[SPECTRAL_DIM + d] += p[d] / residuals.length;
+  }
   return out;
 }

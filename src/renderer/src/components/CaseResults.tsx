@@ -10,7 +10,7 @@ import { Dendrogram } from './Dendrogram.js';
 import { StabilityChart } from './StabilityChart.js';
 
 /** Short names of the library classifier's evidence blocks (engine: attribution/prepared-library.ts). */
-const BLOCK_LABELS: Record<string, string> = { phi: 'φ', spectrum: 'residual spectrum', pixels: 'residual pixels', adjacency: 'pixel adjacency (SPAM)' };
+const BLOCK_LABELS: Record<string, string> = { phi: 'φ', spectrum: 'residual spectrum', pixels: 'residual pixels' };
 
 /** Display order of matrix labels following the dendrogram's leaves; labels not in the tree keep their place at the end. */
 function orderBy(labels: string[], leafLabels: string[] | undefined): number[] | undefined {

@@ -15,7 +15,7 @@ import { ESTIMATE_NAMES, shortHash } from '../format.js';
 import { Section } from './Section.js';
 
 const EVIDENCE_NAMES: Record<Settings['classifierEvidence'], string> = {
-  all: 'φ + residual spectrum, pixels and adjacency (default)',
+  all: 'φ + residual spectrum + residual pixels (default)',
   phi: 'φ alone',
 };
 
