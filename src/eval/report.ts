@@ -91,22 +91,30 @@ function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
 const PAIRED_WITH: MethodId[] = ['untrained', 'random-ensemble', 'dsf-phi', 'residual', 'spectral'];
 
 /** DSF+ minus `other` at bag size n, paired over draws; null where either was not run at n. */
-export function pairedVs(sc: ScopeResult, other: MethodId, n: number): PairedDifference | null {
+export function pairedVs(sc: ScopeResult, other: MethodId, n: number): (PairedDifference & { capped: boolean }) | null {
   const a = sc.accuracy.find((r) => r.method === 'dsf+')?.bySize[String(n)];
   const b = sc.accuracy.find((r) => r.method === other)?.bySize[String(n)];
   if (!a?.perDraw || !b?.perDraw || a.perDraw.length !== b.perDraw.length) return null;
-  return pairedDifference(a.perDraw, b.perDraw, 1);
+  return { ...pairedDifference(a.perDraw, b.perDraw, 1), capped: a.capped || b.capped };
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}`;
-const pairedCell = (p: PairedDifference | null) =>
-  p ? `${signed(p.mean)} [${signed(p.lo)}, ${signed(p.hi)}]${p.lo > 0 ? ' ▲' : p.hi < 0 ? ' ▼' : ''}` : '—';
+/**
+ * A difference counts as resolved (▲ / ▼) when its interval excludes 0 — except where bags are
+ * capped (*) and the draws never differ: repeating one bag cannot resolve anything.
+ */
+function pairedCell(p: (PairedDifference & { capped: boolean }) | null): string {
+  if (!p) return '—';
+  const resolvable = !(p.capped && p.lo === p.hi);
+  const mark = resolvable && p.lo > 0 ? ' ▲' : resolvable && p.hi < 0 ? ' ▼' : '';
+  return `${signed(p.mean)} [${signed(p.lo)}, ${signed(p.hi)}]${p.capped ? '*' : ''}${mark}`;
+}
 
 function pairedTable(sc: ScopeResult, sizes: number[]): string[] {
   const rows = PAIRED_WITH.filter((m) => sc.accuracy.some((a) => a.method === m));
   if (!rows.length) return [];
   return [
-    'DSF+ minus each method on the same bags (mean per-draw difference in top-1, 95 % bootstrap interval over draws; ▲ / ▼ = DSF+ ahead / behind with the interval excluding 0; otherwise the draws do not resolve the difference):',
+    'DSF+ minus each method on the same bags (mean per-draw difference in top-1, 95 % bootstrap interval over draws; ▲ / ▼ = DSF+ ahead / behind with the interval excluding 0; otherwise the draws do not resolve the difference; * = some generators capped to a single bag, which repeated draws cannot resolve):',
     '',
     `| DSF+ minus | ${sizes.map((n) => `n = ${n}`).join(' | ')} |`,
     `|---|${sizes.map(() => '---').join('|')}|`,
@@ -238,7 +246,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   });
   if (controlLines.length)
     md.push(
-      'DSF+ minus the untrained-φ control on the same bags (what training the set-encoder adds, given the same classifier; mean per-draw difference, 95 % bootstrap interval, ▲ / ▼ = resolved):',
+      'DSF+ minus the untrained-φ control on the same bags (what training the set-encoder adds, given the same classifier; mean per-draw difference, 95 % bootstrap interval over draws, ▲ / ▼ = resolved, * = capped bags):',
       '',
       ...controlLines,
       '',
@@ -357,7 +365,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       for (const n of sizes)
         for (const m of ['untrained', 'random-ensemble'] as MethodId[]) {
           const p = pairedVs(sc, m, n);
-          if (p && p.hi < 0) cav.push(`${d.domain}: at n = ${n} the ${m === 'untrained' ? 'untrained-φ' : 'random-φ ensemble'} control is ahead of DSF+ on the same bags (${pairedCell(p)}).`);
+          if (p && p.hi < 0 && !(p.capped && p.lo === p.hi)) cav.push(`${d.domain}: at n = ${n} the ${m === 'untrained' ? 'untrained-φ' : 'random-φ ensemble'} control is ahead of DSF+ on the same bags (${pairedCell(p)}).`);
         }
       if (rivals.length) cav.push(`${d.domain}: at n = 10, ${rivals.join(', ')} beat${rivals.length === 1 ? 's' : ''} DSF+ (${rivals.map((m) => `${m} ${f(acc(m))}`).join(', ')} vs ${f(ours)}).`);
       for (const m of MANIFOLD_METHODS) {
