@@ -11,6 +11,7 @@ import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/main/engine/residual/statistics.js';
 import { parseManifest } from '../src/eval/corpus.js';
 import { runEvaluation, type EvalResult } from '../src/eval/run.js';
+import { compactPerDraw } from '../src/eval/report.js';
 import { repoRoot } from '../src/main/engine/version.js';
 
 describe('metrics', () => {
@@ -66,6 +67,16 @@ describe('metrics', () => {
     expect(pairedDifference(base, base, 1)).toEqual(pairedDifference(base, base, 1));
     expect(() => pairedDifference([1], [1, 0])).toThrow(RangeError);
     expect(scoreDraws(['a'], [['a', 'b']], 2, false).perDraw).toEqual([1, 0]);
+  });
+
+  it('writes per-draw lists on one line without changing the JSON', () => {
+    const value = { a: { perDraw: [1, 0.5, 0.25], mean: 0.58 }, b: [{ perDraw: [] }], other: [1, 2] };
+    const pretty = JSON.stringify(value, null, 1);
+    const compact = compactPerDraw(pretty);
+    expect(JSON.parse(compact)).toEqual(value);
+    expect(compact).toContain('"perDraw": [1, 0.5, 0.25]');
+    expect(compact).toContain('"other": [\n');
+    expect(compact.split('\n').length).toBeLessThan(pretty.split('\n').length);
   });
 
   it('splits sorted files into alternating halves and draws reproducible bags', () => {

@@ -397,7 +397,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
 
   await writeFile(path.join(outDir, 'results.md'), `${md.join('\n')}\n`);
   const json = JSON.parse(JSON.stringify(r, (k, v) => (k === 'tree' ? undefined : v)));
-  await writeFile(path.join(outDir, 'results.json'), `${JSON.stringify(json, null, 1)}\n`);
+  await writeFile(path.join(outDir, 'results.json'), `${compactPerDraw(JSON.stringify(json, null, 1))}\n`);
 }
 
 /**
@@ -416,4 +416,9 @@ export function residualBlockCaveats(r: EvalResult): string[] {
         );
     }
   return out;
+}
+
+/** Writes each `perDraw` list on one line: the raw per-draw accuracies would otherwise double the file. */
+export function compactPerDraw(json: string): string {
+  return json.replace(/"perDraw": \[([^\]]*)\]/g, (_, body: string) => `"perDraw": [${body.split(',').map((v) => v.trim()).join(', ')}]`);
 }
