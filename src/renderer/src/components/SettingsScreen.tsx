@@ -42,6 +42,25 @@ function NumberField(props: { id: string; label: string; value: number; min: num
   );
 }
 
+/** A labelled choice among fixed values, each shown by its name, with a hint below. */
+function ChoiceField<T extends string>(props: { id: string; label: string; value: T; choices: readonly T[]; names: Record<T, string>; hint: string; onChange(v: T): void }) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.target.value as T)} aria-describedby={`${props.id}-hint`}>
+        {props.choices.map((c) => (
+          <option key={c} value={c}>
+            {props.names[c]}
+          </option>
+        ))}
+      </select>
+      <span id={`${props.id}-hint`} className="muted small">
+        {props.hint}
+      </span>
+    </div>
+  );
+}
+
 /**
  * The manifold method's options: the estimate and, for knn, the real reference entry and k. The
  * reference list is the library's entries of family "real"; the engine checks the choice again when
@@ -53,24 +72,15 @@ function ManifoldFields({ value, entries, onChange }: { value: ManifoldOptions; 
   const stale = value.reference !== undefined && !reals.some((e) => e.name === value.reference);
   return (
     <>
-      <div className="field">
-        <label htmlFor="set-estimate">Manifold estimate</label>
-        <select
-          id="set-estimate"
-          value={value.estimate}
-          onChange={(e) => onChange({ ...value, estimate: e.target.value as ManifoldOptions['estimate'] })}
-          aria-describedby="set-estimate-hint"
-        >
-          {ESTIMATE_CHOICES.map((c) => (
-            <option key={c} value={c}>
-              {ESTIMATE_NAMES[c]}
-            </option>
-          ))}
-        </select>
-        <span id="set-estimate-hint" className="muted small">
-          How each image is projected onto the manifold of real images; the artifact is its distance from that projection
-        </span>
-      </div>
+      <ChoiceField
+        id="set-estimate"
+        label="Manifold estimate"
+        value={value.estimate}
+        choices={ESTIMATE_CHOICES}
+        names={ESTIMATE_NAMES}
+        hint="How each image is projected onto the manifold of real images; the artifact is its distance from that projection"
+        onChange={(estimate) => onChange({ ...value, estimate })}
+      />
       {value.estimate === 'knn' && (
         <>
           <div className="field">
@@ -155,24 +165,15 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             </select>
           </div>
           {s.method === 'dsf' && (
-            <div className="field">
-              <label htmlFor="set-evidence">Classifier evidence</label>
-              <select
-                id="set-evidence"
-                value={s.classifierEvidence}
-                onChange={(e) => set({ classifierEvidence: e.target.value as Settings['classifierEvidence'] })}
-                aria-describedby="set-evidence-hint"
-              >
-                {CLASSIFIER_EVIDENCE.map((c) => (
-                  <option key={c} value={c}>
-                    {EVIDENCE_NAMES[c]}
-                  </option>
-                ))}
-              </select>
-              <span id="set-evidence-hint" className="muted small">
-                What the library classifier reads; φ alone is for comparison on a case
-              </span>
-            </div>
+            <ChoiceField
+              id="set-evidence"
+              label="Classifier evidence"
+              value={s.classifierEvidence}
+              choices={CLASSIFIER_EVIDENCE}
+              names={EVIDENCE_NAMES}
+              hint="What the library classifier reads; φ alone is for comparison on a case"
+              onChange={(classifierEvidence) => set({ classifierEvidence })}
+            />
           )}
           {s.method === 'manifold' && <ManifoldFields value={s.manifold} entries={entries} onChange={(manifold) => set({ manifold })} />}
           <NumberField id="set-bag" label="Images per bag" value={s.bagSize} min={1} max={10000} onChange={(v) => set({ bagSize: v })} hint="Set size for the stability analysis" />
