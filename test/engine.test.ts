@@ -147,6 +147,37 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
   }, 120_000);
 });
 
+describe('compression history of evidence and references', () => {
+  it('enrolment records how the reference images were saved', async () => {
+    const listed = await listLibrary(run.libraryPath);
+    expect(listed.entries.length).toBeGreaterThan(0);
+    for (const e of listed.entries) expect(e.provenance.compression).toEqual({ lossless: e.provenance.fileCount });
+  });
+
+  it('the demo evidence, saved like its references, gets no compression caveat', () => {
+    const single = run.outcomes.find((o) => o.kind === 'single')!.result;
+    const v = single.verdicts.folder;
+    expect(single.manifest.every((f) => f.compression === 'lossless')).toBe(true);
+    expect(v.compression).toMatchObject({ entry: v.label, matched: v.evidenceCount, total: v.evidenceCount });
+    expect(v.statement).not.toMatch(/Caution/);
+  });
+
+  it('the same images re-saved as JPEG q75 are flagged: the verdict names the mismatch and is no firm attribution', async () => {
+    const sharp = (await import('sharp')).default;
+    const c = run.manifest.cases.find((x) => x.kind === 'single')!;
+    const src = path.join(root, c.folder);
+    const dir = mkdtempSync(path.join(tmpdir(), 'genprint-jpeg-'));
+    for (const f of readdirSync(src)) await sharp(path.join(src, f)).jpeg({ quality: 75 }).toFile(path.join(dir, `${path.parse(f).name}.jpg`));
+    const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, bags: 2 });
+    const v = r.verdicts.folder;
+    expect(r.manifest.every((f) => f.compression === 'jpeg-q75')).toBe(true);
+    expect(v.compression).toMatchObject({ evidence: { 'jpeg-q75': v.evidenceCount }, matched: 0, total: v.evidenceCount });
+    expect(v.statement).toMatch(/saved with a compression that none of .*'s reference images has \(evidence: JPEG q75/);
+    if (!v.unknown) expect(v.statement).toMatch(/weakly consistent .* so this is no firm attribution/);
+    for (const b of r.verdicts.bags) expect(b.compression?.matched).toBe(0);
+  }, 120_000);
+});
+
 describe('large images', () => {
   it('are analysed on several canvas crops with --crops, never resampled', async () => {
     const sharp = (await import('sharp')).default;

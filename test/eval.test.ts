@@ -6,7 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accuracy, auroc, bagDraws, macroF1, pairedDifference, scoreDraws, splitHalves, std } from '../src/eval/protocol.js';
+import { accuracy, auroc, bagDraws, macroF1, pairedDifference, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
+import { checkCompression } from '../src/main/engine/ingest/compression.js';
+import type { Verdict } from '../src/main/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/main/engine/residual/statistics.js';
 import { parseManifest } from '../src/eval/corpus.js';
@@ -165,10 +167,15 @@ describe('genprint eval --quick (demo zoo only)', () => {
       expect(sc.openSet?.perMethod['dsf+']?.auroc).toBeGreaterThanOrEqual(0);
       expect(sc.clustering?.purity).toBeGreaterThan(0);
       expect(sc.bagsAblation?.length).toBe(2);
+      // Re-compressed queries: the compression check can only remove firm wrong verdicts, never add them.
+      const jpeg = sc.robustness!.find((t) => t.transform === 'jpeg75')!;
+      expect(jpeg.firmWrong!.bags).toBeGreaterThan(0);
+      expect(jpeg.firmWrong!.wrongFirm).toBeLessThanOrEqual(jpeg.firmWrong!.wrongFirmWithoutCompressionCheck);
     }
 
     const md = readFileSync(path.join(out, 'results.md'), 'utf8');
     expect(md).toContain('## Headline: held-out generators');
+    if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts that name a wrong entry without calling the evidence weak .*JPEG q75 \d+ \/ \d+ of \d+/);
     if (methods.includes('untrained')) expect(md).toMatch(/DSF\+ minus the untrained-φ control on the same bags/);
     expect(md).toMatch(/\| DSF\+ minus \| n = 1 \|/);
     expect(md).toContain('demo-zoo');
@@ -178,4 +185,34 @@ describe('genprint eval --quick (demo zoo only)', () => {
     const png = readFileSync(path.join(out, 'img', 'eval-demo-zoo-held-out-corr.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   }, 360_000);
+});
+
+describe('firm wrong verdicts', () => {
+  const verdict = (label: string | null, extra: Partial<Verdict> = {}): Verdict => ({
+    label,
+    family: null,
+    unknown: label === null,
+    score: 0.99,
+    runnerUp: 'other',
+    margin: 0.9,
+    evidenceCount: 10,
+    method: 'dsf',
+    candidates: [],
+    decidedBy: 'classifier',
+    agreement: { classifier: label, residual: label, agree: true },
+    openSet: { kind: 'novelty', statistic: 0, threshold: 1, unknownScore: -1, tests: [] },
+    statement: '',
+    explanation: '',
+    ...extra,
+  });
+  it('counts wrong, named, not-weak verdicts, with and without the compression check', () => {
+    const t = { bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 };
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a')); // right
+    tallyFirmWrong(t, 'gen-a', verdict(null)); // unknown
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b', { margin: 0.05 })); // wrong but weak (thin margin)
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b')); // wrong and moderate
+    const recompressed = checkCompression('gen-b', Array(10).fill('jpeg-q90'), { lossless: 30 });
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b', { compression: recompressed })); // wrong, weak only through the check
+    expect(t).toEqual({ bags: 5, wrongFirm: 1, wrongFirmWithoutCompressionCheck: 2 });
+  });
 });

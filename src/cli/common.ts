@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../main/engine/index.js';
 import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
+import { compressionSummary } from '../shared/compression.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../main/engine/types.js';
 
@@ -66,6 +67,7 @@ export function formatVerdict(v: Verdict, title: string): string {
     a.residual !== undefined ? `residual ${a.residual ?? 'unknown'}` : null,
   ].filter(Boolean);
   lines.push(`  evidence: ${parts.join(', ')} → ${a.agree ? 'agree' : 'DISAGREE'}`);
+  if (v.compression) lines.push(`  compression: ${compressionSummary(v.compression)}`);
   return lines.join('\n');
 }
 

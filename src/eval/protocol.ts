@@ -2,6 +2,8 @@
 // Kept free of I/O so the metric functions can be checked against hand-computed values.
 import path from 'node:path';
 import { createRandom, drawBags } from '../main/engine/util/random.js';
+import { verdictWording } from '../main/engine/report/wording.js';
+import type { Verdict } from '../main/engine/types.js';
 
 export const BAG_SIZES = [1, 5, 10, 25, 50] as const;
 
@@ -171,4 +173,24 @@ export function pairedDifference(a: readonly number[], b: readonly number[], see
   }
   means.sort();
   return { mean: m, lo: means[Math.floor(0.025 * RESAMPLES)], hi: means[Math.ceil(0.975 * RESAMPLES) - 1], draws: d.length };
+}
+
+/**
+ * Wrong verdicts an examiner would read as firm: a library entry named (not "unknown"), not the
+ * generator that made the images, and a strength above "weak" (report/wording.ts). Counted with the
+ * verdict as the engine words it and with its compression check removed, to measure what the check
+ * changes on re-compressed evidence.
+ */
+export interface FirmWrongTally {
+  bags: number;
+  wrongFirm: number;
+  wrongFirmWithoutCompressionCheck: number;
+}
+
+export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): void {
+  t.bags++;
+  if (v.unknown || v.label === null || v.label === truth) return;
+  if (verdictWording(v).strength !== 'weak') t.wrongFirm++;
+  const { compression: _check, ...withoutCheck } = v;
+  if (verdictWording(withoutCheck).strength !== 'weak') t.wrongFirmWithoutCompressionCheck++;
 }

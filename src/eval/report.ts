@@ -315,6 +315,14 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         md.push(`| none | ${sc.generators.reduce((s, g) => s + g.query, 0)} | ${ms.map((m) => pm(clean(m))).join(' | ')} |`);
         for (const t of sc.robustness) md.push(`| ${t.label} | ${t.images} | ${ms.map((m) => pm(t.accuracy[m])).join(' | ')} |`);
         md.push('');
+        const firm = sc.robustness.filter((t) => t.firmWrong);
+        if (firm.length)
+          md.push(
+            `DSF+ verdicts that name a wrong entry without calling the evidence weak (bags of n = ${firm[0].n}; with the compression check / without it): ` +
+              firm.map((t) => `${t.label} ${t.firmWrong!.wrongFirm} / ${t.firmWrong!.wrongFirmWithoutCompressionCheck} of ${t.firmWrong!.bags}`).join('; ') +
+              '.',
+            '',
+          );
       }
       if (sc.clustering) {
         md.push(

@@ -47,7 +47,7 @@ import {
   type SpectralRun,
   CANVAS,
 } from './methods.js';
-import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, type BagScore } from './protocol.js';
+import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, type BagScore, type FirmWrongTally } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
 import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
@@ -87,7 +87,15 @@ export interface ScopeResult {
     scoreVsBagSize: ScopeResult['scoreVsBagSize'];
   };
   openSet?: OpenSetResult;
-  robustness?: { transform: TransformId; label: string; n: number; accuracy: Partial<Record<MethodId, BagScore>>; images: number }[];
+  robustness?: {
+    transform: TransformId;
+    label: string;
+    n: number;
+    accuracy: Partial<Record<MethodId, BagScore>>;
+    images: number;
+    /** DSF+ bags whose verdict names a wrong entry without calling the evidence weak. */
+    firmWrong?: FirmWrongTally;
+  }[];
   clustering?: { clusteredOn: string; cophenetic: number; purity: number; k: number; families: string[]; image?: string; order: string[]; tree: ClusteringResult };
   bagsAblation?: { bags: number; embedding: BagScore; classifier: BagScore }[];
   accuracyPlot?: string;
@@ -562,13 +570,23 @@ async function robustness(
     );
     const score = async (p: Predictor) => (await closedSet(ctx.domain.name, common, [n], ctx.repeats, ctx.seed, p))[String(n)]!;
     const shipped = runs.get('shipped');
-    if (shipped) acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!));
+    let firmWrong: FirmWrongTally | undefined;
+    if (shipped) {
+      const tally: FirmWrongTally = { bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 };
+      const ev = evs.get('shipped')!;
+      acc['dsf+'] = await score(async (g, bag) => {
+        const v = await shipped.dsf.judge(bag.map((r) => ev.get(g)!.get(r)!), { withEmbedding: false });
+        tallyFirmWrong(tally, g, v);
+        return top1(v);
+      });
+      firmWrong = tally;
+    }
     const first = shipped ?? runs.values().next().value!;
     acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
     for (const [m, att] of manifoldAtt) acc[m] = await score(engineJudge(att, mevs.get(m)!));
     acc.spectral = await score(async (g, bag) => spectralBagLabel(spectral.model, bag.map((r) => sp.get(g)!.get(r)!)));
     for (const c of CONTROLS) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
-    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count });
+    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}) });
   }
   return out;
 }

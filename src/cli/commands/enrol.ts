@@ -3,6 +3,7 @@ import { enrol } from '../../main/engine/index.js';
 import { addEngineOptions, mapErrors, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
+import { describeCompressionCounts } from '../../shared/compression.js';
 
 export function registerEnrol(program: Command): void {
   const cmd = program
@@ -40,7 +41,8 @@ export function registerEnrol(program: Command): void {
         progress.stop();
         process.stdout.write(
           `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
-            `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n`,
+            `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
+            (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : ''),
         );
         for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
       } finally {

@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
+import { countCompression } from './ingest/compression.js';
 import { decorrelationScore } from './correlation.js';
 import { withLibrary } from './library/index.js';
 import { readModelCard } from './features/set-encoder.js';
@@ -110,6 +111,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const manifold = encoder && req.manifoldParts !== false ? await maybeManifoldModels(req) : null;
   const skipped: SkippedFile[] = [];
   const shas: string[] = [];
+  const compressions: string[] = [];
   const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags, residualStatistics: true });
   const manifoldBuilder = manifold ? new EnrolmentBuilder({ encoder: manifold.encoder, seed: 1, bags: req.bags }) : null;
   const started = Date.now();
@@ -142,6 +144,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
           continue;
         }
         shas.push(ev.image.file.sha256);
+        compressions.push(ev.image.file.compression ?? 'unknown');
         pending.push({ sha256: ev.image.file.sha256, crops: ev.image.crops });
         if (pending.length >= BATCH) await flush();
       }
@@ -162,6 +165,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         fileCount: shas.length,
         skippedCount: skipped.length,
         sha256ListDigest: digest,
+        compression: countCompression(compressions),
       },
       method: encoder ? (mparts ? 'residual+dsf+manifold' : 'residual+dsf') : 'residual',
       modelVersion: encoder ? encoder.phiSha256 : 'none',

@@ -1,5 +1,6 @@
 // Shared data shapes of the engine. Everything here is plain, structured-cloneable data so that the
 // same objects travel through the CLI's JSON, Electron IPC and the report generator unchanged.
+import type { CompressionCheck } from '../../shared/compression.js';
 
 /** Why a file of the evidence folder was not analysed. Stable codes: reports and tests key on them. */
 export type SkipReason =
@@ -31,6 +32,11 @@ export interface EvidenceFile {
   hasExif: boolean;
   /** Number of canvas crops taken from this image (1 unless multi-crop is enabled for large images). */
   crops: number;
+  /**
+   * Compression history read from the file (ingest/compression.ts): 'lossless', 'jpeg-q90',
+   * 'webp-lossy', … Absent in case files written before it was recorded.
+   */
+  compression?: string;
 }
 
 export interface SkippedFile {
@@ -133,6 +139,11 @@ export interface EnrolmentProvenance {
   skippedCount: number;
   /** SHA-256 over the sorted, newline-joined SHA-256 list of the enrolled files. */
   sha256ListDigest: string;
+  /**
+   * How the reference images were saved: image count per compression key (ingest/compression.ts).
+   * Absent for entries enrolled before it was recorded.
+   */
+  compression?: Record<string, number>;
 }
 
 /** Per-entry open-set calibration, fitted on enrolment images held out from the fingerprint. */
@@ -277,6 +288,11 @@ export interface Verdict {
   };
   /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */
   mixed?: boolean;
+  /**
+   * The evidence's compression history against the nearest entry's reference images (absent where
+   * the evidence's was not read). Re-compressed evidence is a known weakness of attribution.
+   */
+  compression?: CompressionCheck;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */

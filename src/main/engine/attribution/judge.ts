@@ -11,6 +11,7 @@ import { scoreIsProbability, type MethodId, type ScoredCandidate, type Verdict }
 import { classifierParts, novelty, type PreparedLibrary } from './prepared-library.js';
 import { describeFusion, predictFusedLogProba } from '../classifier/fused.js';
 import type { SetEncoder } from '../features/set-encoder.js';
+import { checkCompression, compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
 
 export interface ImageEvidence {
   relPath: string;
@@ -22,6 +23,8 @@ export interface ImageEvidence {
   /** Novelty with respect to each entry's enrolment features (≈1 for images like them). */
   novelty: Float64Array | null;
   features: Float32Array | null;
+  /** How the file was saved (ingest/compression.ts), when known. */
+  compression?: string;
 }
 
 /** One-sided test strength: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean). */
@@ -39,6 +42,7 @@ export function imageEvidence(
   features: Float32Array | null,
   /** The image's residual statistics (residual/statistics.ts), when the classifier uses them. */
   statistics: Float32Array | null = null,
+  compression?: string,
 ): ImageEvidence {
   let logProba: Float64Array | null = null;
   let nov: Float64Array | null = null;
@@ -47,7 +51,7 @@ export function imageEvidence(
     logProba = predictFusedLogProba(lib.classifier, parts);
     nov = Float64Array.from(lib.entries, (e) => (e.featureMean ? novelty(features, e.featureMean, e.featureVar!) : NaN));
   }
-  return { relPath, sha256, corr, logProba, novelty: nov, features };
+  return { relPath, sha256, corr, logProba, novelty: nov, features, ...(compression ? { compression } : {}) };
 }
 
 function argsort(scores: ArrayLike<number>): number[] {
@@ -183,20 +187,28 @@ export function formatProbability(p: number): string {
 }
 
 /** Wording policy: "consistent with", qualified when the evidence is thin; never "proves". */
-export function statementFor(v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed'>, closest: string | null): string {
+export function statementFor(
+  v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression'>,
+  closest: string | null,
+): string {
   const n = v.evidenceCount;
   const imgs = `${n} image${n === 1 ? '' : 's'}`;
   if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
+  const recompressed = compressionCaveat(v.compression);
   if (v.unknown)
-    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.`;
-  const weak = n < 5 || v.margin < 0.1 || (scoreIsProbability(v.method) && v.score < 0.6);
+    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`;
+  const weak = n < 5 || v.margin < 0.1 || (scoreIsProbability(v.method) && v.score < 0.6) || compressionMismatchIsMajor(v.compression);
   const fam = v.family ? ` (family: ${v.family})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
   const how =
     scoreIsProbability(v.method)
       ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
       : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
-  const caveat = weak ? '. The evidence is too thin or too close between entries for a firm attribution' : '';
+  const caveat = recompressed
+    ? `. Caution: ${recompressed}${weak ? ', so this is no firm attribution' : ''}`
+    : weak
+      ? '. The evidence is too thin or too close between entries for a firm attribution'
+      : '';
   return `${base}${how}${caveat}. This does not exclude generators that are not in the library.`;
 }
 
@@ -300,6 +312,9 @@ export async function judge(
     statement: '',
     explanation,
   };
+  const evidenceCompression = items.map((i) => i.compression);
+  if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
+    verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);
   if (embedding)
     verdict.explanation += ` Embedding (Eq. 1 over enrolled bag embeddings): ${embeddingLabel} with p = ${fmt(embedding.probability[embedding.order[0]])}.`;
   verdict.statement = statementFor(verdict, names[top] ?? null);

@@ -19,6 +19,8 @@ export interface PreparedEntry {
   featureCount: number;
   bagEmbeddings?: { dim: number; count: number; data: Float32Array };
   heldOutResiduals?: LibraryEntry['heldOutResiduals'];
+  /** How the reference images were saved (counts per compression key); null for entries enrolled before it was recorded. */
+  referenceCompression?: Record<string, number> | null;
 }
 
 export interface PreparedLibrary {
@@ -131,6 +133,7 @@ export function prepareLibrary(
       featureCount: usable ? e.imageFeatures!.data.length / e.imageFeatures!.dim : 0,
       bagEmbeddings: usable ? e.bagEmbeddings : undefined,
       heldOutResiduals: e.heldOutResiduals,
+      referenceCompression: e.provenance?.compression ?? null,
     };
   });
 

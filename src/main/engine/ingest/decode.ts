@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import exifr from 'exifr';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import type { Canvas, SkipReason } from '../types.js';
+import { compressionOf, LOSSLESS, type CompressionKey } from './compression.js';
 
 export interface DecodeOptions {
   canvas?: number;
@@ -22,6 +23,8 @@ export interface ImageInfo {
   bitDepth: number;
   hasExif: boolean;
   crops: number;
+  /** Compression history read from the file's bytes (compression.ts): 'lossless', 'jpeg-q90', … */
+  compression: CompressionKey;
 }
 
 export type DecodeResult = { info: ImageInfo; crops: Canvas[] } | { skip: SkipReason; message: string };
@@ -306,7 +309,7 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
     if (tooSmall) return tooSmall;
     const rects = cropRects(bmp.width, bmp.height, canvas, maxCrops);
     return {
-      info: { format: 'bmp', width: bmp.width, height: bmp.height, channels: bmp.channels, bitDepth: 8, hasExif: false, crops: rects.length },
+      info: { format: 'bmp', width: bmp.width, height: bmp.height, channels: bmp.channels, bitDepth: 8, hasExif: false, crops: rects.length, compression: LOSSLESS },
       crops: rects.map((r) => rgbToCanvas(bmp.rgb, bmp.width, r)),
     };
   }
@@ -365,7 +368,7 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   const crops = rects.map((r) => rgbToCanvas(raw.data, width, r));
   const hasExif = await detectExif(buf, format, meta.exif);
   return {
-    info: { format, width, height, channels: meta.channels ?? 3, bitDepth, hasExif, crops: rects.length },
+    info: { format, width, height, channels: meta.channels ?? 3, bitDepth, hasExif, crops: rects.length, compression: compressionOf(buf, format) },
     crops,
   };
 }

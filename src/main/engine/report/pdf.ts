@@ -13,6 +13,7 @@ import { renderJson } from './json.js';
 import { FAILURE_MODES, LIMITATIONS_INTRO, PER_IMAGE_NOTE, methodParagraphs } from './prose.js';
 import { needsReplacement, toWinAnsi } from './winansi.js';
 import { strengthLine, verdictWording } from './wording.js';
+import { compressionSummary } from '../../../shared/compression.js';
 import { gitCommit, softwareVersion } from '../version.js';
 
 export interface PdfRenderOptions {
@@ -455,6 +456,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       ['Unknown flag', v.unknown ? 'yes' : 'no'],
       ['Images', String(v.evidenceCount)],
       ['Decided by', v.decidedBy || '-'],
+      ['Compression (evidence vs references)', compressionSummary(v.compression)],
       ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
       ['How the score was computed', v.explanation || '-'],
     ];

@@ -2,6 +2,7 @@
 // never claim more. Scores compare the evidence with a finite library under a trained model; they
 // cannot prove origin, so the words "proves", "certain", "identified as" and the like never appear.
 import { scoreIsProbability, type Verdict } from '../types.js';
+import { compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
 
 export type EvidenceStrength = 'weak' | 'moderate' | 'strong';
 
@@ -56,6 +57,11 @@ function strengthOf(v: Verdict, caveats: string[]): EvidenceStrength {
   if (v.mixed) {
     caveats.push('the images split into groups with different results, so the folder is treated as mixed');
     lower('weak');
+  }
+  const recompressed = compressionCaveat(v.compression);
+  if (!v.unknown && recompressed) {
+    caveats.push(recompressed);
+    lower(compressionMismatchIsMajor(v.compression) ? 'weak' : 'moderate');
   }
   if (!v.unknown && !v.agreement.agree) {
     caveats.push('the independent analyses (classifier, embedding distance, residual correlation) do not all agree');

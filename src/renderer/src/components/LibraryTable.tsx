@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { LibraryEntrySummary } from '../../../shared/api.js';
 import { formatDate, shortHash } from '../format.js';
+import { describeCompressionCounts } from '../../../shared/compression.js';
 
 export function LibraryTable(props: { entries: LibraryEntrySummary[]; busy: boolean; onRename(e: LibraryEntrySummary, name: string): void; onRemove(e: LibraryEntrySummary): void }) {
   const [editing, setEditing] = useState<{ id: number; value: string } | null>(null);
@@ -53,7 +54,7 @@ export function LibraryTable(props: { entries: LibraryEntrySummary[]; busy: bool
               <td>
                 <span className="badge">{e.family}</span>
               </td>
-              <td className="num" title={`${e.provenance.skippedCount} skipped; list digest ${e.provenance.sha256ListDigest}`}>
+              <td className="num" title={`${e.provenance.skippedCount} skipped; saved as ${e.provenance.compression ? describeCompressionCounts(e.provenance.compression) : 'not recorded'}; list digest ${e.provenance.sha256ListDigest}`}>
                 {e.provenance.fileCount}
                 {e.provenance.skippedCount > 0 && <span className="muted small"> (+{e.provenance.skippedCount} skipped)</span>}
               </td>

@@ -1,5 +1,6 @@
 import type { Verdict } from '../../../shared/api.js';
 import { formatScore, scoreName as scoreNameOf } from '../format.js';
+import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
 
 function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
   if (value === undefined) return null;
@@ -75,6 +76,14 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
           <dt>Decided by</dt>
           <dd>{v.decidedBy}</dd>
         </div>
+        {v.compression && (
+          <div className="wide" title="How the evidence and the nearest entry's reference images were saved; re-compression changes the traces attribution reads">
+            <dt>Compression</dt>
+            <dd className={compressionCaveat(v.compression) ? 'warn-text' : undefined} data-testid="verdict-compression">
+              {compressionSummary(v.compression)}
+            </dd>
+          </div>
+        )}
       </dl>
       <ul className="agreement" aria-label="Lines of evidence">
         <Agreement name="classifier" value={v.agreement.classifier} />

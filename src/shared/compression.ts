@@ -1,0 +1,80 @@
+// Words and rules for compression histories, shared by the engine (verdicts, PDF) and the renderer.
+// The keys come from src/main/engine/ingest/compression.ts, which reads them from the files' bytes.
+
+/**
+ * Compact, stable key (stored in library provenance and case reports): 'lossless', 'jpeg-q<1-100>',
+ * 'jpeg' (tables not from the standard quality scaling), 'webp-lossy', 'webp-lossless', 'heif'.
+ */
+export type CompressionKey = string;
+
+/** JPEG qualities closer than this are treated as the same history (estimates round to integers). */
+export const JPEG_QUALITY_TOLERANCE = 5;
+
+function jpegQuality(key: CompressionKey): number | null | undefined {
+  if (key === 'jpeg') return null;
+  const m = /^jpeg-q(\d+)$/.exec(key);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether two files' compression histories are alike enough to compare their traces. */
+export function sameCompression(a: CompressionKey, b: CompressionKey): boolean {
+  const qa = jpegQuality(a);
+  const qb = jpegQuality(b);
+  if (qa === undefined || qb === undefined) return a === b;
+  if (qa === null || qb === null) return qa === qb;
+  return Math.abs(qa - qb) <= JPEG_QUALITY_TOLERANCE;
+}
+
+/** Words for a key: "JPEG q90", "lossless", "lossy WebP". */
+export function describeCompression(key: CompressionKey): string {
+  const q = jpegQuality(key);
+  if (q !== undefined) return q === null ? 'JPEG (non-standard tables)' : `JPEG q${q}`;
+  return (
+    { lossless: 'lossless', 'webp-lossy': 'lossy WebP', 'webp-lossless': 'lossless WebP', heif: 'HEIF/AVIF' } as Record<string, string>
+  )[key] ?? key;
+}
+
+/** "JPEG q75 (12), lossless (3)": the counts of a histogram of keys, largest first. */
+export function describeCompressionCounts(counts: Record<CompressionKey, number>): string {
+  return Object.entries(counts)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${describeCompression(k)} (${n})`)
+    .join(', ');
+}
+
+/** The evidence's compression against one library entry's reference images. */
+export interface CompressionCheck {
+  entry: string;
+  evidence: Record<CompressionKey, number>;
+  /** null: the entry was enrolled before reference compression was recorded. */
+  references: Record<CompressionKey, number> | null;
+  /** Evidence images whose compression some reference image shares (null when references are unknown). */
+  matched: number | null;
+  total: number;
+}
+
+/** A sentence for a verdict whose evidence was saved differently from the entry's references, or null. */
+export function compressionCaveat(c: CompressionCheck | undefined): string | null {
+  if (!c || c.matched === null || c.matched === c.total) return null;
+  const unmatched = c.total - c.matched;
+  return (
+    `${unmatched} of ${c.total} evidence image${c.total === 1 ? ' was' : 's were'} saved with a compression that none of ` +
+    `${c.entry}'s reference images has (evidence: ${describeCompressionCounts(c.evidence)}; references: ` +
+    `${describeCompressionCounts(c.references!)}); re-compression changes the traces this attribution reads, and Genprint's measured ` +
+    `accuracy on re-compressed evidence is much lower`
+  );
+}
+
+/** More than half of the evidence saved differently from the references: the attribution is weak. */
+export function compressionMismatchIsMajor(c: CompressionCheck | undefined): boolean {
+  return !!c && c.matched !== null && c.matched * 2 < c.total;
+}
+
+/** One line for a verdict's facts: what the evidence and the entry's references were saved as. */
+export function compressionSummary(c: CompressionCheck | undefined): string {
+  if (!c) return 'not recorded';
+  const refs = c.references ? describeCompressionCounts(c.references) : 'not recorded (entry enrolled before Genprint recorded it)';
+  const verdict =
+    c.matched === null ? '' : c.matched === c.total ? ' — alike' : ` — ${c.total - c.matched} of ${c.total} evidence images differ`;
+  return `evidence ${describeCompressionCounts(c.evidence)}; ${c.entry}'s references ${refs}${verdict}`;
+}

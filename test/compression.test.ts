@@ -1,0 +1,139 @@
+// Compression history read from the files' bytes, and how verdicts and reports word a mismatch
+// between the evidence and the reference images. Real encoders (sharp/libvips) make every file.
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import {
+  checkCompression,
+  compressionCaveat,
+  compressionMismatchIsMajor,
+  compressionOf,
+  compressionSummary,
+  describeCompressionCounts,
+  estimateJpegQuality,
+  jpegLuminanceTable,
+  sameCompression,
+} from '../src/main/engine/ingest/compression.js';
+import { decodeImageBuffer } from '../src/main/engine/ingest/decode.js';
+import { statementFor } from '../src/main/engine/attribution/judge.js';
+import { verdictWording } from '../src/main/engine/report/wording.js';
+import type { Verdict } from '../src/main/engine/types.js';
+
+const W = 48;
+const pixels = Buffer.from(Array.from({ length: W * W * 3 }, (_, i) => (i * 37 + (i >> 7) * 11) % 251));
+const image = (channels: 3 | 4 = 3) =>
+  sharp(channels === 3 ? pixels : Buffer.alloc(W * W * 4, 128), { raw: { width: W, height: W, channels } });
+
+describe('reading the compression history', () => {
+  it('recovers the quality libjpeg was given, from the luminance quantisation table', async () => {
+    for (const q of [5, 10, 25, 50, 60, 75, 85, 90, 95, 99, 100]) {
+      const buf = await image().jpeg({ quality: q }).toBuffer();
+      expect(compressionOf(buf, 'jpeg')).toBe(`jpeg-q${q}`);
+    }
+  });
+
+  it('says "jpeg" without a number for tables that are not the standard scaling (mozjpeg)', async () => {
+    const buf = await image().jpeg({ quality: 80, mozjpeg: true }).toBuffer();
+    expect(jpegLuminanceTable(buf)).toHaveLength(64);
+    expect(estimateJpegQuality(jpegLuminanceTable(buf)!)).toBeNull();
+    expect(compressionOf(buf, 'jpeg')).toBe('jpeg');
+  });
+
+  it('tells lossy from lossless WebP, including lossy WebP with an alpha channel', async () => {
+    expect(compressionOf(await image().webp({ quality: 80 }).toBuffer(), 'webp')).toBe('webp-lossy');
+    expect(compressionOf(await image().webp({ lossless: true }).toBuffer(), 'webp')).toBe('webp-lossless');
+    expect(compressionOf(await image(4).webp({ quality: 80 }).toBuffer(), 'webp')).toBe('webp-lossy');
+  });
+
+  it('calls PNG, GIF and TIFF lossless, and never throws on damaged JPEG headers', async () => {
+    expect(compressionOf(await image().png().toBuffer(), 'png')).toBe('lossless');
+    expect(compressionOf(await image().gif().toBuffer(), 'gif')).toBe('lossless');
+    expect(compressionOf(await image().tiff().toBuffer(), 'tiff')).toBe('lossless');
+    const jpeg = await image().jpeg({ quality: 90 }).toBuffer();
+    for (const broken of [jpeg.subarray(0, 3), jpeg.subarray(0, 30), Buffer.from([0xff, 0xd8, 0xff, 0xdb, 0xff, 0xff]), Buffer.alloc(0)])
+      expect(compressionOf(broken, 'jpeg')).toBe('jpeg');
+  });
+
+  it('travels with every decoded image', async () => {
+    const jpeg = await decodeImageBuffer(await image().jpeg({ quality: 70 }).toBuffer());
+    const png = await decodeImageBuffer(await image().png().toBuffer());
+    expect('info' in jpeg && jpeg.info.compression).toBe('jpeg-q70');
+    expect('info' in png && png.info.compression).toBe('lossless');
+  });
+});
+
+describe('comparing evidence with references', () => {
+  it('treats JPEG qualities within 5 as alike, and nothing else across kinds', () => {
+    expect(sameCompression('jpeg-q90', 'jpeg-q86')).toBe(true);
+    expect(sameCompression('jpeg-q90', 'jpeg-q84')).toBe(false);
+    expect(sameCompression('jpeg', 'jpeg')).toBe(true);
+    expect(sameCompression('jpeg', 'jpeg-q90')).toBe(false);
+    expect(sameCompression('lossless', 'webp-lossless')).toBe(false);
+    expect(sameCompression('lossless', 'lossless')).toBe(true);
+  });
+
+  it('counts the evidence images no reference image shares', () => {
+    const c = checkCompression('gen-a', ['jpeg-q75', 'jpeg-q75', 'lossless'], { lossless: 40 });
+    expect(c).toEqual({ entry: 'gen-a', evidence: { 'jpeg-q75': 2, lossless: 1 }, references: { lossless: 40 }, matched: 1, total: 3 });
+    expect(compressionMismatchIsMajor(c)).toBe(true);
+    expect(compressionCaveat(c)).toMatch(/^2 of 3 evidence images were saved with a compression that none of gen-a's reference images has \(evidence: JPEG q75 \(2\), lossless \(1\); references: lossless \(40\)\)/);
+    expect(compressionSummary(c)).toBe("evidence JPEG q75 (2), lossless (1); gen-a's references lossless (40) — 2 of 3 evidence images differ");
+    const alike = checkCompression('gen-a', ['lossless'], { lossless: 40, 'jpeg-q90': 2 });
+    expect(alike.matched).toBe(1);
+    expect(compressionCaveat(alike)).toBeNull();
+    expect(describeCompressionCounts({ 'jpeg-q90': 2, lossless: 40 })).toBe('lossless (40), JPEG q90 (2)');
+  });
+
+  it('makes no claim when the entry predates the record', () => {
+    const c = checkCompression('old', ['jpeg-q75'], null);
+    expect(c.matched).toBeNull();
+    expect(compressionCaveat(c)).toBeNull();
+    expect(compressionMismatchIsMajor(c)).toBe(false);
+    expect(compressionSummary(c)).toMatch(/references not recorded/);
+  });
+});
+
+describe('verdict wording', () => {
+  const base: Verdict = {
+    label: 'gen-a',
+    family: 'gan',
+    unknown: false,
+    score: 0.98,
+    runnerUp: 'gen-b',
+    margin: 0.9,
+    evidenceCount: 40,
+    method: 'dsf',
+    candidates: [],
+    decidedBy: 'classifier',
+    agreement: { classifier: 'gen-a', residual: 'gen-a', agree: true },
+    openSet: { kind: 'novelty', statistic: 0, threshold: 1, unknownScore: -1, tests: [] },
+    statement: '',
+    explanation: '',
+  };
+  const recompressed = checkCompression('gen-a', Array(40).fill('jpeg-q75'), { lossless: 40 });
+  const alike = checkCompression('gen-a', Array(40).fill('lossless'), { lossless: 40 });
+
+  it('a firm statement stays firm when the evidence was saved like the references', () => {
+    const v = { ...base, compression: alike };
+    v.statement = statementFor(v, 'gen-a');
+    expect(v.statement).toMatch(/^The 40 images are consistent with the library entry gen-a/);
+    expect(v.statement).not.toMatch(/Caution|weakly/);
+    expect(verdictWording(v).strength).toBe('strong');
+  });
+
+  it('re-compressed evidence is called weak, with the reason, in the app and in the report', () => {
+    const v = { ...base, compression: recompressed };
+    v.statement = statementFor(v, 'gen-a');
+    expect(v.statement).toMatch(/^The 40 images are weakly consistent with the library entry gen-a/);
+    expect(v.statement).toMatch(/Caution: 40 of 40 evidence images were saved with a compression that none of gen-a's reference images has .* so this is no firm attribution\./);
+    const w = verdictWording(v);
+    expect(w.strength).toBe('weak');
+    expect(w.caveats.join(' ')).toMatch(/evidence: JPEG q75 \(40\); references: lossless \(40\)/);
+  });
+
+  it('a minority of re-compressed images lowers the strength to moderate, not weak', () => {
+    const v = { ...base, compression: checkCompression('gen-a', [...Array(30).fill('lossless'), ...Array(10).fill('jpeg-q75')], { lossless: 40 }) };
+    v.statement = statementFor(v, 'gen-a');
+    expect(v.statement).toMatch(/^The 40 images are consistent with .*Caution: 10 of 40 evidence images/);
+    expect(verdictWording(v).strength).toBe('moderate');
+  });
+});
