@@ -68,6 +68,10 @@ describe('PDF report', () => {
       "Library classifier the set-encoder's per-image phi features (weight 0.69) + the residual log power spectrum (weight 0.43) + the centred 32×32 residual pixels (weight 0.46), combined by stacking weights",
     );
     expect(f).toContain('out-of-fold per-image accuracy on the enrolment images 0.93');
+    const saved = c.verdicts.folder.compression!;
+    expect(f).toContain(
+      flat(`Compression evidence lossless (${saved.evidence.lossless}), JPEG q92 (${saved.evidence['jpeg-q92']}); StyleGAN2 (FFHQ)'s references lossless (150), JPEG q92 (50) — alike`),
+    );
     expect(f).toContain(c.model.phiSha256!);
     expect(f).toContain(c.model.rhoSha256!);
     for (const i of [0, 1, 17, c.manifest.length - 1]) expect(f).toContain(c.manifest[i]!.sha256);
@@ -286,6 +290,7 @@ describe('JSON and CSV exports', () => {
     const r0 = byPath.get(img.relPath)!;
     expect(Number(r0[col('score')])).toBe(img.score);
     expect(r0[col('topCandidate')]).toBe(img.topCandidate ?? '');
+    expect(c.manifest.map((m) => byPath.get(m.relPath)![col('compression')])).toEqual(c.manifest.map((m) => m.compression));
     expect(Number(r0[col('residualCorr:StyleGAN2 (FFHQ)')])).toBe(img.residualCorr['StyleGAN2 (FFHQ)']);
   });
 });

@@ -158,6 +158,10 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(await page.locator('[data-testid=verdict]').first().textContent()).toMatch(/Probability|Mean \|corr\|/);
     // The library classifier's evidence blocks and their weights are in the case summary.
     expect(await page.locator('[data-testid=case-classifier]').textContent()).toMatch(/^φ ×[0-9.]+( \+ residual (spectrum|pixels) ×[0-9.e-]+)*$/);
+    // How the evidence and the entry's references were saved: both PNG here.
+    expect(await page.locator('[data-testid=verdict-compression]').first().textContent()).toMatch(
+      new RegExp(`^evidence lossless \\(\\d+\\); ${singleCase.expected}'s references lossless \\(\\d+\\) — alike$`),
+    );
   }, 400_000);
 
   it('shows verdicts, heatmaps with legends and values on hover, the dendrogram and the stability chart', async () => {

@@ -456,7 +456,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       ['Unknown flag', v.unknown ? 'yes' : 'no'],
       ['Images', String(v.evidenceCount)],
       ['Decided by', v.decidedBy || '-'],
-      ['Compression (evidence vs references)', compressionSummary(v.compression)],
+      ['Compression', compressionSummary(v.compression)],
       ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
       ['How the score was computed', v.explanation || '-'],
     ];
