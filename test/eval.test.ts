@@ -167,6 +167,8 @@ describe('genprint eval --quick (demo zoo only)', () => {
       expect(sc.openSet?.perMethod['dsf+']?.auroc).toBeGreaterThanOrEqual(0);
       expect(sc.clustering?.purity).toBeGreaterThan(0);
       expect(sc.bagsAblation?.length).toBe(2);
+      expect(sc.firmWrong!.bags).toBeGreaterThan(0);
+      expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.bags);
       // Re-compressed queries: the compression check can only remove firm wrong verdicts, never add them.
       const jpeg = sc.robustness!.find((t) => t.transform === 'jpeg75')!;
       expect(jpeg.firmWrong!.bags).toBeGreaterThan(0);
@@ -175,6 +177,7 @@ describe('genprint eval --quick (demo zoo only)', () => {
 
     const md = readFileSync(path.join(out, 'results.md'), 'utf8');
     expect(md).toContain('## Headline: held-out generators');
+    if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts on bags of n = 10 that name a wrong entry without calling the evidence weak: \d+ of \d+/);
     if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts that name a wrong entry without calling the evidence weak .*JPEG q75 \d+ \/ \d+ of \d+/);
     if (methods.includes('untrained')) expect(md).toMatch(/DSF\+ minus the untrained-φ control on the same bags/);
     expect(md).toMatch(/\| DSF\+ minus \| n = 1 \|/);

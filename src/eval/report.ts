@@ -285,6 +285,11 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         '',
       );
       md.push(...accuracyTable(sc, sizes), '');
+      if (sc.firmWrong)
+        md.push(
+          `DSF+ verdicts on bags of n = 10 that name a wrong entry without calling the evidence weak: ${sc.firmWrong.wrongFirm} of ${sc.firmWrong.bags} (wrong verdicts are otherwise worded weak or "unknown").`,
+          '',
+        );
       if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
       md.push(
         `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,

@@ -87,6 +87,8 @@ export interface ScopeResult {
     scoreVsBagSize: ScopeResult['scoreVsBagSize'];
   };
   openSet?: OpenSetResult;
+  /** DSF+ bags of n = 10 (as saved) whose verdict names a wrong entry without calling the evidence weak. */
+  firmWrong?: FirmWrongTally;
   robustness?: {
     transform: TransformId;
     label: string;
@@ -130,6 +132,8 @@ export interface EvalResult {
 }
 
 const CONTROLS = ['untrained', 'random-ensemble'] as const;
+/** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
+const FIRM_WRONG_N = 10;
 
 /** Exports the control encoders with the training code when they are not cached yet. */
 export function ensureControls(log: (s: string) => void): Record<string, string> {
@@ -328,6 +332,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     spectral.logProba,
   ]);
   const accuracy: AccuracyRow[] = [];
+  let firmWrong: FirmWrongTally | undefined;
   const row = async (method: MethodId, predict: Predictor, only?: number[]) =>
     accuracy.push({ method, label: METHOD_LABELS[method], bySize: await closedSet(domain.name, queries, only ?? sizes, repeats, seed, predict) });
 
@@ -336,6 +341,14 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   if (s) {
     if (!s.hasClassifier) notes.push(`shipped φ: no library classifier (${s.dsf.library.classifierNote}); the dsf method fell back to the residual method.`);
     await row('dsf+', engineJudge(s.dsf, s.evidence));
+    // The same n = 10 bags again, keeping each verdict's wording: how many wrong ones read as firm.
+    const tally: FirmWrongTally = { bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 };
+    await closedSet(domain.name, queries, [FIRM_WRONG_N], repeats, seed, async (g, bag) => {
+      const v = await s.dsf.judge(bag.map((r) => s.evidence.get(g)!.get(r)!), { withEmbedding: false });
+      tallyFirmWrong(tally, g, v);
+      return top1(v);
+    });
+    firmWrong = tally;
     const dsfPlus = accuracy[accuracy.length - 1];
     accuracy.push({ method: 'dsf-', label: METHOD_LABELS['dsf-'], bySize: { '1': dsfPlus.bySize['1'] }, note: 'the n = 1 column of DSF+' });
     if (s.dsfPhiOnly) await row('dsf-phi', engineJudge(s.dsfPhiOnly.attributor, s.dsfPhiOnly.evidence));
@@ -365,6 +378,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     })),
     chance: 1 / gens.length,
     accuracy,
+    ...(firmWrong ? { firmWrong } : {}),
     correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
     scoreVsBagSize: scoreVsBagSize(residualSource(shipped), domain.name, queries, sizes, repeats, seed),
     notes,
