@@ -7,7 +7,10 @@
  */
 export type CompressionKey = string;
 
-/** JPEG qualities closer than this are treated as the same history (estimates round to integers). */
+/**
+ * JPEG qualities at most this far apart count as the same history: nearby qualities quantise
+ * almost alike. A convention, not a measured boundary (the evaluation tests q90, q75 and q50).
+ */
 export const JPEG_QUALITY_TOLERANCE = 5;
 
 function jpegQuality(key: CompressionKey): number | null | undefined {
