@@ -224,9 +224,24 @@ async function closedSet(
   return out;
 }
 
-function engineJudge(att: { judge(items: ImageEvidence[], o?: { withEmbedding?: boolean }): Promise<Verdict> }, ev: Map<string, Map<string, ImageEvidence>>, pick = top1, withEmbedding = false): Predictor {
-  return async (g, bag) => pick(await att.judge(bag.map((r) => ev.get(g)!.get(r)!), { withEmbedding }));
+function engineJudge(
+  att: { judge(items: ImageEvidence[], o?: { withEmbedding?: boolean }): Promise<Verdict> },
+  ev: Map<string, Map<string, ImageEvidence>>,
+  pick: (v: Verdict, gen: string) => string | null = top1,
+  withEmbedding = false,
+): Predictor {
+  return async (g, bag) => pick(await att.judge(bag.map((r) => ev.get(g)!.get(r)!), { withEmbedding }), g);
 }
+
+/** top1, counting on the way the wrong verdicts whose wording stays above "weak". */
+function tallyingTop1(tally: FirmWrongTally): (v: Verdict, gen: string) => string | null {
+  return (v, gen) => {
+    tallyFirmWrong(tally, gen, v);
+    return top1(v);
+  };
+}
+
+const emptyTally = (): FirmWrongTally => ({ bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 });
 
 function spectralJudge(run: SpectralRun): Predictor {
   return async (g, bag) => spectralBagLabel(run.model, bag.map((r) => run.logProba.get(g)!.get(r)!));
@@ -342,13 +357,8 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     if (!s.hasClassifier) notes.push(`shipped φ: no library classifier (${s.dsf.library.classifierNote}); the dsf method fell back to the residual method.`);
     await row('dsf+', engineJudge(s.dsf, s.evidence));
     // The same n = 10 bags again, keeping each verdict's wording: how many wrong ones read as firm.
-    const tally: FirmWrongTally = { bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 };
-    await closedSet(domain.name, queries, [FIRM_WRONG_N], repeats, seed, async (g, bag) => {
-      const v = await s.dsf.judge(bag.map((r) => s.evidence.get(g)!.get(r)!), { withEmbedding: false });
-      tallyFirmWrong(tally, g, v);
-      return top1(v);
-    });
-    firmWrong = tally;
+    firmWrong = emptyTally();
+    await closedSet(domain.name, queries, [FIRM_WRONG_N], repeats, seed, engineJudge(s.dsf, s.evidence, tallyingTop1(firmWrong)));
     const dsfPlus = accuracy[accuracy.length - 1];
     accuracy.push({ method: 'dsf-', label: METHOD_LABELS['dsf-'], bySize: { '1': dsfPlus.bySize['1'] }, note: 'the n = 1 column of DSF+' });
     if (s.dsfPhiOnly) await row('dsf-phi', engineJudge(s.dsfPhiOnly.attributor, s.dsfPhiOnly.evidence));
@@ -586,14 +596,8 @@ async function robustness(
     const shipped = runs.get('shipped');
     let firmWrong: FirmWrongTally | undefined;
     if (shipped) {
-      const tally: FirmWrongTally = { bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 };
-      const ev = evs.get('shipped')!;
-      acc['dsf+'] = await score(async (g, bag) => {
-        const v = await shipped.dsf.judge(bag.map((r) => ev.get(g)!.get(r)!), { withEmbedding: false });
-        tallyFirmWrong(tally, g, v);
-        return top1(v);
-      });
-      firmWrong = tally;
+      firmWrong = emptyTally();
+      acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!, tallyingTop1(firmWrong)));
     }
     const first = shipped ?? runs.values().next().value!;
     acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
