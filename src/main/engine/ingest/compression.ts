@@ -82,7 +82,8 @@ function webpKey(buf: Buffer): CompressionKey {
     if (fourcc === 'VP8 ') return 'webp-lossy';
     if (fourcc === 'VP8L') return 'webp-lossless';
     if (fourcc === 'ALPH') return 'webp-lossy'; // alpha chunks accompany lossy 'VP8 ' data only
-    p += 8 + buf.readUInt32LE(p + 4) + (buf.readUInt32LE(p + 4) & 1);
+    const size = buf.readUInt32LE(p + 4);
+    p += 8 + size + (size & 1); // chunks are padded to an even length
   }
   return 'webp-lossy';
 }
