@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accuracy, auroc, bagDraws, macroF1, pairedDifference, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
+import { accuracy, auroc, bagDraws, emptyFirmWrongTally, macroF1, pairedDifference, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
+import type { ConsistencyTest } from '../src/shared/consistency.js';
 import { checkCompression } from '../src/main/engine/ingest/compression.js';
 import type { Verdict } from '../src/main/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
@@ -168,7 +169,11 @@ describe('genprint eval --quick (demo zoo only)', () => {
       expect(sc.clustering?.purity).toBeGreaterThan(0);
       expect(sc.bagsAblation?.length).toBe(2);
       expect(sc.firmWrong!.bags).toBeGreaterThan(0);
-      expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.bags);
+      expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.wrong);
+      expect(sc.firmWrong!.wrong + sc.firmWrong!.right).toBeLessThanOrEqual(sc.firmWrong!.bags);
+      // The consistency test only ever weakens wording: never more firm verdicts with it than without.
+      expect(sc.firmWrong!.rightFirm).toBeLessThanOrEqual(sc.firmWrong!.rightFirmWithoutConsistencyTest);
+      expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.wrongFirmWithoutConsistencyTest);
       // Re-compressed queries: the compression check can only remove firm wrong verdicts, never add them.
       const jpeg = sc.robustness!.find((t) => t.transform === 'jpeg75')!;
       expect(jpeg.firmWrong!.bags).toBeGreaterThan(0);
@@ -177,7 +182,8 @@ describe('genprint eval --quick (demo zoo only)', () => {
 
     const md = readFileSync(path.join(out, 'results.md'), 'utf8');
     expect(md).toContain('## Headline: held-out generators');
-    if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts on bags of n = 10 that name a wrong entry without calling the evidence weak: \d+ of \d+/);
+    if (methods.includes('dsf+')) expect(md).toMatch(/wrong and firm \d+ of \d+ wrong.*right and firm \d+ of \d+ right/);
+    if (methods.includes('dsf+')) expect(md).toMatch(/\| demo-zoo \| held-out \| \d+ \| \d+ \/ \d+ \| \d+ \/ \d+ \|/);
     if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts that name a wrong entry without calling the evidence weak .*JPEG q75 \d+ \/ \d+ of \d+/);
     if (methods.includes('untrained')) expect(md).toMatch(/DSF\+ minus the untrained-φ control on the same bags/);
     expect(md).toMatch(/\| DSF\+ minus \| n = 1 \|/);
@@ -208,14 +214,26 @@ describe('firm wrong verdicts', () => {
     explanation: '',
     ...extra,
   });
-  it('counts wrong, named, not-weak verdicts, with and without the compression check', () => {
-    const t = { bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 };
-    tallyFirmWrong(t, 'gen-a', verdict('gen-a')); // right
+  const inconsistent: ConsistencyTest = { versus: 'other', images: 10, favouring: 5, meanLogRatio: 0.4, t: 0.9, pValue: 0.2, level: 0.05, consistent: false };
+  it('counts wrong and right verdicts by wording, with and without the compression check and the consistency test', () => {
+    const t = emptyFirmWrongTally();
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a')); // right and moderate
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a', { consistency: inconsistent })); // right, weak only through the test
     tallyFirmWrong(t, 'gen-a', verdict(null)); // unknown
     tallyFirmWrong(t, 'gen-a', verdict('gen-b', { margin: 0.05 })); // wrong but weak (thin margin)
     tallyFirmWrong(t, 'gen-a', verdict('gen-b')); // wrong and moderate
     const recompressed = checkCompression('gen-b', Array(10).fill('jpeg-q90'), { lossless: 30 });
     tallyFirmWrong(t, 'gen-a', verdict('gen-b', { compression: recompressed })); // wrong, weak only through the check
-    expect(t).toEqual({ bags: 5, wrongFirm: 1, wrongFirmWithoutCompressionCheck: 2 });
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b', { consistency: { ...inconsistent, versus: 'gen-a' } })); // wrong, weak only through the test
+    expect(t).toEqual({
+      bags: 7,
+      wrong: 4,
+      wrongFirm: 1,
+      wrongFirmWithoutCompressionCheck: 2,
+      right: 2,
+      rightFirm: 1,
+      wrongFirmWithoutConsistencyTest: 2,
+      rightFirmWithoutConsistencyTest: 2,
+    });
   });
 });

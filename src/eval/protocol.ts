@@ -176,21 +176,49 @@ export function pairedDifference(a: readonly number[], b: readonly number[], see
 }
 
 /**
- * Wrong verdicts an examiner would read as firm: a library entry named (not "unknown"), not the
- * generator that made the images, and a strength above "weak" (report/wording.ts). Counted with the
- * verdict as the engine words it and with its compression check removed, to measure what the check
- * changes on re-compressed evidence.
+ * How verdicts read to an examiner: a library entry named (not "unknown") with a strength above
+ * "weak" (report/wording.ts) is firm. Wrong firm verdicts are the harm; right firm verdicts the use.
+ * Also counted with the compression check and with the consistency test removed from the same
+ * verdicts, to measure what each changes.
  */
 export interface FirmWrongTally {
   bags: number;
+  /** Bags whose verdict names a wrong entry (not "unknown"). */
+  wrong: number;
   wrongFirm: number;
   wrongFirmWithoutCompressionCheck: number;
+  /** Bags whose verdict names the right entry, and those of them worded above weak. */
+  right: number;
+  rightFirm: number;
+  wrongFirmWithoutConsistencyTest: number;
+  rightFirmWithoutConsistencyTest: number;
 }
+
+export const emptyFirmWrongTally = (): FirmWrongTally => ({
+  bags: 0,
+  wrong: 0,
+  wrongFirm: 0,
+  wrongFirmWithoutCompressionCheck: 0,
+  right: 0,
+  rightFirm: 0,
+  wrongFirmWithoutConsistencyTest: 0,
+  rightFirmWithoutConsistencyTest: 0,
+});
 
 export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): void {
   t.bags++;
-  if (v.unknown || v.label === null || v.label === truth) return;
-  if (verdictWording(v).strength !== 'weak') t.wrongFirm++;
+  if (v.unknown || v.label === null) return;
+  const firm = (w: Verdict) => verdictWording(w).strength !== 'weak';
   const { compression: _check, ...withoutCheck } = v;
-  if (verdictWording(withoutCheck).strength !== 'weak') t.wrongFirmWithoutCompressionCheck++;
+  const { consistency: _test, ...withoutTest } = v;
+  if (v.label === truth) {
+    t.right++;
+    if (firm(v)) t.rightFirm++;
+    if (firm(withoutTest)) t.rightFirmWithoutConsistencyTest++;
+    return;
+  }
+  t.wrong++;
+  if (firm(v)) t.wrongFirm++;
+  if (firm(withoutCheck)) t.wrongFirmWithoutCompressionCheck++;
+  if (firm(withoutTest)) t.wrongFirmWithoutConsistencyTest++;
 }

@@ -47,7 +47,7 @@ import {
   type SpectralRun,
   CANVAS,
 } from './methods.js';
-import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, type BagScore, type FirmWrongTally } from './protocol.js';
+import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, emptyFirmWrongTally, type BagScore, type FirmWrongTally } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
 import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
@@ -241,8 +241,6 @@ function tallyingTop1(tally: FirmWrongTally): (v: Verdict, gen: string) => strin
   };
 }
 
-const emptyTally = (): FirmWrongTally => ({ bags: 0, wrongFirm: 0, wrongFirmWithoutCompressionCheck: 0 });
-
 function spectralJudge(run: SpectralRun): Predictor {
   return async (g, bag) => spectralBagLabel(run.model, bag.map((r) => run.logProba.get(g)!.get(r)!));
 }
@@ -357,7 +355,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     if (!s.hasClassifier) notes.push(`shipped φ: no library classifier (${s.dsf.library.classifierNote}); the dsf method fell back to the residual method.`);
     await row('dsf+', engineJudge(s.dsf, s.evidence));
     // The same n = 10 bags again, keeping each verdict's wording: how many wrong ones read as firm.
-    firmWrong = emptyTally();
+    firmWrong = emptyFirmWrongTally();
     await closedSet(domain.name, queries, [FIRM_WRONG_N], repeats, seed, engineJudge(s.dsf, s.evidence, tallyingTop1(firmWrong)));
     const dsfPlus = accuracy[accuracy.length - 1];
     accuracy.push({ method: 'dsf-', label: METHOD_LABELS['dsf-'], bySize: { '1': dsfPlus.bySize['1'] }, note: 'the n = 1 column of DSF+' });
@@ -596,7 +594,7 @@ async function robustness(
     const shipped = runs.get('shipped');
     let firmWrong: FirmWrongTally | undefined;
     if (shipped) {
-      firmWrong = emptyTally();
+      firmWrong = emptyFirmWrongTally();
       acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!, tallyingTop1(firmWrong)));
     }
     const first = shipped ?? runs.values().next().value!;

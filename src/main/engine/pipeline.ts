@@ -353,6 +353,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
               })),
               weighting: prepared.classifier.weighting,
               heldOutAccuracy: prepared.classifier.heldOutAccuracy,
+              bagTemperatureExponent: prepared.classifier.bagTemperature?.exponent ?? null,
               caveat: prepared.classifierCaveat,
             },
           }

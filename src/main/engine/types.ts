@@ -1,6 +1,7 @@
 // Shared data shapes of the engine. Everything here is plain, structured-cloneable data so that the
 // same objects travel through the CLI's JSON, Electron IPC and the report generator unchanged.
 import type { CompressionCheck } from '../../shared/compression.js';
+import type { ConsistencyTest } from '../../shared/consistency.js';
 
 /** Why a file of the evidence folder was not analysed. Stable codes: reports and tests key on them. */
 export type SkipReason =
@@ -293,6 +294,11 @@ export interface Verdict {
    * the evidence's was not read). Re-compressed evidence is a known weakness of attribution.
    */
   compression?: CompressionCheck;
+  /**
+   * Classifier verdicts on two or more images: whether the images consistently favour the chosen
+   * entry over the runner-up (attribution/consistency.ts). Inconsistent evidence is worded weak.
+   */
+  consistency?: ConsistencyTest;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */
@@ -354,6 +360,8 @@ export interface ClassifierSummary {
   weighting: string;
   /** Out-of-fold per-image accuracy of the combined model on the enrolment images, when weights were fitted. */
   heldOutAccuracy: number | null;
+  /** α of the bag temperature τ(n) = n^α (classifier/bag-temperature.ts); null or absent: untempered. */
+  bagTemperatureExponent?: number | null;
   /** Why residual blocks are missing where they would normally be used, or null. */
   caveat: string | null;
 }

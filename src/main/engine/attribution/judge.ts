@@ -12,6 +12,8 @@ import { classifierParts, novelty, type PreparedLibrary } from './prepared-libra
 import { describeFusion, predictFusedLogProba } from '../classifier/fused.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import { checkCompression, compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
+import { bagTemperature } from '../classifier/bag-temperature.js';
+import { consistencyCaveat, consistencyTest, describeConsistency, type ConsistencyTest } from './consistency.js';
 
 export interface ImageEvidence {
   relPath: string;
@@ -120,16 +122,25 @@ export function judgeResidual(lib: PreparedLibrary, items: ImageEvidence[]): Res
 export interface ClassifierJudgement {
   posterior: Float64Array;
   order: number[];
+  /** The divisor applied to the summed log-probabilities (1 = untempered). */
+  temperature: number;
   /** The feature-novelty test and the fingerprint-correlation test for the classifier's choice. */
   tests: OpenSetTest[];
+  /** Whether the images consistently favour the choice over the runner-up (null below two images or entries). */
+  consistency: ConsistencyTest | null;
 }
 
-/** Classifier over φ features: summed log-probabilities (a uniform prior, independent images). */
+/**
+ * Classifier over φ features: summed log-probabilities under a uniform prior, divided by the bag
+ * temperature fitted at enrolment (classifier/bag-temperature.ts) because the images are not
+ * independent.
+ */
 export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): ClassifierJudgement | null {
   if (!lib.classifier || items.some((i) => !i.logProba)) return null;
   const M = lib.entries.length;
+  const temperature = lib.classifier.bagTemperature ? bagTemperature(lib.classifier.bagTemperature.exponent, items.length) : 1;
   const sum = new Float64Array(M);
-  for (const it of items) for (let k = 0; k < M; k++) sum[k] += it.logProba![k];
+  for (const it of items) for (let k = 0; k < M; k++) sum[k] += it.logProba![k] / temperature;
   const max = Math.max(...sum);
   const posterior = Float64Array.from(sum, (s) => Math.exp(s - max));
   const z = posterior.reduce((a, b) => a + b, 0);
@@ -138,7 +149,16 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
   const tests = [noveltyTest(lib, items, order[0]), correlationTest(lib, items, order[0])].filter(
     (t): t is OpenSetTest => t !== null,
   );
-  return { posterior, order, tests };
+  const consistency =
+    M > 1
+      ? consistencyTest(
+          items.map((i) => i.logProba!),
+          order[0],
+          order[1],
+          lib.entries[order[1]].name,
+        )
+      : null;
+  return { posterior, order, temperature, tests, consistency };
 }
 
 /** Eq. 1 summed over each entry's enrolled bag embeddings: p(entry | z of this set). */
@@ -188,7 +208,7 @@ export function formatProbability(p: number): string {
 
 /** Wording policy: "consistent with", qualified when the evidence is thin; never "proves". */
 export function statementFor(
-  v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression'>,
+  v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression' | 'consistency'>,
   closest: string | null,
 ): string {
   const n = v.evidenceCount;
@@ -197,15 +217,18 @@ export function statementFor(
   const recompressed = compressionCaveat(v.compression);
   if (v.unknown)
     return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`;
-  const weak = n < 5 || v.margin < 0.1 || (scoreIsProbability(v.method) && v.score < 0.6) || compressionMismatchIsMajor(v.compression);
+  const inconsistent = consistencyCaveat(v.consistency, v.label);
+  const weak =
+    n < 5 || v.margin < 0.1 || (scoreIsProbability(v.method) && v.score < 0.6) || compressionMismatchIsMajor(v.compression) || inconsistent !== null;
   const fam = v.family ? ` (family: ${v.family})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
   const how =
     scoreIsProbability(v.method)
       ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
       : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
-  const caveat = recompressed
-    ? `. Caution: ${recompressed}${weak ? ', so this is no firm attribution' : ''}`
+  const cautions = [recompressed, inconsistent].filter((c): c is string => c !== null);
+  const caveat = cautions.length
+    ? `. Caution: ${cautions.join('; ')}${weak ? ', so this is no firm attribution' : ''}`
     : weak
       ? '. The evidence is too thin or too close between entries for a firm attribution'
       : '';
@@ -258,10 +281,15 @@ export async function judge(
           (c.heldOutAccuracy !== null ? `; combined out-of-fold per-image accuracy ${fmt(c.heldOutAccuracy, 2)}` : '')
         : `multinomial logistic regression on ${lib.featureDescription ?? "the set-encoder's per-image φ features"}` +
           (lib.classifierCaveat ? `; ${lib.classifierCaveat}` : '');
+    const bt = c.bagTemperature;
+    const tempered = bt
+      ? `divided by the bag temperature n^α = ${fmt(classifier.temperature, 2)} (α = ${fmt(bt.exponent, 2)}, fitted by maximum likelihood on ${bt.bags} sets of held-back enrolment images; ` +
+        `α = 0 treats the images as independent, α = 1 as no more informative together than a single image)`
+      : 'untempered (too few enrolment images to fit a bag temperature; treats images as independent, so it grows confident quickly)';
     explanation =
       `Library classifier (${how}): ` +
-      `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior ` +
-      `(treats images as independent, so it grows confident quickly; read it with the margin, the bag agreement and the stability chart). ` +
+      `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior, ${tempered}. ` +
+      (classifier.consistency ? `Consistency: ${describeConsistency(classifier.consistency, names[order[0]])}. ` : '') +
       `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}.`;
   } else {
     scores = residual.scores;
@@ -312,6 +340,7 @@ export async function judge(
     statement: '',
     explanation,
   };
+  if (decidedBy === 'classifier' && classifier?.consistency) verdict.consistency = classifier.consistency;
   const evidenceCompression = items.map((i) => i.compression);
   if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);

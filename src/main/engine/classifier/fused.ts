@@ -7,6 +7,7 @@
 // log-probabilities of the combined model.
 import { fitSoftmaxRegression, logSoftmaxInPlace, predictLogits, type SoftmaxRegressionModel } from './softmax-regression.js';
 import { minimizeLbfgs } from './lbfgs.js';
+import { fitBagTemperature, type BagTemperature } from './bag-temperature.js';
 
 export interface EvidenceBlock {
   /** Short identifier, e.g. "phi". */
@@ -33,6 +34,11 @@ export interface FusedClassifier {
   heldOutAccuracy: number | null;
   /** How the weights were obtained, in words. */
   weighting: string;
+  /**
+   * How a bag's summed log-probabilities are tempered (bag-temperature.ts), fitted on the same
+   * out-of-fold logits as the weights; null (untempered) when those could not be computed.
+   */
+  bagTemperature: BagTemperature | null;
 }
 
 export const STACKING_FOLDS = 4;
@@ -102,11 +108,12 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
   const full = blocks.map((b) => fitSoftmaxRegression(b.data, b.dim, labels, classes));
   const counts = new Array(K).fill(0);
   for (let i = 0; i < N; i++) counts[labels[i]]++;
-  const asFitted = (weights: number[], weighting: string, heldOutAccuracy: number | null): FusedClassifier => ({
+  const asFitted = (weights: number[], weighting: string, heldOutAccuracy: number | null, bagTemperature: BagTemperature | null = null): FusedClassifier => ({
     classes: [...classes],
     blocks: blocks.map((b, i) => ({ name: b.name, description: b.description, model: full[i], weight: weights[i] })),
     heldOutAccuracy,
     weighting,
+    bagTemperature,
   });
   if (blocks.length === 1) return asFitted([1], 'a single evidence block (weight 1)', null);
   if (Math.min(...counts) < STACKING_FOLDS)
@@ -144,17 +151,19 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
     sampleWeight,
   );
   let correct = 0;
-  for (const i of used) {
+  const combined = used.map((i) => {
     const z = new Float64Array(K);
     blocks.forEach((_, bi) => {
       for (let k = 0; k < K; k++) z[k] += weights[bi] * oof[bi][i][k];
     });
     if (z.indexOf(Math.max(...z)) === labels[i]) correct++;
-  }
+    return logSoftmaxInPlace(z);
+  });
   return asFitted(
     weights,
     `stacking weights fitted on ${STACKING_FOLDS}-fold out-of-fold logits of the enrolment images (at most ${STACKING_MAX_PER_CLASS} per entry)`,
     correct / used.length,
+    fitBagTemperature(combined, usedLabels, K),
   );
 }
 

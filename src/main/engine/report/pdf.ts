@@ -14,6 +14,7 @@ import { FAILURE_MODES, LIMITATIONS_INTRO, PER_IMAGE_NOTE, methodParagraphs } fr
 import { needsReplacement, toWinAnsi } from './winansi.js';
 import { strengthLine, verdictWording } from './wording.js';
 import { compressionSummary } from '../../../shared/compression.js';
+import { describeConsistency } from '../../../shared/consistency.js';
 import { gitCommit, softwareVersion } from '../version.js';
 
 export interface PdfRenderOptions {
@@ -457,6 +458,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       ['Images', String(v.evidenceCount)],
       ['Decided by', v.decidedBy || '-'],
       ['Compression', compressionSummary(v.compression)],
+      ['Consistency across images', v.consistency && v.label ? describeConsistency(v.consistency, v.label) : 'not tested (fewer than two images, or not a classifier verdict)'],
       ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
       ['How the score was computed', v.explanation || '-'],
     ];
@@ -792,6 +794,10 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
 function classifierText(k: ClassifierSummary): string {
   const blocks = k.blocks.map((b) => `${b.description} (weight ${b.weight.toPrecision(2)})`).join(' + ');
   const acc = k.heldOutAccuracy !== null ? `; out-of-fold per-image accuracy on the enrolment images ${k.heldOutAccuracy.toFixed(2)}` : '';
-  if (k.blocks.length === 1) return `${blocks}.${k.caveat ? ` Note: ${k.caveat}.` : ''}`;
-  return `${blocks}, combined by ${k.weighting}${acc}.${k.caveat ? ` Note: ${k.caveat}.` : ''}`;
+  const tempered =
+    k.bagTemperatureExponent !== undefined && k.bagTemperatureExponent !== null
+      ? ` A set's summed log-probabilities are divided by n^α with α = ${k.bagTemperatureExponent.toFixed(2)}, fitted on sets of held-back enrolment images, because a generator's images are not independent.`
+      : '';
+  if (k.blocks.length === 1) return `${blocks}.${tempered}${k.caveat ? ` Note: ${k.caveat}.` : ''}`;
+  return `${blocks}, combined by ${k.weighting}${acc}.${tempered}${k.caveat ? ` Note: ${k.caveat}.` : ''}`;
 }

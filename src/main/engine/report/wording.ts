@@ -3,6 +3,7 @@
 // cannot prove origin, so the words "proves", "certain", "identified as" and the like never appear.
 import { scoreIsProbability, type Verdict } from '../types.js';
 import { compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
+import { consistencyCaveat } from '../../../shared/consistency.js';
 
 export type EvidenceStrength = 'weak' | 'moderate' | 'strong';
 
@@ -62,6 +63,11 @@ function strengthOf(v: Verdict, caveats: string[]): EvidenceStrength {
   if (!v.unknown && recompressed) {
     caveats.push(recompressed);
     lower(compressionMismatchIsMajor(v.compression) ? 'weak' : 'moderate');
+  }
+  const inconsistent = v.unknown ? null : consistencyCaveat(v.consistency, v.label);
+  if (inconsistent) {
+    caveats.push(inconsistent);
+    lower('weak');
   }
   if (!v.unknown && !v.agreement.agree) {
     caveats.push('the independent analyses (classifier, embedding distance, residual correlation) do not all agree');
