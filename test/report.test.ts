@@ -68,10 +68,15 @@ describe('PDF report', () => {
       "Library classifier the set-encoder's per-image phi features (weight 0.69) + the residual log power spectrum (weight 0.43) + the centred 32×32 residual pixels (weight 0.46), combined by stacking weights",
     );
     expect(f).toContain('out-of-fold per-image accuracy on the enrolment images 0.93');
+    expect(f).toContain("A set's summed log-probabilities are divided by n^alpha with alpha = 0.26, fitted on sets of held-back enrolment images");
     const saved = c.verdicts.folder.compression!;
     expect(f).toContain(
       flat(`Compression evidence lossless (${saved.evidence.lossless}), JPEG q92 (${saved.evidence['jpeg-q92']}); StyleGAN2 (FFHQ)'s references lossless (150), JPEG q92 (50) — alike`),
     );
+    const k = c.verdicts.folder.consistency!;
+    // (pdftotext may break "per-image" at the hyphen, so the line is checked in two parts.)
+    expect(f).toContain(`Consistency across images ${k.favouring} of ${k.images} images favour StyleGAN2 (FFHQ) over ${k.versus} (mean per-`);
+    expect(f).toContain('log-probability ratio 1.84, t = 7.31, one-sided p = below 0.001; consistent if p < 0.05)');
     expect(f).toContain(c.model.phiSha256!);
     expect(f).toContain(c.model.rhoSha256!);
     for (const i of [0, 1, 17, c.manifest.length - 1]) expect(f).toContain(c.manifest[i]!.sha256);

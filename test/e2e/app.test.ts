@@ -162,6 +162,10 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(await page.locator('[data-testid=verdict-compression]').first().textContent()).toMatch(
       new RegExp(`^evidence lossless \\(\\d+\\); ${singleCase.expected}'s references lossless \\(\\d+\\) — alike$`),
     );
+    // Whether the images, one by one, favour the entry over the runner-up.
+    expect(await page.locator('[data-testid=verdict-consistency]').first().textContent()).toMatch(
+      new RegExp(`^\\d+ of \\d+ images favour ${singleCase.expected} over \\S+ \\(mean per-image log-probability ratio [0-9.]+, t = [0-9.]+, one-sided p = (below 0\\.001|0\\.0[0-4]\\d); consistent if p < 0\\.05\\)$`),
+    );
   }, 400_000);
 
   it('shows verdicts, heatmaps with legends and values on hover, the dendrogram and the stability chart', async () => {

@@ -89,8 +89,12 @@ export function methodParagraphs(p: CaseParams): { title: string; text: string }
         'spectrum of the noise residual, and the residual\'s central 32 x 32 pixels. One classifier is fitted per kind, and their ' +
         'scores are combined with weights estimated on enrolment images held back from each fit, so that a kind of measurement that ' +
         'does not carry over from one image of a model to another receives little weight. The weights are stated with each verdict. ' +
-        'The scores of the images of a bag are added, which treats the images as independent; the resulting probability therefore ' +
-        'grows confident quickly and is read together with the margin and the stability chart.',
+        'The scores of the images of a set are added and divided by a factor that grows with the number of images, because images ' +
+        'of one model are not independent and plain addition would grow confident too quickly; the factor is fitted on sets of ' +
+        'held-back enrolment images and stated in Section 4. Separately, the images are tested one by one: unless they consistently ' +
+        'favour the nearest entry over the runner-up (a one-sided paired t-test at the 5 % level), the verdict is called weak ' +
+        'whatever its probability, since it would rest on a few images. The probability is read together with the margin, this ' +
+        'test and the stability chart.',
     });
   // The manifold method's own paragraph goes before the case-specific one.
   if (p.method === 'manifold') paragraphs.splice(paragraphs.length - 1, 0, manifoldParagraph(p));

@@ -1,6 +1,7 @@
 import type { Verdict } from '../../../shared/api.js';
 import { formatScore, scoreName as scoreNameOf } from '../format.js';
 import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
+import { describeConsistency } from '../../../shared/consistency.js';
 
 function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
   if (value === undefined) return null;
@@ -76,6 +77,14 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
           <dt>Decided by</dt>
           <dd>{v.decidedBy}</dd>
         </div>
+        {v.consistency && v.label && (
+          <div className="wide" title="Whether the images, taken one by one, favour the nearest entry over the runner-up (a paired t-test); a verdict carried by a few images is worded weak">
+            <dt>Consistency</dt>
+            <dd className={v.consistency.consistent ? undefined : 'warn-text'} data-testid="verdict-consistency">
+              {describeConsistency(v.consistency, v.label)}
+            </dd>
+          </div>
+        )}
         {v.compression && (
           <div className="wide" title="How the evidence and the nearest entry's reference images were saved; re-compression changes the traces attribution reads">
             <dt>Compression</dt>
