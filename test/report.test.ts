@@ -134,6 +134,8 @@ describe('PDF report', () => {
     const f = flat(pdfText(out));
     expect(f).toContain('do not form one consistent set');
     expect(f).toContain('Folder verdict: mixed (2 groups)');
+    expect(f).toContain('Nearest entry none for the folder as a whole (mixed: see the group verdicts)');
+    expect(f).toContain('Consistency across images not applicable (mixed: see the group verdicts)');
     expect(f).toContain(flat(mixed.verdicts.groups[1]!.statement));
     expect(f).toContain('Strength of evidence relative to the library: weak');
   });

@@ -451,14 +451,14 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
     return [
       ['Statement', wording.statement, 'bold'],
       ['Strength', strengthLine(wording).replace(/^Strength of evidence relative to the library: /, '')],
-      ['Nearest entry', v.unknown || !v.label ? 'none (unknown: outside every entry’s calibrated range)' : `${v.label}${v.family ? ` (${v.family})` : ''}`],
+      ['Nearest entry', nearestEntryText(v)],
       [`Score (${scoreName(v)})`, score(v, v.score)],
       ['Runner-up and margin', `${v.runnerUp ?? '-'}; margin ${score(v, v.margin)}`],
       ['Unknown flag', v.unknown ? 'yes' : 'no'],
       ['Images', String(v.evidenceCount)],
       ['Decided by', v.decidedBy || '-'],
       ['Compression', compressionSummary(v.compression)],
-      ['Consistency across images', v.consistency && v.label ? describeConsistency(v.consistency, v.label) : 'not tested (fewer than two images, or not a classifier verdict)'],
+      ['Consistency across images', consistencyText(v)],
       ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
       ['How the score was computed', v.explanation || '-'],
     ];
@@ -788,6 +788,18 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
   doc.end();
   await done;
   return { bytes: Buffer.concat(chunks), pages, embeddedSha256 };
+}
+
+function nearestEntryText(v: Verdict): string {
+  if (v.mixed) return 'none for the folder as a whole (mixed: see the group verdicts)';
+  if (v.unknown || !v.label) return 'none (unknown: outside every entry’s calibrated range)';
+  return `${v.label}${v.family ? ` (${v.family})` : ''}`;
+}
+
+function consistencyText(v: Verdict): string {
+  if (v.mixed) return 'not applicable (mixed: see the group verdicts)';
+  if (v.unknown || !v.label) return 'not applicable (no entry is named)';
+  return v.consistency ? describeConsistency(v.consistency, v.label) : 'not tested (fewer than two images, or not a classifier verdict)';
 }
 
 /** The library classifier's evidence blocks and weights, in one sentence for the report. */
