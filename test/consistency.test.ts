@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { consistencyTest, describeConsistency } from '../src/main/engine/attribution/consistency.js';
 import { bagTemperature, fitBagTemperature, goldenSectionMinimum } from '../src/main/engine/classifier/bag-temperature.js';
 import { judge, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
-import type { PreparedLibrary } from '../src/main/engine/attribution/prepared-library.js';
+import { handMadeLibrary } from './helpers/hand-made-library.js';
 import type { FusedClassifier } from '../src/main/engine/classifier/fused.js';
 import { verdictWording } from '../src/main/engine/report/wording.js';
 import { createRandom, gaussian } from '../src/main/engine/util/random.js';
@@ -100,7 +100,6 @@ describe('bag temperature', () => {
 });
 
 describe('classifier verdicts with both guards', () => {
-  const fp = { width: 4, height: 4, data: new Float32Array(48), count: 10 };
   const classifier = (exponent: number | null): FusedClassifier => ({
     classes: ['alpha', 'beta'],
     blocks: [],
@@ -108,20 +107,7 @@ describe('classifier verdicts with both guards', () => {
     weighting: 'test',
     bagTemperature: exponent === null ? null : { exponent, sizes: [2, 5, 10], bags: 180 },
   });
-  const library = (exponent: number | null): PreparedLibrary => ({
-    entries: ['alpha', 'beta'].map((name, id) => ({
-      id,
-      name,
-      family: 'gan',
-      fingerprint: fp,
-      calibration: { residual: { meanCorr: 0.1, stdCorr: 0.03, heldOut: 20 } },
-      featureCount: 20,
-    })),
-    modelHash: 'test',
-    classifier: classifier(exponent),
-    classifierNote: null,
-    classifierCaveat: null,
-  });
+  const library = (exponent: number | null) => handMadeLibrary(classifier(exponent));
   const evidence = (rows: Float64Array[]): ImageEvidence[] =>
     rows.map((logProba, i) => ({ relPath: `${i}.png`, sha256: String(i), corr: Float64Array.from([0.1, 0.02]), logProba, novelty: null, features: null }));
 

@@ -3,23 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { judge, statementFor, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
 import { groupByMixture } from '../src/main/engine/attribution/grouping.js';
-import type { PreparedLibrary } from '../src/main/engine/attribution/prepared-library.js';
+import { handMadeLibrary } from './helpers/hand-made-library.js';
 
-const fp = { width: 4, height: 4, data: new Float32Array(48), count: 10 };
-const lib: PreparedLibrary = {
-  entries: ['alpha', 'beta'].map((name, id) => ({
-    id,
-    name,
-    family: 'gan',
-    fingerprint: fp,
-    calibration: { residual: { meanCorr: 0.1, stdCorr: 0.03, heldOut: 20 } },
-    featureCount: 0,
-  })),
-  modelHash: null,
-  classifier: null,
-  classifierNote: 'no set-encoder model is loaded',
-  classifierCaveat: null,
-};
+const lib = handMadeLibrary();
 
 function images(n: number, alpha: number, beta: number): ImageEvidence[] {
   return Array.from({ length: n }, (_, i) => ({
