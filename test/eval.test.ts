@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accuracy, auroc, bagDraws, emptyFirmWrongTally, macroF1, pairedDifference, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
+import { accuracy, auroc, bagDraws, emptyFirmWrongTally, macroF1, pairedDifference, randomHalves, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
 import type { ConsistencyTest } from '../src/shared/consistency.js';
 import { checkCompression } from '../src/main/engine/ingest/compression.js';
 import type { Verdict } from '../src/main/engine/types.js';
@@ -90,6 +90,18 @@ describe('metrics', () => {
     expect(bagDraws(4, 10, 20, 1)).toEqual([[0, 1, 2, 3]]);
   });
 
+  it('splits into seeded random halves: a partition, reproducible, independent of input order', () => {
+    const files = Array.from({ length: 21 }, (_, i) => `/x/${String(i).padStart(3, '0')}.png`);
+    const a = randomHalves(files, 3);
+    expect(a.enrol).toHaveLength(11);
+    expect(a.query).toHaveLength(10);
+    expect([...a.enrol, ...a.query].sort()).toEqual(files);
+    expect(randomHalves([...files].reverse(), 3)).toEqual(a);
+    expect(randomHalves(files, 4)).not.toEqual(a);
+    // Not the even/odd split the tables use (which a seed could only hit by chance, 1 in C(21, 11)).
+    expect(a.enrol).not.toEqual(splitHalves(files).enrol);
+  });
+
   it('parses the manifest format', () => {
     const rows = parseManifest('domain\tgenerator\tfamily\tsource_repo\tcount\timage_size\nd\tg\tgan\to/r\t12\t28x28 L\n');
     expect(rows).toEqual([{ domain: 'd', generator: 'g', family: 'gan', source_repo: 'o/r', format: '', count: 12, image_size: '28x28 L' }]);
@@ -168,6 +180,10 @@ describe('genprint eval --quick (demo zoo only)', () => {
       expect(sc.openSet?.perMethod['dsf+']?.auroc).toBeGreaterThanOrEqual(0);
       expect(sc.clustering?.purity).toBeGreaterThan(0);
       expect(sc.bagsAblation?.length).toBe(2);
+      // One other split in quick mode: re-enrolled and scored like the tables' split.
+      expect(sc.splitSensitivity!.splits).toHaveLength(1);
+      expect(sc.splitSensitivity!.splits[0].top1).toBeGreaterThan(sc.chance);
+      expect(sc.splitSensitivity!.evenOdd).toBe(sc.accuracy.find((a) => a.method === 'dsf+')!.bySize['10']!.mean);
       expect(sc.firmWrong!.bags).toBeGreaterThan(0);
       expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.wrong);
       expect(sc.firmWrong!.wrong + sc.firmWrong!.right).toBeLessThanOrEqual(sc.firmWrong!.bags);
@@ -186,6 +202,7 @@ describe('genprint eval --quick (demo zoo only)', () => {
     if (methods.includes('dsf+')) expect(md).toMatch(/\| demo-zoo \| held-out \| \d+ \| \d+ \/ \d+ \| \d+ \/ \d+ \|/);
     if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts that name a wrong entry without calling the evidence weak .*JPEG q75 \d+ \/ \d+ of \d+/);
     if (methods.includes('untrained')) expect(md).toMatch(/DSF\+ minus the untrained-φ control on the same bags/);
+    if (methods.includes('dsf+')) expect(md).toMatch(/- demo-zoo: even\/odd split [0-9.]+; 1 random split [0-9.]+ \(mean/);
     expect(md).toMatch(/\| DSF\+ minus \| n = 1 \|/);
     expect(md).toContain('demo-zoo');
     expect(md).toMatch(/corpus .* was absent/);

@@ -1,7 +1,7 @@
 // The evaluation protocol's pure parts: deterministic splits, seeded bag draws and the metrics.
 // Kept free of I/O so the metric functions can be checked against hand-computed values.
 import path from 'node:path';
-import { createRandom, drawBags } from '../main/engine/util/random.js';
+import { createRandom, drawBags, shuffledIndices } from '../main/engine/util/random.js';
 import { verdictWording } from '../main/engine/report/wording.js';
 import type { Verdict } from '../main/engine/types.js';
 
@@ -15,6 +15,17 @@ export function splitHalves(files: readonly string[]): { enrol: string[]; query:
     return x < y ? -1 : x > y ? 1 : a < b ? -1 : a > b ? 1 : 0;
   });
   return { enrol: sorted.filter((_, i) => i % 2 === 0), query: sorted.filter((_, i) => i % 2 === 1) };
+}
+
+/**
+ * A seeded random half split (enrolment gets the extra file of an odd count): the alternative
+ * splits behind the evaluation's split-sensitivity line. The order of `files` does not matter.
+ */
+export function randomHalves(files: readonly string[], seed: number): { enrol: string[]; query: string[] } {
+  const sorted = [...files].sort();
+  const order = shuffledIndices(sorted.length, createRandom(seed));
+  const cut = Math.ceil(sorted.length / 2);
+  return { enrol: order.slice(0, cut).sort((a, b) => a - b).map((i) => sorted[i]), query: order.slice(cut).sort((a, b) => a - b).map((i) => sorted[i]) };
 }
 
 /**

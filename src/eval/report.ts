@@ -7,7 +7,7 @@ import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../main/engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import { pairedDifference, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
-import type { DomainResult, EvalResult, ScopeResult } from './run.js';
+import type { DomainResult, EvalResult, ScopeResult, SplitSensitivity } from './run.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
 
@@ -151,6 +151,13 @@ function headlineSummary(domains: DomainResult[]): string[] {
   return lines;
 }
 
+const SPLIT_SENSITIVITY_N = 10;
+
+export function splitLine(k: SplitSensitivity): string {
+  const values = k.splits.map((x) => f(x.top1)).join(', ');
+  return `even/odd split ${f(k.evenOdd)}; ${k.splits.length} random split${k.splits.length === 1 ? '' : 's'} ${values} (mean ${f(k.mean)}, sd ${f(k.sd)}, range ${f(k.min)}–${f(k.max)})`;
+}
+
 /** How DSF+ verdicts at n = 10 read, per domain and scope: firm wrong is the harm, firm right the use. */
 function wordingSummary(domains: DomainResult[]): string[] {
   const lines = [
@@ -255,7 +262,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   md.push('## Protocol', '');
   md.push(
     '- Everything is measured through the engine\'s public entry points: `enrol({ files })` into a fresh library per domain and method, `openAttributor(...).examine` once per query image, `judge(bag)` per bag — the code `genprint enrol` / `genprint attribute` run.',
-    '- Split: per generator, files sorted by name; even index → enrolment half, odd → query half.',
+    '- Split: per generator, files sorted by name; even index → enrolment half, odd → query half. Many corpus generators are tiles of one sample sheet, so the halves are drawn from one sheet and the split itself moves the numbers: for the held-out tables DSF+ is re-run at n = 10 on 5 seeded random half splits (split sensitivity, below the headline); intervals over bag draws do not include this variation.',
     `- Bags: n ∈ {${sizes.join(', ')}} query images, ${r.protocol.draws} seeded draws (seed ${r.protocol.seed}); each draw takes one bag per generator; the same bags are used for every method. n is capped by a generator's query count (a capped size has a single bag, marked *). Closed-set top-1 = the verdict's best candidate equals the true generator, whatever the unknown flag says. Mean ± sd over draws; macro-F1 over all bags.`,
     '- **Headline tables** (held-out): the library holds only the domain\'s generators that were held out of the encoder\'s training (`data.heldOutGenerators` of the model card); the demo zoo\'s generators are all unseen by training. **"All generators" tables include training generators** and so are not evidence of generalisation.',
     '- DSF+ = shipped φ + library classifier (one logistic regression each on φ, the residual log spectrum and the centred 32×32 residual pixels, stacked with weights fitted on out-of-fold enrolment logits; summed per-image log-probabilities); DSF− = the same at n = 1 (no set pooling; its only column); DSF+ with φ alone = the same classifier on φ only (ablation). Residual = mean |corr| with the enrolled residual fingerprints (same library as DSF+). Spectral = multinomial logistic regression (the engine\'s `fitSoftmaxRegression`) on log power spectra of the residual (32×32 tiles, Welch-averaged, half-plane, 544 features), fitted on the enrolment half; bag label = highest summed log-probability. Controls: `training/export_controls.py` exports the untrained φ (seed of training\'s init) and a 4-seed random-φ ensemble as model folders, run with the dsf method and the same classifier.',
@@ -266,6 +273,17 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
 
   md.push('## Headline: held-out generators, top-1 at n = 1 / n = 10', '');
   md.push(...headlineSummary(r.domains), '');
+  const splitLines = r.domains.flatMap((d) => {
+    const k = d.scopes.find((x) => x.scope === 'held-out')?.splitSensitivity;
+    return k ? [`- ${d.domain}: ${splitLine(k)}`] : [];
+  });
+  if (splitLines.length)
+    md.push(
+      `How much the headline owes to the split: DSF+ top-1 at n = ${SPLIT_SENSITIVITY_N} when each generator's images are split into seeded random halves instead of the sorted even/odd halves the tables use (everything else identical; one value per split, each the mean over its draws):`,
+      '',
+      ...splitLines,
+      '',
+    );
   const wording = wordingSummary(r.domains);
   if (wording.length)
     md.push(
@@ -322,6 +340,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       md.push(...accuracyTable(sc, sizes), '');
       if (sc.firmWrong) md.push(firmLine(sc.firmWrong), '');
       if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
+      if (sc.splitSensitivity) md.push(`DSF+ top-1 at n = ${sc.splitSensitivity.n} on other enrolment/query splits: ${splitLine(sc.splitSensitivity)}.`, '');
       md.push(
         `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
         '',

@@ -47,7 +47,7 @@ import {
   type SpectralRun,
   CANVAS,
 } from './methods.js';
-import { BAG_SIZES, auroc, bagDraws, mean, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, emptyFirmWrongTally, type BagScore, type FirmWrongTally } from './protocol.js';
+import { BAG_SIZES, auroc, bagDraws, mean, randomHalves, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, emptyFirmWrongTally, type BagScore, type FirmWrongTally } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
 import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
@@ -100,6 +100,11 @@ export interface ScopeResult {
   }[];
   clustering?: { clusteredOn: string; cophenetic: number; purity: number; k: number; families: string[]; image?: string; order: string[]; tree: ClusteringResult };
   bagsAblation?: { bags: number; embedding: BagScore; classifier: BagScore }[];
+  /**
+   * DSF+ top-1 at n = 10 under other enrolment/query splits (seeded random halves, the same bags
+   * protocol otherwise): how much the headline number owes to the one split the tables use.
+   */
+  splitSensitivity?: SplitSensitivity;
   accuracyPlot?: string;
   notes: string[];
 }
@@ -183,12 +188,13 @@ function domainUnits(d: Domain, setups: number, extras: boolean): number {
   return imgs * w * (setups + 0.5) * (extras ? 5 : 1);
 }
 
-function makeSplit(gens: GeneratorPool[], cap?: number): DomainSplit {
+/** The protocol's sorted even/odd split, or with `randomSeed` a seeded random half split (per generator). */
+function makeSplit(gens: GeneratorPool[], cap?: number, randomSeed?: number): DomainSplit {
   const enrol = new Map<string, string[]>();
   const query = new Map<string, string[]>();
   for (const g of gens) {
     const files = cap ? g.files.slice(0, cap) : g.files;
-    const s = splitHalves(files);
+    const s = randomSeed === undefined ? splitHalves(files) : randomHalves(files, seedFor(randomSeed, g.name));
     enrol.set(g.name, s.enrol);
     query.set(g.name, s.query);
   }
@@ -313,7 +319,7 @@ interface ScopeContext {
   sizes: readonly number[];
   repeats: number;
   seed: number;
-  extras: { openSet: boolean; robustness: TransformId[] | null; clustering: boolean; bagsAblation: number[] | null };
+  extras: { openSet: boolean; robustness: TransformId[] | null; clustering: boolean; bagsAblation: number[] | null; splitSeeds?: number[] };
   cap?: number;
   eta: Eta;
   log: (s: string) => void;
@@ -429,6 +435,11 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
       };
     }
   }
+  if (ctx.extras.splitSeeds?.length && s) {
+    eta.say(`${domain.name} (${ctx.scope}): other enrolment/query splits`);
+    const evenOdd = accuracy.find((a) => a.method === 'dsf+')?.bySize[String(SPLIT_N)]?.mean ?? NaN;
+    result.splitSensitivity = await splitSensitivity(ctx, s, evenOdd);
+  }
   if (ctx.extras.bagsAblation && s) {
     eta.say(`${domain.name} (${ctx.scope}): ablation over enrolment bags per model`);
     result.bagsAblation = [];
@@ -441,6 +452,33 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     }
   }
   return result;
+}
+
+const SPLIT_N = 10;
+
+export interface SplitSensitivity {
+  n: number;
+  /** DSF+ top-1 (mean over draws) on the tables' sorted even/odd split. */
+  evenOdd: number;
+  splits: { seed: number; top1: number }[];
+  mean: number;
+  sd: number;
+  min: number;
+  max: number;
+}
+
+/** Re-enrols the scope's generators on seeded random halves and scores DSF+ at n = 10 on each. */
+async function splitSensitivity(ctx: ScopeContext, shipped: EngineRun, evenOdd: number): Promise<SplitSensitivity> {
+  const splits: SplitSensitivity['splits'] = [];
+  for (const seed of ctx.extras.splitSeeds!) {
+    const split = makeSplit(ctx.gens, ctx.cap, seed);
+    const r = await runEngine(ctx.domain, split, shipped.setup, path.join(ctx.work, ctx.scope), { tag: `split${seed}`, reuseCacheFrom: shipped.libraryPath });
+    const queries = commonQueries(split, ctx.domain.root, [r.evidence]);
+    const score = (await closedSet(ctx.domain.name, queries, [SPLIT_N], ctx.repeats, ctx.seed, engineJudge(r.dsf, r.evidence)))[String(SPLIT_N)];
+    if (score) splits.push({ seed, top1: score.mean });
+  }
+  const xs = splits.map((x) => x.top1);
+  return { n: SPLIT_N, evenOdd, splits, mean: mean(xs), sd: std(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
 interface KnnRun {
@@ -669,6 +707,7 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
               robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
               clustering: d.source === 'demo',
               bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
+              splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
             },
           }),
         );
