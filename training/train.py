@@ -358,8 +358,9 @@ def run(args, front=None, variant: dict | None = None):
         'wallTimeSeconds': round(time.time() - T0, 1),
         'sizeMB': round(total_mb, 3),
         'metrics': {'protocol': 'per held-out set: each generator\'s images split in halves (enrolment/query); '
-                                'multinomial logistic regression on standardised per-image phi features (C from '
-                                '{0.01,0.1,1} on a 70/30 enrolment split); bag score = summed log-probabilities; '
+                                'multinomial logistic regression on standardised per-image phi features, fitted as the '
+                                f'product\'s library classifier fits it (C = {evaluate.PRODUCT_C}, classes weighted equally); '
+                                'bag score = summed log-probabilities; '
                                 f'top-1 macro-averaged over generators, {hp["evalRepeats"]} random bags per generator '
                                 f'and size, mean of {hp["evalSplits"]} enrolment/query splits; images centre-cropped to 128 px for extraction. "<cfg>+rho-centroid": '
                                 'nearest centroid of rho bag embeddings (Eq. 1).',
