@@ -285,7 +285,7 @@ export async function judge(
     const tempered = bt
       ? `divided by the bag temperature n^α = ${fmt(classifier.temperature, 2)} (α = ${fmt(bt.exponent, 2)}, fitted by maximum likelihood on ${bt.bags} sets of held-back enrolment images; ` +
         `α = 0 treats the images as independent, α = 1 as no more informative together than a single image)`
-      : 'untempered (a bag temperature is fitted only beside stacking weights, which this classifier has not; it treats images as independent, so it grows confident quickly)';
+      : 'untempered (this classifier computed no held-back enrolment logits to fit a bag temperature on; it treats images as independent, so it grows confident quickly)';
     explanation =
       `Library classifier (${how}): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior, ${tempered}. ` +
