@@ -74,6 +74,8 @@ describe('genprint CLI', () => {
     const r = cli(['attribute', '-q', '-l', lib, '--json', out, '--seed', '7', path.join(work, 'demo', target.folder)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Folder: ${target.expected}`);
+    // The library's error rate at this size, from its held-back reference images, is printed with the verdict.
+    expect(r.stdout).toMatch(new RegExp(`\\n  error rate: [0-9.]+ % of held-back reference sets of .* attributed to ${target.expected} came from other entries`));
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.schema).toBe('genprint.case/1');
     expect(result.params.seed).toBe(7);

@@ -106,6 +106,7 @@ describe('classifier verdicts with both guards', () => {
     heldOutAccuracy: null,
     weighting: 'test',
     bagTemperature: exponent === null ? null : { exponent, sizes: [2, 5, 10], bags: 180 },
+    heldBack: null,
   });
   const library = (exponent: number | null) => handMadeLibrary(classifier(exponent));
   const evidence = (rows: Float64Array[]): ImageEvidence[] =>

@@ -128,6 +128,20 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
     expect(v.explanation).toMatch(/out-of-fold logits of the enrolment images \(at most \d+ per entry\); combined out-of-fold per-image accuracy [01]\.\d\d\)/);
   });
 
+  it('every classifier verdict states the library error rate at its size, estimated on held-back reference images', () => {
+    const r = run.outcomes.find((o) => o.kind === 'single')!.result;
+    const v = r.verdicts.folder;
+    const e = v.errorRate!;
+    expect(e.entry).toBe(v.label);
+    expect(e.n).toBe(v.evidenceCount);
+    // The demo's generators are distinct: the library separates them on its own held-back images.
+    expect(e.recall).toBeGreaterThan(0.9);
+    expect(e.errorRate).toBeLessThan(e.limit);
+    expect(v.explanation).toMatch(new RegExp(`Error rate on held-back reference images: [0-9.]+ % of held-back reference sets of .* attributed to ${v.label} came from other entries`));
+    // Bags are judged at their own size.
+    for (const b of r.verdicts.bags) expect(b.errorRate?.n).toBe(b.evidenceCount);
+  });
+
   it('a library whose entries predate residual statistics still attributes, with φ alone, and says which entries to re-enrol', async () => {
     const old = path.join(mkdtempSync(path.join(tmpdir(), 'genprint-v3-')), 'v3.gplib');
     const lib = await FingerprintLibrary.create(old);

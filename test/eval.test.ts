@@ -6,15 +6,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accuracy, auroc, bagDraws, emptyFirmWrongTally, macroF1, pairedDifference, randomHalves, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
+import { accuracy, auroc, bagDraws, emptyFirmWrongTally, macroF1, pairedDifference, randomHalves, randomSplit, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
 import type { ConsistencyTest } from '../src/shared/consistency.js';
+import type { HeldBackErrorRate } from '../src/shared/held-back-error.js';
 import { checkCompression } from '../src/main/engine/ingest/compression.js';
 import type { Verdict } from '../src/main/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/main/engine/residual/statistics.js';
 import { parseManifest } from '../src/eval/corpus.js';
 import { runEvaluation, type EvalResult } from '../src/eval/run.js';
-import { compactPerDraw } from '../src/eval/report.js';
+import { calibrationText, compactPerDraw } from '../src/eval/report.js';
 import { repoRoot } from '../src/main/engine/version.js';
 
 describe('metrics', () => {
@@ -102,6 +103,20 @@ describe('metrics', () => {
     expect(a.enrol).not.toEqual(splitHalves(files).enrol);
   });
 
+  it('splits a seeded random share for enrolment, and is randomHalves at one half', () => {
+    const files = Array.from({ length: 16 }, (_, i) => `/x/${String(i).padStart(3, '0')}.png`);
+    const q = randomSplit(files, 5, 0.25);
+    expect(q.enrol).toHaveLength(4);
+    expect(q.query).toHaveLength(12);
+    expect([...q.enrol, ...q.query].sort()).toEqual(files);
+    expect(randomSplit(files, 5, 0.75).enrol).toHaveLength(12);
+    expect(randomSplit(files, 5, 0.5)).toEqual(randomHalves(files, 5));
+    // Never an empty side, whatever the share.
+    expect(randomSplit(files.slice(0, 3), 1, 0.01).enrol).toHaveLength(1);
+    expect(randomSplit(files.slice(0, 3), 1, 0.99).query).toHaveLength(1);
+    expect(() => randomSplit(files, 1, 1)).toThrow(RangeError);
+  });
+
   it('parses the manifest format', () => {
     const rows = parseManifest('domain\tgenerator\tfamily\tsource_repo\tcount\timage_size\nd\tg\tgan\to/r\t12\t28x28 L\n');
     expect(rows).toEqual([{ domain: 'd', generator: 'g', family: 'gan', source_repo: 'o/r', format: '', count: 12, image_size: '28x28 L' }]);
@@ -184,12 +199,22 @@ describe('genprint eval --quick (demo zoo only)', () => {
       expect(sc.splitSensitivity!.splits).toHaveLength(1);
       expect(sc.splitSensitivity!.splits[0].top1).toBeGreaterThan(sc.chance);
       expect(sc.splitSensitivity!.evenOdd).toBe(sc.accuracy.find((a) => a.method === 'dsf+')!.bySize['10']!.mean);
+      // The reference-count study: a quarter enrolled beside the halves, on the same split seed.
+      const curve = sc.referenceCurve!;
+      expect(curve.points.map((p) => p.fraction)).toEqual([0.25, 0.5]);
+      expect(curve.points[0].enrolMedian).toBeLessThan(curve.points[1].enrolMedian);
+      expect(curve.points[1].splits).toEqual(sc.splitSensitivity!.splits);
+      expect(curve.points[0].splits[0].top1).toBeGreaterThan(sc.chance);
       expect(sc.firmWrong!.bags).toBeGreaterThan(0);
       expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.wrong);
       expect(sc.firmWrong!.wrong + sc.firmWrong!.right).toBeLessThanOrEqual(sc.firmWrong!.bags);
       // The consistency test only ever weakens wording: never more firm verdicts with it than without.
       expect(sc.firmWrong!.rightFirm).toBeLessThanOrEqual(sc.firmWrong!.rightFirmWithoutConsistencyTest);
       expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.wrongFirmWithoutConsistencyTest);
+      // So does the held-back error-rate guard; and every named verdict carries an estimate.
+      expect(sc.firmWrong!.rightFirm).toBeLessThanOrEqual(sc.firmWrong!.rightFirmWithoutErrorRate);
+      expect(sc.firmWrong!.wrongFirm).toBeLessThanOrEqual(sc.firmWrong!.wrongFirmWithoutErrorRate);
+      expect(sc.firmWrong!.estimated).toBe(sc.firmWrong!.wrong + sc.firmWrong!.right);
       // Re-compressed queries: the compression check can only remove firm wrong verdicts, never add them.
       const jpeg = sc.robustness!.find((t) => t.transform === 'jpeg75')!;
       expect(jpeg.firmWrong!.bags).toBeGreaterThan(0);
@@ -203,6 +228,7 @@ describe('genprint eval --quick (demo zoo only)', () => {
     if (methods.includes('dsf+')) expect(md).toMatch(/DSF\+ verdicts that name a wrong entry without calling the evidence weak .*JPEG q75 \d+ \/ \d+ of \d+/);
     if (methods.includes('untrained')) expect(md).toMatch(/DSF\+ minus the untrained-φ control on the same bags/);
     if (methods.includes('dsf+')) expect(md).toMatch(/- demo-zoo: even\/odd split [0-9.]+; 1 random split [0-9.]+ \(mean/);
+    if (methods.includes('dsf+')) expect(md).toMatch(/\| demo-zoo \| 25 % \| \d+ (\(\d+–\d+\) )?\| [0-9.]+ ± [0-9.]+ \|/);
     expect(md).toMatch(/\| DSF\+ minus \| n = 1 \|/);
     expect(md).toContain('demo-zoo');
     expect(md).toMatch(/corpus .* was absent/);
@@ -232,8 +258,18 @@ describe('firm wrong verdicts', () => {
     ...extra,
   });
   const inconsistent: ConsistencyTest = { versus: 'other', images: 10, favouring: 5, meanLogRatio: 0.4, t: 0.9, pValue: 0.2, level: 0.05, consistent: false };
-  it('counts wrong and right verdicts by wording, with and without the compression check and the consistency test', () => {
+  it('counts wrong and right verdicts by wording, with and without the compression check, the consistency test and the error-rate guard', () => {
     const t = emptyFirmWrongTally();
+    const rate = (errorRate: number, entry: string): HeldBackErrorRate => ({
+      entry,
+      n: 10,
+      setsPerEntry: 200,
+      fewestImages: 32,
+      recall: 0.9,
+      errorRate,
+      mostConfused: { entry: 'gen-c', rate: errorRate },
+      limit: 0.1,
+    });
     tallyFirmWrong(t, 'gen-a', verdict('gen-a')); // right and moderate
     tallyFirmWrong(t, 'gen-a', verdict('gen-a', { consistency: inconsistent })); // right, weak only through the test
     tallyFirmWrong(t, 'gen-a', verdict(null)); // unknown
@@ -242,15 +278,24 @@ describe('firm wrong verdicts', () => {
     const recompressed = checkCompression('gen-b', Array(10).fill('jpeg-q90'), { lossless: 30 });
     tallyFirmWrong(t, 'gen-a', verdict('gen-b', { compression: recompressed })); // wrong, weak only through the check
     tallyFirmWrong(t, 'gen-a', verdict('gen-b', { consistency: { ...inconsistent, versus: 'gen-a' } })); // wrong, weak only through the test
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b', { errorRate: rate(0.3, 'gen-b') })); // wrong, weak only through the error rate
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a', { errorRate: rate(0.02, 'gen-a') })); // right, moderate, low estimate
     expect(t).toEqual({
-      bags: 7,
-      wrong: 4,
+      bags: 9,
+      wrong: 5,
       wrongFirm: 1,
       wrongFirmWithoutCompressionCheck: 2,
-      right: 2,
-      rightFirm: 1,
+      right: 3,
+      rightFirm: 2,
       wrongFirmWithoutConsistencyTest: 2,
-      rightFirmWithoutConsistencyTest: 2,
+      rightFirmWithoutConsistencyTest: 3,
+      wrongFirmWithoutErrorRate: 2,
+      rightFirmWithoutErrorRate: 2,
+      estimated: 2,
+      estimatedErrorSum: 0.32,
+      estimatedWrong: 1,
     });
+    expect(calibrationText(t)).toBe('Held-back error-rate estimate: mean 0.16 over 2 named verdicts, observed error rate 0.50 on the same verdicts');
   });
+
 });

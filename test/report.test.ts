@@ -77,6 +77,9 @@ describe('PDF report', () => {
     // (pdftotext may break "per-image" at the hyphen, so the line is checked in two parts.)
     expect(f).toContain(`Consistency across images ${k.favouring} of ${k.images} images favour StyleGAN2 (FFHQ) over ${k.versus} (mean per-`);
     expect(f).toContain('log-probability ratio 1.84, t = 7.31, one-sided p = below 0.001; consistent if p < 0.05)');
+    const e = c.verdicts.folder.errorRate!;
+    expect(f).toContain(`Error rate on held-back references 1 % of held-back reference sets of ${e.n} images`);
+    expect(f).toContain(`most often from ${e.mostConfused!.entry}, whose sets go to StyleGAN2 (FFHQ) in 1 % of draws`);
     expect(f).toContain(c.model.phiSha256!);
     expect(f).toContain(c.model.rhoSha256!);
     for (const i of [0, 1, 17, c.manifest.length - 1]) expect(f).toContain(c.manifest[i]!.sha256);

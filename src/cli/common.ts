@@ -5,6 +5,7 @@ import { DEFAULTS } from '../main/engine/index.js';
 import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary } from '../shared/compression.js';
 import { describeConsistency } from '../shared/consistency.js';
+import { describeHeldBackError } from '../shared/held-back-error.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../main/engine/types.js';
 
@@ -69,6 +70,7 @@ export function formatVerdict(v: Verdict, title: string): string {
   ].filter(Boolean);
   lines.push(`  evidence: ${parts.join(', ')} → ${a.agree ? 'agree' : 'DISAGREE'}`);
   if (v.consistency && v.label) lines.push(`  consistency: ${describeConsistency(v.consistency, v.label)}`);
+  if (v.errorRate && v.label) lines.push(`  error rate: ${describeHeldBackError(v.errorRate)}`);
   if (v.compression) lines.push(`  compression: ${compressionSummary(v.compression)}`);
   return lines.join('\n');
 }

@@ -22,9 +22,18 @@ export function splitHalves(files: readonly string[]): { enrol: string[]; query:
  * splits behind the evaluation's split-sensitivity line. The order of `files` does not matter.
  */
 export function randomHalves(files: readonly string[], seed: number): { enrol: string[]; query: string[] } {
+  return randomSplit(files, seed, 0.5);
+}
+
+/**
+ * A seeded random split with ⌈fraction · n⌉ files for enrolment (at least one, and at least one
+ * left for queries): the reference-count study's splits. At 0.5 it is `randomHalves`.
+ */
+export function randomSplit(files: readonly string[], seed: number, enrolFraction: number): { enrol: string[]; query: string[] } {
+  if (!(enrolFraction > 0 && enrolFraction < 1)) throw new RangeError(`randomSplit: enrolment fraction ${enrolFraction} is not in (0, 1)`);
   const sorted = [...files].sort();
   const order = shuffledIndices(sorted.length, createRandom(seed));
-  const cut = Math.ceil(sorted.length / 2);
+  const cut = Math.min(sorted.length - 1, Math.max(1, Math.ceil(sorted.length * enrolFraction)));
   return { enrol: order.slice(0, cut).sort((a, b) => a - b).map((i) => sorted[i]), query: order.slice(cut).sort((a, b) => a - b).map((i) => sorted[i]) };
 }
 
@@ -203,6 +212,17 @@ export interface FirmWrongTally {
   rightFirm: number;
   wrongFirmWithoutConsistencyTest: number;
   rightFirmWithoutConsistencyTest: number;
+  /** The same without the held-back error-rate guard (verdict.errorRate). */
+  wrongFirmWithoutErrorRate: number;
+  rightFirmWithoutErrorRate: number;
+  /**
+   * Named verdicts that carried a held-back error-rate estimate, and the sum of their estimates:
+   * the mean estimate beside the observed share of wrong verdicts checks the estimate's calibration.
+   */
+  estimated: number;
+  estimatedErrorSum: number;
+  /** Of those verdicts, the wrong ones. */
+  estimatedWrong: number;
 }
 
 export const emptyFirmWrongTally = (): FirmWrongTally => ({
@@ -214,6 +234,11 @@ export const emptyFirmWrongTally = (): FirmWrongTally => ({
   rightFirm: 0,
   wrongFirmWithoutConsistencyTest: 0,
   rightFirmWithoutConsistencyTest: 0,
+  wrongFirmWithoutErrorRate: 0,
+  rightFirmWithoutErrorRate: 0,
+  estimated: 0,
+  estimatedErrorSum: 0,
+  estimatedWrong: 0,
 });
 
 export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): void {
@@ -222,14 +247,23 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
   const firm = (w: Verdict) => verdictWording(w).strength !== 'weak';
   const { compression: _check, ...withoutCheck } = v;
   const { consistency: _test, ...withoutTest } = v;
-  if (v.label === truth) {
+  const { errorRate, ...withoutErrorRate } = v;
+  const right = v.label === truth;
+  if (errorRate) {
+    t.estimated++;
+    t.estimatedErrorSum += errorRate.errorRate;
+    if (!right) t.estimatedWrong++;
+  }
+  if (right) {
     t.right++;
     if (firm(v)) t.rightFirm++;
     if (firm(withoutTest)) t.rightFirmWithoutConsistencyTest++;
+    if (firm(withoutErrorRate)) t.rightFirmWithoutErrorRate++;
     return;
   }
   t.wrong++;
   if (firm(v)) t.wrongFirm++;
   if (firm(withoutCheck)) t.wrongFirmWithoutCompressionCheck++;
   if (firm(withoutTest)) t.wrongFirmWithoutConsistencyTest++;
+  if (firm(withoutErrorRate)) t.wrongFirmWithoutErrorRate++;
 }

@@ -7,7 +7,7 @@ import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../main/engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import { pairedDifference, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
-import type { DomainResult, EvalResult, ScopeResult, SplitSensitivity } from './run.js';
+import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './run.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
 
@@ -80,8 +80,15 @@ export function firmLine(t: FirmWrongTally): string {
   return (
     `DSF+ verdicts on ${t.bags} bags of n = 10, as an examiner reads them (firm = worded above "weak"): ` +
     `wrong and firm ${t.wrongFirm} of ${t.wrong} wrong${share(t.wrongFirm, t.wrong)}; right and firm ${t.rightFirm} of ${t.right} right${share(t.rightFirm, t.right)}. ` +
-    `Without the consistency test on the same verdicts: wrong and firm ${t.wrongFirmWithoutConsistencyTest}, right and firm ${t.rightFirmWithoutConsistencyTest}.`
+    `Without the consistency test on the same verdicts: wrong and firm ${t.wrongFirmWithoutConsistencyTest}, right and firm ${t.rightFirmWithoutConsistencyTest}. ` +
+    `Without the held-back error-rate guard: wrong and firm ${t.wrongFirmWithoutErrorRate ?? '—'}, right and firm ${t.rightFirmWithoutErrorRate ?? '—'}.` +
+    (t.estimated ? ` ${calibrationText(t)}.` : '')
   );
+}
+
+/** The held-back error-rate estimate beside the error rate observed on the same verdicts. */
+export function calibrationText(t: FirmWrongTally): string {
+  return `Held-back error-rate estimate: mean ${f(t.estimatedErrorSum / t.estimated)} over ${t.estimated} named verdicts, observed error rate ${f(t.estimatedWrong / t.estimated)} on the same verdicts`;
 }
 
 function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
@@ -158,18 +165,36 @@ export function splitLine(k: SplitSensitivity): string {
   return `even/odd split ${f(k.evenOdd)}; ${k.splits.length} random split${k.splits.length === 1 ? '' : 's'} ${values} (mean ${f(k.mean)}, sd ${f(k.sd)}, range ${f(k.min)}–${f(k.max)})`;
 }
 
+/**
+ * One table row per enrolment share: images per generator and DSF+ top-1 over the split seeds.
+ * `domain` prefixes the rows when several domains share a table.
+ */
+export function referenceCurveRows(k: ReferenceCurve, domain?: string): string[] {
+  return k.points.map((p) => {
+    const xs = p.splits.map((x) => x.top1);
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+    const per = p.enrolMin === p.enrolMax ? `${p.enrolMedian}` : `${p.enrolMedian} (${p.enrolMin}–${p.enrolMax})`;
+    const capped = p.capped.length ? ` (capped: ${p.capped.join(', ')})` : '';
+    return `| ${domain ? `${domain} | ` : ''}${Math.round(p.fraction * 100)} % | ${per} | ${f(m)} ± ${f(sd)} | ${xs.map((x) => f(x)).join(', ')}${capped} |`;
+  });
+}
+
+const REFERENCE_CURVE_HEADER = ['| enrolled | reference images per generator: median (range) | DSF+ top-1 at n = 10: mean ± sd over splits | per split |', '|---|---|---|---|'];
+
 /** How DSF+ verdicts at n = 10 read, per domain and scope: firm wrong is the harm, firm right the use. */
 function wordingSummary(domains: DomainResult[]): string[] {
   const lines = [
-    '| domain | scope | bags | wrong: firm / all | right: firm / all | without the consistency test: wrong firm, right firm |',
-    '|---|---|---|---|---|---|',
+    '| domain | scope | bags | wrong: firm / all | right: firm / all | without the consistency test: wrong firm, right firm | without the error-rate guard: wrong firm, right firm | error rate: mean estimate / observed |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const d of domains)
     for (const sc of d.scopes) {
       const t = sc.firmWrong;
       if (!t || t.right === undefined) continue;
       lines.push(
-        `| ${d.domain} | ${sc.scope} | ${t.bags} | ${t.wrongFirm} / ${t.wrong} | ${t.rightFirm} / ${t.right} | ${t.wrongFirmWithoutConsistencyTest}, ${t.rightFirmWithoutConsistencyTest} |`,
+        `| ${d.domain} | ${sc.scope} | ${t.bags} | ${t.wrongFirm} / ${t.wrong} | ${t.rightFirm} / ${t.right} | ${t.wrongFirmWithoutConsistencyTest}, ${t.rightFirmWithoutConsistencyTest} | ` +
+          `${t.wrongFirmWithoutErrorRate ?? '—'}, ${t.rightFirmWithoutErrorRate ?? '—'} | ${t.estimated ? `${f(t.estimatedErrorSum / t.estimated)} / ${f(t.estimatedWrong / t.estimated)}` : '—'} |`,
       );
     }
   return lines.length > 2 ? lines : [];
@@ -284,6 +309,19 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       ...splitLines,
       '',
     );
+  const curves = r.domains.flatMap((d) => {
+    const k = d.scopes.find((x) => x.scope === 'held-out')?.referenceCurve;
+    return k ? referenceCurveRows(k, d.domain) : [];
+  });
+  if (curves.length)
+    md.push(
+      `How accuracy grows with the number of reference images: the same random splits, with a quarter, half or three quarters of each held-out generator's images enrolled and the rest queried (DSF+ top-1 at n = ${SPLIT_SENSITIVITY_N}; "capped" generators have fewer than ${SPLIT_SENSITIVITY_N} query images left, so each of their draws is one bag of all of them). Where the mean still rises steeply from a half to three quarters, the domain's accuracy is limited by the reference images per generator rather than by the method's ceiling:`,
+      '',
+      '| domain ' + REFERENCE_CURVE_HEADER[0],
+      '|---' + REFERENCE_CURVE_HEADER[1],
+      ...curves,
+      '',
+    );
   const wording = wordingSummary(r.domains);
   if (wording.length)
     md.push(
@@ -341,6 +379,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       if (sc.firmWrong) md.push(firmLine(sc.firmWrong), '');
       if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
       if (sc.splitSensitivity) md.push(`DSF+ top-1 at n = ${sc.splitSensitivity.n} on other enrolment/query splits: ${splitLine(sc.splitSensitivity)}.`, '');
+      if (sc.referenceCurve) md.push('Accuracy vs reference images (random splits, shares of each generator enrolled):', '', ...REFERENCE_CURVE_HEADER, ...referenceCurveRows(sc.referenceCurve), '');
       md.push(
         `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
         '',

@@ -47,7 +47,7 @@ import {
   type SpectralRun,
   CANVAS,
 } from './methods.js';
-import { BAG_SIZES, auroc, bagDraws, mean, randomHalves, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, emptyFirmWrongTally, type BagScore, type FirmWrongTally } from './protocol.js';
+import { BAG_SIZES, auroc, bagDraws, mean, randomSplit, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, emptyFirmWrongTally, type BagScore, type FirmWrongTally } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
 import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
@@ -105,6 +105,11 @@ export interface ScopeResult {
    * protocol otherwise): how much the headline number owes to the one split the tables use.
    */
   splitSensitivity?: SplitSensitivity;
+  /**
+   * DSF+ top-1 at n = 10 when a smaller or larger share of each generator's images is enrolled
+   * (seeded random splits): whether accuracy is limited by the number of reference images.
+   */
+  referenceCurve?: ReferenceCurve;
   accuracyPlot?: string;
   notes: string[];
 }
@@ -189,12 +194,12 @@ function domainUnits(d: Domain, setups: number, extras: boolean): number {
 }
 
 /** The protocol's sorted even/odd split, or with `randomSeed` a seeded random half split (per generator). */
-function makeSplit(gens: GeneratorPool[], cap?: number, randomSeed?: number): DomainSplit {
+function makeSplit(gens: GeneratorPool[], cap?: number, randomSeed?: number, enrolFraction = 0.5): DomainSplit {
   const enrol = new Map<string, string[]>();
   const query = new Map<string, string[]>();
   for (const g of gens) {
     const files = cap ? g.files.slice(0, cap) : g.files;
-    const s = randomSeed === undefined ? splitHalves(files) : randomHalves(files, seedFor(randomSeed, g.name));
+    const s = randomSeed === undefined ? splitHalves(files) : randomSplit(files, seedFor(randomSeed, g.name), enrolFraction);
     enrol.set(g.name, s.enrol);
     query.set(g.name, s.query);
   }
@@ -319,7 +324,15 @@ interface ScopeContext {
   sizes: readonly number[];
   repeats: number;
   seed: number;
-  extras: { openSet: boolean; robustness: TransformId[] | null; clustering: boolean; bagsAblation: number[] | null; splitSeeds?: number[] };
+  extras: {
+    openSet: boolean;
+    robustness: TransformId[] | null;
+    clustering: boolean;
+    bagsAblation: number[] | null;
+    splitSeeds?: number[];
+    /** Enrolment fractions besides ½ for the reference-count study (on the split seeds). */
+    referenceFractions?: number[];
+  };
   cap?: number;
   eta: Eta;
   log: (s: string) => void;
@@ -438,7 +451,14 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   if (ctx.extras.splitSeeds?.length && s) {
     eta.say(`${domain.name} (${ctx.scope}): other enrolment/query splits`);
     const evenOdd = accuracy.find((a) => a.method === 'dsf+')?.bySize[String(SPLIT_N)]?.mean ?? NaN;
-    result.splitSensitivity = await splitSensitivity(ctx, s, evenOdd);
+    const halves = await randomSplitScores(ctx, s, 0.5);
+    result.splitSensitivity = { n: SPLIT_N, evenOdd, ...summarise(halves.splits) };
+    if (ctx.extras.referenceFractions?.length) {
+      eta.say(`${domain.name} (${ctx.scope}): accuracy vs reference images per generator`);
+      const points = [halves];
+      for (const f of ctx.extras.referenceFractions) points.push(await randomSplitScores(ctx, s, f));
+      result.referenceCurve = { n: SPLIT_N, points: points.sort((a, b) => a.fraction - b.fraction) };
+    }
   }
   if (ctx.extras.bagsAblation && s) {
     eta.say(`${domain.name} (${ctx.scope}): ablation over enrolment bags per model`);
@@ -467,18 +487,48 @@ export interface SplitSensitivity {
   max: number;
 }
 
-/** Re-enrols the scope's generators on seeded random halves and scores DSF+ at n = 10 on each. */
-async function splitSensitivity(ctx: ScopeContext, shipped: EngineRun, evenOdd: number): Promise<SplitSensitivity> {
-  const splits: SplitSensitivity['splits'] = [];
+export interface ReferenceCurve {
+  n: number;
+  points: ReferenceCurvePoint[];
+}
+
+export interface ReferenceCurvePoint {
+  /** Share of each generator's images enrolled (⌈fraction · count⌉); the rest are queries. */
+  fraction: number;
+  /** Enrolment images per generator: median and range over the scope's generators. */
+  enrolMedian: number;
+  enrolMin: number;
+  enrolMax: number;
+  /** Generators whose query part is smaller than n, so their bags are capped (one bag of all queries). */
+  capped: string[];
+  splits: { seed: number; top1: number }[];
+}
+
+function summarise(splits: { seed: number; top1: number }[]): Omit<SplitSensitivity, 'n' | 'evenOdd'> {
+  const xs = splits.map((x) => x.top1);
+  return { splits, mean: mean(xs), sd: std(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/**
+ * Re-enrols the scope's generators on seeded random splits (a share `fraction` of each
+ * generator's images enrolled, the rest queried) and scores DSF+ at n = 10 on each split seed.
+ */
+async function randomSplitScores(ctx: ScopeContext, shipped: EngineRun, fraction: number): Promise<ReferenceCurvePoint> {
+  const splits: ReferenceCurvePoint['splits'] = [];
+  let counts: number[] = [];
+  let capped: string[] = [];
   for (const seed of ctx.extras.splitSeeds!) {
-    const split = makeSplit(ctx.gens, ctx.cap, seed);
-    const r = await runEngine(ctx.domain, split, shipped.setup, path.join(ctx.work, ctx.scope), { tag: `split${seed}`, reuseCacheFrom: shipped.libraryPath });
+    const split = makeSplit(ctx.gens, ctx.cap, seed, fraction);
+    counts = ctx.gens.map((g) => split.enrol.get(g.name)!.length);
+    capped = ctx.gens.filter((g) => split.query.get(g.name)!.length < SPLIT_N).map((g) => g.name);
+    const tag = fraction === 0.5 ? `split${seed}` : `split${seed}-f${fraction}`;
+    const r = await runEngine(ctx.domain, split, shipped.setup, path.join(ctx.work, ctx.scope), { tag, reuseCacheFrom: shipped.libraryPath });
     const queries = commonQueries(split, ctx.domain.root, [r.evidence]);
     const score = (await closedSet(ctx.domain.name, queries, [SPLIT_N], ctx.repeats, ctx.seed, engineJudge(r.dsf, r.evidence)))[String(SPLIT_N)];
     if (score) splits.push({ seed, top1: score.mean });
   }
-  const xs = splits.map((x) => x.top1);
-  return { n: SPLIT_N, evenOdd, splits, mean: mean(xs), sd: std(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  const sorted = [...counts].sort((a, b) => a - b);
+  return { fraction, enrolMedian: sorted[Math.floor(sorted.length / 2)], enrolMin: sorted[0], enrolMax: sorted[sorted.length - 1], capped, splits };
 }
 
 interface KnnRun {
@@ -708,6 +758,7 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
               clustering: d.source === 'demo',
               bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
               splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
+              referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
             },
           }),
         );

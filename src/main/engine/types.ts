@@ -2,6 +2,7 @@
 // same objects travel through the CLI's JSON, Electron IPC and the report generator unchanged.
 import type { CompressionCheck } from '../../shared/compression.js';
 import type { ConsistencyTest } from '../../shared/consistency.js';
+import type { HeldBackErrorRate } from '../../shared/held-back-error.js';
 
 /** Why a file of the evidence folder was not analysed. Stable codes: reports and tests key on them. */
 export type SkipReason =
@@ -299,6 +300,12 @@ export interface Verdict {
    * entry over the runner-up (attribution/consistency.ts). Inconsistent evidence is worded weak.
    */
   consistency?: ConsistencyTest;
+  /**
+   * Classifier verdicts whose library kept held-back logits: how often a verdict for the chosen
+   * entry on this many images is wrong, estimated on held-back reference images
+   * (classifier/held-back-error.ts). At or above its limit the verdict is worded weak.
+   */
+  errorRate?: HeldBackErrorRate;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */

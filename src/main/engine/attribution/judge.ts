@@ -14,6 +14,7 @@ import type { SetEncoder } from '../features/set-encoder.js';
 import { checkCompression, compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
 import { bagTemperature } from '../classifier/bag-temperature.js';
 import { consistencyCaveat, consistencyTest, describeConsistency, type ConsistencyTest } from './consistency.js';
+import { describeHeldBackError, heldBackErrorCaveat, heldBackErrorRate, type HeldBackErrorRate } from '../classifier/held-back-error.js';
 
 export interface ImageEvidence {
   relPath: string;
@@ -128,6 +129,8 @@ export interface ClassifierJudgement {
   tests: OpenSetTest[];
   /** Whether the images consistently favour the choice over the runner-up (null below two images or entries). */
   consistency: ConsistencyTest | null;
+  /** The error rate of a verdict for the choice at this evidence size, on held-back reference images (null where not estimable). */
+  errorRate: HeldBackErrorRate | null;
 }
 
 /**
@@ -158,7 +161,8 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
           lib.entries[order[1]].name,
         )
       : null;
-  return { posterior, order, temperature, tests, consistency };
+  const errorRate = heldBackErrorRate(lib.classifier, order[0], items.length);
+  return { posterior, order, temperature, tests, consistency, errorRate };
 }
 
 /** Eq. 1 summed over each entry's enrolled bag embeddings: p(entry | z of this set). */
@@ -208,7 +212,7 @@ export function formatProbability(p: number): string {
 
 /** Wording policy: "consistent with", qualified when the evidence is thin; never "proves". */
 export function statementFor(
-  v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression' | 'consistency'>,
+  v: Pick<Verdict, 'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression' | 'consistency' | 'errorRate'>,
   closest: string | null,
 ): string {
   const n = v.evidenceCount;
@@ -218,15 +222,21 @@ export function statementFor(
   if (v.unknown)
     return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`;
   const inconsistent = consistencyCaveat(v.consistency, v.label);
+  const errorProne = heldBackErrorCaveat(v.errorRate, v.label);
   const weak =
-    n < 5 || v.margin < 0.1 || (scoreIsProbability(v.method) && v.score < 0.6) || compressionMismatchIsMajor(v.compression) || inconsistent !== null;
+    n < 5 ||
+    v.margin < 0.1 ||
+    (scoreIsProbability(v.method) && v.score < 0.6) ||
+    compressionMismatchIsMajor(v.compression) ||
+    inconsistent !== null ||
+    errorProne !== null;
   const fam = v.family ? ` (family: ${v.family})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
   const how =
     scoreIsProbability(v.method)
       ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
       : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
-  const cautions = [recompressed, inconsistent].filter((c): c is string => c !== null);
+  const cautions = [recompressed, inconsistent, errorProne].filter((c): c is string => c !== null);
   const caveat = cautions.length
     ? `. Caution: ${cautions.join('; ')}${weak ? ', so this is no firm attribution' : ''}`
     : weak
@@ -290,6 +300,9 @@ export async function judge(
       `Library classifier (${how}): ` +
       `p(entry | images) from the summed per-image log-probabilities of ${n} image${n === 1 ? '' : 's'} under a uniform prior, ${tempered}. ` +
       (classifier.consistency ? `Consistency: ${describeConsistency(classifier.consistency, names[order[0]])}. ` : '') +
+      (classifier.errorRate
+        ? `Error rate on held-back reference images: ${describeHeldBackError(classifier.errorRate)}. `
+        : 'Error rate on held-back reference images: not estimated (this classifier kept no held-back enrolment logits). ') +
       `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}.`;
   } else {
     scores = residual.scores;
@@ -341,6 +354,7 @@ export async function judge(
     explanation,
   };
   if (decidedBy === 'classifier' && classifier?.consistency) verdict.consistency = classifier.consistency;
+  if (decidedBy === 'classifier' && classifier?.errorRate) verdict.errorRate = classifier.errorRate;
   const evidenceCompression = items.map((i) => i.compression);
   if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);

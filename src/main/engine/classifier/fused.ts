@@ -39,6 +39,12 @@ export interface FusedClassifier {
    * out-of-fold logits as the weights; null (untempered) when those could not be computed.
    */
   bagTemperature: BagTemperature | null;
+  /**
+   * The combined out-of-fold log-probabilities of the enrolment images that took part in the
+   * stacking fit, with their entries: what held-back-error.ts estimates error rates from. Null
+   * where no stacking weights were fitted.
+   */
+  heldBack: { labels: Int32Array; logProba: Float64Array[] } | null;
 }
 
 export const STACKING_FOLDS = 4;
@@ -108,12 +114,19 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
   const full = blocks.map((b) => fitSoftmaxRegression(b.data, b.dim, labels, classes));
   const counts = new Array(K).fill(0);
   for (let i = 0; i < N; i++) counts[labels[i]]++;
-  const asFitted = (weights: number[], weighting: string, heldOutAccuracy: number | null, bagTemperature: BagTemperature | null = null): FusedClassifier => ({
+  const asFitted = (
+    weights: number[],
+    weighting: string,
+    heldOutAccuracy: number | null,
+    bagTemperature: BagTemperature | null = null,
+    heldBack: FusedClassifier['heldBack'] = null,
+  ): FusedClassifier => ({
     classes: [...classes],
     blocks: blocks.map((b, i) => ({ name: b.name, description: b.description, model: full[i], weight: weights[i] })),
     heldOutAccuracy,
     weighting,
     bagTemperature,
+    heldBack,
   });
   if (blocks.length === 1) return asFitted([1], 'a single evidence block (weight 1)', null);
   if (Math.min(...counts) < STACKING_FOLDS)
@@ -164,6 +177,7 @@ export function fitFusedClassifier(blocks: EvidenceBlock[], labels: Int32Array, 
     `stacking weights fitted on ${STACKING_FOLDS}-fold out-of-fold logits of the enrolment images (at most ${STACKING_MAX_PER_CLASS} per entry)`,
     correct / used.length,
     fitBagTemperature(combined, usedLabels, K),
+    { labels: usedLabels, logProba: combined },
   );
 }
 

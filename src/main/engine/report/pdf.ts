@@ -15,6 +15,7 @@ import { needsReplacement, toWinAnsi } from './winansi.js';
 import { strengthLine, verdictWording } from './wording.js';
 import { compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
+import { describeHeldBackError } from '../../../shared/held-back-error.js';
 import { gitCommit, softwareVersion } from '../version.js';
 
 export interface PdfRenderOptions {
@@ -459,6 +460,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       ['Decided by', v.decidedBy || '-'],
       ['Compression', compressionSummary(v.compression)],
       ['Consistency across images', consistencyText(v)],
+      ['Error rate on held-back references', errorRateText(v)],
       ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
       ['How the score was computed', v.explanation || '-'],
     ];
@@ -800,6 +802,12 @@ function consistencyText(v: Verdict): string {
   if (v.mixed) return 'not applicable (mixed: see the group verdicts)';
   if (v.unknown || !v.label) return 'not applicable (no entry is named)';
   return v.consistency ? describeConsistency(v.consistency, v.label) : 'not tested (fewer than two images, or not a classifier verdict)';
+}
+
+function errorRateText(v: Verdict): string {
+  if (v.mixed) return 'not applicable (mixed: see the group verdicts)';
+  if (v.unknown || !v.label) return 'not applicable (no entry is named)';
+  return v.errorRate ? describeHeldBackError(v.errorRate) : 'not estimated (not a classifier verdict, or the classifier kept no held-back enrolment logits)';
 }
 
 /** The library classifier's evidence blocks and weights, in one sentence for the report. */

@@ -93,8 +93,13 @@ export function methodParagraphs(p: CaseParams): { title: string; text: string }
         'of one model are not independent and plain addition would grow confident too quickly; the factor is fitted on sets of ' +
         'held-back enrolment images and stated in Section 4. Separately, the images are tested one by one: unless they consistently ' +
         'favour the nearest entry over the runner-up (a one-sided paired t-test at the 5 % level), the verdict is called weak ' +
-        'whatever its probability, since it would rest on a few images. The probability is read together with the margin, this ' +
-        'test and the stability chart.',
+        'whatever its probability, since it would rest on a few images. Finally, the library\'s own error rate at the size of the ' +
+        'evidence is estimated: sets of as many held-back enrolment images as the evidence has are drawn from every entry and ' +
+        'classified in the same way, and the share of sets attributed to the named entry that in fact came from other entries is ' +
+        'reported with the verdict; at 10 % or more the verdict is called weak, because the library does not reliably tell that ' +
+        'entry from its neighbours with this many images. The estimate rests on the reference images, which resemble one another ' +
+        'more than evidence may resemble them, so it can understate the error for evidence chosen or saved differently. The probability ' +
+        'is read together with the margin, these tests and the stability chart.',
     });
   // The manifold method's own paragraph goes before the case-specific one.
   if (p.method === 'manifold') paragraphs.splice(paragraphs.length - 1, 0, manifoldParagraph(p));
@@ -124,7 +129,7 @@ export const FAILURE_MODES: string[] = [
   'Unseen generators: models absent from the library, and new versions of enrolled models, may be matched to the nearest entry or reported as unknown.',
   'Small evidence sets: with fewer than 5 images, or a margin below 0.10, this report calls the evidence weak; set-based fingerprints become stable only with tens to hundreds of images.',
   'Mixed folders: a folder holding images from several sources yields a blended fingerprint; the group and bag verdicts show whether the evidence is homogeneous.',
-  'Library quality: an entry enrolled from few images, or from re-processed images, has a noisy fingerprint and attracts or repels evidence unreliably.',
+  'Library quality: an entry enrolled from few images, or from re-processed images, has a noisy fingerprint and attracts or repels evidence unreliably; the error rate on held-back reference images stated with each verdict measures this for the entries in question.',
 ];
 
 export const PER_IMAGE_NOTE =

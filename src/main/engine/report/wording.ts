@@ -4,6 +4,7 @@
 import { scoreIsProbability, type Verdict } from '../types.js';
 import { compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
 import { consistencyCaveat } from '../../../shared/consistency.js';
+import { heldBackErrorCaveat } from '../../../shared/held-back-error.js';
 
 export type EvidenceStrength = 'weak' | 'moderate' | 'strong';
 
@@ -67,6 +68,11 @@ function strengthOf(v: Verdict, caveats: string[]): EvidenceStrength {
   const inconsistent = v.unknown ? null : consistencyCaveat(v.consistency, v.label);
   if (inconsistent) {
     caveats.push(inconsistent);
+    lower('weak');
+  }
+  const errorProne = v.unknown ? null : heldBackErrorCaveat(v.errorRate, v.label);
+  if (errorProne) {
+    caveats.push(errorProne);
     lower('weak');
   }
   if (!v.unknown && !v.agreement.agree) {

@@ -2,6 +2,7 @@ import type { Verdict } from '../../../shared/api.js';
 import { formatScore, scoreName as scoreNameOf } from '../format.js';
 import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
+import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
 
 function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
   if (value === undefined) return null;
@@ -82,6 +83,14 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
             <dt>Consistency</dt>
             <dd className={v.consistency.consistent ? undefined : 'warn-text'} data-testid="verdict-consistency">
               {describeConsistency(v.consistency, v.label)}
+            </dd>
+          </div>
+        )}
+        {v.errorRate && v.label && (
+          <div className="wide" title="How often a verdict for this entry on this many images is wrong, estimated on the library's own held-back reference images; at 10 % or more the verdict is worded weak">
+            <dt>Error rate</dt>
+            <dd className={heldBackErrorTooHigh(v.errorRate) ? 'warn-text' : undefined} data-testid="verdict-error-rate">
+              {describeHeldBackError(v.errorRate)}
             </dd>
           </div>
         )}

@@ -1,0 +1,59 @@
+// Words for the held-back error rate behind a classifier verdict, shared by the engine (statements,
+// PDF, CLI) and the renderer. The estimate itself is src/main/engine/classifier/held-back-error.ts.
+
+/**
+ * How often the library classifier errs when it names the chosen entry for a set of this size,
+ * estimated on held-back (out-of-fold) reference images: sets drawn from every entry's held-back
+ * images, each judged by models that never saw its images.
+ */
+export interface HeldBackErrorRate {
+  /** The chosen entry. */
+  entry: string;
+  /** Images per drawn set: the evidence count, capped per entry by its held-back images. */
+  n: number;
+  /** Sets drawn per entry (one, of all its images, for an entry with no more than n held-back images). */
+  setsPerEntry: number;
+  /** The fewest held-back images of any entry: sets of entries with fewer than n images are capped there. */
+  fewestImages: number;
+  /** Share of the chosen entry's own held-back sets that the classifier attributes to it. */
+  recall: number;
+  /**
+   * Share of the held-back sets attributed to the chosen entry that came from another entry, each
+   * entry weighted equally: the estimated error rate of this verdict. 1 when no held-back set at
+   * all was attributed to the chosen entry.
+   */
+  errorRate: number;
+  /** The other entry whose held-back sets are most often attributed to the chosen one, and how often. */
+  mostConfused: { entry: string; rate: number } | null;
+  /** Error rates at or above this make the verdict weak. */
+  limit: number;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 1 : 0)} %`;
+
+function sets(e: HeldBackErrorRate): string {
+  return e.fewestImages < e.n
+    ? `sets of ${e.n} images (or all of an entry's held-back images where it has fewer, down to ${e.fewestImages})`
+    : `sets of ${e.n} image${e.n === 1 ? '' : 's'}`;
+}
+
+/** e.g. "4 % of held-back reference sets of 10 images attributed to A came from other entries (…)". */
+export function describeHeldBackError(e: HeldBackErrorRate): string {
+  const confused = e.mostConfused && e.mostConfused.rate > 0 ? `; most often from ${e.mostConfused.entry}, whose sets go to ${e.entry} in ${pct(e.mostConfused.rate)} of draws` : '';
+  return (
+    `${pct(e.errorRate)} of held-back reference ${sets(e)} attributed to ${e.entry} came from other entries` +
+    ` (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry, entries weighted equally${confused}); ${pct(e.recall)} of ${e.entry}'s own held-back sets are attributed to it`
+  );
+}
+
+export const heldBackErrorTooHigh = (e: HeldBackErrorRate | undefined): boolean => e !== undefined && e.errorRate >= e.limit;
+
+/** The caveat when the estimated error rate reaches the limit, else null. */
+export function heldBackErrorCaveat(e: HeldBackErrorRate | undefined, chosen: string | null): string | null {
+  if (!e || chosen === null || !heldBackErrorTooHigh(e)) return null;
+  const from = e.mostConfused && e.mostConfused.rate > 0 ? ` (mostly ${e.mostConfused.entry}'s)` : '';
+  return (
+    `on the library's own held-back reference images, ${pct(e.errorRate)} of ${sets(e)} attributed to ${chosen} came from other entries${from}, ` +
+    `at or above the ${pct(e.limit)} this wording accepts; more reference images of these entries would sharpen the library`
+  );
+}
