@@ -76,6 +76,7 @@ describe('genprint CLI', () => {
     expect(r.stdout).toContain(`Folder: ${target.expected}`);
     // The library's error rate at this size, from its held-back reference images, is printed with the verdict.
     expect(r.stdout).toMatch(new RegExp(`\\n  error rate: [0-9.]+ % of held-back reference sets of .* attributed to ${target.expected} came from other entries`));
+    expect(r.stdout).toMatch(/\nLibrary error rates \(a verdict for the entry is wrong this often\): .*[0-9.]+ %.* on held-back reference sets of 10 images\n/);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.schema).toBe('genprint.case/1');
     expect(result.params.seed).toBe(7);

@@ -140,6 +140,13 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
     expect(v.explanation).toMatch(new RegExp(`Error rate on held-back reference images: [0-9.]+ % of held-back reference sets of .* attributed to ${v.label} came from other entries`));
     // Bags are judged at their own size.
     for (const b of r.verdicts.bags) expect(b.errorRate?.n).toBe(b.evidenceCount);
+    // And the case lists every entry's rate at the bag size, in library order.
+    const rates = r.library.classifier!.errorRates!;
+    expect(rates.map((x) => x.entry)).toEqual(r.library.entries.map((x) => x.name));
+    for (const x of rates) expect(x.n).toBe(r.params.bagSize);
+    // …the same numbers a bag verdict of that size for that entry carries.
+    const bag = r.verdicts.bags.find((b) => b.label !== null && b.evidenceCount === r.params.bagSize)!;
+    expect(rates.find((x) => x.entry === bag.label)).toEqual(bag.errorRate);
   });
 
   it('a library whose entries predate residual statistics still attributes, with φ alone, and says which entries to re-enrol', async () => {

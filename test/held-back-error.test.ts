@@ -2,7 +2,7 @@
 // (classifier/held-back-error.ts), and the wording it drives.
 import { describe, expect, it } from 'vitest';
 import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../src/main/engine/classifier/fused.js';
-import { heldBackConfusion, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError } from '../src/main/engine/classifier/held-back-error.js';
+import { heldBackConfusion, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError, libraryErrorRates, summariseLibraryErrorRates } from '../src/main/engine/classifier/held-back-error.js';
 import { judge, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
 import { verdictWording } from '../src/main/engine/report/wording.js';
 import { createRandom, gaussian } from '../src/main/engine/util/random.js';
@@ -63,6 +63,26 @@ describe('held-back error rate', () => {
     expect(heldBackErrorRate(withHeldBack(rows), 0, 1)).toEqual(e);
     // With five images the three stray ones are outvoted more often: the error rate falls.
     expect(heldBackErrorRate(c, 0, 5)!.errorRate).toBeLessThan(e.errorRate);
+  });
+
+  it('lists every entry for the library, and names only those at or above the limit in the summary', () => {
+    const c = withHeldBack([
+      ...Array.from({ length: 4 }, () => ({ label: 0, logProba: lp(0.8, 0.2) })),
+      ...Array.from({ length: 4 }, () => ({ label: 1, logProba: lp(0.7, 0.3) })),
+    ]);
+    const rates = libraryErrorRates(c, 4)!;
+    expect(rates.map((r) => [r.entry, r.errorRate])).toEqual([
+      ['alpha', 0.5],
+      ['beta', 1],
+    ]);
+    expect(summariseLibraryErrorRates(rates)).toBe("alpha 50.0 % (mostly beta's sets), beta 100.0 % on held-back reference sets of 4 images");
+    expect(summariseLibraryErrorRates([rates[0], { ...rates[1], errorRate: 0.05 }])).toBe(
+      "alpha 50.0 % (mostly beta's sets) on held-back reference sets of 4 images; the other entries below 10 %",
+    );
+    const clean = libraryErrorRates(withHeldBack([{ label: 0, logProba: lp(0.8, 0.2) }, { label: 1, logProba: lp(0.2, 0.8) }]), 1)!;
+    expect(summariseLibraryErrorRates(clean)).toBe('every entry below 10 % on held-back reference sets of 1 image');
+    expect(summariseLibraryErrorRates(clean, true)).toBe('alpha 0.0 %, beta 0.0 % on held-back reference sets of 1 image');
+    expect(libraryErrorRates({ ...c, heldBack: null }, 4)).toBeNull();
   });
 
   it('is not estimated without held-back logits', () => {

@@ -80,6 +80,10 @@ describe('PDF report', () => {
     const e = c.verdicts.folder.errorRate!;
     expect(f).toContain(`Error rate on held-back references 1 % of held-back reference sets of ${e.n} images`);
     expect(f).toContain(`most often from ${e.mostConfused!.entry}, whose sets go to StyleGAN2 (FFHQ) in 1 % of draws`);
+    // Section 4: every entry's error rate at the bag size, with the entry its errors come from.
+    expect(f).toContain(`Error rate of a verdict for each entry on held-back reference sets of ${c.params.bagSize} images (the bag size)`);
+    expect(f).toMatch(/4 DDPM \(CelebA\) diffusion 13\.5 % Stable Diffusion 1\.5 \(14\.0 % of its sets\)/);
+    expect(f).toMatch(/5 Glow \(CelebA\) flow 0\.0 % -/);
     expect(f).toContain(c.model.phiSha256!);
     expect(f).toContain(c.model.rhoSha256!);
     for (const i of [0, 1, 17, c.manifest.length - 1]) expect(f).toContain(c.manifest[i]!.sha256);

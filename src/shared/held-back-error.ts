@@ -57,3 +57,15 @@ export function heldBackErrorCaveat(e: HeldBackErrorRate | undefined, chosen: st
     `at or above the ${pct(e.limit)} this wording accepts; more reference images of these entries would sharpen the library`
   );
 }
+
+/** The library's entries at or above the limit, e.g. "B 12.0 % (mostly C's sets)"; every entry's rate when `all`. */
+export function summariseLibraryErrorRates(rates: HeldBackErrorRate[], all = false): string {
+  const shown = all ? rates : rates.filter(heldBackErrorTooHigh);
+  const n = rates[0]?.n ?? 0;
+  const head = `held-back reference sets of ${n} image${n === 1 ? '' : 's'}`;
+  if (shown.length === 0) return `every entry below ${Math.round(100 * (rates[0]?.limit ?? 0.1))} % on ${head}`;
+  const one = (e: HeldBackErrorRate) =>
+    `${e.entry} ${(100 * e.errorRate).toFixed(1)} %${e.mostConfused && e.mostConfused.rate > 0 && e.errorRate > 0 ? ` (mostly ${e.mostConfused.entry}'s sets)` : ''}`;
+  const rest = !all && shown.length < rates.length ? `; the other entries below ${Math.round(100 * rates[0].limit)} %` : '';
+  return `${shown.map(one).join(', ')} on ${head}${rest}`;
+}

@@ -166,6 +166,8 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(await page.locator('[data-testid=verdict-consistency]').first().textContent()).toMatch(
       new RegExp(`^\\d+ of \\d+ images favour ${singleCase.expected} over \\S+ \\(mean per-image log-probability ratio [0-9.]+, t = [0-9.]+, one-sided p = (below 0\\.001|0\\.0[0-4]\\d); consistent if p < 0\\.05\\)$`),
     );
+    // Every entry's error rate at the bag size: the demo's entries are all told apart.
+    expect(await page.locator('[data-testid=case-error-rates]').textContent()).toBe('every entry below 10 % on held-back reference sets of 10 images');
     // The library's own error rate at this evidence size, on held-back reference images.
     expect(await page.locator('[data-testid=verdict-error-rate]').first().textContent()).toMatch(
       new RegExp(`^[0-9.]+ % of held-back reference sets of .* attributed to ${singleCase.expected} came from other entries \\(\\d+ draws? per entry`),

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { analyseCase, DEFAULTS, type CaseResult } from '../../main/engine/index.js';
 import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
+import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
 import { withCancellation } from '../cancel.js';
 
 export function formatCase(result: CaseResult): string {
@@ -30,6 +31,8 @@ export function formatCase(result: CaseResult): string {
         [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '),
     );
   }
+  const rates = result.library.classifier?.errorRates;
+  if (rates?.length) out.push(`Library error rates (a verdict for the entry is wrong this often): ${summariseLibraryErrorRates(rates, true)}`);
   if (result.stability.length > 0)
     out.push(
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +

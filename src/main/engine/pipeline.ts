@@ -39,6 +39,7 @@ import type {
   StabilityPoint,
   Verdict,
 } from './types.js';
+import { libraryErrorRates } from './classifier/held-back-error.js';
 import { scoreIsProbability } from './types.js';
 
 export type { EngineOptions } from './attributor.js';
@@ -355,6 +356,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
               heldOutAccuracy: prepared.classifier.heldOutAccuracy,
               bagTemperatureExponent: prepared.classifier.bagTemperature?.exponent ?? null,
               caveat: prepared.classifierCaveat,
+              errorRates: libraryErrorRates(prepared.classifier, Math.max(1, Math.min(bagSize, evidence.length))),
             },
           }
         : {}),

@@ -371,6 +371,11 @@ export interface ClassifierSummary {
   bagTemperatureExponent?: number | null;
   /** Why residual blocks are missing where they would normally be used, or null. */
   caveat: string | null;
+  /**
+   * Every entry's error rate on held-back reference sets of the case's bag size
+   * (classifier/held-back-error.ts), in library order; null or absent where it cannot be estimated.
+   */
+  errorRates?: HeldBackErrorRate[] | null;
 }
 
 export interface CaseResult {

@@ -99,3 +99,9 @@ export function heldBackErrorRate(classifier: FusedClassifier, chosen: number, n
     limit: HELD_BACK_ERROR_LIMIT,
   };
 }
+
+/** Every entry's error rate at size n, in library order (null where not estimable). */
+export function libraryErrorRates(classifier: FusedClassifier, n: number): HeldBackErrorRate[] | null {
+  if (!heldBackConfusion(classifier, n)) return null;
+  return classifier.classes.map((_, k) => heldBackErrorRate(classifier, k, n)!);
+}

@@ -634,7 +634,31 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
     ['Library file, SHA-256', c.library.sha256, 'mono'],
     ...(c.library.classifier ? [['Library classifier', classifierText(c.library.classifier)] as [string, string]] : []),
   ]);
-  if (c.library.entries.length) {
+  const rates = c.library.classifier?.errorRates;
+  if (c.library.entries.length && rates && rates.length === c.library.entries.length) {
+    // With the classifier's held-back error rates: the known error rate of a verdict for each entry.
+    w.para(
+      `Error rate of a verdict for each entry on held-back reference sets of ${rates[0].n} image${rates[0].n === 1 ? '' : 's'} (the bag size): ` +
+        'the share of the sets attributed to the entry that came from other entries, and the entry they came from most often. ' +
+        `At ${Math.round(100 * rates[0].limit)} % or more a verdict for the entry is worded weak.`,
+    );
+    w.table(
+      [
+        { title: 'Id', width: 36, align: 'right' },
+        { title: 'Library entry', width: 170 },
+        { title: 'Family', width: 70 },
+        { title: 'Error rate', width: 56, align: 'right' },
+        { title: 'Most often from', width: CONTENT_W - 332 },
+      ],
+      c.library.entries.map((e, i) => [
+        { text: String(e.id) },
+        { text: e.name },
+        { text: e.family },
+        { text: `${(100 * rates[i].errorRate).toFixed(1)} %` },
+        { text: rates[i].mostConfused && rates[i].mostConfused!.rate > 0 ? `${rates[i].mostConfused!.entry} (${(100 * rates[i].mostConfused!.rate).toFixed(1)} % of its sets)` : '-' },
+      ]),
+    );
+  } else if (c.library.entries.length) {
     w.table(
       [
         { title: 'Id', width: 36, align: 'right' },

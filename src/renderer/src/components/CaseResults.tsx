@@ -1,3 +1,4 @@
+import { heldBackErrorTooHigh, summariseLibraryErrorRates } from '../../../shared/held-back-error.js';
 import type { CaseResult, GenprintApi } from '../../../shared/api.js';
 import { caseMethodName, shortHash } from '../format.js';
 import { ManifoldFacts } from './ManifoldFacts.js';
@@ -74,6 +75,18 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
                 .map((b) => `${BLOCK_LABELS[b.name] ?? b.name} ×${b.weight.toPrecision(2)}`)
                 .join(' + ')}
               {result.library.classifier.caveat ? ' (φ only: re-enrol older entries)' : ''}
+            </dd>
+          </div>
+        )}
+        {result.library.classifier?.errorRates && result.library.classifier.errorRates.length > 0 && (
+          <div className="wide">
+            <dt>Library error rates</dt>
+            <dd
+              data-testid="case-error-rates"
+              className={result.library.classifier.errorRates.some(heldBackErrorTooHigh) ? 'warn-text' : undefined}
+              title={`How often a verdict for each entry is wrong on the library's own held-back reference sets of the bag size: ${summariseLibraryErrorRates(result.library.classifier.errorRates, true)}`}
+            >
+              {summariseLibraryErrorRates(result.library.classifier.errorRates)}
             </dd>
           </div>
         )}
