@@ -2,7 +2,7 @@
 // (classifier/held-back-error.ts), and the wording it drives.
 import { describe, expect, it } from 'vitest';
 import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../src/main/engine/classifier/fused.js';
-import { heldBackConfusion, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError, libraryErrorRates, summariseLibraryErrorRates } from '../src/main/engine/classifier/held-back-error.js';
+import { heldBackConfusion, heldBackErrorCaveat, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError, libraryErrorRates, summariseLibraryErrorRates } from '../src/main/engine/classifier/held-back-error.js';
 import { judge, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
 import { verdictWording } from '../src/main/engine/report/wording.js';
 import { createRandom, gaussian } from '../src/main/engine/util/random.js';
@@ -40,7 +40,10 @@ describe('held-back error rate', () => {
     // Two sets were attributed to alpha, one of them from beta.
     expect(e).toMatchObject({ entry: 'alpha', n: 4, recall: 1, errorRate: 0.5, mostConfused: { entry: 'beta', rate: 1 }, limit: HELD_BACK_ERROR_LIMIT });
     // No set was attributed to beta at all: every verdict for beta is an error by this estimate.
-    expect(heldBackErrorRate(c, 1, 4)).toMatchObject({ recall: 0, errorRate: 1 });
+    const beta = heldBackErrorRate(c, 1, 4)!;
+    expect(beta).toMatchObject({ recall: 0, errorRate: 1 });
+    expect(describeHeldBackError(beta)).toBe('none of the held-back reference sets of 4 images was attributed to beta, not even its own (1 draw per entry)');
+    expect(heldBackErrorCaveat(beta, 'beta')).toMatch(/none of the sets of 4 images was attributed to beta, not even its own, so the library has no track record/);
     // A larger evidence set is capped at each entry's images, and says so.
     const big = heldBackErrorRate(c, 0, 10)!;
     expect(big.fewestImages).toBe(4);

@@ -6,7 +6,7 @@ import { dendrogramSvg, heatmapSvg } from '../shared/svg/index.js';
 import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../main/engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
-import { pairedDifference, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
+import { mean, pairedDifference, std, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
 import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './run.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
@@ -172,11 +172,9 @@ export function splitLine(k: SplitSensitivity): string {
 export function referenceCurveRows(k: ReferenceCurve, domain?: string): string[] {
   return k.points.map((p) => {
     const xs = p.splits.map((x) => x.top1);
-    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
     const per = p.enrolMin === p.enrolMax ? `${p.enrolMedian}` : `${p.enrolMedian} (${p.enrolMin}–${p.enrolMax})`;
     const capped = p.capped.length ? ` (capped: ${p.capped.join(', ')})` : '';
-    return `| ${domain ? `${domain} | ` : ''}${Math.round(p.fraction * 100)} % | ${per} | ${f(m)} ± ${f(sd)} | ${xs.map((x) => f(x)).join(', ')}${capped} |`;
+    return `| ${domain ? `${domain} | ` : ''}${Math.round(p.fraction * 100)} % | ${per} | ${f(mean(xs))} ± ${f(std(xs))} | ${xs.map((x) => f(x)).join(', ')}${capped} |`;
   });
 }
 

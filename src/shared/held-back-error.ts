@@ -37,8 +37,12 @@ function sets(e: HeldBackErrorRate): string {
     : `sets of ${e.n} image${e.n === 1 ? '' : 's'}`;
 }
 
+/** No held-back set at all went to the entry, not even one of its own: the rate of 1 is by definition. */
+const neverChosen = (e: HeldBackErrorRate) => e.recall === 0 && (e.mostConfused?.rate ?? 0) === 0;
+
 /** e.g. "4 % of held-back reference sets of 10 images attributed to A came from other entries (…)". */
 export function describeHeldBackError(e: HeldBackErrorRate): string {
+  if (neverChosen(e)) return `none of the held-back reference ${sets(e)} was attributed to ${e.entry}, not even its own (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry)`;
   const confused = e.mostConfused && e.mostConfused.rate > 0 ? `; most often from ${e.mostConfused.entry}, whose sets go to ${e.entry} in ${pct(e.mostConfused.rate)} of draws` : '';
   return (
     `${pct(e.errorRate)} of held-back reference ${sets(e)} attributed to ${e.entry} came from other entries` +
@@ -51,6 +55,8 @@ export const heldBackErrorTooHigh = (e: HeldBackErrorRate | undefined): boolean 
 /** The caveat when the estimated error rate reaches the limit, else null. */
 export function heldBackErrorCaveat(e: HeldBackErrorRate | undefined, chosen: string | null): string | null {
   if (!e || chosen === null || !heldBackErrorTooHigh(e)) return null;
+  if (neverChosen(e))
+    return `on the library's own held-back reference images, none of the ${sets(e)} was attributed to ${chosen}, not even its own, so the library has no track record for a verdict on it; more reference images of it would sharpen the library`;
   const from = e.mostConfused && e.mostConfused.rate > 0 ? ` (mostly ${e.mostConfused.entry}'s)` : '';
   return (
     `on the library's own held-back reference images, ${pct(e.errorRate)} of ${sets(e)} attributed to ${chosen} came from other entries${from}, ` +

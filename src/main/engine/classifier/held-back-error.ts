@@ -9,10 +9,11 @@
 // gives a confusion matrix R[true][decided] at size n. Weighting the entries equally, the share
 // of sets decided for X that came from other entries estimates the error rate of a verdict for X.
 //
-// Held-back reference images resemble the other references more than evidence usually does, so
-// the estimate leans optimistic for evidence chosen or saved differently; the compression check
-// and the consistency test cover those cases separately. Measured against the actual error rate of
-// the corpus's held-out generators in docs/results.md.
+// Held-back reference images resemble the other references more than evidence may, so the
+// estimate can be optimistic for evidence chosen or saved differently (measured in docs/results.md
+// beside the error rate observed on the corpus: close on the held-out tables, optimistic where the
+// queries show content the references never did); the compression check and the consistency test
+// cover some of those cases separately.
 import type { FusedClassifier } from './fused.js';
 import type { HeldBackErrorRate } from '../../../shared/held-back-error.js';
 import { createRandom, shuffledIndices } from '../util/random.js';
