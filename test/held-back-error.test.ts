@@ -47,7 +47,7 @@ describe('held-back error rate', () => {
     // A larger evidence set is capped at each entry's images, and says so.
     const big = heldBackErrorRate(c, 0, 10)!;
     expect(big.fewestImages).toBe(4);
-    expect(describeHeldBackError(big)).toMatch(/^50 % of held-back reference sets of 10 images \(or all of an entry's held-back images where it has fewer, down to 4\) attributed to alpha came from other entries/);
+    expect(describeHeldBackError(big)).toMatch(/^50\.0 % of held-back reference sets of 10 images \(or all of an entry's held-back images where it has fewer, down to 4\) attributed to alpha came from other entries/);
   });
 
   it('draws random sets, reproducibly, and estimates the confusion of single images', () => {
@@ -139,12 +139,12 @@ describe('verdicts with a held-back error rate', () => {
     expect(v.errorRate).toMatchObject({ entry: 'alpha', n: 10, errorRate: 0.5, recall: 1 });
     expect(v.statement).toMatch(/weakly consistent with the library entry alpha/);
     expect(v.statement).toContain(
-      "Caution: on the library's own held-back reference images, 50 % of sets of 10 images attributed to alpha came from other entries (mostly beta's), at or above the 10 % this wording accepts",
+      "Caution: on the library's own held-back reference images, 50.0 % of sets of 10 images attributed to alpha came from other entries (mostly beta's), at or above the 10 % this wording accepts",
     );
-    expect(v.explanation).toMatch(/Error rate on held-back reference images: 50 % of held-back reference sets of 10 images attributed to alpha came from other entries \(200 draws per entry/);
+    expect(v.explanation).toMatch(/Error rate on held-back reference images: 50\.0 % of held-back reference sets of 10 images attributed to alpha came from other entries \(200 draws per entry/);
     const w = verdictWording(v);
     expect(w.strength).toBe('weak');
-    expect(w.caveats.some((x) => x.startsWith("on the library's own held-back reference images, 50 %"))).toBe(true);
+    expect(w.caveats.some((x) => x.startsWith("on the library's own held-back reference images, 50.0 %"))).toBe(true);
   });
 
   it('adds no caution when the library separates the entries at this size', async () => {
@@ -155,7 +155,7 @@ describe('verdicts with a held-back error rate', () => {
     const v = await judge(handMadeLibrary(c), evidence(tenForAlpha), 'dsf', null);
     expect(v.errorRate).toMatchObject({ errorRate: 0, recall: 1 });
     expect(v.statement).not.toMatch(/weakly|Caution/);
-    expect(v.explanation).toMatch(/Error rate on held-back reference images: 0 % of held-back reference sets of 10 images attributed to alpha/);
+    expect(v.explanation).toMatch(/Error rate on held-back reference images: 0\.0 % of held-back reference sets of 10 images attributed to alpha/);
     expect(verdictWording(v).caveats.some((x) => x.includes('held-back reference images'))).toBe(false);
   });
 

@@ -78,8 +78,8 @@ describe('PDF report', () => {
     expect(f).toContain(`Consistency across images ${k.favouring} of ${k.images} images favour StyleGAN2 (FFHQ) over ${k.versus} (mean per-`);
     expect(f).toContain('log-probability ratio 1.84, t = 7.31, one-sided p = below 0.001; consistent if p < 0.05)');
     const e = c.verdicts.folder.errorRate!;
-    expect(f).toContain(`Error rate on held-back references 1 % of held-back reference sets of ${e.n} images`);
-    expect(f).toContain(`most often from ${e.mostConfused!.entry}, whose sets go to StyleGAN2 (FFHQ) in 1 % of draws`);
+    expect(f).toContain(`Error rate on held-back references 1.2 % of held-back reference sets of ${e.n} images`);
+    expect(f).toContain(`most often from ${e.mostConfused!.entry}, whose sets go to StyleGAN2 (FFHQ) in 1.0 % of draws`);
     // Section 4: every entry's error rate at the bag size, with the entry its errors come from.
     expect(f).toContain(`Error rate of a verdict for each entry on held-back reference sets of ${c.params.bagSize} images (the bag size)`);
     expect(f).toMatch(/4 DDPM \(CelebA\) diffusion 13\.5 % Stable Diffusion 1\.5 \(14\.0 % of its sets\)/);

@@ -29,7 +29,7 @@ export interface HeldBackErrorRate {
   limit: number;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 1 : 0)} %`;
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 function sets(e: HeldBackErrorRate): string {
   return e.fewestImages < e.n
@@ -60,7 +60,7 @@ export function heldBackErrorCaveat(e: HeldBackErrorRate | undefined, chosen: st
   const from = e.mostConfused && e.mostConfused.rate > 0 ? ` (mostly ${e.mostConfused.entry}'s)` : '';
   return (
     `on the library's own held-back reference images, ${pct(e.errorRate)} of ${sets(e)} attributed to ${chosen} came from other entries${from}, ` +
-    `at or above the ${pct(e.limit)} this wording accepts; more reference images of these entries would sharpen the library`
+    `at or above the ${Math.round(100 * e.limit)} % this wording accepts; more reference images of these entries would sharpen the library`
   );
 }
 
