@@ -77,6 +77,15 @@ describe('genprint CLI', () => {
     // The library's error rate at this size, from its held-back reference images, is printed with the verdict.
     expect(r.stdout).toMatch(new RegExp(`\\n  error rate: [0-9.]+ % of held-back reference sets of .* attributed to ${target.expected} came from other entries`));
     expect(r.stdout).toMatch(/\nLibrary error rates \(a verdict for the entry is wrong this often\): .*[0-9.]+ %.* on held-back reference sets of 10 images\n/);
+    // The same rates before any case, at the sizes asked for; capped sizes are marked and explained.
+    const rates = cli(['library', 'error-rates', lib, '--sizes', '1,10,500']);
+    expect(rates.code, rates.stderr).toBe(0);
+    expect(rates.stdout).toMatch(/entry +n=1 +n=10 +n=500\* +most often confused with \(n=10\)/);
+    expect(rates.stdout.split('\n').filter((l) => /^  \S+ +\d+\.\d % +\d+\.\d % +\d+\.\d % /.test(l))).toHaveLength(3);
+    expect(rates.stdout).toMatch(/\* sets of 500 images are more than some entries have held back/);
+    const asJson = JSON.parse(cli(['library', 'error-rates', lib, '--sizes', '10', '--json']).stdout);
+    expect(asJson.rates[0].map((e: { n: number }) => e.n)).toEqual([10, 10, 10]);
+    expect(cli(['library', 'error-rates', lib, '--sizes', '1,x']).code).toBe(2);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.schema).toBe('genprint.case/1');
     expect(result.params.seed).toBe(7);

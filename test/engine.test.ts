@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyseCase, listLibrary } from '../src/main/engine/index.js';
+import { analyseCase, estimateLibraryErrorRates, listLibrary } from '../src/main/engine/index.js';
 import { runDemo, type DemoRun } from '../src/main/engine/demo/index.js';
 import { featureCachePath } from '../src/main/engine/attributor.js';
 import { FingerprintLibrary } from '../src/main/engine/library/index.js';
@@ -147,6 +147,20 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
     // …the same numbers a bag verdict of that size for that entry carries.
     const bag = r.verdicts.bags.find((b) => b.label !== null && b.evidenceCount === r.params.bagSize)!;
     expect(rates.find((x) => x.entry === bag.label)).toEqual(bag.errorRate);
+  });
+
+  it('the library error rates before any case are the ones a case reports', async () => {
+    const r = run.outcomes.find((o) => o.kind === 'single')!.result;
+    const before = await estimateLibraryErrorRates(run.libraryPath, { sizes: [10, 1, 10] });
+    expect(before.note).toBeNull();
+    expect(before.sizes).toEqual([1, 10]);
+    expect(before.rates[1]).toEqual(r.library.classifier!.errorRates);
+    // Single images are weaker evidence than sets of ten, entry by entry.
+    before.rates[0].forEach((one, i) => expect(one.errorRate).toBeGreaterThanOrEqual(before.rates[1][i].errorRate));
+    // φ alone keeps no held-back logits: no rates, and the reason.
+    const phiOnly = await estimateLibraryErrorRates(run.libraryPath, { sizes: [10], classifierEvidence: 'phi' });
+    expect(phiOnly.rates).toEqual([]);
+    expect(phiOnly.note).toMatch(/keeps no held-back enrolment logits/);
   });
 
   it('a library whose entries predate residual statistics still attributes, with φ alone, and says which entries to re-enrol', async () => {

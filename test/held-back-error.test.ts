@@ -2,7 +2,7 @@
 // (classifier/held-back-error.ts), and the wording it drives.
 import { describe, expect, it } from 'vitest';
 import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../src/main/engine/classifier/fused.js';
-import { heldBackConfusion, heldBackErrorCaveat, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError, libraryErrorRates, summariseLibraryErrorRates } from '../src/main/engine/classifier/held-back-error.js';
+import { heldBackConfusion, heldBackErrorCaveat, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError, libraryErrorRates, summariseLibraryErrorRates, cappingNote, confusionSizeIndex } from '../src/main/engine/classifier/held-back-error.js';
 import { judge, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
 import { verdictWording } from '../src/main/engine/report/wording.js';
 import { createRandom, gaussian } from '../src/main/engine/util/random.js';
@@ -86,6 +86,19 @@ describe('held-back error rate', () => {
     expect(summariseLibraryErrorRates(clean)).toBe('every entry below 10 % on held-back reference sets of 1 image');
     expect(summariseLibraryErrorRates(clean, true)).toBe('alpha 0.0 %, beta 0.0 % on held-back reference sets of 1 image');
     expect(libraryErrorRates({ ...c, heldBack: null }, 4)).toBeNull();
+  });
+
+  it("marks sizes beyond an entry's held-back images as capped, and reads confusions below them", () => {
+    const c = withHeldBack([
+      ...Array.from({ length: 6 }, () => ({ label: 0, logProba: lp(0.8, 0.2) })),
+      ...Array.from({ length: 4 }, () => ({ label: 1, logProba: lp(0.3, 0.7) })),
+    ]);
+    const [one, four, ten] = [1, 4, 10].map((n) => libraryErrorRates(c, n)!);
+    expect(cappingNote(four[0])).toBeNull();
+    expect(cappingNote(ten[0])).toMatch(/^sets of 10 images are more than some entries have held back \(the fewest: 4\)/);
+    expect(confusionSizeIndex([one, four, ten])).toBe(1);
+    expect(confusionSizeIndex([ten])).toBe(0);
+    expect(summariseLibraryErrorRates(ten, true)).toContain("held-back reference sets of 10 images (capped at each entry's held-back images, fewest 4)");
   });
 
   it('is not estimated without held-back logits', () => {

@@ -8,6 +8,7 @@ import type {
   ClusteringResult,
   LabelledMatrix,
   LibraryEntrySummary,
+  LibraryErrorRates,
   ManifoldEstimate,
   ManifoldOptions,
   ManifoldParams,
@@ -24,6 +25,7 @@ export type {
   ClusteringResult,
   LabelledMatrix,
   LibraryEntrySummary,
+  LibraryErrorRates,
   ManifoldEstimate,
   ManifoldOptions,
   ManifoldParams,
@@ -136,6 +138,11 @@ export interface ApiMethods {
   info(): Promise<HostInfo>;
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
   listLibrary(): Promise<LibraryView>;
+  /**
+   * Every entry's error rate on held-back reference sets of 1 and 10 images and of the settings'
+   * bag size: how reliably the library tells its entries apart, before any case.
+   */
+  libraryErrorRates(): Promise<LibraryErrorRates>;
   renameEntry(nameOrId: string, newName: string): Promise<LibraryView>;
   removeEntry(nameOrId: string): Promise<LibraryView>;
   /** Writes the named entries (all when empty) to a new library file at dest. */
@@ -161,6 +168,7 @@ export const API_METHODS = [
   'info',
   'updateSettings',
   'listLibrary',
+  'libraryErrorRates',
   'renameEntry',
   'removeEntry',
   'exportLibrary',

@@ -68,10 +68,32 @@ export function heldBackErrorCaveat(e: HeldBackErrorRate | undefined, chosen: st
 export function summariseLibraryErrorRates(rates: HeldBackErrorRate[], all = false): string {
   const shown = all ? rates : rates.filter(heldBackErrorTooHigh);
   const n = rates[0]?.n ?? 0;
-  const head = `held-back reference sets of ${n} image${n === 1 ? '' : 's'}`;
+  const capped = rates[0] && rates[0].fewestImages < n ? ` (capped at each entry's held-back images, fewest ${rates[0].fewestImages})` : '';
+  const head = `held-back reference sets of ${n} image${n === 1 ? '' : 's'}${capped}`;
   if (shown.length === 0) return `every entry below ${Math.round(100 * (rates[0]?.limit ?? 0.1))} % on ${head}`;
   const one = (e: HeldBackErrorRate) =>
     `${e.entry} ${(100 * e.errorRate).toFixed(1)} %${e.mostConfused && e.mostConfused.rate > 0 && e.errorRate > 0 ? ` (mostly ${e.mostConfused.entry}'s sets)` : ''}`;
   const rest = !all && shown.length < rates.length ? `; the other entries below ${Math.round(100 * rates[0].limit)} %` : '';
   return `${shown.map(one).join(', ')} on ${head}${rest}`;
+}
+
+/**
+ * Where sets reach an entry's held-back images (at most 64 per entry), that entry contributes one
+ * set of all of them: the figure then rests on one set per entry and is rough. Null when no entry is capped.
+ */
+export function cappingNote(e: Pick<HeldBackErrorRate, 'n' | 'fewestImages'>): string | null {
+  if (e.fewestImages >= e.n) return null;
+  return (
+    `sets of ${e.n} images are more than some entries have held back (the fewest: ${e.fewestImages}); such an entry contributes one set of all its held-back images, ` +
+    'so the figure rests on one set per entry and is rough (larger sets are usually attributed more reliably than smaller ones)'
+  );
+}
+
+/** Of rates estimated at several sizes, the index of the largest size no entry is capped at (else 0): where "most often confused with" is read. */
+export function confusionSizeIndex(rates: Pick<HeldBackErrorRate, 'n' | 'fewestImages'>[][]): number {
+  let best = 0;
+  rates.forEach((row, i) => {
+    if (row[0] && row[0].fewestImages >= row[0].n) best = i;
+  });
+  return best;
 }

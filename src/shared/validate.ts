@@ -131,6 +131,7 @@ const VALIDATORS: Validators = {
   info: () => [],
   updateSettings: (a) => [validateSettingsPatch(a[0])],
   listLibrary: () => [],
+  libraryErrorRates: () => [],
   renameEntry: (a) => [str(a[0], 'entry', MAX_NAME), str(a[1], 'new name', MAX_NAME).trim()],
   removeEntry: (a) => [str(a[0], 'entry', MAX_NAME)],
   exportLibrary: (a) => {

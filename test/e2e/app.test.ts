@@ -129,6 +129,13 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await page.getByText(`Enrolled ${path.basename(last)}`).waitFor({ timeout: 120_000 });
     const rows = page.locator('[data-testid=library-table] tbody tr');
     await expect.poll(() => rows.count()).toBe(refs.length);
+    // The library's own error rates, re-estimated for the new content: one row per entry, a rate per set size.
+    const rates = page.locator('[data-testid=library-error-rates] tbody tr');
+    await expect.poll(() => rates.count(), { timeout: 60_000 }).toBe(refs.length);
+    expect(await page.locator('[data-testid=library-error-rates] thead th').allTextContents()).toEqual(
+      expect.arrayContaining(['1 image', '10 images', 'Most often confused with (10 images)']),
+    );
+    for (const cell of await rates.first().locator('td.num').allTextContents()) expect(cell).toMatch(/^\d+\.\d %$/);
     await page.screenshot({ path: path.join(IMG, 'library.png') });
   }, 180_000);
 

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../main/engine/index.js';
+import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../main/engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
+import { cappingNote, confusionSizeIndex } from '../../shared/held-back-error.js';
 
 export function registerLibrary(program: Command): void {
   const lib = program.command('library').description('create and manage a local fingerprint library (one SQLite file)');
@@ -38,6 +39,40 @@ export function registerLibrary(program: Command): void {
     .action(async (file: string, entry: string) => {
       const details = await mapErrors(() => showEntry(file, entry));
       process.stdout.write(`${JSON.stringify(details, null, 2)}\n`);
+    });
+
+  lib
+    .command('error-rates')
+    .description("how reliably the library tells its entries apart: each entry's error rate on held-back reference sets of each size")
+    .argument('<file>', 'library file')
+    .option('--sizes <list>', 'comma-separated numbers of images per set', '1,10,50')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { sizes: string; json?: boolean }) => {
+      const sizes = opts.sizes.split(',').map((x) => Number(x.trim()));
+      if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1))
+        throw new CliError(`--sizes must be positive whole numbers separated by commas, got "${opts.sizes}"`, EXIT.usage);
+      const r = await mapErrors(() => estimateLibraryErrorRates(file, { sizes }));
+      if (opts.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      if (r.note) return void process.stdout.write(`no error rates: ${r.note}\n`);
+      const pct = (x: number) => `${(100 * x).toFixed(1)} %`.padStart(8);
+      process.stdout.write(
+        "error rate of a verdict for each entry: the share of held-back reference sets attributed to it that came from other entries\n" +
+          `(weak at ${Math.round(100 * r.rates[0][0].limit)} % or more; estimated on the library's own images, so it can understate the error for evidence chosen or saved differently)\n`,
+      );
+      const width = Math.max(5, ...r.rates[0].map((e) => e.entry.length));
+      const capped = (row: { n: number; fewestImages: number }[]) => row[0].fewestImages < row[0].n;
+      process.stdout.write(
+        `  ${'entry'.padEnd(width)} ${r.rates.map((row) => `n=${row[0].n}${capped(row) ? '*' : ''}`.padStart(8)).join(' ')}  most often confused with (n=${r.sizes[confusionSizeIndex(r.rates)]})\n`,
+      );
+      const last = r.rates[confusionSizeIndex(r.rates)];
+      r.rates[0].forEach((e, i) => {
+        const c = last[i].mostConfused;
+        process.stdout.write(
+          `  ${e.entry.padEnd(width)} ${r.rates.map((row) => pct(row[i].errorRate)).join(' ')}  ${c && c.rate > 0 ? `${c.entry} (${(100 * c.rate).toFixed(1)} % of its sets)` : '-'}\n`,
+        );
+      });
+      const cappedRow = r.rates.find(capped);
+      if (cappedRow) process.stdout.write(`* ${cappingNote(cappedRow[0])}\n`);
     });
 
   lib

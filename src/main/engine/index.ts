@@ -19,6 +19,7 @@ export {
   exportLibrary,
   importLibrary,
   analyseLibrary,
+  estimateLibraryErrorRates,
   showEntry,
   type EntryDetails,
   type LibraryInfo,

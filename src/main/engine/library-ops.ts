@@ -1,11 +1,17 @@
 // Library operations used by the CLI and the app: thin wrappers over ./library that open, act,
-// save atomically and close, plus the library's own correlation analysis and clustering.
+// save atomically and close, plus the library's own correlation analysis, clustering and error rates.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { decorrelationScore, diagonalContrast } from './correlation.js';
 import { clusterModels, clusterVectors } from './cluster.js';
 import { prepareLibrary } from './attribution/prepared-library.js';
 import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
 import { maybeEncoder, type EngineOptions } from './attributor.js';
+import { defaultModelsDir, sha256File } from './features/set-encoder.js';
+import { libraryErrorRates } from './classifier/held-back-error.js';
+import type { HeldBackErrorRate } from '../../shared/held-back-error.js';
+import type { ClassifierEvidence, LibraryErrorRates } from './types.js';
 import { ManifoldUnavailable, maybeManifoldModels, projectorView } from './manifold/index.js';
 import type { ClusteringResult, LabelledMatrix, LibraryEntry, LibraryEntrySummary, Linkage } from './types.js';
 
@@ -63,6 +69,16 @@ export async function importLibrary(file: string, source: string): Promise<Libra
   return listLibrary(file);
 }
 
+/** Every entry with its stored parts, read from a library opened read-only. */
+async function readAllEntries(file: string): Promise<LibraryEntry[]> {
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  try {
+    return lib.getAllEntries();
+  } finally {
+    lib.close();
+  }
+}
+
 export interface LibraryAnalysis {
   libraryVsLibrary: LabelledMatrix;
   decorrelationScore: number;
@@ -84,13 +100,7 @@ export async function analyseLibrary(
     residuals?: 'wavelet' | 'projector';
   } = {},
 ): Promise<LibraryAnalysis> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  let entries;
-  try {
-    entries = lib.getAllEntries();
-  } finally {
-    lib.close();
-  }
+  let entries = await readAllEntries(file);
   let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
   if (opts.residuals === 'projector') {
     const models = await maybeManifoldModels(opts);
@@ -176,4 +186,28 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
   } finally {
     lib.close();
   }
+}
+
+/**
+ * How reliably the library's classifier tells its entries apart, before any case: every entry's
+ * error rate on held-back reference sets of each size (classifier/held-back-error.ts). Fits the
+ * library classifier as attribution would (cached per library content).
+ */
+export async function estimateLibraryErrorRates(
+  file: string,
+  opts: { sizes: number[]; modelsDir?: string; classifierEvidence?: ClassifierEvidence },
+): Promise<LibraryErrorRates> {
+  const entries = await readAllEntries(file);
+  const phi = path.join(opts.modelsDir ?? defaultModelsDir(), 'phi.onnx');
+  const prepared = prepareLibrary(entries, existsSync(phi) ? sha256File(phi) : null, 'phi', { classifierEvidence: opts.classifierEvidence });
+  const sizes = [...new Set(opts.sizes.filter((n) => Number.isInteger(n) && n >= 1))].sort((a, b) => a - b);
+  if (!prepared.classifier) return { sizes: [], rates: [], note: prepared.classifierNote ?? 'no library classifier' };
+  const rates = sizes.map((n) => libraryErrorRates(prepared.classifier!, n));
+  if (rates.some((r) => r === null))
+    return {
+      sizes: [],
+      rates: [],
+      note: `the classifier keeps no held-back enrolment logits (${prepared.classifier.weighting}), so no error rate can be estimated`,
+    };
+  return { sizes, rates: rates as HeldBackErrorRate[][], note: null };
 }

@@ -378,6 +378,16 @@ export interface ClassifierSummary {
   errorRates?: HeldBackErrorRate[] | null;
 }
 
+/** The library's error rates before any case (library-ops.ts estimateLibraryErrorRates). */
+export interface LibraryErrorRates {
+  /** Set sizes the rates were estimated at, ascending; `rates[i]` holds every entry's rate at `sizes[i]`. */
+  sizes: number[];
+  /** Per size, every entry's held-back error rate in library order (classifier/held-back-error.ts). */
+  rates: HeldBackErrorRate[][];
+  /** Why there are no rates (no set-encoder, too few entries or images, φ-only classifier), else null. */
+  note: string | null;
+}
+
 export interface CaseResult {
   schema: 'genprint.case/1';
   caseId: string;

@@ -19,6 +19,7 @@ import {
   type JobProgress,
   type JobType,
   type LibraryView,
+  type LibraryErrorRates,
   type ManifoldOptions,
   type Settings,
 } from '../../shared/api.js';
@@ -29,7 +30,16 @@ import type { HostMethod } from './host-methods.js';
 /** The engine's public entry points, injected so tests and hosts choose the implementation. */
 export type EngineFacade = Pick<
   typeof Engine,
-  'enrol' | 'analyseCase' | 'initLibrary' | 'listLibrary' | 'renameEntry' | 'removeEntry' | 'exportLibrary' | 'importLibrary' | 'engineInfo'
+  | 'enrol'
+  | 'analyseCase'
+  | 'initLibrary'
+  | 'listLibrary'
+  | 'estimateLibraryErrorRates'
+  | 'renameEntry'
+  | 'removeEntry'
+  | 'exportLibrary'
+  | 'importLibrary'
+  | 'engineInfo'
 >;
 
 export { HOST_METHODS, type HostMethod } from './host-methods.js';
@@ -155,6 +165,16 @@ export class EngineHost {
       return this.opts.facade.initLibrary(p);
     }
     return this.opts.facade.listLibrary(p);
+  }
+
+  async libraryErrorRates(): Promise<LibraryErrorRates> {
+    const s = await this.getSettings();
+    await this.listLibrary(); // creates the library on first use
+    return this.opts.facade.estimateLibraryErrorRates(this.opts.libraryPath, {
+      sizes: [1, 10, s.bagSize],
+      modelsDir: this.opts.modelsDir,
+      classifierEvidence: s.classifierEvidence,
+    });
   }
 
   async renameEntry(nameOrId: string, newName: string): Promise<LibraryView> {

@@ -15,7 +15,7 @@ import { needsReplacement, toWinAnsi } from './winansi.js';
 import { strengthLine, verdictWording } from './wording.js';
 import { compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
-import { describeHeldBackError } from '../../../shared/held-back-error.js';
+import { cappingNote, describeHeldBackError } from '../../../shared/held-back-error.js';
 import { gitCommit, softwareVersion } from '../version.js';
 
 export interface PdfRenderOptions {
@@ -640,7 +640,8 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
     w.para(
       `Error rate of a verdict for each entry on held-back reference sets of ${rates[0].n} image${rates[0].n === 1 ? '' : 's'} (the bag size): ` +
         'the share of the sets attributed to the entry that came from other entries, and the entry they came from most often. ' +
-        `At ${Math.round(100 * rates[0].limit)} % or more a verdict for the entry is worded weak.`,
+        `At ${Math.round(100 * rates[0].limit)} % or more a verdict for the entry is worded weak.` +
+        (cappingNote(rates[0]) ? ` Note: ${cappingNote(rates[0])}.` : ''),
     );
     w.table(
       [

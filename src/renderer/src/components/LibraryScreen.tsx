@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { GenprintApi, HostInfo, LibraryEntrySummary, LibraryView } from '../../../shared/api.js';
+import type { GenprintApi, HostInfo, LibraryEntrySummary, LibraryErrorRates, LibraryView } from '../../../shared/api.js';
 import { isRunning, type JobsState } from '../hooks/useJobs.js';
 import { shortHash } from '../format.js';
 import { Section } from './Section.js';
@@ -7,6 +7,7 @@ import { LibraryTable } from './LibraryTable.js';
 import { EnrolForm } from './EnrolForm.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { PathDialog } from './PathDialog.js';
+import { LibraryErrorRatesTable } from './LibraryErrorRatesTable.js';
 
 export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; jobs: JobsState; droppedPath: string | null; onError(m: string): void }) {
   const { api, info, jobs, onError } = props;
@@ -20,6 +21,20 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
     api.listLibrary().then(setLibrary, (e: Error) => onError(e.message));
   }, [api, onError]);
   useEffect(reload, [reload, jobs.libraryVersion]);
+
+  // Estimated whenever the library's content changes (it fits the library classifier: seconds).
+  const [rates, setRates] = useState<{ value: LibraryErrorRates | null; error: string | null }>({ value: null, error: null });
+  useEffect(() => {
+    let current = true;
+    setRates({ value: null, error: null });
+    api.libraryErrorRates().then(
+      (value) => current && setRates({ value, error: null }),
+      (e: Error) => current && setRates({ value: null, error: e.message }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, library?.sha256]);
 
   const act = (p: Promise<LibraryView>, done: string) =>
     p.then(
@@ -78,6 +93,11 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
           />
         )}
       </Section>
+      {library && library.entries.length > 1 && (
+        <Section id="error-rates" title="How reliably the library tells its entries apart">
+          <LibraryErrorRatesTable rates={rates.value} error={rates.error} />
+        </Section>
+      )}
       <Section id="enrol" title="Enrol a generator">
         <EnrolForm api={api} info={info} jobs={jobs} droppedPath={props.droppedPath} onError={onError} />
       </Section>
