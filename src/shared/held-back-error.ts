@@ -29,7 +29,14 @@ export interface HeldBackErrorRate {
   limit: number;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+/** A rate as a percentage with one decimal, as every error-rate display shows it. */
+export const formatRate = (x: number): string => `${(100 * x).toFixed(1)} %`;
+const pct = formatRate;
+
+/** "C (12.0 % of its sets)": the entry whose held-back sets go to this one most often; null when none do. */
+export function mostConfusedText(e: Pick<HeldBackErrorRate, 'mostConfused'>): string | null {
+  return e.mostConfused && e.mostConfused.rate > 0 ? `${e.mostConfused.entry} (${pct(e.mostConfused.rate)} of its sets)` : null;
+}
 
 function sets(e: HeldBackErrorRate): string {
   return e.fewestImages < e.n
@@ -72,7 +79,7 @@ export function summariseLibraryErrorRates(rates: HeldBackErrorRate[], all = fal
   const head = `held-back reference sets of ${n} image${n === 1 ? '' : 's'}${capped}`;
   if (shown.length === 0) return `every entry below ${Math.round(100 * (rates[0]?.limit ?? 0.1))} % on ${head}`;
   const one = (e: HeldBackErrorRate) =>
-    `${e.entry} ${(100 * e.errorRate).toFixed(1)} %${e.mostConfused && e.mostConfused.rate > 0 && e.errorRate > 0 ? ` (mostly ${e.mostConfused.entry}'s sets)` : ''}`;
+    `${e.entry} ${pct(e.errorRate)}${e.mostConfused && e.mostConfused.rate > 0 && e.errorRate > 0 ? ` (mostly ${e.mostConfused.entry}'s sets)` : ''}`;
   const rest = !all && shown.length < rates.length ? `; the other entries below ${Math.round(100 * rates[0].limit)} %` : '';
   return `${shown.map(one).join(', ')} on ${head}${rest}`;
 }

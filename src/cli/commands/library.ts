@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../main/engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
-import { cappingNote, confusionSizeIndex } from '../../shared/held-back-error.js';
+import { cappingNote, confusionSizeIndex, formatRate, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
 
 export function registerLibrary(program: Command): void {
   const lib = program.command('library').description('create and manage a local fingerprint library (one SQLite file)');
@@ -54,21 +54,19 @@ export function registerLibrary(program: Command): void {
       const r = await mapErrors(() => estimateLibraryErrorRates(file, { sizes }));
       if (opts.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       if (r.note) return void process.stdout.write(`no error rates: ${r.note}\n`);
-      const pct = (x: number) => `${(100 * x).toFixed(1)} %`.padStart(8);
       process.stdout.write(
         "error rate of a verdict for each entry: the share of held-back reference sets attributed to it that came from other entries\n" +
           `(weak at ${Math.round(100 * r.rates[0][0].limit)} % or more; estimated on the library's own images, so it can understate the error for evidence chosen or saved differently)\n`,
       );
       const width = Math.max(5, ...r.rates[0].map((e) => e.entry.length));
-      const capped = (row: { n: number; fewestImages: number }[]) => row[0].fewestImages < row[0].n;
+      const capped = (row: HeldBackErrorRate[]) => cappingNote(row[0]) !== null;
       process.stdout.write(
         `  ${'entry'.padEnd(width)} ${r.rates.map((row) => `n=${row[0].n}${capped(row) ? '*' : ''}`.padStart(8)).join(' ')}  most often confused with (n=${r.sizes[confusionSizeIndex(r.rates)]})\n`,
       );
-      const last = r.rates[confusionSizeIndex(r.rates)];
+      const confusedAt = r.rates[confusionSizeIndex(r.rates)];
       r.rates[0].forEach((e, i) => {
-        const c = last[i].mostConfused;
         process.stdout.write(
-          `  ${e.entry.padEnd(width)} ${r.rates.map((row) => pct(row[i].errorRate)).join(' ')}  ${c && c.rate > 0 ? `${c.entry} (${(100 * c.rate).toFixed(1)} % of its sets)` : '-'}\n`,
+          `  ${e.entry.padEnd(width)} ${r.rates.map((row) => formatRate(row[i].errorRate).padStart(8)).join(' ')}  ${mostConfusedText(confusedAt[i]) ?? '-'}\n`,
         );
       });
       const cappedRow = r.rates.find(capped);

@@ -15,7 +15,7 @@ import { needsReplacement, toWinAnsi } from './winansi.js';
 import { strengthLine, verdictWording } from './wording.js';
 import { compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
-import { cappingNote, describeHeldBackError } from '../../../shared/held-back-error.js';
+import { cappingNote, describeHeldBackError, formatRate, mostConfusedText } from '../../../shared/held-back-error.js';
 import { gitCommit, softwareVersion } from '../version.js';
 
 export interface PdfRenderOptions {
@@ -655,8 +655,8 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
         { text: String(e.id) },
         { text: e.name },
         { text: e.family },
-        { text: `${(100 * rates[i].errorRate).toFixed(1)} %` },
-        { text: rates[i].mostConfused && rates[i].mostConfused!.rate > 0 ? `${rates[i].mostConfused!.entry} (${(100 * rates[i].mostConfused!.rate).toFixed(1)} % of its sets)` : '-' },
+        { text: formatRate(rates[i].errorRate) },
+        { text: mostConfusedText(rates[i]) ?? '-' },
       ]),
     );
   } else if (c.library.entries.length) {

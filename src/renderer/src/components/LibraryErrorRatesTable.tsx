@@ -1,7 +1,5 @@
 import type { LibraryErrorRates } from '../../../shared/api.js';
-import { cappingNote, confusionSizeIndex, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
-
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+import { cappingNote, confusionSizeIndex, formatRate as pct, heldBackErrorTooHigh, mostConfusedText } from '../../../shared/held-back-error.js';
 
 /**
  * How reliably the library tells its entries apart: every entry's error rate on held-back
@@ -53,7 +51,7 @@ export function LibraryErrorRatesTable(props: { rates: LibraryErrorRates | null;
                     {pct(row[i].errorRate)}
                   </td>
                 ))}
-                <td>{mid?.[i]?.mostConfused && mid[i].mostConfused!.rate > 0 ? `${mid[i].mostConfused!.entry} (${pct(mid[i].mostConfused!.rate)} of its sets)` : '–'}</td>
+                <td>{(mid?.[i] && mostConfusedText(mid[i])) ?? '–'}</td>
               </tr>
             ))}
           </tbody>
