@@ -27,7 +27,13 @@ class EngineProcess implements EngineClient {
 
   private ensure(): ReturnType<typeof portClient> {
     if (this.client) return this.client;
-    const child = utilityProcess.fork(path.join(here, 'utility.js'), [JSON.stringify(this.config)], { serviceName: 'Genprint engine', stdio: 'inherit' });
+    const child = utilityProcess.fork(path.join(here, 'utility.js'), [JSON.stringify(this.config)], {
+      serviceName: 'Genprint engine',
+      stdio: 'inherit',
+      // The engine also sets this itself before onnxruntime loads (engine/backend/no-telemetry.ts);
+      // passing it here keeps the runtime's telemetry off even if that import order ever changed.
+      env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
+    });
     const messageListeners: ((m: HostMessage) => void)[] = [];
     child.on('message', (m: HostMessage) => messageListeners.forEach((l) => l(m)));
     const client = portClient({ post: (m) => child.postMessage(m), onMessage: (l) => messageListeners.push(l) });

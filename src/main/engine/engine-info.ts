@@ -1,7 +1,7 @@
 // What the engine can do on this machine: software identity, the execution provider the ONNX
 // sessions run on, the model's hashes, the methods and their defaults.
 import { maybeEncoder, type EngineOptions } from './attributor.js';
-import { providerCandidates } from './features/set-encoder.js';
+import { providerCandidates } from './backend/onnx.js';
 import { DEFAULTS } from './pipeline.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type { MethodId } from './types.js';

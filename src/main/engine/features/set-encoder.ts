@@ -2,14 +2,13 @@
 // Sessions are created once per (models folder, provider, threads) and reused; run() calls are
 // serialised because one onnxruntime session is not meant to run concurrent requests on 2 cores.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { createSession, ort, providerCandidates, type ProviderPreference } from '../backend/onnx.js';
 import type { Canvas } from '../types.js';
 import { repoRoot } from '../version.js';
 
-export type ProviderPreference = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export type { ProviderPreference };
 
 export interface ModelCard {
   name: string;
@@ -47,59 +46,6 @@ export function readModelCard(modelsDir = defaultModelsDir()): ModelCard | null 
   const file = path.join(modelsDir, 'model-card.json');
   if (!existsSync(file)) return null;
   return JSON.parse(readFileSync(file, 'utf8')) as ModelCard;
-}
-
-function cudaInstalled(): boolean {
-  // onnxruntime-node's CUDA provider is an optional download at install time; present only then.
-  try {
-    const dir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-    const bin = path.join(dir, 'bin');
-    const stack = [bin];
-    while (stack.length) {
-      const d = stack.pop()!;
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (e.isDirectory()) stack.push(path.join(d, e.name));
-        else if (e.name.includes('providers_cuda')) return true;
-      }
-    }
-  } catch {
-    /* no package folder: no CUDA */
-  }
-  return false;
-}
-
-/** Providers to try, best first, for this platform and preference. CPU is always the last resort. */
-export function providerCandidates(pref: ProviderPreference = 'auto'): string[] {
-  if (pref !== 'auto') return pref === 'cpu' ? ['cpu'] : [pref, 'cpu'];
-  const list: string[] = [];
-  if (process.platform === 'linux') {
-    if (cudaInstalled()) list.push('cuda');
-    // WebGPU ships in the Linux x64 package but needs a Vulkan GPU; without a render node it only
-    // prints adapter errors, so it is tried only where one exists.
-    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) list.push('webgpu');
-  } else if (process.platform === 'win32') list.push('dml');
-  else if (process.platform === 'darwin') list.push('coreml');
-  list.push('cpu');
-  return list;
-}
-
-export async function createSession(file: string, providers: string[], threads: number) {
-  let lastError: unknown;
-  for (const ep of providers) {
-    try {
-      const session = await ort.InferenceSession.create(file, {
-        executionProviders: [ep],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
-      return { session, provider: ep };
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw new Error(`could not create an ONNX Runtime session for ${path.basename(file)}: ${String(lastError)}`);
 }
 
 const cache = new Map<string, Promise<SetEncoder>>();

@@ -4,8 +4,8 @@
 // exactly where the residual method uses the wavelet denoiser's residuals.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { createSession, defaultModelsDir, providerCandidates, sha256File, type ProviderPreference } from '../features/set-encoder.js';
+import { createSession, ort, providerCandidates, type ProviderPreference } from '../backend/onnx.js';
+import { defaultModelsDir, sha256File } from '../features/set-encoder.js';
 import type { Canvas } from '../types.js';
 
 export interface ProjectorCard {
