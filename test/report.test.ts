@@ -7,6 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  checkReportSignature,
+  formatFingerprint,
+  installationSigningKey,
   extractEmbeddedFile,
   listEmbeddedFiles,
   loadCase,
@@ -145,6 +148,22 @@ describe('PDF report', () => {
     expect(f).toContain('Consistency across images not applicable (mixed: see the group verdicts)');
     expect(f).toContain(flat(mixed.verdicts.groups[1]!.statement));
     expect(f).toContain('Strength of evidence relative to the library: weak');
+  });
+
+  it.skipIf(!hasPoppler)('a signed PDF prints its key fingerprint, stays readable by poppler, and its signature checks', async () => {
+    const keyDir = path.join(dir, 'signing-key');
+    const key = installationSigningKey(keyDir);
+    const out = path.join(dir, 'signed.pdf');
+    const r = await writeReport(c, out, { generatedAt, signingKey: key });
+    expect(r.signedBy).toBe(key.fingerprint);
+    const f = flat(pdfText(out));
+    expect(f).toContain(`Signing key fingerprint ${formatFingerprint(key.fingerprint)}`);
+    expect(f).toContain('This PDF is signed with the Ed25519 key');
+    expect(execFileSync('pdfinfo', [out]).toString()).toMatch(/Pages: +\d+/);
+    expect(checkReportSignature(readFileSync(out))).toMatchObject({ status: 'valid', fingerprint: key.fingerprint });
+    // The unsigned report says so instead.
+    expect(flat(pdfText(file))).toContain('This PDF is not signed.');
+    expect(checkReportSignature(readFileSync(file)).status).toBe('unsigned');
   });
 
   it('handles a 3,000-file manifest in reasonable time, with the page count growing', async () => {

@@ -1,6 +1,7 @@
 // verify-report against a real evidence folder (PNG files written with sharp): all match, then one
 // file altered by one byte, one deleted and one added must be named exactly, by the function and
-// by the CLI (exit code 5).
+// by the CLI (exit code 5). Reports are signed with a key made for this test; the forgeries of
+// test/report-forgery.test.ts build on the same folder layout.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyReport, writeReport } from '../src/main/engine/report/index.js';
+import { installationSigningKey, verifyReport, writeReport } from '../src/main/engine/report/index.js';
 import type { EvidenceFile, SkippedFile } from '../src/main/engine/types.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
@@ -20,13 +21,17 @@ const root = mkdtempSync(path.join(os.tmpdir(), 'genprint-verify-'));
 const evidence = path.join(root, 'evidence');
 const reportPdf = path.join(root, 'out', 'report.pdf');
 const reportJson = path.join(root, 'out', 'case.report.json');
+const keyDir = path.join(root, 'key');
+const signingKey = installationSigningKey(keyDir);
+const trusted = { installationKeyDir: keyDir };
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'bin/genprint.js'), ...args], { cwd: repoRoot });
+    const env = { ...process.env, GENPRINT_CONFIG_DIR: keyDir };
+    const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'bin/genprint.js'), ...args], { cwd: repoRoot, env });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -65,20 +70,24 @@ beforeAll(async () => {
     { relPath: 'notes.txt', reason: 'not-an-image', message: 'no image signature', sha256: sha256(readFileSync(path.join(evidence, 'notes.txt'))), sizeBytes: 13 },
   ];
   const c = buildSampleCase({ manifest, skipped, caseId: 'VERIFY-1', awkwardNames: false });
-  await writeReport(c, reportPdf);
-  await writeReport(c, reportJson);
+  await writeReport(c, reportPdf, { signingKey });
+  await writeReport(c, reportJson, { signingKey });
 });
 
 describe('verify-report', () => {
   it('finds every file matching an untouched folder', async () => {
-    const r = await verifyReport(reportPdf, evidence);
+    const r = await verifyReport(reportPdf, evidence, trusted);
     expect(r.source).toBe('pdf');
     expect(r.caseId).toBe('VERIFY-1');
     expect(r.report.status).toBe('match');
+    expect(r.signature).toMatchObject({ status: 'valid', trust: 'this-installation', fingerprint: signingKey.fingerprint });
+    expect(r.embedded?.status).toBe('match');
     expect(r.counts).toEqual({ match: 7, differs: 0, missing: 0, new: 0 });
+    expect(r.outcome).toBe('verified');
     expect(r.ok).toBe(true);
-    const viaJson = await verifyReport(reportJson, evidence);
+    const viaJson = await verifyReport(reportJson, evidence, trusted);
     expect(viaJson.source).toBe('json');
+    expect(viaJson.signature.status).toBe('valid');
     expect(viaJson.ok).toBe(true);
     const { code, stdout } = await cli('verify-report', reportPdf, evidence);
     expect(stdout).toContain('7 match, 0 differ, 0 missing, 0 new');
@@ -94,7 +103,7 @@ describe('verify-report', () => {
     unlinkSync(path.join(evidence, 'sub dir/ümlaut_4.png'));
     writeFileSync(path.join(evidence, 'sub dir/extra.png'), 'planted');
 
-    const r = await verifyReport(reportPdf, evidence);
+    const r = await verifyReport(reportPdf, evidence, trusted);
     const by = (s: string) => r.files.filter((f) => f.status === s).map((f) => f.relPath);
     expect(by('differs')).toEqual(['img_1.png']);
     expect(by('missing')).toEqual(['sub dir/ümlaut_4.png']);
@@ -122,10 +131,12 @@ describe('verify-report', () => {
     const copy = path.join(root, 'out', 'copy.pdf');
     writeFileSync(copy, readFileSync(reportPdf));
     writeFileSync(`${copy}.sha256`, readFileSync(`${reportPdf}.sha256`, 'utf8').replace('report.pdf', 'copy.pdf'));
-    expect((await verifyReport(copy, evidence)).report.status).toBe('match');
+    expect((await verifyReport(copy, evidence, trusted)).report.status).toBe('match');
     appendFileSync(copy, '\n% appended\n');
-    const r = await verifyReport(copy, evidence);
+    const r = await verifyReport(copy, evidence, trusted);
     expect(r.report.status).toBe('differs');
+    // Bytes appended after signing break the signature too.
+    expect(r.signature.status).toBe('invalid');
     expect(r.ok).toBe(false);
   });
 

@@ -9,8 +9,13 @@ export const EXIT = {
   input: 3,
   /** The library file is corrupt, foreign, locked or of a newer schema. */
   library: 4,
-  /** verify-report: at least one evidence file differs, is missing or is new. */
+  /** verify-report: an evidence file differs, is missing or is new, or the report contradicts itself (signature, printed digest, .sha256). */
   mismatch: 5,
+  /**
+   * verify-report: every evidence file matches and nothing contradicts the report, but the report's
+   * origin is not established (unsigned, or signed by a key this verifier was not given).
+   */
+  unauthenticated: 6,
   /** Interrupted (SIGINT) or cancelled. */
   cancelled: 130,
 } as const;

@@ -8,6 +8,7 @@ import { registerServe } from './serve.js';
 import { registerReport } from './report.js';
 import { registerVerifyReport } from './verify-report.js';
 import { registerEval } from './eval.js';
+import { registerKey } from './key.js';
 
 /** Adds every sub-command to the program. New commands register here. */
 export function registerCommands(program: Command): void {
@@ -19,5 +20,6 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerReport(program);
   registerVerifyReport(program);
+  registerKey(program);
   registerEval(program);
 }

@@ -3,14 +3,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CaseFormatError, formatFromPath, loadCase, writeReport, type ReportFormat } from '../../main/engine/report/index.js';
+import { CaseFormatError, formatFingerprint, formatFromPath, installationSigningKey, loadCase, writeReport, type ReportFormat } from '../../main/engine/report/index.js';
 import { parseChoice } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('write the forensic report (PDF, JSON or CSV) for a case, with its SHA-256 beside it')
+    .description("write the forensic report (PDF, JSON or CSV) for a case, signed with this installation's key (PDF, JSON), with its SHA-256 beside it")
     .argument('<case>', 'case JSON (from `genprint attribute --json`) or an earlier report PDF/JSON')
     .option('-o, --output <file>', 'report file (default: <case>.report.<format> beside the case)')
     .option('-f, --format <format>', 'pdf, json or csv (default: from the output extension, else pdf)', parseChoice(['pdf', 'json', 'csv'] as const))
@@ -26,7 +26,11 @@ export function registerReport(program: Command): void {
         if (err instanceof CaseFormatError || err instanceof SyntaxError) throw new CliError((err as Error).message, EXIT.input);
         throw err;
       }
-      const r = await writeReport(caseResult, out, { format });
-      process.stdout.write(`${r.path}\n  ${r.format.toUpperCase()}, ${r.bytes} bytes${r.pages ? `, ${r.pages} pages` : ''}\n  SHA-256 ${r.sha256} (${r.sha256Path})\n`);
+      const signingKey = format === 'csv' ? undefined : installationSigningKey();
+      const r = await writeReport(caseResult, out, { format, signingKey });
+      process.stdout.write(
+        `${r.path}\n  ${r.format.toUpperCase()}, ${r.bytes} bytes${r.pages ? `, ${r.pages} pages` : ''}\n  SHA-256 ${r.sha256} (${r.sha256Path})\n` +
+          (r.signedBy ? `  signed with this installation's key ${formatFingerprint(r.signedBy)}\n` : '  not signed (CSV is a table export)\n'),
+      );
     });
 }

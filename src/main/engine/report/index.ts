@@ -8,6 +8,7 @@ import { renderCsv } from './csv.js';
 import { renderJson } from './json.js';
 import { renderPdf } from './pdf.js';
 import { sha256sumLine } from './hash.js';
+import type { SigningKey } from './signing.js';
 
 export type ReportFormat = 'pdf' | 'json' | 'csv';
 
@@ -15,6 +16,8 @@ export interface WriteReportOptions {
   format?: ReportFormat;
   /** Defaults to now; fixed by tests for reproducible output. */
   generatedAt?: Date;
+  /** Signs PDF and JSON reports (CSV is a table export and is not signed). */
+  signingKey?: SigningKey;
 }
 
 export interface WriteReportResult {
@@ -26,6 +29,8 @@ export interface WriteReportResult {
   bytes: number;
   /** PDF only. */
   pages?: number;
+  /** Fingerprint of the key the report was signed with; absent when it is not signed. */
+  signedBy?: string;
 }
 
 /** The format implied by a file name (".pdf", ".json", ".csv"), or null. */
@@ -56,17 +61,18 @@ export async function writeReport(caseResult: CaseResult, outPath: string, opts:
   let data: Buffer;
   let pages: number | undefined;
   if (format === 'pdf') {
-    const r = await renderPdf(caseResult, { generatedAt, fileName: path.basename(outPath) });
+    const r = await renderPdf(caseResult, { generatedAt, fileName: path.basename(outPath), signingKey: opts.signingKey });
     data = r.bytes;
     pages = r.pages;
-  } else if (format === 'json') data = renderJson(caseResult, generatedAt);
+  } else if (format === 'json') data = renderJson(caseResult, generatedAt, opts.signingKey);
   else if (format === 'csv') data = renderCsv(caseResult);
   else throw new Error(`unknown report format: ${String(format)}`);
   const sha256 = createHash('sha256').update(data).digest('hex');
   await writeAtomic(outPath, data);
   const sha256Path = `${outPath}.sha256`;
   await writeAtomic(sha256Path, Buffer.from(sha256sumLine(sha256, outPath), 'utf8'));
-  return { path: outPath, format, sha256, sha256Path, bytes: data.length, pages };
+  const signedBy = opts.signingKey && format !== 'csv' ? opts.signingKey.fingerprint : undefined;
+  return { path: outPath, format, sha256, sha256Path, bytes: data.length, pages, signedBy };
 }
 
 export { renderPdf, type PdfRenderOptions, type PdfRenderResult } from './pdf.js';
@@ -74,6 +80,17 @@ export { renderJson, reportJson, type ReportJson, type ReportBlock } from './jso
 export { renderCsv, csvField, csvRow, CSV_BASE_COLUMNS } from './csv.js';
 export { verifyReport, type VerifyResult, type FileCheck, type FileStatus, type ReportIntegrity } from './verify.js';
 export { loadCase, asCaseResult, CaseFormatError, type CaseSource } from './load.js';
-export { extractEmbeddedFile, listEmbeddedFiles } from './pdf-attachment.js';
+export { extractEmbeddedFile, listEmbeddedFiles } from './pdf-reader.js';
 export { verdictWording, strengthLine, overstates, type VerdictWording, type EvidenceStrength } from './wording.js';
 export { sha256File } from './hash.js';
+export {
+  installationSigningKey,
+  signingKeyDir,
+  formatFingerprint,
+  parsePublicKey,
+  checkReportSignature,
+  SigningError,
+  PUBLIC_KEY_FILE,
+  type SigningKey,
+  type SignatureCheck,
+} from './signing.js';

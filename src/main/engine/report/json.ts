@@ -3,12 +3,19 @@
 import type { CaseResult } from '../types.js';
 import { gitCommit, softwareVersion } from '../version.js';
 import { localIsoString, localTimeZone } from './datetime.js';
+import { signReport, SIGNATURE_PLACEHOLDER, type SigningKey } from './signing.js';
 
 export interface ReportBlock {
   format: 'genprint.report/1';
   generatedAt: string;
   timeZone: string;
   software: { name: string; version: string; gitCommit: string | null };
+  /**
+   * Present in a signed JSON report: the signer's public key and the Ed25519 signature over the
+   * file's bytes with `value` set to zeros (signing.ts). Never present in a PDF's embedded case.json:
+   * the PDF is signed as a whole.
+   */
+  signature?: { algorithm: 'ed25519'; publicKey: string; value: string };
 }
 
 export type ReportJson = CaseResult & { report: ReportBlock };
@@ -28,6 +35,9 @@ export function reportJson(caseResult: CaseResult, generatedAt: Date): ReportJso
   return { ...(rest as CaseResult), report: reportBlock(generatedAt) };
 }
 
-export function renderJson(caseResult: CaseResult, generatedAt: Date): Buffer {
-  return Buffer.from(JSON.stringify(reportJson(caseResult, generatedAt), null, 2) + '\n', 'utf8');
+export function renderJson(caseResult: CaseResult, generatedAt: Date, signingKey?: SigningKey): Buffer {
+  const doc = reportJson(caseResult, generatedAt);
+  if (!signingKey) return Buffer.from(JSON.stringify(doc, null, 2) + '\n', 'utf8');
+  doc.report.signature = { algorithm: 'ed25519', publicKey: signingKey.keyToken, value: SIGNATURE_PLACEHOLDER };
+  return signReport(Buffer.from(JSON.stringify(doc, null, 2) + '\n', 'utf8'), signingKey);
 }

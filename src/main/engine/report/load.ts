@@ -2,7 +2,7 @@
 // report) or from a PDF report's embedded case.json. Only the shape the report needs is checked.
 import { readFile } from 'node:fs/promises';
 import type { CaseResult } from '../types.js';
-import { extractEmbeddedFile } from './pdf-attachment.js';
+import { extractEmbeddedFile } from './pdf-reader.js';
 
 export class CaseFormatError extends Error {
   override name = 'CaseFormatError';

@@ -17,11 +17,14 @@ import { compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { cappingNote, describeHeldBackError, formatRate, mostConfusedText } from '../../../shared/held-back-error.js';
 import { gitCommit, softwareVersion } from '../version.js';
+import { formatFingerprint, signReport, SIGNATURE_PLACEHOLDER, type SigningKey } from './signing.js';
 
 export interface PdfRenderOptions {
   generatedAt: Date;
   /** File name the report will have, shown in the verification section. */
   fileName?: string;
+  /** Signs the PDF (signing.ts); without it the report says that it is not signed. */
+  signingKey?: SigningKey;
 }
 
 export interface PdfRenderResult {
@@ -148,6 +151,9 @@ class Writer {
         Creator: `genprint ${softwareVersion()}`,
         Producer: 'genprint (pdfkit)',
         CreationDate: opts.generatedAt,
+        // Custom Info keys (PDF 32000-1, 14.3.3): the signer's public key and the signature's
+        // placeholder, overwritten once the finished file has been signed.
+        ...(opts.signingKey ? { GenprintSigningKey: opts.signingKey.keyToken, GenprintSignature: SIGNATURE_PLACEHOLDER } : {}),
       },
     });
   }
@@ -685,11 +691,27 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       'embedded file named case.json (shown in the attachments panel of a PDF reader).',
   );
   w.keyValues([['case.json, SHA-256', embeddedSha256, 'mono']]);
+  const key = opts.signingKey;
+  if (key) {
+    w.para(
+      'This PDF is signed with the Ed25519 key of the Genprint installation that wrote it. The signature covers every byte of ' +
+        'the file, this page and the embedded case.json included, so any change after signing is detected. The key\'s public ' +
+        'half is stored in the file; its fingerprint (SHA-256 of the public key) is:',
+    );
+    w.keyValues([['Signing key fingerprint', formatFingerprint(key.fingerprint), 'mono']]);
+    w.para(
+      'Whether that key is the examiner\'s is established outside this document: on the examiner\'s machine "genprint key export" ' +
+        'writes the public key, and "genprint verify-report --key KEY.pem" checks the report against it.',
+    );
+  } else {
+    w.para('This PDF is not signed. Its integrity rests on the SHA-256 written beside it, which protects against accidental change only.');
+  }
   w.para(
-    `The SHA-256 of this PDF is written beside it in ${name}.sha256 (sha256sum format): a file cannot contain its own hash. ` +
-      `To confirm that the evidence is unchanged, run "genprint verify-report ${name} EVIDENCE_FOLDER". It re-computes the ` +
-      'SHA-256 of every file, without modifying any, and lists each as match, differs, missing or new; exit code 0 means that ' +
-      'every file and the report itself match.',
+    `The SHA-256 of this PDF is also written beside it in ${name}.sha256 (sha256sum format): a file cannot contain its own hash. ` +
+      `To confirm that the evidence is unchanged, run "genprint verify-report ${name} EVIDENCE_FOLDER". It checks the embedded ` +
+      'case.json against the SHA-256 printed above and the signature, re-computes the SHA-256 of every evidence file without ' +
+      'modifying any, and lists each as match, differs, missing or new; exit code 0 means that every file matches and the report ' +
+      'is signed by a key the verifier trusts.',
   );
 
   // ---- Declaration ------------------------------------------------------------------------------
@@ -814,7 +836,8 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
   const pages = doc.bufferedPageRange().count;
   doc.end();
   await done;
-  return { bytes: Buffer.concat(chunks), pages, embeddedSha256 };
+  const bytes = Buffer.concat(chunks);
+  return { bytes: opts.signingKey ? signReport(bytes, opts.signingKey) : bytes, pages, embeddedSha256 };
 }
 
 function nearestEntryText(v: Verdict): string {

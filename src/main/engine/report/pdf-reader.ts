@@ -1,5 +1,7 @@
-// A small, careful reader for one thing only: the embedded files of a PDF (the case.json that
-// every genprint report carries). It follows the classic cross-reference table pdfkit writes and,
+// A small, careful reader for two things only: the embedded files of a PDF (the case.json that
+// every genprint report carries) and the text its pages print (to compare the case.json digest
+// printed in Section 6 with the embedded file). No PDF library is used because none on npm reads
+// attachments without also rendering pages; this covers what pdfkit writes. It follows the classic cross-reference table pdfkit writes and,
 // should a tool have rewritten the file, falls back to scanning for object headers. Only
 // unencrypted PDFs with uncompressed or Flate-compressed embedded streams are supported, which
 // covers what the report writer produces.
@@ -244,4 +246,42 @@ export function extractEmbeddedFile(pdf: Buffer, name: string): Buffer | null {
     return data;
   }
   return null;
+}
+
+/** The strings of one text object (BT … ET) of a content stream, joined: for pdfkit, one line of text. */
+function textRuns(content: string): string[] {
+  const runs: string[] = [];
+  const blocks = /\bBT\b([\s\S]*?)\bET\b/g;
+  let b: RegExpExecArray | null;
+  while ((b = blocks.exec(content))) {
+    let text = '';
+    // Hex strings <…> and literal strings (…) in Tj / TJ operands; kerning numbers are skipped.
+    const strings = /<([0-9A-Fa-f\s]*)>|\(((?:\\.|[^\\)])*)\)/g;
+    let m: RegExpExecArray | null;
+    while ((m = strings.exec(b[1]!))) {
+      text += m[1] !== undefined ? Buffer.from(m[1].replace(/\s+/g, ''), 'hex').toString('latin1') : decodePdfString(m[2]!);
+    }
+    if (text) runs.push(text);
+  }
+  return runs;
+}
+
+/**
+ * Every line of text the PDF's pages print, page by page in object order. Only for fonts whose
+ * codes are character codes (the standard 14 fonts pdfkit uses for reports), which is all a
+ * genprint report uses.
+ */
+export function pageTextRuns(pdf: Buffer): string[] {
+  const reader = new PdfReader(pdf);
+  const runs: string[] = [];
+  const pages = reader.allObjects().filter((o) => /\/Type\s*\/Page\b(?!s)/.test(o.dict)).sort((a, b) => a.num - b.num);
+  for (const page of pages) {
+    const contents = /\/Contents\s*(\[[^\]]*\]|\d+\s+\d+\s+R)/.exec(page.dict)?.[1] ?? '';
+    for (const ref of contents.matchAll(/(\d+)\s+\d+\s+R/g)) {
+      const obj = reader.object(Number(ref[1]));
+      if (!obj || obj.streamStart === undefined) continue;
+      runs.push(...textRuns(reader.streamData(obj).toString('latin1')));
+    }
+  }
+  return runs;
 }
