@@ -6,14 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadCase, writeReport } from '../src/main/engine/report/index.js';
-import { repoRoot } from '../src/main/engine/version.js';
+import { loadCase, writeReport } from '../src/engine/report/index.js';
+import { repoRoot } from '../src/engine/version.js';
 
 const [casePath, outArg] = process.argv.slice(2);
 const out = path.resolve(outArg ?? path.join(repoRoot(), 'docs/img/report-page1.png'));
-const caseResult = casePath
-  ? (await loadCase(casePath)).caseResult
-  : (await import('../test/fixtures/sample-case.js')).buildSampleCase();
+const caseResult = casePath ? (await loadCase(casePath)).caseResult : (await import('../test/fixtures/sample-case.js')).buildSampleCase();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'genprint-preview-'));
 try {
   const pdf = path.join(tmp, 'report.pdf');

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashFile, ingestFolder } from '../src/main/engine/ingest/index.js';
-import type { IngestEvent } from '../src/main/engine/types.js';
+import { hashFile, ingestFolder } from '../src/engine/ingest/index.js';
+import type { IngestEvent } from '../src/engine/types.js';
 import { caseRelPath, isRoot, writeBadFolder, type BadFolder } from './helpers/bad-files.js';
 
 let folder: BadFolder;
@@ -162,7 +162,7 @@ describe('bad input in an evidence folder', () => {
       const script = `const { ingestFolder } = await import(process.argv[1]);
         const out = []; for await (const e of ingestFolder(process.argv[2])) out.push(e.skipped ?? e.image.file);
         console.log(JSON.stringify(out));`;
-      const entry = path.resolve(__dirname, '../src/main/engine/ingest/index.ts');
+      const entry = path.resolve(__dirname, '../src/engine/ingest/index.ts');
       const stdout = execFileSync(
         setpriv!,
         ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, entry, dir],

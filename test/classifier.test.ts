@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { minimizeLbfgs } from '../src/main/engine/classifier/lbfgs.js';
-import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/main/engine/classifier/softmax-regression.js';
-import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
-import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, STACKING_MAX_PER_CLASS, type EvidenceBlock } from '../src/main/engine/classifier/fused.js';
-
+import { minimizeLbfgs } from '../src/engine/classifier/lbfgs.js';
+import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/engine/classifier/softmax-regression.js';
+import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
+import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, STACKING_MAX_PER_CLASS, type EvidenceBlock } from '../src/engine/classifier/fused.js';
 
 describe('L-BFGS', () => {
   it('finds the minimum of the Rosenbrock function', () => {
@@ -50,7 +49,11 @@ describe('softmax regression', () => {
   it('separates Gaussian classes and calibrates bag scores', () => {
     const rows: number[][] = [];
     const labels: number[] = [];
-    for (let k = 0; k < K; k++) for (let i = 0; i < 60 + 20 * k; i++) (rows.push(sample(k, 1.5)), labels.push(k));
+    for (let k = 0; k < K; k++)
+      for (let i = 0; i < 60 + 20 * k; i++) {
+        rows.push(sample(k, 1.5));
+        labels.push(k);
+      }
     const model = fitSoftmaxRegression(Float32Array.from(rows.flat()), dim, labels, ['a', 'b', 'c', 'd']);
     expect(model.converged).toBe(true);
 
@@ -96,9 +99,21 @@ describe('fused library classifier (stacked evidence blocks)', () => {
   it('combines complementary blocks and gives a memorised noise block little weight', () => {
     const model = fitFusedClassifier(
       [
-        block('a', 8, Array.from(labels, (k) => sampleA(k))),
-        block('b', 8, Array.from(labels, (k) => sampleB(k))),
-        block('noise', 200, Array.from(labels, () => sampleNoise())),
+        block(
+          'a',
+          8,
+          Array.from(labels, (k) => sampleA(k)),
+        ),
+        block(
+          'b',
+          8,
+          Array.from(labels, (k) => sampleB(k)),
+        ),
+        block(
+          'noise',
+          200,
+          Array.from(labels, () => sampleNoise()),
+        ),
       ],
       labels,
       classes,
@@ -139,7 +154,18 @@ describe('fused library classifier (stacked evidence blocks)', () => {
   it('uses the first block alone when an entry has too few images to weigh the others', () => {
     const few = Int32Array.from([0, 0, 0, 1, 1, 1, 1, 1]);
     const model = fitFusedClassifier(
-      [block('a', 8, Array.from(few, (k) => sampleA(2 * k))), block('noise', 200, Array.from(few, () => sampleNoise()))],
+      [
+        block(
+          'a',
+          8,
+          Array.from(few, (k) => sampleA(2 * k)),
+        ),
+        block(
+          'noise',
+          200,
+          Array.from(few, () => sampleNoise()),
+        ),
+      ],
       few,
       ['x', 'y'],
     );

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildDemo, type DemoManifest } from '../src/main/engine/demo/index.js';
-import { FingerprintLibrary } from '../src/main/engine/library/index.js';
+import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
+import { FingerprintLibrary } from '../src/engine/library/index.js';
 
 const bin = path.join(__dirname, '..', 'bin', 'genprint.js');
 const work = mkdtempSync(path.join(tmpdir(), 'genprint-cli-'));
@@ -61,7 +61,12 @@ describe('genprint CLI', () => {
       expect(r.stdout).toContain(`enrolled "${ref.generator}"`);
     }
     const list = JSON.parse(cli(['library', 'list', '--json', lib]).stdout);
-    expect(list.entries.map((e: { name: string }) => e.name).sort()).toEqual(demo.reference.slice(0, 3).map((r) => r.generator).sort());
+    expect(list.entries.map((e: { name: string }) => e.name).sort()).toEqual(
+      demo.reference
+        .slice(0, 3)
+        .map((r) => r.generator)
+        .sort(),
+    );
 
     const shown = JSON.parse(cli(['library', 'show', lib, demo.reference[0].generator]).stdout);
     expect(shown.calibration.residual.heldOut).toBeGreaterThan(0);
@@ -75,13 +80,15 @@ describe('genprint CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Folder: ${target.expected}`);
     // The library's error rate at this size, from its held-back reference images, is printed with the verdict.
-    expect(r.stdout).toMatch(new RegExp(`\\n  error rate: [0-9.]+ % of held-back reference sets of .* attributed to ${target.expected} came from other entries`));
+    expect(r.stdout).toMatch(
+      new RegExp(`\\n  error rate: [0-9.]+ % of held-back reference sets of .* attributed to ${target.expected} came from other entries`),
+    );
     expect(r.stdout).toMatch(/\nLibrary error rates \(a verdict for the entry is wrong this often\): .*[0-9.]+ %.* on held-back reference sets of 10 images\n/);
     // The same rates before any case, at the sizes asked for; capped sizes are marked and explained.
     const rates = cli(['library', 'error-rates', lib, '--sizes', '1,10,500']);
     expect(rates.code, rates.stderr).toBe(0);
     expect(rates.stdout).toMatch(/entry +n=1 +n=10 +n=500\* +most often confused with \(n=10\)/);
-    expect(rates.stdout.split('\n').filter((l) => /^  \S+ +\d+\.\d % +\d+\.\d % +\d+\.\d % /.test(l))).toHaveLength(3);
+    expect(rates.stdout.split('\n').filter((l) => /^ {2}\S+ +\d+\.\d % +\d+\.\d % +\d+\.\d % /.test(l))).toHaveLength(3);
     expect(rates.stdout).toMatch(/\* sets of 500 images are more than some entries have held back/);
     const asJson = JSON.parse(cli(['library', 'error-rates', lib, '--sizes', '10', '--json']).stdout);
     expect(asJson.rates[0].map((e: { n: number }) => e.n)).toEqual([10, 10, 10]);
@@ -123,8 +130,7 @@ describe('genprint CLI', () => {
     const lib = path.join(work, 'manifold.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);
     const refs = [demo.reference[0], demo.reference[2]];
-    for (const ref of refs)
-      expect(cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]).code).toBe(0);
+    for (const ref of refs) expect(cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]).code).toBe(0);
     const target = demo.cases.find((c) => c.kind === 'single' && c.expected === refs[0].generator)!;
     const folder = path.join(work, 'demo', target.folder);
     const none = cli(['attribute', '-q', '-l', lib, '--method', 'manifold', '--estimate', 'knn', folder]);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  clusterDistances,
-  clusterModels,
-  clusterPurity,
-  clusterVectors,
-  copheneticDistances,
-  cutTree,
-  similarityToDistance,
-} from '../src/main/engine/cluster.js';
-import type { DendrogramNode, LabelledMatrix, Linkage } from '../src/main/engine/types.js';
-import { createRandom as mulberry32 } from '../src/main/engine/util/random.js';
-
+import { clusterDistances, clusterModels, clusterPurity, clusterVectors, copheneticDistances, cutTree, similarityToDistance } from '../src/engine/cluster.js';
+import type { DendrogramNode, LabelledMatrix, Linkage } from '../src/engine/types.js';
+import { createRandom as mulberry32 } from '../src/engine/util/random.js';
 
 const LINKAGES: Linkage[] = ['average', 'complete', 'ward'];
 
@@ -25,9 +16,7 @@ function blockSimilarity(seed: number) {
   const perm = families.map((_, i) => i).sort(() => rand() - 0.5);
   const fam = perm.map((p) => families[p]);
   const labels = fam.map((f, i) => `${f}-${i}`);
-  const values = fam.map((fi, i) =>
-    fam.map((fj, j) => (i === j ? 0.25 : fi === fj ? 0.15 : 0.03) + (rand() - 0.5) * 0.02),
-  );
+  const values = fam.map((fi, i) => fam.map((fj, j) => (i === j ? 0.25 : fi === fj ? 0.15 : 0.03) + (rand() - 0.5) * 0.02));
   const m: LabelledMatrix = { rows: labels, cols: labels, values };
   return { m, fam };
 }
@@ -125,7 +114,11 @@ describe('hierarchical clustering of models', () => {
       fam.push(`f${k % 3}`);
     }
     for (const linkage of LINKAGES) {
-      const r = clusterVectors(vectors, fam.map((f, i) => `${f}-${i}`), linkage);
+      const r = clusterVectors(
+        vectors,
+        fam.map((f, i) => `${f}-${i}`),
+        linkage,
+      );
       expect(clusterPurity(r, fam, 3)).toBe(1);
       expect(r.copheneticCorrelation).toBeGreaterThan(0.9);
     }
@@ -150,10 +143,30 @@ describe('hierarchical clustering of models', () => {
 
   it('rejects non-square or non-finite input and handles tiny inputs', () => {
     expect(() => clusterModels({ rows: ['a'], cols: ['a', 'b'], values: [[1, 0]] }, 'average')).toThrow(RangeError);
-    expect(() => clusterModels({ rows: ['a', 'b'], cols: ['a', 'b'], values: [[1, NaN], [0, 1]] }, 'average')).toThrow(
-      RangeError,
+    expect(() =>
+      clusterModels(
+        {
+          rows: ['a', 'b'],
+          cols: ['a', 'b'],
+          values: [
+            [1, NaN],
+            [0, 1],
+          ],
+        },
+        'average',
+      ),
+    ).toThrow(RangeError);
+    const two = clusterModels(
+      {
+        rows: ['a', 'b'],
+        cols: ['a', 'b'],
+        values: [
+          [1, 0.5],
+          [0.5, 1],
+        ],
+      },
+      'ward',
     );
-    const two = clusterModels({ rows: ['a', 'b'], cols: ['a', 'b'], values: [[1, 0.5], [0.5, 1]] }, 'ward');
     expect(two.order).toEqual([0, 1]);
     expect(two.tree.height).toBeCloseTo(0.5, 12);
     expect(two.copheneticCorrelation).toBe(1);

@@ -12,16 +12,15 @@ import {
   estimateJpegQuality,
   jpegLuminanceTable,
   sameCompression,
-} from '../src/main/engine/ingest/compression.js';
-import { decodeImageBuffer } from '../src/main/engine/ingest/decode.js';
-import { statementFor } from '../src/main/engine/attribution/judge.js';
-import { verdictWording } from '../src/main/engine/report/wording.js';
-import type { Verdict } from '../src/main/engine/types.js';
+} from '../src/engine/ingest/compression.js';
+import { decodeImageBuffer } from '../src/engine/ingest/decode.js';
+import { statementFor } from '../src/engine/attribution/judge.js';
+import { verdictWording } from '../src/engine/report/wording.js';
+import type { Verdict } from '../src/engine/types.js';
 
 const W = 48;
 const pixels = Buffer.from(Array.from({ length: W * W * 3 }, (_, i) => (i * 37 + (i >> 7) * 11) % 251));
-const image = (channels: 3 | 4 = 3) =>
-  sharp(channels === 3 ? pixels : Buffer.alloc(W * W * 4, 128), { raw: { width: W, height: W, channels } });
+const image = (channels: 3 | 4 = 3) => sharp(channels === 3 ? pixels : Buffer.alloc(W * W * 4, 128), { raw: { width: W, height: W, channels } });
 
 describe('reading the compression history', () => {
   it('recovers the quality libjpeg was given, from the luminance quantisation table', async () => {
@@ -75,7 +74,9 @@ describe('comparing evidence with references', () => {
     const c = checkCompression('gen-a', ['jpeg-q75', 'jpeg-q75', 'lossless'], { lossless: 40 });
     expect(c).toEqual({ entry: 'gen-a', evidence: { 'jpeg-q75': 2, lossless: 1 }, references: { lossless: 40 }, matched: 1, total: 3 });
     expect(compressionMismatchIsMajor(c)).toBe(true);
-    expect(compressionCaveat(c)).toMatch(/^2 of 3 evidence images were saved with a compression that none of gen-a's reference images has \(evidence: JPEG q75 \(2\), lossless \(1\); references: lossless \(40\)\)/);
+    expect(compressionCaveat(c)).toMatch(
+      /^2 of 3 evidence images were saved with a compression that none of gen-a's reference images has \(evidence: JPEG q75 \(2\), lossless \(1\); references: lossless \(40\)\)/,
+    );
     expect(compressionSummary(c)).toBe("evidence JPEG q75 (2), lossless (1); gen-a's references lossless (40) — 2 of 3 evidence images differ");
     const alike = checkCompression('gen-a', ['lossless'], { lossless: 40, 'jpeg-q90': 2 });
     expect(alike.matched).toBe(1);
@@ -124,7 +125,9 @@ describe('verdict wording', () => {
     const v = { ...base, compression: recompressed };
     v.statement = statementFor(v, 'gen-a');
     expect(v.statement).toMatch(/^The 40 images are weakly consistent with the library entry gen-a/);
-    expect(v.statement).toMatch(/Caution: 40 of 40 evidence images were saved with a compression that none of gen-a's reference images has .* so this is no firm attribution\./);
+    expect(v.statement).toMatch(
+      /Caution: 40 of 40 evidence images were saved with a compression that none of gen-a's reference images has .* so this is no firm attribution\./,
+    );
     const w = verdictWording(v);
     expect(w.strength).toBe('weak');
     expect(w.caveats.join(' ')).toMatch(/evidence: JPEG q75 \(40\); references: lossless \(40\)/);

@@ -2,13 +2,13 @@
 // enrolment sets, and the per-image consistency test that words a verdict weak when its images do
 // not agree. Reference p-values are from scipy.stats.t.sf.
 import { describe, expect, it } from 'vitest';
-import { consistencyTest, describeConsistency } from '../src/main/engine/attribution/consistency.js';
-import { bagTemperature, fitBagTemperature, goldenSectionMinimum } from '../src/main/engine/classifier/bag-temperature.js';
-import { judge, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
+import { consistencyTest, describeConsistency } from '../src/engine/attribution/consistency.js';
+import { bagTemperature, fitBagTemperature, goldenSectionMinimum } from '../src/engine/classifier/bag-temperature.js';
+import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
-import type { FusedClassifier } from '../src/main/engine/classifier/fused.js';
-import { verdictWording } from '../src/main/engine/report/wording.js';
-import { createRandom, gaussian } from '../src/main/engine/util/random.js';
+import type { FusedClassifier } from '../src/engine/classifier/fused.js';
+import { verdictWording } from '../src/engine/report/wording.js';
+import { createRandom, gaussian } from '../src/engine/util/random.js';
 
 const lp = (...p: number[]) => Float64Array.from(p, Math.log);
 
@@ -81,7 +81,7 @@ describe('bag temperature', () => {
     expect(t.bags).toBe(3 * 4 * 30);
   });
 
-  it('grows towards 1 when an entry\'s images all make the same mistake', () => {
+  it("grows towards 1 when an entry's images all make the same mistake", () => {
     // Entries 0 and 1: every image says its own entry with p = 0.6. Entry 2: every image says entry
     // 1 with p = 0.6 — a shared mistake that summing turns into a confident wrong bag.
     const rows: Float64Array[] = [];

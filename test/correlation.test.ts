@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  correlationMatrix,
-  decorrelationScore,
-  diagonalContrast,
-  perImageCorrelations,
-} from '../src/main/engine/correlation.js';
-import { computeResidual, fingerprintFromResiduals } from '../src/main/engine/residual/index.js';
-import type { Canvas, LabelledMatrix } from '../src/main/engine/types.js';
-import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
-
+import { correlationMatrix, decorrelationScore, diagonalContrast, perImageCorrelations } from '../src/engine/correlation.js';
+import { computeResidual, fingerprintFromResiduals } from '../src/engine/residual/index.js';
+import type { Canvas, LabelledMatrix } from '../src/engine/types.js';
+import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
 
 /**
  * A toy "generator": every image is random smooth content + random sensor-like noise + the
@@ -114,8 +108,7 @@ describe('correlation analysis (Eq. 3–5) on synthetic generators', () => {
 });
 
 describe('Eq. 6 decorrelation score and diagonal contrast', () => {
-  const square = (n: number, f: (i: number, j: number) => number) =>
-    Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => f(i, j)));
+  const square = (n: number, f: (i: number, j: number) => number) => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => f(i, j)));
 
   it('identity: score 0 (the ideal), contrast 1', () => {
     const I = square(4, (i, j) => (i === j ? 1 : 0));
@@ -158,7 +151,13 @@ describe('Eq. 6 decorrelation score and diagonal contrast', () => {
     };
     expect(decorrelationScore(t)).toBe(0);
     expect(diagonalContrast(t)).toBe(1);
-    const u: LabelledMatrix = { ...t, values: [[0.1, 0.3, 0.1], [0.2, 0.1, 0.1]] };
+    const u: LabelledMatrix = {
+      ...t,
+      values: [
+        [0.1, 0.3, 0.1],
+        [0.2, 0.1, 0.1],
+      ],
+    };
     // ‖ρ − I‖: own entries 0.3 and 0.2 differ by 0.7 and 0.8; the rest as is; over 2·3 entries.
     const expected = Math.sqrt(0.7 ** 2 + 0.8 ** 2 + 0.1 ** 2 * 4) / 6;
     expect(decorrelationScore(u)).toBeCloseTo(expected, 12);

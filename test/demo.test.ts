@@ -7,14 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildDemo,
-  DEFAULT_DEMO_SEED,
-  DEMO_MIXED_PAIR,
-  listDemoGenerators,
-  renderGeneratorSample,
-  type DemoManifest,
-} from '../src/main/engine/demo/index.js';
+import { buildDemo, DEFAULT_DEMO_SEED, DEMO_MIXED_PAIR, listDemoGenerators, renderGeneratorSample, type DemoManifest } from '../src/engine/demo/index.js';
 
 const SIZE = 64;
 
@@ -31,7 +24,12 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
 async function hashTree(root: string): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   for (const f of await listFiles(root)) {
-    hashes.set(f, createHash('sha256').update(await readFile(path.join(root, f))).digest('hex'));
+    hashes.set(
+      f,
+      createHash('sha256')
+        .update(await readFile(path.join(root, f)))
+        .digest('hex'),
+    );
   }
   return hashes;
 }
@@ -284,7 +282,9 @@ describe('generator traces (independent box-blur residual check)', () => {
     // Mixed folder: each generator's share, taken as a bag, goes to that generator.
     const mixed = manifest.cases.find((c) => c.kind === 'mixed')!;
     for (const label of mixed.labels) {
-      const files = Object.entries(mixed.perFile).filter(([, o]) => o === label).map(([f]) => f);
+      const files = Object.entries(mixed.perFile)
+        .filter(([, o]) => o === label)
+        .map(([f]) => f);
       expect(attribute(meanOf(await residuals(mixed.folder, files)), fingerprints).label).toBe(label);
     }
 
@@ -292,9 +292,7 @@ describe('generator traces (independent box-blur residual check)', () => {
     // any library generator's own bags do with theirs, so an open-set threshold can reject it.
     const foreign = manifest.cases.find((c) => c.kind === 'foreign')!;
     const fr = await residuals(foreign.folder, Object.keys(foreign.perFile));
-    const foreignBest = Math.max(
-      ...[0, BAG].map((s) => attribute(meanOf(fr.slice(s, s + BAG)), fingerprints).score),
-    );
+    const foreignBest = Math.max(...[0, BAG].map((s) => attribute(meanOf(fr.slice(s, s + BAG)), fingerprints).score));
     lines.push(`foreign bag best corr ${foreignBest.toFixed(3)}; library own-bag corr min ${Math.min(...ownBagScores).toFixed(3)}`);
     console.log(`demo trace check (fingerprint = mean of ${FINGERPRINT_IMAGES} residuals):\n  ${lines.join('\n  ')}`);
     expect(foreignBest).toBeLessThan(Math.min(...ownBagScores));

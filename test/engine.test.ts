@@ -5,14 +5,14 @@ import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyseCase, estimateLibraryErrorRates, listLibrary } from '../src/main/engine/index.js';
-import { runDemo, type DemoRun } from '../src/main/engine/demo/index.js';
-import { featureCachePath } from '../src/main/engine/attributor.js';
-import { FingerprintLibrary } from '../src/main/engine/library/index.js';
-import { createRandom } from '../src/main/engine/util/random.js';
-import { readProjectorCard } from '../src/main/engine/manifold/index.js';
-import type { LibraryEntry } from '../src/main/engine/types.js';
-import { RESIDUAL_STATISTICS_DIM } from '../src/main/engine/residual/statistics.js';
+import { analyseCase, estimateLibraryErrorRates, listLibrary } from '../src/engine/index.js';
+import { runDemo, type DemoRun } from '../src/engine/demo/index.js';
+import { featureCachePath } from '../src/engine/attributor.js';
+import { FingerprintLibrary } from '../src/engine/library/index.js';
+import { createRandom } from '../src/engine/util/random.js';
+import { readProjectorCard } from '../src/engine/manifold/index.js';
+import type { LibraryEntry } from '../src/engine/types.js';
+import { RESIDUAL_STATISTICS_DIM } from '../src/engine/residual/statistics.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -72,7 +72,11 @@ describe('demo case with the default method (set-encoder + library classifier)',
     const result = await analyseCase({ libraryPath: run.libraryPath, caseRoot: caseDir, provider: 'cpu' });
     expect(snapshot(caseDir)).toEqual(before);
     for (const f of result.manifest)
-      expect(f.sha256).toBe(createHash('sha256').update(readFileSync(path.join(caseDir, f.relPath))).digest('hex'));
+      expect(f.sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(path.join(caseDir, f.relPath)))
+          .digest('hex'),
+      );
   });
 
   it('caches φ features beside the library, so a re-analysis gives the same numbers without inference', async () => {
@@ -118,7 +122,9 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
 
   it('the verdict names every evidence block with its stacking weight', () => {
     const v = run.outcomes.find((o) => o.kind === 'single')!.result.verdicts.folder;
-    expect(v.explanation).toMatch(/φ features \(weight [0-9.e-]+\) \+ the residual log power spectrum \(weight [0-9.e-]+\) \+ the centred 32×32 residual pixels \(weight [0-9.e-]+\)/);
+    expect(v.explanation).toMatch(
+      /φ features \(weight [0-9.e-]+\) \+ the residual log power spectrum \(weight [0-9.e-]+\) \+ the centred 32×32 residual pixels \(weight [0-9.e-]+\)/,
+    );
     const k = run.outcomes.find((o) => o.kind === 'single')!.result.library.classifier!;
     expect(k.blocks.map((b) => b.name)).toEqual(['phi', 'spectrum', 'pixels']);
     expect(k.blocks[0].weight).toBeGreaterThan(0);
@@ -137,7 +143,9 @@ describe('library classifier evidence: φ with the residual spectrum and pixels'
     // The demo's generators are distinct: the library separates them on its own held-back images.
     expect(e.recall).toBeGreaterThan(0.9);
     expect(e.errorRate).toBeLessThan(e.limit);
-    expect(v.explanation).toMatch(new RegExp(`Error rate on held-back reference images: [0-9.]+ % of held-back reference sets of .* attributed to ${v.label} came from other entries`));
+    expect(v.explanation).toMatch(
+      new RegExp(`Error rate on held-back reference images: [0-9.]+ % of held-back reference sets of .* attributed to ${v.label} came from other entries`),
+    );
     // Bags are judged at their own size.
     for (const b of r.verdicts.bags) expect(b.errorRate?.n).toBe(b.evidenceCount);
     // And the case lists every entry's rate at the bag size, in library order.
@@ -202,7 +210,10 @@ describe('compression history of evidence and references', () => {
     const c = run.manifest.cases.find((x) => x.kind === 'single')!;
     const src = path.join(root, c.folder);
     const dir = mkdtempSync(path.join(tmpdir(), 'genprint-jpeg-'));
-    for (const f of readdirSync(src)) await sharp(path.join(src, f)).jpeg({ quality: 75 }).toFile(path.join(dir, `${path.parse(f).name}.jpg`));
+    for (const f of readdirSync(src))
+      await sharp(path.join(src, f))
+        .jpeg({ quality: 75 })
+        .toFile(path.join(dir, `${path.parse(f).name}.jpg`));
     const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, bags: 2 });
     const v = r.verdicts.folder;
     expect(r.manifest.every((f) => f.compression === 'jpeg-q75')).toBe(true);
@@ -221,7 +232,9 @@ describe('large images', () => {
       const rand = createRandom(100 + i);
       const px = Buffer.alloc(600 * 520 * 3);
       for (let j = 0; j < px.length; j++) px[j] = Math.floor(256 * rand());
-      await sharp(px, { raw: { width: 600, height: 520, channels: 3 } }).png().toFile(path.join(dir, `big-${i}.png`));
+      await sharp(px, { raw: { width: 600, height: 520, channels: 3 } })
+        .png()
+        .toFile(path.join(dir, `big-${i}.png`));
     }
     const one = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2 });
     const four = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2, crops: 4 });
@@ -259,7 +272,13 @@ describe('manifold method (ManiFPT), both estimates, on the demo', () => {
 
   it('projector estimate: names the estimate and the projector, decides by the classifier on artifact features', async () => {
     const c = single()[0];
-    const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'manifold', manifold: { estimate: 'projector' }, bags: 3 });
+    const r = await analyseCase({
+      libraryPath: run.libraryPath,
+      caseRoot: path.join(root, c.folder),
+      method: 'manifold',
+      manifold: { estimate: 'projector' },
+      bags: 3,
+    });
     expect(r.params.method).toBe('manifold');
     expect(r.params.manifold!.estimate).toBe('projector');
     expect(r.params.manifold!.projectorSha256).toBe(readProjectorCard()!.sha256);
@@ -271,7 +290,13 @@ describe('manifold method (ManiFPT), both estimates, on the demo', () => {
 
   it('knn estimate: projects onto the real reference entry and reports it with the search used', async () => {
     const c = single()[0];
-    const r = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'manifold', manifold: { estimate: 'knn' }, bags: 3 });
+    const r = await analyseCase({
+      libraryPath: run.libraryPath,
+      caseRoot: path.join(root, c.folder),
+      method: 'manifold',
+      manifold: { estimate: 'knn' },
+      bags: 3,
+    });
     const m = r.params.manifold!;
     expect(m.estimate).toBe('knn');
     expect(m.reference!.name).toBe('demo-real-scenes');
@@ -284,7 +309,7 @@ describe('manifold method (ManiFPT), both estimates, on the demo', () => {
 
   it('projector estimate refuses entries enrolled without the manifold models and names them', async () => {
     const { copyFileSync, mkdirSync } = await import('node:fs');
-    const { enrol, initLibrary } = await import('../src/main/engine/index.js');
+    const { enrol, initLibrary } = await import('../src/engine/index.js');
     const models = mkdtempSync(path.join(tmpdir(), 'genprint-models-'));
     for (const f of ['phi.onnx', 'rho.onnx', 'model-card.json']) copyFileSync(path.join(__dirname, '..', 'models', f), path.join(models, f));
     const lib = path.join(mkdtempSync(path.join(tmpdir(), 'genprint-old-')), 'old.gplib');
@@ -297,15 +322,20 @@ describe('manifold method (ManiFPT), both estimates, on the demo', () => {
       analyseCase({ libraryPath: lib, caseRoot: path.join(root, single()[0].folder), method: 'manifold', manifold: { estimate: 'projector' } }),
     ).rejects.toThrow(new RegExp(`"${first}".*enrolled without them.*re-enrol`));
     // The models folder without the manifold models: the method says what is missing.
-    await expect(
-      analyseCase({ libraryPath: lib, caseRoot: path.join(root, single()[0].folder), method: 'manifold', modelsDir: models }),
-    ).rejects.toThrow(/needs models\/projector\.onnx and models\/manifold/);
+    await expect(analyseCase({ libraryPath: lib, caseRoot: path.join(root, single()[0].folder), method: 'manifold', modelsDir: models })).rejects.toThrow(
+      /needs models\/projector\.onnx and models\/manifold/,
+    );
   }, 120_000);
 
   it('knn estimate refuses a reference that is not a real entry, with the reason', async () => {
     const c = single()[0];
     await expect(
-      analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), method: 'manifold', manifold: { estimate: 'knn', reference: 'demo-tconv-a' } }),
+      analyseCase({
+        libraryPath: run.libraryPath,
+        caseRoot: path.join(root, c.folder),
+        method: 'manifold',
+        manifold: { estimate: 'knn', reference: 'demo-tconv-a' },
+      }),
     ).rejects.toThrow(/family "synthetic-gan".*must be an entry of family "real"/);
   });
 });

@@ -6,17 +6,30 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accuracy, auroc, bagDraws, emptyFirmWrongTally, macroF1, pairedDifference, randomHalves, randomSplit, scoreDraws, splitHalves, std, tallyFirmWrong } from '../src/eval/protocol.js';
+import {
+  accuracy,
+  auroc,
+  bagDraws,
+  emptyFirmWrongTally,
+  macroF1,
+  pairedDifference,
+  randomHalves,
+  randomSplit,
+  scoreDraws,
+  splitHalves,
+  std,
+  tallyFirmWrong,
+} from '../src/eval/protocol.js';
 import type { ConsistencyTest } from '../src/shared/consistency.js';
 import type { HeldBackErrorRate } from '../src/shared/held-back-error.js';
-import { checkCompression } from '../src/main/engine/ingest/compression.js';
-import type { Verdict } from '../src/main/engine/types.js';
+import { checkCompression } from '../src/engine/ingest/compression.js';
+import type { Verdict } from '../src/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
-import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/main/engine/residual/statistics.js';
+import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/engine/residual/statistics.js';
 import { parseManifest } from '../src/eval/corpus.js';
 import { runEvaluation, type EvalResult } from '../src/eval/run.js';
 import { calibrationText, compactPerDraw } from '../src/eval/report.js';
-import { repoRoot } from '../src/main/engine/version.js';
+import { repoRoot } from '../src/engine/version.js';
 
 describe('metrics', () => {
   it('AUROC equals the hand-computed Mann–Whitney value, ties counting one half', () => {
@@ -51,19 +64,28 @@ describe('metrics', () => {
   it('pairs two methods draw by draw, with a bootstrap interval that resolves only a consistent difference', () => {
     const base = [0.5, 0.75, 1, 0.25, 0.5, 0.75, 1, 0.5];
     // A constant gain of 0.25 on every draw is resolved however much the draws vary.
-    const up = pairedDifference(base.map((x) => x + 0.25), base);
+    const up = pairedDifference(
+      base.map((x) => x + 0.25),
+      base,
+    );
     expect(up.mean).toBeCloseTo(0.25, 12);
     expect(up.lo).toBeCloseTo(0.25, 12);
     expect(up.hi).toBeCloseTo(0.25, 12);
     expect(up.draws).toBe(8);
     // Differences of +0.25 and −0.25 alternating: mean 0, interval straddling 0.
-    const noisy = pairedDifference(base.map((x, i) => x + (i % 2 ? 0.25 : -0.25)), base);
+    const noisy = pairedDifference(
+      base.map((x, i) => x + (i % 2 ? 0.25 : -0.25)),
+      base,
+    );
     expect(noisy.mean).toBeCloseTo(0, 12);
     expect(noisy.lo).toBeLessThan(0);
     expect(noisy.hi).toBeGreaterThan(0);
     // Mostly ahead (mean 0.125): hand-computed mean, interval inside [min, max] of the differences.
     const d = [0.25, 0.25, 0, 0.25, 0, 0.25, 0, 0];
-    const mostly = pairedDifference(base.map((x, i) => x + d[i]), base);
+    const mostly = pairedDifference(
+      base.map((x, i) => x + d[i]),
+      base,
+    );
     expect(mostly.mean).toBeCloseTo(0.125, 12);
     expect(mostly.lo).toBeGreaterThanOrEqual(0);
     expect(mostly.hi).toBeLessThanOrEqual(0.25);
@@ -182,7 +204,11 @@ describe('genprint eval --quick (demo zoo only)', () => {
     expect(methods).toContain('residual');
     expect(methods).toContain('spectral');
     for (const a of sc.accuracy)
-      for (const s of Object.values(a.bySize)) if (s) expect(s.mean).toBeGreaterThanOrEqual(0), expect(s.mean).toBeLessThanOrEqual(1);
+      for (const s of Object.values(a.bySize)) {
+        if (!s) continue;
+        expect(s.mean).toBeGreaterThanOrEqual(0);
+        expect(s.mean).toBeLessThanOrEqual(1);
+      }
     // The demo generators have strong, distinct traces: with 10 images the residual method must be
     // well above chance, otherwise the harness (not the method) is broken.
     const res10 = sc.accuracy.find((a) => a.method === 'residual')!.bySize['10']!;
@@ -297,5 +323,4 @@ describe('firm wrong verdicts', () => {
     });
     expect(calibrationText(t)).toBe('Held-back error-rate estimate: mean 0.16 over 2 named verdicts, observed error rate 0.50 on the same verdicts');
   });
-
 });

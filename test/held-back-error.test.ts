@@ -1,11 +1,21 @@
 // The library's error rate at the evidence's size, estimated on held-back reference images
 // (classifier/held-back-error.ts), and the wording it drives.
 import { describe, expect, it } from 'vitest';
-import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../src/main/engine/classifier/fused.js';
-import { heldBackConfusion, heldBackErrorCaveat, heldBackErrorRate, HELD_BACK_ERROR_LIMIT, describeHeldBackError, libraryErrorRates, summariseLibraryErrorRates, cappingNote, confusionSizeIndex } from '../src/main/engine/classifier/held-back-error.js';
-import { judge, type ImageEvidence } from '../src/main/engine/attribution/judge.js';
-import { verdictWording } from '../src/main/engine/report/wording.js';
-import { createRandom, gaussian } from '../src/main/engine/util/random.js';
+import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../src/engine/classifier/fused.js';
+import {
+  heldBackConfusion,
+  heldBackErrorCaveat,
+  heldBackErrorRate,
+  HELD_BACK_ERROR_LIMIT,
+  describeHeldBackError,
+  libraryErrorRates,
+  summariseLibraryErrorRates,
+  cappingNote,
+  confusionSizeIndex,
+} from '../src/engine/classifier/held-back-error.js';
+import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
+import { verdictWording } from '../src/engine/report/wording.js';
+import { createRandom, gaussian } from '../src/engine/util/random.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 
 const lp = (...p: number[]) => Float64Array.from(p, Math.log);
@@ -43,11 +53,15 @@ describe('held-back error rate', () => {
     const beta = heldBackErrorRate(c, 1, 4)!;
     expect(beta).toMatchObject({ recall: 0, errorRate: 1 });
     expect(describeHeldBackError(beta)).toBe('none of the held-back reference sets of 4 images was attributed to beta, not even its own (1 draw per entry)');
-    expect(heldBackErrorCaveat(beta, 'beta')).toMatch(/none of the sets of 4 images was attributed to beta, not even its own, so the library has no track record/);
+    expect(heldBackErrorCaveat(beta, 'beta')).toMatch(
+      /none of the sets of 4 images was attributed to beta, not even its own, so the library has no track record/,
+    );
     // A larger evidence set is capped at each entry's images, and says so.
     const big = heldBackErrorRate(c, 0, 10)!;
     expect(big.fewestImages).toBe(4);
-    expect(describeHeldBackError(big)).toMatch(/^50\.0 % of held-back reference sets of 10 images \(or all of an entry's held-back images where it has fewer, down to 4\) attributed to alpha came from other entries/);
+    expect(describeHeldBackError(big)).toMatch(
+      /^50\.0 % of held-back reference sets of 10 images \(or all of an entry's held-back images where it has fewer, down to 4\) attributed to alpha came from other entries/,
+    );
   });
 
   it('draws random sets, reproducibly, and estimates the confusion of single images', () => {
@@ -82,7 +96,13 @@ describe('held-back error rate', () => {
     expect(summariseLibraryErrorRates([rates[0], { ...rates[1], errorRate: 0.05 }])).toBe(
       "alpha 50.0 % (mostly beta's sets) on held-back reference sets of 4 images; the other entries below 10 %",
     );
-    const clean = libraryErrorRates(withHeldBack([{ label: 0, logProba: lp(0.8, 0.2) }, { label: 1, logProba: lp(0.2, 0.8) }]), 1)!;
+    const clean = libraryErrorRates(
+      withHeldBack([
+        { label: 0, logProba: lp(0.8, 0.2) },
+        { label: 1, logProba: lp(0.2, 0.8) },
+      ]),
+      1,
+    )!;
     expect(summariseLibraryErrorRates(clean)).toBe('every entry below 10 % on held-back reference sets of 1 image');
     expect(summariseLibraryErrorRates(clean, true)).toBe('alpha 0.0 %, beta 0.0 % on held-back reference sets of 1 image');
     expect(libraryErrorRates({ ...c, heldBack: null }, 4)).toBeNull();
@@ -154,7 +174,9 @@ describe('verdicts with a held-back error rate', () => {
     expect(v.statement).toContain(
       "Caution: on the library's own held-back reference images, 50.0 % of sets of 10 images attributed to alpha came from other entries (mostly beta's), at or above the 10 % this wording accepts",
     );
-    expect(v.explanation).toMatch(/Error rate on held-back reference images: 50\.0 % of held-back reference sets of 10 images attributed to alpha came from other entries \(200 draws per entry/);
+    expect(v.explanation).toMatch(
+      /Error rate on held-back reference images: 50\.0 % of held-back reference sets of 10 images attributed to alpha came from other entries \(200 draws per entry/,
+    );
     const w = verdictWording(v);
     expect(w.strength).toBe('weak');
     expect(w.caveats.some((x) => x.startsWith("on the library's own held-back reference images, 50.0 %"))).toBe(true);

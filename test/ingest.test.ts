@@ -3,16 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cropRects,
-  decodeImageBuffer,
-  hashFile,
-  ingestFiles,
-  ingestFolder,
-  scanFolder,
-  sha256Hex,
-} from '../src/main/engine/ingest/index.js';
-import type { Canvas, DecodedImage, IngestEvent, Progress, SkippedFile } from '../src/main/engine/types.js';
+import { cropRects, decodeImageBuffer, hashFile, ingestFiles, ingestFolder, scanFolder, sha256Hex } from '../src/engine/ingest/index.js';
+import type { Canvas, DecodedImage, IngestEvent, Progress, SkippedFile } from '../src/engine/types.js';
 import { encodeBmp, encodePng, noiseBytes, noiseImage } from './helpers/bad-files.js';
 
 const tmpRoots: string[] = [];
@@ -91,7 +83,12 @@ describe('ingestFolder on a good folder', () => {
     for (const [rel, w, h, seed] of specs) {
       const rgb = noiseBytes(w * h * 3, seed);
       sources.set(rel, { rgb, width: w, height: h });
-      fs.writeFileSync(path.join(root, rel), await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+      fs.writeFileSync(
+        path.join(root, rel),
+        await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+          .png()
+          .toBuffer(),
+      );
     }
     fs.writeFileSync(path.join(root, 'readme.txt'), 'not an image');
   });
@@ -232,7 +229,9 @@ describe('decodeImageBuffer canonicalisation', () => {
     const w = 40;
     const h = 32;
     const rgba = noiseBytes(w * h * 4, 42);
-    const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+      .png()
+      .toBuffer();
     const r = await decodeImageBuffer(png);
     if ('skip' in r) throw new Error(r.message);
     expect(r.info.channels).toBe(4);
@@ -256,7 +255,9 @@ describe('decodeImageBuffer canonicalisation', () => {
     const w = 40;
     const h = 30;
     const frames = Buffer.concat([Buffer.alloc(w * h * 3, 10), Buffer.alloc(w * h * 3, 200)]);
-    const gif = await sharp(frames, { raw: { width: w, height: h * 2, channels: 3, pageHeight: h } }).gif().toBuffer();
+    const gif = await sharp(frames, { raw: { width: w, height: h * 2, channels: 3, pageHeight: h } })
+      .gif()
+      .toBuffer();
     expect((await sharp(gif).metadata()).pages).toBe(2);
     const r = await decodeImageBuffer(gif);
     if ('skip' in r) throw new Error(r.message);
@@ -266,7 +267,10 @@ describe('decodeImageBuffer canonicalisation', () => {
 
   it('detects EXIF when present and only then', async () => {
     const base = () => sharp(noiseBytes(64 * 64 * 3, 44), { raw: { width: 64, height: 64, channels: 3 } });
-    const withExif = await base().withExif({ IFD0: { Make: 'Acme', Model: 'Cam 1' } }).jpeg().toBuffer();
+    const withExif = await base()
+      .withExif({ IFD0: { Make: 'Acme', Model: 'Cam 1' } })
+      .jpeg()
+      .toBuffer();
     const without = await base().jpeg().toBuffer();
     const tiff = await base().tiff().toBuffer();
     const res = await Promise.all([withExif, without, tiff].map((b) => decodeImageBuffer(b)));

@@ -11,10 +11,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, ipcChannel, type Envelope, type JobEvent, type LibraryView } from '../src/shared/api.js';
-import { createDispatcher } from '../src/main/ipc/dispatch.js';
+import { createDispatcher } from '../src/host/dispatch.js';
 import { appUrlChecker, registerIpcHandlers, type IpcEventLike, type IpcMainLike } from '../src/main/ipc/handlers.js';
-import { EngineHost, type EngineFacade } from '../src/main/utility/engine-host.js';
-import { inProcessClient, jobEventHub, portClient, serveHost, type HostMessage, type HostRequest } from '../src/main/utility/protocol.js';
+import { EngineHost, type EngineFacade } from '../src/host/engine-host.js';
+import { inProcessClient, jobEventHub, portClient, serveHost, type HostMessage, type HostRequest } from '../src/host/protocol.js';
 import { startServe, TOKEN_HEADER, type RunningServer } from '../src/server/serve.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'genprint-ipc-'));
@@ -432,7 +432,7 @@ describe('with the real engine', () => {
   const refs = path.join(tmp, 'refs');
   let engine: EngineFacade;
   beforeAll(async () => {
-    engine = await import('../src/main/engine/index.js');
+    engine = await import('../src/engine/index.js');
     // Noise images with a fixed additive pattern: enough for the engine to enrol, made on the spot.
     await mkdir(refs, { recursive: true });
     const w = 64;
@@ -441,7 +441,9 @@ describe('with the real engine', () => {
     for (let k = 0; k < 60; k++) {
       const px = Buffer.alloc(w * w * 3);
       for (let i = 0; i < px.length; i++) px[i] = Math.min(255, 100 + ((i * 7 + k * 131) % 60) + pattern[i]!);
-      await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(refs, `${String(k).padStart(3, '0')}.png`));
+      await sharp(px, { raw: { width: w, height: w, channels: 3 } })
+        .png()
+        .toFile(path.join(refs, `${String(k).padStart(3, '0')}.png`));
     }
   });
 

@@ -1,8 +1,8 @@
 // The kNN estimate of the manifold method: exact scan and the usearch HNSW index find the same
 // neighbours, and the artifact is what the weighted neighbours do not explain.
 import { describe, expect, it } from 'vitest';
-import { buildNeighbourIndex, knnProjector } from '../src/main/engine/manifold/index.js';
-import { createRandom } from '../src/main/engine/util/random.js';
+import { buildNeighbourIndex, knnProjector } from '../src/engine/manifold/index.js';
+import { createRandom } from '../src/engine/util/random.js';
 
 function gaussianRows(n: number, dim: number, seed: number): Float32Array {
   const rand = createRandom(seed);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FingerprintLibrary, lockPath, withLibrary } from '../src/main/engine/library/index.js';
+import { FingerprintLibrary, lockPath, withLibrary } from '../src/engine/library/index.js';
 import { crashEntry } from './fixtures/library-crash-child.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,18 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  APPLICATION_ID,
-  FingerprintLibrary,
-  LibraryError,
-  MIGRATIONS,
-  SCHEMA_VERSION,
-  loadSql,
-  lockPath,
-  withLibrary,
-} from '../src/main/engine/library/index.js';
-import type { LibraryEntry, NewLibraryEntry } from '../src/main/engine/types.js';
-import { createRandom as mulberry32 } from '../src/main/engine/util/random.js';
+import { APPLICATION_ID, FingerprintLibrary, LibraryError, MIGRATIONS, SCHEMA_VERSION, loadSql, lockPath, withLibrary } from '../src/engine/library/index.js';
+import type { LibraryEntry, NewLibraryEntry } from '../src/engine/types.js';
+import { createRandom as mulberry32 } from '../src/engine/util/random.js';
 
 let dir: string;
 beforeEach(() => {
@@ -24,7 +15,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
 
 /** Values that a lossy or misaligned round trip would alter: tiny, huge, negative zero, subnormal. */
 function floats(n: number, seed: number): Float32Array {
@@ -390,7 +380,16 @@ describe('schema migrations', () => {
       db.run(
         `INSERT INTO entries (name, family, notes, created_at, provenance, method, model_version, calibration)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ['old-model', old.family, old.notes, '2023-05-06T07:08:09+02:00', JSON.stringify(old.provenance), old.method, old.modelVersion, JSON.stringify(old.calibration)],
+        [
+          'old-model',
+          old.family,
+          old.notes,
+          '2023-05-06T07:08:09+02:00',
+          JSON.stringify(old.provenance),
+          old.method,
+          old.modelVersion,
+          JSON.stringify(old.calibration),
+        ],
       );
       const fp = old.residualFingerprint;
       db.run('INSERT INTO residual_fingerprints VALUES (1, ?, ?, ?, ?)', [fp.width, fp.height, fp.count, new Uint8Array(fp.data.buffer)]);
@@ -429,7 +428,10 @@ describe('schema migrations', () => {
     const before = sha(file);
     await rejectsWith(FingerprintLibrary.open(file, { readOnly: true }), 'newer-schema', file);
     await rejectsWith(FingerprintLibrary.open(file), 'newer-schema', file);
-    await rejectsWith(withLibrary(file, () => undefined), 'newer-schema');
+    await rejectsWith(
+      withLibrary(file, () => undefined),
+      'newer-schema',
+    );
     expect(sha(file)).toBe(before);
     expect(existsSync(lockPath(file))).toBe(false);
     expect(readdirSync(dir)).toEqual(['future.gplib']);
@@ -488,32 +490,48 @@ describe('files that are not usable libraries are reported and never written', (
     ['a zero-byte file', 'not-a-library', async () => Buffer.alloc(0)],
     ['a text file', 'not-a-library', async () => Buffer.from('these are my notes about the case\n'.repeat(50))],
     ['a truncated SQLite header', 'corrupt', async () => Buffer.from('SQLite format 3\0 and then nothing')],
-    ['the first half of a real library', 'corrupt', async () => {
-      const b = await realLibraryBytes();
-      return b.subarray(0, Math.floor(b.length / 2));
-    }],
-    ['a real library with a page overwritten', 'corrupt', async () => {
-      const b = Buffer.from(await realLibraryBytes());
-      const page = b.readUInt16BE(16);
-      for (let p = 1; p * page < b.length; p += 2) b.fill(0xa5, p * page, p * page + 64);
-      return b;
-    }],
-    ['an SQLite database of another program', 'not-a-library', async () => {
-      const SQL = await loadSql();
-      const db = new SQL.Database();
-      db.exec("CREATE TABLE entries (id INTEGER, name TEXT); INSERT INTO entries VALUES (1, 'x')");
-      const bytes = Buffer.from(db.export());
-      db.close();
-      return bytes;
-    }],
-    ['a Genprint-marked database without its tables', 'not-a-library', async () => {
-      const SQL = await loadSql();
-      const db = new SQL.Database();
-      db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = 1; CREATE TABLE t (x)`);
-      const bytes = Buffer.from(db.export());
-      db.close();
-      return bytes;
-    }],
+    [
+      'the first half of a real library',
+      'corrupt',
+      async () => {
+        const b = await realLibraryBytes();
+        return b.subarray(0, Math.floor(b.length / 2));
+      },
+    ],
+    [
+      'a real library with a page overwritten',
+      'corrupt',
+      async () => {
+        const b = Buffer.from(await realLibraryBytes());
+        const page = b.readUInt16BE(16);
+        for (let p = 1; p * page < b.length; p += 2) b.fill(0xa5, p * page, p * page + 64);
+        return b;
+      },
+    ],
+    [
+      'an SQLite database of another program',
+      'not-a-library',
+      async () => {
+        const SQL = await loadSql();
+        const db = new SQL.Database();
+        db.exec("CREATE TABLE entries (id INTEGER, name TEXT); INSERT INTO entries VALUES (1, 'x')");
+        const bytes = Buffer.from(db.export());
+        db.close();
+        return bytes;
+      },
+    ],
+    [
+      'a Genprint-marked database without its tables',
+      'not-a-library',
+      async () => {
+        const SQL = await loadSql();
+        const db = new SQL.Database();
+        db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = 1; CREATE TABLE t (x)`);
+        const bytes = Buffer.from(db.export());
+        db.close();
+        return bytes;
+      },
+    ],
     ['a folder', 'not-a-library', async () => 'dir'],
   ];
 
@@ -526,7 +544,11 @@ describe('files that are not usable libraries are reported and never written', (
     const listing = readdirSync(dir).sort();
     await rejectsWith(FingerprintLibrary.open(file, { readOnly: true }), code, file);
     await rejectsWith(FingerprintLibrary.open(file), code, file);
-    await rejectsWith(withLibrary(file, (lib) => void lib.addEntry(makeEntry('a', 1))), code, file);
+    await rejectsWith(
+      withLibrary(file, (lib) => void lib.addEntry(makeEntry('a', 1))),
+      code,
+      file,
+    );
     await rejectsWith(FingerprintLibrary.create(file), 'exists', file);
     if (before) expect(sha(file)).toBe(before);
     expect(readdirSync(dir).sort()).toEqual(listing); // no lock, temp or backup left behind
@@ -535,7 +557,11 @@ describe('files that are not usable libraries are reported and never written', (
   it('a missing file → not-found, and nothing is created', async () => {
     const file = path.join(dir, 'nope.gplib');
     await rejectsWith(FingerprintLibrary.open(file, { readOnly: true }), 'not-found', file);
-    await rejectsWith(withLibrary(file, () => undefined), 'not-found', file);
+    await rejectsWith(
+      withLibrary(file, () => undefined),
+      'not-found',
+      file,
+    );
     await rejectsWith(FingerprintLibrary.create(path.join(dir, 'no-such-folder', 'lab.gplib')), 'not-found', 'no-such-folder');
     expect(readdirSync(dir)).toEqual([]);
   });

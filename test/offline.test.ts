@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemo, type DemoManifest } from '../src/main/engine/demo/index.js';
+import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
 
 const bin = path.join(__dirname, '..', 'bin', 'genprint.js');
 const hasStrace = spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0;
@@ -79,7 +79,9 @@ export function parseTrace(lines: string[], cwd: string): { written: string[]; n
       if (call === 'creat' || /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC/.test(flags ?? '')) written.add(resolveArg(call === 'open' ? undefined : dirfd, p!, cwd));
     } else if ((m = /^(mkdir|mkdirat|unlink|unlinkat|rmdir|truncate|chmod|fchmodat|utimensat)\((?:(AT_FDCWD|\d+<[^>]*>), )?"([^"]*)"/.exec(line))) {
       written.add(resolveArg(m[2], m[3]!, cwd));
-    } else if ((m = /^(rename|renameat2?|link|linkat|symlink|symlinkat)\((?:(AT_FDCWD|\d+<[^>]*>), )?"([^"]*)", (?:(AT_FDCWD|\d+<[^>]*>), )?"([^"]*)"/.exec(line))) {
+    } else if (
+      (m = /^(rename|renameat2?|link|linkat|symlink|symlinkat)\((?:(AT_FDCWD|\d+<[^>]*>), )?"([^"]*)", (?:(AT_FDCWD|\d+<[^>]*>), )?"([^"]*)"/.exec(line))
+    ) {
       written.add(resolveArg(m[2], m[3]!, cwd));
       written.add(resolveArg(m[4], m[5]!, cwd));
     }
@@ -102,7 +104,8 @@ describeTraced('no network and no stray files (strace)', () => {
     const lib = path.join(dirs.out, 'lab.gplib');
     const runs: Traced[] = [];
     runs.push(traced(['library', 'init', lib]));
-    for (const ref of demo.reference.slice(0, 2)) runs.push(traced(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, '--no-manifold', path.join(dirs.evidence, ref.folder)]));
+    for (const ref of demo.reference.slice(0, 2))
+      runs.push(traced(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, '--no-manifold', path.join(dirs.evidence, ref.folder)]));
     const target = demo.cases.find((c) => c.kind === 'single' && c.expected === demo.reference[0]!.generator)!;
     const caseJson = path.join(dirs.out, 'case.json');
     runs.push(traced(['attribute', '-q', '-l', lib, '-j', caseJson, path.join(dirs.evidence, target.folder)]));

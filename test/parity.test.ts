@@ -3,16 +3,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSetEncoder, defaultModelsDir, sha256File } from '../src/main/engine/features/set-encoder.js';
-import { loadProjector, manifoldModelsDir } from '../src/main/engine/manifold/index.js';
+import { loadSetEncoder, defaultModelsDir, sha256File } from '../src/engine/features/set-encoder.js';
+import { loadProjector, manifoldModelsDir } from '../src/engine/manifold/index.js';
 
 const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/parity.json'), 'utf8'));
 const { maxAbsDiff, maxRelDiff } = fixture.tolerance as { maxAbsDiff: number; maxRelDiff: number };
 
 function input(h: number, w: number): Float32Array {
   const x = new Float32Array(3 * h * w);
-  for (let c = 0; c < 3; c++)
-    for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) x[(c * h + y) * w + xx] = ((y * 31 + xx * 17 + c * 7) % 256) / 255;
+  for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) x[(c * h + y) * w + xx] = ((y * 31 + xx * 17 + c * 7) % 256) / 255;
   return x;
 }
 
@@ -38,9 +37,7 @@ describe('set-encoder parity (PyTorch reference vs onnxruntime-node)', () => {
     }
     const pooled = (fixture.rho.pooled as number[][]).map((r) => Float32Array.from(r));
     const z = await encoder.embedBags(pooled);
-    expect(worstViolation(Float32Array.from(z.flatMap((v) => Array.from(v))), (fixture.rho.z as number[][]).flat())).toBeLessThanOrEqual(
-      maxAbsDiff,
-    );
+    expect(worstViolation(Float32Array.from(z.flatMap((v) => Array.from(v))), (fixture.rho.z as number[][]).flat())).toBeLessThanOrEqual(maxAbsDiff);
   });
 
   it('refuses a model file that does not match its model card', async () => {

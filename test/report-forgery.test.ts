@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractEmbeddedFile, installationSigningKey, verifyReport, writeReport } from '../src/main/engine/report/index.js';
+import { extractEmbeddedFile, installationSigningKey, verifyReport, writeReport } from '../src/engine/report/index.js';
 import { EXIT } from '../src/cli/exit-codes.js';
-import type { CaseResult, EvidenceFile } from '../src/main/engine/types.js';
+import type { CaseResult, EvidenceFile } from '../src/engine/types.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
 
 const run = promisify(execFile);
@@ -34,7 +34,9 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function png(file: string, seed: number): Promise<void> {
   const px = Buffer.alloc(32 * 32 * 3);
   for (let k = 0; k < px.length; k++) px[k] = (k * 13 + seed * 101 + ((k * k * seed) % 17)) & 0xff;
-  await sharp(px, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width: 32, height: 32, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 async function cli(args: string[], configDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -79,7 +81,19 @@ beforeAll(async () => {
     const file = path.join(evidence, rel);
     await png(file, i + 1);
     const bytes = readFileSync(file);
-    manifest.push({ relPath: rel, sha256: sha256(bytes), sizeBytes: bytes.length, mtimeMs: statSync(file).mtimeMs, format: 'png', width: 32, height: 32, channels: 3, bitDepth: 8, hasExif: false, crops: 1 });
+    manifest.push({
+      relPath: rel,
+      sha256: sha256(bytes),
+      sizeBytes: bytes.length,
+      mtimeMs: statSync(file).mtimeMs,
+      format: 'png',
+      width: 32,
+      height: 32,
+      channels: 3,
+      bitDepth: 8,
+      hasExif: false,
+      crops: 1,
+    });
   }
   caseResult = buildSampleCase({ manifest, skipped: [], caseId: 'FORGERY-1', awkwardNames: false });
   await writeReport(caseResult, original, { signingKey: examinerKey });

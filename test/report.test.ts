@@ -16,22 +16,24 @@ import {
   overstates,
   verdictWording,
   writeReport,
-} from '../src/main/engine/report/index.js';
-import type { CaseResult, Verdict } from '../src/main/engine/types.js';
+} from '../src/engine/report/index.js';
+import type { CaseResult, Verdict } from '../src/engine/types.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'genprint-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const generatedAt = new Date('2024-03-15T09:30:00Z');
 
-const hasPoppler = existsSync('/usr/bin/pdftotext') || (() => {
-  try {
-    execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasPoppler =
+  existsSync('/usr/bin/pdftotext') ||
+  (() => {
+    try {
+      execFileSync('pdftotext', ['-v'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 if (!hasPoppler) console.warn('report.test: pdftotext (poppler-utils) not found; PDF text checks are skipped');
 
 function pdfText(file: string): string {
@@ -74,7 +76,9 @@ describe('PDF report', () => {
     expect(f).toContain("A set's summed log-probabilities are divided by n^alpha with alpha = 0.26, fitted on sets of held-back enrolment images");
     const saved = c.verdicts.folder.compression!;
     expect(f).toContain(
-      flat(`Compression evidence lossless (${saved.evidence.lossless}), JPEG q92 (${saved.evidence['jpeg-q92']}); StyleGAN2 (FFHQ)'s references lossless (150), JPEG q92 (50) — alike`),
+      flat(
+        `Compression evidence lossless (${saved.evidence.lossless}), JPEG q92 (${saved.evidence['jpeg-q92']}); StyleGAN2 (FFHQ)'s references lossless (150), JPEG q92 (50) — alike`,
+      ),
     );
     const k = c.verdicts.folder.consistency!;
     // (pdftotext may break "per-image" at the hyphen, so the line is checked in two parts.)
@@ -96,7 +100,15 @@ describe('PDF report', () => {
     expect(text.match(/Case CASE-2024-0173/g)!.length).toBeGreaterThanOrEqual(pages);
     for (let p = 1; p <= pages; p++) expect(f).toContain(`Page ${p} of ${pages}`);
     // Sections a court reader needs.
-    for (const heading of ['Findings', 'Figures', 'Method and parameters', 'Limitations', 'Integrity and verification', 'Appendix A. Evidence manifest', 'Appendix B. Files not analysed'])
+    for (const heading of [
+      'Findings',
+      'Figures',
+      'Method and parameters',
+      'Limitations',
+      'Integrity and verification',
+      'Appendix A. Evidence manifest',
+      'Appendix B. Files not analysed',
+    ])
       expect(f).toContain(heading);
     for (const param of ['Bag size', 'Number of bags', 'Random seed', 'Canvas', 'Execution provider', 'Threads']) expect(f).toContain(param);
     // Chart text is real (vector) text: axis labels and entry names.

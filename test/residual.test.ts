@@ -8,7 +8,7 @@ import {
   denoise,
   fingerprintFromResiduals,
   waveletLevels,
-} from '../src/main/engine/residual/index.js';
+} from '../src/engine/residual/index.js';
 import {
   PIXEL_DIM,
   PIXEL_SIDE,
@@ -17,10 +17,9 @@ import {
   residualPixels,
   residualSpectrum,
   residualStatistics,
-} from '../src/main/engine/residual/statistics.js';
-import type { Canvas } from '../src/main/engine/types.js';
-import { createRandom as mulberry32, gaussian as gauss } from '../src/main/engine/util/random.js';
-
+} from '../src/engine/residual/statistics.js';
+import type { Canvas } from '../src/engine/types.js';
+import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
 
 /** A smooth random image: a few low-frequency sinusoids per channel, inside [0.15, 0.85]. */
 function smoothImage(width: number, height: number, rand: () => number): Canvas {

@@ -2,7 +2,7 @@
 // render proves the markup is valid; pixel reads check that colours land where the data says.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { ClusteringResult } from '../src/main/engine/types.js';
+import type { ClusteringResult } from '../src/engine/types.js';
 import { autoScale, colourScale, dendrogramSvg, ellipsizeMiddle, escapeXml, heatmapSvg, niceTicks, stabilitySvg } from '../src/shared/svg/index.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
 
@@ -57,7 +57,14 @@ describe('colour scale', () => {
 });
 
 describe('heatmapSvg', () => {
-  const matrix = { rows: ['<evil> & "row"', 'plain'], cols: ['A', 'B'], values: [[0, 1], [0.5, 0.25]] };
+  const matrix = {
+    rows: ['<evil> & "row"', 'plain'],
+    cols: ['A', 'B'],
+    values: [
+      [0, 1],
+      [0.5, 0.25],
+    ],
+  };
 
   it('renders valid SVG with escaped labels and data-driven colours', async () => {
     const svg = heatmapSvg(matrix, { title: 'T & <t>', min: 0, max: 1 });
@@ -103,7 +110,13 @@ describe('dendrogramSvg', () => {
     tree: {
       height: 2,
       children: [
-        { height: 1, children: [{ index: 2, height: 0 }, { index: 0, height: 0 }] },
+        {
+          height: 1,
+          children: [
+            { index: 2, height: 0 },
+            { index: 0, height: 0 },
+          ],
+        },
         { index: 1, height: 0 },
       ],
     },

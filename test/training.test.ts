@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSetEncoder, sha256File } from '../src/main/engine/features/set-encoder.js';
-import { loadProjector } from '../src/main/engine/manifold/index.js';
+import { loadSetEncoder, sha256File } from '../src/engine/features/set-encoder.js';
+import { loadProjector } from '../src/engine/manifold/index.js';
 
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasTorch = spawnSync(python, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;

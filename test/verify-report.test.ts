@@ -10,8 +10,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installationSigningKey, verifyReport, writeReport } from '../src/main/engine/report/index.js';
-import type { EvidenceFile, SkippedFile } from '../src/main/engine/types.js';
+import { installationSigningKey, verifyReport, writeReport } from '../src/engine/report/index.js';
+import type { EvidenceFile, SkippedFile } from '../src/engine/types.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
 
@@ -48,7 +48,9 @@ beforeAll(async () => {
     const noise = Buffer.alloc(48 * 40 * 3);
     for (let k = 0; k < noise.length; k++) noise[k] = (k * 31 + i * 97 + ((k * k) % 13)) & 0xff;
     const file = path.join(evidence, rel);
-    await sharp(noise, { raw: { width: 48, height: 40, channels: 3 } }).png().toFile(file);
+    await sharp(noise, { raw: { width: 48, height: 40, channels: 3 } })
+      .png()
+      .toFile(file);
     const bytes = readFileSync(file);
     const meta = await sharp(bytes).metadata();
     manifest.push({
@@ -67,7 +69,13 @@ beforeAll(async () => {
   }
   writeFileSync(path.join(evidence, 'notes.txt'), 'not an image\n');
   const skipped: SkippedFile[] = [
-    { relPath: 'notes.txt', reason: 'not-an-image', message: 'no image signature', sha256: sha256(readFileSync(path.join(evidence, 'notes.txt'))), sizeBytes: 13 },
+    {
+      relPath: 'notes.txt',
+      reason: 'not-an-image',
+      message: 'no image signature',
+      sha256: sha256(readFileSync(path.join(evidence, 'notes.txt'))),
+      sizeBytes: 13,
+    },
   ];
   const c = buildSampleCase({ manifest, skipped, caseId: 'VERIFY-1', awkwardNames: false });
   await writeReport(c, reportPdf, { signingKey });

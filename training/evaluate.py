@@ -40,7 +40,7 @@ def extract(phi: torch.nn.Module, gens: list[Generator], max_side: int = 128, ba
     return out
 
 
-# The product's library classifier (src/main/engine/classifier/softmax-regression.ts): standardised
+# The product's library classifier (src/engine/classifier/softmax-regression.ts): standardised
 # features, L2 strength of C = 1, classes weighted equally. Training decisions are measured with the
 # same classifier the product runs. (C used to be tuned per split on 30 % of the enrolment images:
 # on held-out mnist28 it picked C = 0.01 from a few dozen images, which scores the shipped phi at

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-// Telemetry off before the runtime loads (see src/main/engine/backend/no-telemetry.ts); a static
+// Telemetry off before the runtime loads (see src/engine/backend/no-telemetry.ts); a static
 // import would be evaluated before this line, so the runtime is imported dynamically.
 process.env.ORT_DISABLE_TELEMETRY = '1';
 const { default: ort } = await import('onnxruntime-node');

@@ -1,13 +1,13 @@
 // Helpers shared by the sub-commands: option parsing, error mapping, output formatting.
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULTS } from '../main/engine/index.js';
+import { DEFAULTS } from '../engine/index.js';
 import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary } from '../shared/compression.js';
 import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
 import { CliError, EXIT } from './exit-codes.js';
-import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../main/engine/types.js';
+import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../engine/types.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -79,7 +79,12 @@ export function formatVerdict(v: Verdict, title: string): string {
 export function addMethodOptions(cmd: Command): Command {
   return cmd
     .option('-m, --method <method>', 'dsf (set-encoder), residual, or manifold (artifacts: deviation from real images)', parseChoice(METHOD_CHOICES), 'dsf')
-    .option('--estimate <estimate>', 'manifold: projector (learned, any domain) or knn (needs a real reference entry)', parseChoice(['projector', 'knn'] as const), 'projector')
+    .option(
+      '--estimate <estimate>',
+      'manifold: projector (learned, any domain) or knn (needs a real reference entry)',
+      parseChoice(['projector', 'knn'] as const),
+      'projector',
+    )
     .option('--reference <entry>', 'manifold --estimate knn: the library entry of family "real" to project onto (default: the only one)')
     .option('--k <n>', 'manifold --estimate knn: nearest real neighbours per projection', parsePositiveInt, 8)
     .option(

@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { EXIT, CliError } from './exit-codes.js';
-import { softwareVersion } from '../main/engine/version.js';
+import { softwareVersion } from '../engine/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('genprint')

@@ -1,7 +1,7 @@
 // Progress output for long jobs: a bar with rate and ETA on a terminal, plain lines otherwise
 // (so logs and CI output stay readable).
 import cliProgress from 'cli-progress';
-import type { Progress } from '../main/engine/types.js';
+import type { Progress } from '../engine/types.js';
 
 export interface ProgressReporter {
   update(p: Progress): void;

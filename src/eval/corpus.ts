@@ -2,8 +2,8 @@
 // image files per generator, with families and the encoder's training split from the model card.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildDemo } from '../main/engine/demo/index.js';
-import { repoRoot } from '../main/engine/version.js';
+import { buildDemo } from '../engine/demo/index.js';
+import { repoRoot } from '../engine/version.js';
 
 export interface GeneratorPool {
   /** Name as enrolled: the generator folder name (unique within a domain). */
@@ -113,10 +113,12 @@ export async function demoDomain(dir: string, opts: { quick?: boolean } = {}): P
   const manifest = await buildDemo(dir, opts.quick ? { referencePerGenerator: 24, casePerFolder: 12 } : {});
   const pools = new Map<string, string[]>();
   for (const ref of manifest.reference)
-    pools.set(ref.generator, ref.files.map((f) => path.join(dir, ref.folder, f)));
+    pools.set(
+      ref.generator,
+      ref.files.map((f) => path.join(dir, ref.folder, f)),
+    );
   for (const c of manifest.cases)
-    for (const [file, gen] of Object.entries(c.perFile))
-      pools.set(gen, [...(pools.get(gen) ?? []), path.join(dir, c.folder, file)]);
+    for (const [file, gen] of Object.entries(c.perFile)) pools.set(gen, [...(pools.get(gen) ?? []), path.join(dir, c.folder, file)]);
   const families = new Map(manifest.generators.map((g) => [g.name, g.family]));
   return {
     name: 'demo-zoo',

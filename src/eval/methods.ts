@@ -4,17 +4,10 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  enrol,
-  initLibrary,
-  openAttributor,
-  type Attributor,
-  type ImageEvidence,
-  type Verdict,
-} from '../main/engine/index.js';
-import { featureCachePath } from '../main/engine/attributor.js';
-import { imageEvidence } from '../main/engine/attribution/judge.js';
-import { ingestFiles } from '../main/engine/ingest/index.js';
+import { enrol, initLibrary, openAttributor, type Attributor, type ImageEvidence, type Verdict } from '../engine/index.js';
+import { featureCachePath } from '../engine/attributor.js';
+import { imageEvidence } from '../engine/attribution/judge.js';
+import { ingestFiles } from '../engine/ingest/index.js';
 import type { Domain, GeneratorPool } from './corpus.js';
 import { spectralBagLabel, spectralFeatures, spectralLogProba, fitSpectral, type SpectralModel } from './spectral-baseline.js';
 

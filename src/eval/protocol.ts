@@ -1,9 +1,9 @@
 // The evaluation protocol's pure parts: deterministic splits, seeded bag draws and the metrics.
 // Kept free of I/O so the metric functions can be checked against hand-computed values.
 import path from 'node:path';
-import { createRandom, drawBags, shuffledIndices } from '../main/engine/util/random.js';
-import { verdictWording } from '../main/engine/report/wording.js';
-import type { Verdict } from '../main/engine/types.js';
+import { createRandom, drawBags, shuffledIndices } from '../engine/util/random.js';
+import { verdictWording } from '../engine/report/wording.js';
+import type { Verdict } from '../engine/types.js';
 
 export const BAG_SIZES = [1, 5, 10, 25, 50] as const;
 
@@ -34,7 +34,16 @@ export function randomSplit(files: readonly string[], seed: number, enrolFractio
   const sorted = [...files].sort();
   const order = shuffledIndices(sorted.length, createRandom(seed));
   const cut = Math.min(sorted.length - 1, Math.max(1, Math.ceil(sorted.length * enrolFraction)));
-  return { enrol: order.slice(0, cut).sort((a, b) => a - b).map((i) => sorted[i]), query: order.slice(cut).sort((a, b) => a - b).map((i) => sorted[i]) };
+  return {
+    enrol: order
+      .slice(0, cut)
+      .sort((a, b) => a - b)
+      .map((i) => sorted[i]),
+    query: order
+      .slice(cut)
+      .sort((a, b) => a - b)
+      .map((i) => sorted[i]),
+  };
 }
 
 /**
@@ -103,13 +112,10 @@ export function macroF1(truth: readonly string[], predicted: readonly (string | 
  */
 export function auroc(positives: readonly number[], negatives: readonly number[]): number {
   if (positives.length === 0 || negatives.length === 0) return NaN;
-  const all = [
-    ...positives.map((s) => ({ s, pos: true })),
-    ...negatives.map((s) => ({ s, pos: false })),
-  ].sort((a, b) => a.s - b.s);
+  const all = [...positives.map((s) => ({ s, pos: true })), ...negatives.map((s) => ({ s, pos: false }))].sort((a, b) => a.s - b.s);
   // Mid-ranks over ties.
   let rankSumPos = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j + 1 < all.length && all[j + 1].s === all[i].s) j++;
     const midRank = (i + j) / 2 + 1;
@@ -137,12 +143,7 @@ export interface BagScore {
  * Scores repeated draws: `predictions[g][r]` is the label predicted for draw r of generator g
  * (draws beyond a generator's available count are reused cyclically, e.g. a capped single bag).
  */
-export function scoreDraws(
-  generators: readonly string[],
-  predictions: readonly (readonly (string | null)[])[],
-  repeats: number,
-  capped: boolean,
-): BagScore {
+export function scoreDraws(generators: readonly string[], predictions: readonly (readonly (string | null)[])[], repeats: number, capped: boolean): BagScore {
   const perDraw: number[] = [];
   const truth: string[] = [];
   const pred: (string | null)[] = [];

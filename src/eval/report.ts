@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { dendrogramSvg, heatmapSvg } from '../shared/svg/index.js';
 import { escapeXml } from '../shared/svg/index.js';
-import type { ModelCard } from '../main/engine/features/set-encoder.js';
+import type { ModelCard } from '../engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import { mean, pairedDifference, std, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
 import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './run.js';
@@ -17,7 +17,10 @@ export interface Series {
 }
 
 /** A small line chart (log-spaced x when asked) with ±1 sd whiskers; plain SVG, rendered by sharp. */
-export function lineChartSvg(series: Series[], opts: { title: string; xLabel: string; yLabel: string; logX?: boolean; yMin?: number; yMax?: number; chance?: number; width?: number }): string {
+export function lineChartSvg(
+  series: Series[],
+  opts: { title: string; xLabel: string; yLabel: string; logX?: boolean; yMin?: number; yMax?: number; chance?: number; width?: number },
+): string {
   const W = opts.width ?? 620;
   const fs = 11;
   const legendH = 16 * Math.ceil(series.length / 2) + 6;
@@ -49,7 +52,9 @@ export function lineChartSvg(series: Series[], opts: { title: string; xLabel: st
   parts.push(`<text x="${(left + right) / 2}" y="${H - 8}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(opts.yLabel)}</text>`);
   if (opts.chance !== undefined)
-    parts.push(`<line x1="${left}" x2="${right}" y1="${Y(opts.chance)}" y2="${Y(opts.chance)}" stroke="#999" stroke-dasharray="4 3"/><text x="${right - 2}" y="${Y(opts.chance) - 4}" text-anchor="end" fill="#777">chance</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${right}" y1="${Y(opts.chance)}" y2="${Y(opts.chance)}" stroke="#999" stroke-dasharray="4 3"/><text x="${right - 2}" y="${Y(opts.chance) - 4}" text-anchor="end" fill="#777">chance</text>`,
+    );
   series.forEach((s, i) => {
     const c = COLOURS[i % COLOURS.length];
     const pts = s.points.filter((p) => Number.isFinite(p.y));
@@ -60,7 +65,9 @@ export function lineChartSvg(series: Series[], opts: { title: string; xLabel: st
     }
     const lx = left + (i % 2) * ((right - left) / 2);
     const ly = 34 + Math.floor(i / 2) * 16;
-    parts.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="2"/><text x="${lx + 24}" y="${ly}">${escapeXml(s.label)}</text>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="2"/><text x="${lx + 24}" y="${ly}">${escapeXml(s.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');
@@ -92,13 +99,12 @@ export function calibrationText(t: FirmWrongTally): string {
 }
 
 function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
-  const lines = [
-    `| method | ${sizes.map((n) => `n = ${n}`).join(' | ')} | macro-F1 @ n = 10 |`,
-    `|---|${sizes.map(() => '---').join('|')}|---|`,
-  ];
+  const lines = [`| method | ${sizes.map((n) => `n = ${n}`).join(' | ')} | macro-F1 @ n = 10 |`, `|---|${sizes.map(() => '---').join('|')}|---|`];
   for (const r of sc.accuracy) {
     const f10 = r.bySize['10']?.macroF1;
-    lines.push(`| ${r.method === 'dsf-' ? 'DSF− (= DSF+ at n = 1)' : METHOD_LABELS[r.method]} | ${sizes.map((n) => pm(r.bySize[String(n)])).join(' | ')} | ${r.method === 'dsf-' ? '—' : f(f10)} |`);
+    lines.push(
+      `| ${r.method === 'dsf-' ? 'DSF− (= DSF+ at n = 1)' : METHOD_LABELS[r.method]} | ${sizes.map((n) => pm(r.bySize[String(n)])).join(' | ')} | ${r.method === 'dsf-' ? '—' : f(f10)} |`,
+    );
   }
   lines.push(`| chance (1/M, M = ${sc.generators.length}) | ${sizes.map(() => f(sc.chance)).join(' | ')} | |`);
   return lines;
@@ -142,10 +148,7 @@ function pairedTable(sc: ScopeResult, sizes: number[]): string[] {
 
 function headlineSummary(domains: DomainResult[]): string[] {
   const methods: MethodId[] = ['dsf+', 'dsf-phi', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'];
-  const lines = [
-    '| domain | M | ' + methods.map((m) => `${m} @1 / @10`).join(' | ') + ' |',
-    '|---|---|' + methods.map(() => '---').join('|') + '|',
-  ];
+  const lines = ['| domain | M | ' + methods.map((m) => `${m} @1 / @10`).join(' | ') + ' |', '|---|---|' + methods.map(() => '---').join('|') + '|'];
   for (const d of domains) {
     const sc = d.scopes.find((s) => s.scope === 'held-out');
     if (!sc) continue;
@@ -178,7 +181,10 @@ export function referenceCurveRows(k: ReferenceCurve, domain?: string): string[]
   });
 }
 
-const REFERENCE_CURVE_HEADER = ['| enrolled | reference images per generator: median (range) | DSF+ top-1 at n = 10: mean ± sd over splits | per split |', '|---|---|---|---|'];
+const REFERENCE_CURVE_HEADER = [
+  '| enrolled | reference images per generator: median (range) | DSF+ top-1 at n = 10: mean ± sd over splits | per split |',
+  '|---|---|---|---|',
+];
 
 /** How DSF+ verdicts at n = 10 read, per domain and scope: firm wrong is the harm, firm right the use. */
 function wordingSummary(domains: DomainResult[]): string[] {
@@ -235,7 +241,13 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
               label: a.method,
               points: sizes.filter((n) => a.bySize[String(n)]).map((n) => ({ x: n, y: a.bySize[String(n)]!.mean, sd: a.bySize[String(n)]!.std })),
             })),
-          { title: `${d.domain} (${sc.scope}): top-1 accuracy vs images per bag`, xLabel: 'images per bag (n)', yLabel: 'top-1 accuracy', logX: true, chance: sc.chance },
+          {
+            title: `${d.domain} (${sc.scope}): top-1 accuracy vs images per bag`,
+            xLabel: 'images per bag (n)',
+            yLabel: 'top-1 accuracy',
+            logX: true,
+            chance: sc.chance,
+          },
         ),
         acc,
       );
@@ -248,7 +260,13 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
           label: n.index !== undefined ? labelled.labels[n.index] : n.label,
           children: n.children?.map(relabel),
         });
-        await png(dendrogramSvg({ ...labelled, tree: relabel(labelled.tree) }, { title: `${d.domain}: library dendrogram (${sc.clustering.clusteredOn})`, width: 640, maxLabelChars: 48 }), den);
+        await png(
+          dendrogramSvg(
+            { ...labelled, tree: relabel(labelled.tree) },
+            { title: `${d.domain}: library dendrogram (${sc.clustering.clusteredOn})`, width: 640, maxLabelChars: 48 },
+          ),
+          den,
+        );
         sc.clustering.image = rel(den);
       }
       if (sc.bagsAblation?.length) {
@@ -259,7 +277,13 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
               { label: 'Eq. 1 embedding evidence', points: sc.bagsAblation.map((b) => ({ x: b.bags, y: b.embedding.mean, sd: b.embedding.std })) },
               { label: 'library classifier (verdict)', points: sc.bagsAblation.map((b) => ({ x: b.bags, y: b.classifier.mean, sd: b.classifier.std })) },
             ],
-            { title: `${d.domain}: accuracy at n = 10 vs enrolment bags per model`, xLabel: 'bag embeddings per model', yLabel: 'top-1 accuracy', logX: true, chance: sc.chance },
+            {
+              title: `${d.domain}: accuracy at n = 10 vs enrolment bags per model`,
+              xLabel: 'bag embeddings per model',
+              yLabel: 'top-1 accuracy',
+              logX: true,
+              chance: sc.chance,
+            },
           ),
           ab,
         );
@@ -284,13 +308,13 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   );
   md.push('## Protocol', '');
   md.push(
-    '- Everything is measured through the engine\'s public entry points: `enrol({ files })` into a fresh library per domain and method, `openAttributor(...).examine` once per query image, `judge(bag)` per bag — the code `genprint enrol` / `genprint attribute` run.',
+    "- Everything is measured through the engine's public entry points: `enrol({ files })` into a fresh library per domain and method, `openAttributor(...).examine` once per query image, `judge(bag)` per bag — the code `genprint enrol` / `genprint attribute` run.",
     '- Split: per generator, files sorted by name; even index → enrolment half, odd → query half. Many corpus generators are tiles of one sample sheet, so the halves are drawn from one sheet and the split itself moves the numbers: for the held-out tables DSF+ is re-run at n = 10 on 5 seeded random half splits (split sensitivity, below the headline); intervals over bag draws do not include this variation.',
     `- Bags: n ∈ {${sizes.join(', ')}} query images, ${r.protocol.draws} seeded draws (seed ${r.protocol.seed}); each draw takes one bag per generator; the same bags are used for every method. n is capped by a generator's query count (a capped size has a single bag, marked *). Closed-set top-1 = the verdict's best candidate equals the true generator, whatever the unknown flag says. Mean ± sd over draws; macro-F1 over all bags.`,
-    '- **Headline tables** (held-out): the library holds only the domain\'s generators that were held out of the encoder\'s training (`data.heldOutGenerators` of the model card); the demo zoo\'s generators are all unseen by training. **"All generators" tables include training generators** and so are not evidence of generalisation.',
-    '- DSF+ = shipped φ + library classifier (one logistic regression each on φ, the residual log spectrum and the centred 32×32 residual pixels, stacked with weights fitted on out-of-fold enrolment logits; summed per-image log-probabilities); DSF− = the same at n = 1 (no set pooling; its only column); DSF+ with φ alone = the same classifier on φ only (ablation). Residual = mean |corr| with the enrolled residual fingerprints (same library as DSF+). Spectral = multinomial logistic regression (the engine\'s `fitSoftmaxRegression`) on log power spectra of the residual (32×32 tiles, Welch-averaged, half-plane, 544 features), fitted on the enrolment half; bag label = highest summed log-probability. Controls: `training/export_controls.py` exports the untrained φ (seed of training\'s init) and a 4-seed random-φ ensemble as model folders, run with the dsf method and the same classifier.',
-    '- Decorrelation: Eq. 6 as printed, (1/M²)‖ρ − I‖_F on the query-residual × fingerprint matrix (Eq. 4/5) — **lower is better** under the printed formula (see docs/method.md; the paper\'s prose says higher). Diagonal contrast = mean own-fingerprint |corr| − mean other |corr| (higher = more distinct).',
-    '- Images are analysed on the product\'s 256-px canvas (centre crop of larger images, never resampled).',
+    "- **Headline tables** (held-out): the library holds only the domain's generators that were held out of the encoder's training (`data.heldOutGenerators` of the model card); the demo zoo's generators are all unseen by training. **\"All generators\" tables include training generators** and so are not evidence of generalisation.",
+    "- DSF+ = shipped φ + library classifier (one logistic regression each on φ, the residual log spectrum and the centred 32×32 residual pixels, stacked with weights fitted on out-of-fold enrolment logits; summed per-image log-probabilities); DSF− = the same at n = 1 (no set pooling; its only column); DSF+ with φ alone = the same classifier on φ only (ablation). Residual = mean |corr| with the enrolled residual fingerprints (same library as DSF+). Spectral = multinomial logistic regression (the engine's `fitSoftmaxRegression`) on log power spectra of the residual (32×32 tiles, Welch-averaged, half-plane, 544 features), fitted on the enrolment half; bag label = highest summed log-probability. Controls: `training/export_controls.py` exports the untrained φ (seed of training's init) and a 4-seed random-φ ensemble as model folders, run with the dsf method and the same classifier.",
+    "- Decorrelation: Eq. 6 as printed, (1/M²)‖ρ − I‖_F on the query-residual × fingerprint matrix (Eq. 4/5) — **lower is better** under the printed formula (see docs/method.md; the paper's prose says higher). Diagonal contrast = mean own-fingerprint |corr| − mean other |corr| (higher = more distinct).",
+    "- Images are analysed on the product's 256-px canvas (centre crop of larger images, never resampled).",
     '',
   );
 
@@ -344,7 +368,10 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
 
   if (r.familyOverlaps.length) {
     md.push('### Family overlap between training and held-out generators', '');
-    md.push('Held-out generators that share a source repository (same code, often the same training data, sibling checkpoints) with generators the encoder was trained on:', '');
+    md.push(
+      'Held-out generators that share a source repository (same code, often the same training data, sibling checkpoints) with generators the encoder was trained on:',
+      '',
+    );
     const byRepo = new Map<string, { held: string[]; trained: Set<string> }>();
     for (const o of r.familyOverlaps) {
       const e = byRepo.get(o.repo) ?? { held: [], trained: new Set<string>() };
@@ -364,7 +391,10 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   md.push('');
 
   for (const scope of ['held-out', 'all'] as const) {
-    md.push(scope === 'held-out' ? '## Held-out generators (headline), per domain' : '## All generators (INCLUDES the encoder\'s training generators), per domain', '');
+    md.push(
+      scope === 'held-out' ? '## Held-out generators (headline), per domain' : "## All generators (INCLUDES the encoder's training generators), per domain",
+      '',
+    );
     for (const d of r.domains) {
       const sc = d.scopes.find((s) => s.scope === scope);
       if (!sc) continue;
@@ -377,7 +407,14 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       if (sc.firmWrong) md.push(firmLine(sc.firmWrong), '');
       if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
       if (sc.splitSensitivity) md.push(`DSF+ top-1 at n = ${sc.splitSensitivity.n} on other enrolment/query splits: ${splitLine(sc.splitSensitivity)}.`, '');
-      if (sc.referenceCurve) md.push('Accuracy vs reference images (random splits, shares of each generator enrolled):', '', ...REFERENCE_CURVE_HEADER, ...referenceCurveRows(sc.referenceCurve), '');
+      if (sc.referenceCurve)
+        md.push(
+          'Accuracy vs reference images (random splits, shares of each generator enrolled):',
+          '',
+          ...REFERENCE_CURVE_HEADER,
+          ...referenceCurveRows(sc.referenceCurve),
+          '',
+        );
       md.push(
         `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
         '',
@@ -391,7 +428,10 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       }
       md.push(`![correlation](${sc.correlation.image}) ![accuracy](${sc.accuracyPlot})`, '');
       if (sc.openSet) {
-        md.push(`Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`, '');
+        md.push(
+          `Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`,
+          '',
+        );
         md.push('| method | AUROC | flagged unknown: left-out generator | flagged unknown: enrolled generators | bags |', '|---|---|---|---|---|');
         for (const [m, o] of Object.entries(sc.openSet.perMethod))
           md.push(`| ${m} | ${f(o!.auroc, 3)} | ${f(o!.unknownRateHeldOutGenerator)} | ${f(o!.unknownRateKnown)} | ${o!.bags} |`);
@@ -411,7 +451,9 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         if (firm.length)
           md.push(
             `DSF+ verdicts that name a wrong entry without calling the evidence weak (bags of n = ${firm[0].n}; with the compression check / without it, of the bags with a wrong verdict): ` +
-              firm.map((t) => `${t.label} ${t.firmWrong!.wrongFirm} / ${t.firmWrong!.wrongFirmWithoutCompressionCheck} of ${t.firmWrong!.wrong} wrong`).join('; ') +
+              firm
+                .map((t) => `${t.label} ${t.firmWrong!.wrongFirm} / ${t.firmWrong!.wrongFirmWithoutCompressionCheck} of ${t.firmWrong!.wrong} wrong`)
+                .join('; ') +
               '.',
             '',
           );
@@ -425,7 +467,10 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
         );
       }
       if (sc.bagsAblation) {
-        md.push('Ablation: enrolment bag embeddings per model (accuracy at n = 10 of the Eq. 1 embedding evidence, `verdict.agreement.embedding`, and of the verdict):', '');
+        md.push(
+          'Ablation: enrolment bag embeddings per model (accuracy at n = 10 of the Eq. 1 embedding evidence, `verdict.agreement.embedding`, and of the verdict):',
+          '',
+        );
         md.push('| bags per model | embedding (Eq. 1) | library classifier |', '|---|---|---|');
         for (const b of sc.bagsAblation) md.push(`| ${b.bags} | ${pm(b.embedding)} | ${pm(b.classifier)} |`);
         md.push('', `![bags per model](img/eval-${slug(d.domain)}-${sc.scope}-bags-per-model.png)`, '');
@@ -435,9 +480,9 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     }
   }
 
-  md.push('## The paper\'s numbers beside ours', '');
+  md.push("## The paper's numbers beside ours", '');
   md.push(
-    'DSF (Song et al. 2022), Table 2 (decorrelation, higher = better in the paper\'s prose) and Table 3 (accuracy, 10-fold CV, classifier = 3 FC layers on the set embedding):',
+    "DSF (Song et al. 2022), Table 2 (decorrelation, higher = better in the paper's prose) and Table 3 (accuracy, 10-fold CV, classifier = 3 FC layers on the set embedding):",
     '',
     '| method | decorrel. GANs | decorrel. GMs | acc GANs | acc GMs |',
     '|---|---|---|---|---|',
@@ -449,7 +494,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     '',
     'Appendix A.3 (bags per model → correlation score, AUC %): 1 → 0.581 / 55.3; 5 → 0.678 / 64.4; 10 → 0.682 / 63.1; 25 → 0.703 / 64.7; 50 → 0.782 / 72.4; 100 → 0.838 / 76.9; 200 → 0.822 / 77.3; 300 → 0.818 / 78.9.',
     '',
-    '**What differs.** The paper trains and tests on the *same* models (4 GANs of Yu et al.; its own ~20 CelebA generative models, 64×64, thousands of images each) with 10-fold cross-validation and a trained 3-layer classifier; ours attributes generators **held out of the encoder\'s training**, by enrolment from tens of images per generator (often 32–100 enrolment images, some generators only 3–8), with a stacked logistic-regression library classifier (φ, residual spectrum, residual pixels), per corpus domain with mixed sizes (28–256 px) and colour types. Our residual row plays the role of PRNU. Our decorrelation score is Eq. 6 *as printed* (lower = closer to I); the paper\'s values (higher = better) cannot be compared directly. The paper\'s "Correl. Score / AUC" ablation is over bags per model for its trained set-encoder; ours measures the Eq. 1 embedding evidence of the shipped encoder against the same knob.',
+    "**What differs.** The paper trains and tests on the *same* models (4 GANs of Yu et al.; its own ~20 CelebA generative models, 64×64, thousands of images each) with 10-fold cross-validation and a trained 3-layer classifier; ours attributes generators **held out of the encoder's training**, by enrolment from tens of images per generator (often 32–100 enrolment images, some generators only 3–8), with a stacked logistic-regression library classifier (φ, residual spectrum, residual pixels), per corpus domain with mixed sizes (28–256 px) and colour types. Our residual row plays the role of PRNU. Our decorrelation score is Eq. 6 *as printed* (lower = closer to I); the paper's values (higher = better) cannot be compared directly. The paper's \"Correl. Score / AUC\" ablation is over bags per model for its trained set-encoder; ours measures the Eq. 1 embedding evidence of the shipped encoder against the same knob.",
     '',
   );
 
@@ -465,9 +510,15 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       for (const n of sizes)
         for (const m of ['untrained', 'random-ensemble'] as MethodId[]) {
           const p = pairedVs(sc, m, n);
-          if (p && p.hi < 0 && !(p.capped && p.lo === p.hi)) cav.push(`${d.domain}: at n = ${n} the ${m === 'untrained' ? 'untrained-φ' : 'random-φ ensemble'} control is ahead of DSF+ on the same bags (${pairedCell(p)}).`);
+          if (p && p.hi < 0 && !(p.capped && p.lo === p.hi))
+            cav.push(
+              `${d.domain}: at n = ${n} the ${m === 'untrained' ? 'untrained-φ' : 'random-φ ensemble'} control is ahead of DSF+ on the same bags (${pairedCell(p)}).`,
+            );
         }
-      if (rivals.length) cav.push(`${d.domain}: at n = 10, ${rivals.join(', ')} beat${rivals.length === 1 ? 's' : ''} DSF+ (${rivals.map((m) => `${m} ${f(acc(m))}`).join(', ')} vs ${f(ours)}).`);
+      if (rivals.length)
+        cav.push(
+          `${d.domain}: at n = 10, ${rivals.join(', ')} beat${rivals.length === 1 ? 's' : ''} DSF+ (${rivals.map((m) => `${m} ${f(acc(m))}`).join(', ')} vs ${f(ours)}).`,
+        );
       for (const m of MANIFOLD_METHODS) {
         const ma = acc(m);
         if (ma === undefined || ours === undefined) continue;
@@ -488,9 +539,15 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
           cav.push(`${d.domain}: ${rb.label} drops DSF+ top-1 at n = ${rb.n} from ${f(ours)} to ${f(after)}.`);
       }
     }
-  cav.push('Small pools: several held-out generators have fewer than 20 query images, so n = 25 / 50 are capped (single bag, marked *) and their sd is 0 by construction.');
-  cav.push('Domains mixing image sizes or colour types (e.g. mnist28 with the 32-px RGB minRF samples, imagenet with 32-px and 256-px generators) are partly separable by size alone; per-domain tables are reported for that reason and nothing is pooled across domains.');
-  cav.push('The 0.5× resize is skipped for images below 56 px and the 75 % crop for images below 38 px (the result would be below the engine\'s 28-px minimum), so these rows are empty (—) for 28/32-px generators.');
+  cav.push(
+    'Small pools: several held-out generators have fewer than 20 query images, so n = 25 / 50 are capped (single bag, marked *) and their sd is 0 by construction.',
+  );
+  cav.push(
+    'Domains mixing image sizes or colour types (e.g. mnist28 with the 32-px RGB minRF samples, imagenet with 32-px and 256-px generators) are partly separable by size alone; per-domain tables are reported for that reason and nothing is pooled across domains.',
+  );
+  cav.push(
+    "The 0.5× resize is skipped for images below 56 px and the 75 % crop for images below 38 px (the result would be below the engine's 28-px minimum), so these rows are empty (—) for 28/32-px generators.",
+  );
   for (const n of r.notes) cav.push(n);
   md.push(...cav.map((c) => `- ${c}`), '');
   if (card) md.push(`Model card: ${card.name} ${card.version} (${card.configuration}), φ SHA-256 \`${card.phi.sha256}\`.`, '');
@@ -520,5 +577,12 @@ export function residualBlockCaveats(r: EvalResult): string[] {
 
 /** Writes each `perDraw` list on one line: the raw per-draw accuracies would otherwise double the file. */
 export function compactPerDraw(json: string): string {
-  return json.replace(/"perDraw": \[([^\]]*)\]/g, (_, body: string) => `"perDraw": [${body.split(',').map((v) => v.trim()).join(', ')}]`);
+  return json.replace(
+    /"perDraw": \[([^\]]*)\]/g,
+    (_, body: string) =>
+      `"perDraw": [${body
+        .split(',')
+        .map((v) => v.trim())
+        .join(', ')}]`,
+  );
 }

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createRandom } from '../main/engine/util/random.js';
+import { createRandom } from '../engine/util/random.js';
 import { relPathOf } from './methods.js';
 
 export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'resize0.5' | 'crop75';
@@ -24,13 +24,7 @@ const MIN_SIDE = 28;
  * Writes the transformed copy of each file below outRoot, keeping its relPath (extension changed
  * for JPEG). Returns original relPath → transformed absolute path, for the files that could be made.
  */
-export async function transformFiles(
-  root: string,
-  files: string[],
-  transform: TransformId,
-  outRoot: string,
-  seed: number,
-): Promise<Map<string, string>> {
+export async function transformFiles(root: string, files: string[], transform: TransformId, outRoot: string, seed: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const rand = createRandom(seed);
   for (const file of files) {

@@ -14,22 +14,13 @@ import {
   type ClusteringResult,
   type LabelledMatrix,
   type Verdict,
-} from '../main/engine/index.js';
-import { featureCachePath } from '../main/engine/attributor.js';
-import { readModelCard } from '../main/engine/features/set-encoder.js';
-import { clusterPurity } from '../main/engine/cluster.js';
-import { decorrelationScore, diagonalContrast } from '../main/engine/correlation.js';
-import { repoRoot } from '../main/engine/version.js';
-import {
-  corpusDomains,
-  defaultCorpusDir,
-  demoDomain,
-  familyOverlaps,
-  heldOutGenerators,
-  trainingSplit,
-  type Domain,
-  type GeneratorPool,
-} from './corpus.js';
+} from '../engine/index.js';
+import { featureCachePath } from '../engine/attributor.js';
+import { readModelCard } from '../engine/features/set-encoder.js';
+import { clusterPurity } from '../engine/cluster.js';
+import { decorrelationScore, diagonalContrast } from '../engine/correlation.js';
+import { repoRoot } from '../engine/version.js';
+import { corpusDomains, defaultCorpusDir, demoDomain, familyOverlaps, heldOutGenerators, trainingSplit, type Domain, type GeneratorPool } from './corpus.js';
 import {
   embeddingTop1,
   examineQueries,
@@ -47,7 +38,21 @@ import {
   type SpectralRun,
   CANVAS,
 } from './methods.js';
-import { BAG_SIZES, auroc, bagDraws, mean, randomSplit, scoreDraws, seedFor, splitHalves, std, tallyFirmWrong, emptyFirmWrongTally, type BagScore, type FirmWrongTally } from './protocol.js';
+import {
+  BAG_SIZES,
+  auroc,
+  bagDraws,
+  mean,
+  randomSplit,
+  scoreDraws,
+  seedFor,
+  splitHalves,
+  std,
+  tallyFirmWrong,
+  emptyFirmWrongTally,
+  type BagScore,
+  type FirmWrongTally,
+} from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
 import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
@@ -98,7 +103,16 @@ export interface ScopeResult {
     /** DSF+ bags whose verdict names a wrong entry without calling the evidence weak. */
     firmWrong?: FirmWrongTally;
   }[];
-  clustering?: { clusteredOn: string; cophenetic: number; purity: number; k: number; families: string[]; image?: string; order: string[]; tree: ClusteringResult };
+  clustering?: {
+    clusteredOn: string;
+    cophenetic: number;
+    purity: number;
+    k: number;
+    families: string[];
+    image?: string;
+    order: string[];
+    tree: ClusteringResult;
+  };
   bagsAblation?: { bags: number; embedding: BagScore; classifier: BagScore }[];
   /**
    * DSF+ top-1 at n = 10 under other enrolment/query splits (seeded random halves, the same bags
@@ -227,7 +241,13 @@ async function closedSet(
       if (n > q.length) capped = true;
       const draws = bagDraws(q.length, n, repeats, seedFor(seed, domainName, g, n));
       const row: (string | null)[] = [];
-      for (const d of draws) row.push(await predict(g, d.map((i) => q[i])));
+      for (const d of draws)
+        row.push(
+          await predict(
+            g,
+            d.map((i) => q[i]),
+          ),
+        );
       preds.push(row);
     }
     out[String(n)] = preds.some((p) => p.length) ? scoreDraws(gens, preds, repeats, capped) : null;
@@ -241,7 +261,14 @@ function engineJudge(
   pick: (v: Verdict, gen: string) => string | null = top1,
   withEmbedding = false,
 ): Predictor {
-  return async (g, bag) => pick(await att.judge(bag.map((r) => ev.get(g)!.get(r)!), { withEmbedding }), g);
+  return async (g, bag) =>
+    pick(
+      await att.judge(
+        bag.map((r) => ev.get(g)!.get(r)!),
+        { withEmbedding },
+      ),
+      g,
+    );
 }
 
 /** top1, counting on the way the wrong verdicts whose wording stays above "weak". */
@@ -253,7 +280,11 @@ function tallyingTop1(tally: FirmWrongTally): (v: Verdict, gen: string) => strin
 }
 
 function spectralJudge(run: SpectralRun): Predictor {
-  return async (g, bag) => spectralBagLabel(run.model, bag.map((r) => run.logProba.get(g)!.get(r)!));
+  return async (g, bag) =>
+    spectralBagLabel(
+      run.model,
+      bag.map((r) => run.logProba.get(g)!.get(r)!),
+    );
 }
 
 /** Query relPaths present for every method (a file one method skipped is dropped for all). */
@@ -554,13 +585,22 @@ async function knnRun(ctx: ScopeContext, split: DomainSplit, run: EngineRun): Pr
     real = ctx.domain.generators.find((g) => g.family === 'real');
     if (!real) return null;
     libraryPath = path.join(ctx.work, ctx.scope, 'knn-reference.genprint');
-    await exportLibrary(run.libraryPath, libraryPath, run.dsf.library.entries.map((e) => e.name));
+    await exportLibrary(
+      run.libraryPath,
+      libraryPath,
+      run.dsf.library.entries.map((e) => e.name),
+    );
     if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(libraryPath));
     const files = real.files.slice(0, Math.ceil(real.files.length / 2));
     await enrol({ libraryPath, name: real.name, family: 'real', folders: [ctx.domain.root], files, modelsDir: run.setup.modelsDir, canvas: CANVAS });
     note = `manifold kNN: reference set ${real.name} (${files.length} images) enrolled beside the scope's entries, so that row has M + 1 = ${ctx.gens.length + 1} candidates (chance ${f3(1 / (ctx.gens.length + 1))}).`;
   }
-  const attributor = await openAttributor({ libraryPath, method: 'manifold', manifold: { estimate: 'knn', reference: real.name }, modelsDir: run.setup.modelsDir });
+  const attributor = await openAttributor({
+    libraryPath,
+    method: 'manifold',
+    manifold: { estimate: 'knn', reference: real.name },
+    modelsDir: run.setup.modelsDir,
+  });
   const evidence = await examineQueries(attributor, ctx.domain.root, split);
   await attributor.persistCache();
   return { attributor, evidence, libraryPath, reference: real.name, note };
@@ -582,7 +622,11 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
   const unknownScore = (v: Verdict) => v.openSet.unknownScore ?? -Infinity;
   for (const [gi, g] of names.entries()) {
     const dest = path.join(ctx.work, ctx.scope, `without-${gi}.genprint`);
-    await exportLibrary(run.libraryPath, dest, names.filter((x) => x !== g));
+    await exportLibrary(
+      run.libraryPath,
+      dest,
+      names.filter((x) => x !== g),
+    );
     if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(dest));
     const dsf = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir });
     const residual = await openAttributor({ libraryPath: dest, method: 'residual', modelsDir: run.setup.modelsDir });
@@ -596,7 +640,12 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
       judged.push(['manifold-projector', m, await examineQueries(m, ctx.domain.root, split)]);
     }
     if (knnHere && knn!.reference !== g) {
-      const m = await openAttributor({ libraryPath: dest, method: 'manifold', manifold: { estimate: 'knn', reference: knn!.reference }, modelsDir: run.setup.modelsDir });
+      const m = await openAttributor({
+        libraryPath: dest,
+        method: 'manifold',
+        manifold: { estimate: 'knn', reference: knn!.reference },
+        modelsDir: run.setup.modelsDir,
+      });
       judged.push(['manifold-knn', m, await examineQueries(m, ctx.domain.root, split)]);
     }
     for (const h of names) {
@@ -647,10 +696,18 @@ async function robustness(
     // The transformed queries, keyed like the originals' relPaths so bag draws line up.
     const tSplit = {
       generators: ctx.gens,
-      query: new Map(ctx.gens.map((g) => [g.name, queries.get(g.name)!.filter((r) => made.has(r)).map((r) => made.get(r)!)])),
+      query: new Map(
+        ctx.gens.map((g) => [
+          g.name,
+          queries
+            .get(g.name)!
+            .filter((r) => made.has(r))
+            .map((r) => made.get(r)!),
+        ]),
+      ),
     };
     const back = new Map([...made.entries()].map(([orig, dest]) => [relPathOf(tRoot, dest), orig]));
-    const rekey = <T,>(m: Map<string, Map<string, T>>) =>
+    const rekey = <T>(m: Map<string, Map<string, T>>) =>
       new Map([...m.entries()].map(([g, inner]) => [g, new Map([...inner.entries()].map(([r, v]) => [back.get(r)!, v]))]));
     const tQueries = new Map([...queries.entries()].map(([g, q]) => [g, q.filter((r) => made.has(r))]));
     const acc: Partial<Record<MethodId, BagScore>> = {};
@@ -673,10 +730,7 @@ async function robustness(
       sp.set(g.name, new Map([...f.entries()].map(([r, v]) => [back.get(r)!, spectralLogProba(spectral.model, v)])));
     }
     const common = new Map(
-      [...tQueries.entries()].map(([g, q]) => [
-        g,
-        q.filter((r) => [...evs.values(), ...mevs.values()].every((e) => e.get(g)!.has(r)) && sp.get(g)!.has(r)),
-      ]),
+      [...tQueries.entries()].map(([g, q]) => [g, q.filter((r) => [...evs.values(), ...mevs.values()].every((e) => e.get(g)!.has(r)) && sp.get(g)!.has(r))]),
     );
     const score = async (p: Predictor) => (await closedSet(ctx.domain.name, common, [n], ctx.repeats, ctx.seed, p))[String(n)]!;
     const shipped = runs.get('shipped');
@@ -688,13 +742,17 @@ async function robustness(
     const first = shipped ?? runs.values().next().value!;
     acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
     for (const [m, att] of manifoldAtt) acc[m] = await score(engineJudge(att, mevs.get(m)!));
-    acc.spectral = await score(async (g, bag) => spectralBagLabel(spectral.model, bag.map((r) => sp.get(g)!.get(r)!)));
+    acc.spectral = await score(async (g, bag) =>
+      spectralBagLabel(
+        spectral.model,
+        bag.map((r) => sp.get(g)!.get(r)!),
+      ),
+    );
     for (const c of CONTROLS) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
     out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}) });
   }
   return out;
 }
-
 
 export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: EvalResult; outDir: string }> {
   const t0 = Date.now();
@@ -731,7 +789,10 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   log('building the demo zoo …');
   const demo = await demoDomain(path.join(work, 'demo'), { quick });
   const domains: Domain[] = [demo, ...chosen];
-  const eta = new Eta(domains.reduce((s, d) => s + domainUnits(d, setups.length, true), 0), log);
+  const eta = new Eta(
+    domains.reduce((s, d) => s + domainUnits(d, setups.length, true), 0),
+    log,
+  );
   const ablationDomains = new Set(quick ? ['demo-zoo'] : ['demo-zoo', 'fmnist28']);
   const bagsList = quick ? [1, 10] : [1, 5, 10, 25, 50, 100];
 

@@ -3,14 +3,10 @@
 // a strong simple baseline the set-encoder has to beat.
 // The spectrum is the engine's (residual/statistics.ts), which the product's library classifier
 // also uses as one of its evidence blocks; this baseline is that block alone.
-import { computeResidual } from '../main/engine/residual/index.js';
-import {
-  fitSoftmaxRegression,
-  predictLogProba,
-  type SoftmaxRegressionModel,
-} from '../main/engine/classifier/softmax-regression.js';
-import type { Canvas } from '../main/engine/types.js';
-import { residualSpectrum, SPECTRAL_DIM } from '../main/engine/residual/statistics.js';
+import { computeResidual } from '../engine/residual/index.js';
+import { fitSoftmaxRegression, predictLogProba, type SoftmaxRegressionModel } from '../engine/classifier/softmax-regression.js';
+import type { Canvas } from '../engine/types.js';
+import { residualSpectrum, SPECTRAL_DIM } from '../engine/residual/statistics.js';
 
 /** The baseline's feature vector for one canvas: the engine's residual spectrum. */
 export function spectralFeatures(canvas: Canvas): Float32Array {

@@ -5,9 +5,9 @@ import { app, BrowserWindow, dialog, ipcMain, session, utilityProcess, type Util
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JOB_EVENT_CHANNEL, type JobEvent } from '../shared/api.js';
-import { createDispatcher, type Dialogs } from './ipc/dispatch.js';
+import { createDispatcher, type Dialogs } from '../host/dispatch.js';
 import { appUrlChecker, registerIpcHandlers } from './ipc/handlers.js';
-import { portClient, type EngineClient, type HostMessage } from './utility/protocol.js';
+import { portClient, type EngineClient, type HostMessage } from '../host/protocol.js';
 import type { UtilityConfig } from './utility/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // out/main

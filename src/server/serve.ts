@@ -14,9 +14,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ApiErrorCode, Envelope, JobEvent } from '../shared/api.js';
-import { createDispatcher, NO_DIALOGS, type Dispatch } from '../main/ipc/dispatch.js';
-import { EngineHost, type EngineFacade } from '../main/utility/engine-host.js';
-import { inProcessClient, jobEventHub } from '../main/utility/protocol.js';
+import { createDispatcher, NO_DIALOGS, type Dispatch } from '../host/dispatch.js';
+import { EngineHost, type EngineFacade } from '../host/engine-host.js';
+import { inProcessClient, jobEventHub } from '../host/protocol.js';
 
 export const TOKEN_HEADER = 'x-genprint-token';
 const MAX_BODY = 1 << 20;

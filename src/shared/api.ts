@@ -17,7 +17,7 @@ import type {
   SkippedFile,
   StabilityPoint,
   Verdict,
-} from '../main/engine/types.js';
+} from './types.js';
 
 export type {
   CaseResult,
@@ -36,7 +36,7 @@ export type {
   Verdict,
 };
 // Values, not just types: types.ts has no imports, so the renderer and preload bundles can take them.
-export { CLASSIFIER_EVIDENCE, DEFAULT_MANIFOLD_K, REAL_FAMILY, scoreIsProbability } from '../main/engine/types.js';
+export { CLASSIFIER_EVIDENCE, DEFAULT_MANIFOLD_K, REAL_FAMILY, scoreIsProbability } from './types.js';
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export const PROVIDER_CHOICES: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'];

@@ -1,5 +1,5 @@
 // Words and rules for compression histories, shared by the engine (verdicts, PDF) and the renderer.
-// The keys come from src/main/engine/ingest/compression.ts, which reads them from the files' bytes.
+// The keys come from src/engine/ingest/compression.ts, which reads them from the files' bytes.
 
 /**
  * Compact, stable key (stored in library provenance and case reports): 'lossless', 'jpeg-q<1-100>',
@@ -32,9 +32,7 @@ export function sameCompression(a: CompressionKey, b: CompressionKey): boolean {
 export function describeCompression(key: CompressionKey): string {
   const q = jpegQuality(key);
   if (q !== undefined) return q === null ? 'JPEG (non-standard tables)' : `JPEG q${q}`;
-  return (
-    { lossless: 'lossless', 'webp-lossy': 'lossy WebP', 'webp-lossless': 'lossless WebP', heif: 'HEIF/AVIF' } as Record<string, string>
-  )[key] ?? key;
+  return ({ lossless: 'lossless', 'webp-lossy': 'lossy WebP', 'webp-lossless': 'lossless WebP', heif: 'HEIF/AVIF' } as Record<string, string>)[key] ?? key;
 }
 
 /** "JPEG q75 (12), lossless (3)": the counts of a histogram of keys, largest first. */
@@ -77,7 +75,6 @@ export function compressionMismatchIsMajor(c: CompressionCheck | undefined): boo
 export function compressionSummary(c: CompressionCheck | undefined): string {
   if (!c) return 'not recorded';
   const refs = c.references ? describeCompressionCounts(c.references) : 'not recorded (entry enrolled before Genprint recorded it)';
-  const verdict =
-    c.matched === null ? '' : c.matched === c.total ? ' — alike' : ` — ${c.total - c.matched} of ${c.total} evidence images differ`;
+  const verdict = c.matched === null ? '' : c.matched === c.total ? ' — alike' : ` — ${c.total - c.matched} of ${c.total} evidence images differ`;
   return `evidence ${describeCompressionCounts(c.evidence)}; ${c.entry}'s references ${refs}${verdict}`;
 }

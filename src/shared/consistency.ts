@@ -1,5 +1,5 @@
 // Words for the per-image consistency test behind a classifier verdict, shared by the engine
-// (statements, PDF, CLI) and the renderer. The test itself is src/main/engine/attribution/consistency.ts.
+// (statements, PDF, CLI) and the renderer. The test itself is src/engine/attribution/consistency.ts.
 
 /** Whether the images consistently favour the chosen entry over the runner-up (one-sided paired t-test). */
 export interface ConsistencyTest {

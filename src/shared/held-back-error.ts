@@ -1,5 +1,5 @@
 // Words for the held-back error rate behind a classifier verdict, shared by the engine (statements,
-// PDF, CLI) and the renderer. The estimate itself is src/main/engine/classifier/held-back-error.ts.
+// PDF, CLI) and the renderer. The estimate itself is src/engine/classifier/held-back-error.ts.
 
 /**
  * How often the library classifier errs when it names the chosen entry for a set of this size,
@@ -49,8 +49,12 @@ const neverChosen = (e: HeldBackErrorRate) => e.recall === 0 && (e.mostConfused?
 
 /** e.g. "4 % of held-back reference sets of 10 images attributed to A came from other entries (…)". */
 export function describeHeldBackError(e: HeldBackErrorRate): string {
-  if (neverChosen(e)) return `none of the held-back reference ${sets(e)} was attributed to ${e.entry}, not even its own (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry)`;
-  const confused = e.mostConfused && e.mostConfused.rate > 0 ? `; most often from ${e.mostConfused.entry}, whose sets go to ${e.entry} in ${pct(e.mostConfused.rate)} of draws` : '';
+  if (neverChosen(e))
+    return `none of the held-back reference ${sets(e)} was attributed to ${e.entry}, not even its own (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry)`;
+  const confused =
+    e.mostConfused && e.mostConfused.rate > 0
+      ? `; most often from ${e.mostConfused.entry}, whose sets go to ${e.entry} in ${pct(e.mostConfused.rate)} of draws`
+      : '';
   return (
     `${pct(e.errorRate)} of held-back reference ${sets(e)} attributed to ${e.entry} came from other entries` +
     ` (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry, entries weighted equally${confused}); ${pct(e.recall)} of ${e.entry}'s own held-back sets are attributed to it`

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,8 +48,11 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
   let foreignFolder = '';
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [path.join(repo, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'vite.web.config.ts', '--logLevel', 'warn'], { cwd: repo, stdio: 'inherit' });
-    const { buildDemo } = await import('../../src/main/engine/demo/index.js');
+    execFileSync(process.execPath, [path.join(repo, 'node_modules/vite/bin/vite.js'), 'build', '-c', 'vite.web.config.ts', '--logLevel', 'warn'], {
+      cwd: repo,
+      stdio: 'inherit',
+    });
+    const { buildDemo } = await import('../../src/engine/demo/index.js');
     const manifest = await buildDemo(demo);
     refs = manifest.reference.map((r) => path.join(demo, r.folder));
     families = Object.fromEntries(manifest.reference.map((r) => [path.join(demo, r.folder), r.family]));
@@ -103,7 +106,10 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await page.getByRole('tab', { name: 'Case' }).click();
     await page.locator('input[name=caseRoot]').fill(folder);
     await page.getByRole('button', { name: 'Analyse' }).click();
-    await page.locator('[data-testid=job-analyse].status-running').waitFor({ timeout: 30_000 }).catch(() => {});
+    await page
+      .locator('[data-testid=job-analyse].status-running')
+      .waitFor({ timeout: 30_000 })
+      .catch(() => {});
     await page.locator('[data-testid=job-analyse].status-done').waitFor({ timeout: 300_000 });
     await expect.poll(() => page.locator('.case-summary dd').first().textContent()).toBe(folder);
   }
@@ -171,7 +177,9 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     );
     // Whether the images, one by one, favour the entry over the runner-up.
     expect(await page.locator('[data-testid=verdict-consistency]').first().textContent()).toMatch(
-      new RegExp(`^\\d+ of \\d+ images favour ${singleCase.expected} over \\S+ \\(mean per-image log-probability ratio [0-9.]+, t = [0-9.]+, one-sided p = (below 0\\.001|0\\.0[0-4]\\d); consistent if p < 0\\.05\\)$`),
+      new RegExp(
+        `^\\d+ of \\d+ images favour ${singleCase.expected} over \\S+ \\(mean per-image log-probability ratio [0-9.]+, t = [0-9.]+, one-sided p = (below 0\\.001|0\\.0[0-4]\\d); consistent if p < 0\\.05\\)$`,
+      ),
     );
     // Every entry's error rate at the bag size: the demo's entries are all told apart.
     expect(await page.locator('[data-testid=case-error-rates]').textContent()).toBe('every entry below 10 % on held-back reference sets of 10 images');
@@ -197,7 +205,11 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await page.screenshot({ path: path.join(IMG, 'case.png') });
 
     await scrollToSection('heatmaps');
-    await heatmaps.nth(1).locator('rect[fill^="#"]').nth(refs.length + 2).hover();
+    await heatmaps
+      .nth(1)
+      .locator('rect[fill^="#"]')
+      .nth(refs.length + 2)
+      .hover();
     await expect.poll(() => heatmaps.nth(1).locator('.tooltip').textContent()).toMatch(/corr = -?\d\.\d{4}/);
     await page.screenshot({ path: path.join(IMG, 'heatmap.png') });
     await scrollToSection('dendrogram');

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import type { SkipReason } from '../../src/main/engine/types.js';
+import type { SkipReason } from '../../src/engine/types.js';
 
 /** Deterministic pseudo-random bytes (mulberry32), so generated files are identical run to run. */
 export function noiseBytes(length: number, seed = 1): Buffer {
@@ -226,7 +226,12 @@ export async function writeBadFolder(root: string): Promise<BadFolder> {
     'forged IHDR declaring 50000×50000',
   );
   put('tiny.png', await noiseImage(10, 10, 'png', 9), 'too-small', '10×10 image');
-  put('drawing.svg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'), 'unsupported-format', 'SVG');
+  put(
+    'drawing.svg',
+    Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="red"/></svg>'),
+    'unsupported-format',
+    'SVG',
+  );
   put('report.pdf', Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'), 'unsupported-format', 'PDF');
   const bmp = encodeBmp(40, 30, noiseBytes(40 * 30 * 3, 10));
   put('truncated.bmp', bmp.subarray(0, bmp.length - 500), 'truncated', 'BMP with missing pixel rows');
@@ -234,7 +239,12 @@ export async function writeBadFolder(root: string): Promise<BadFolder> {
   bmp8.writeUInt16LE(8, 28);
   put('palette.bmp', bmp8, 'unsupported-format', '8-bit palette BMP');
   put('.DS_Store', Buffer.from([0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31, ...noiseBytes(64, 11)]), 'not-an-image', 'macOS .DS_Store junk');
-  put('Thumbs.db', Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), noiseBytes(512, 12)]), 'not-an-image', 'Windows Thumbs.db junk');
+  put(
+    'Thumbs.db',
+    Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), noiseBytes(512, 12)]),
+    'not-an-image',
+    'Windows Thumbs.db junk',
+  );
 
   if (isRoot) {
     notCreated.push({ what: 'unreadable file (chmod 000)', why: 'running as root, which reads any file regardless of mode' });
@@ -273,11 +283,21 @@ export async function writeBadFolder(root: string): Promise<BadFolder> {
     'accepted',
     '16-bit RGB PNG',
   );
-  put('good/grey-alpha.png', encodePng({ width: 40, height: 40, colorType: 4, bitDepth: 8, samples: noiseBytes(40 * 40 * 2, 29) }), 'accepted', 'grey+alpha PNG');
+  put(
+    'good/grey-alpha.png',
+    encodePng({ width: 40, height: 40, colorType: 4, bitDepth: 8, samples: noiseBytes(40 * 40 * 2, 29) }),
+    'accepted',
+    'grey+alpha PNG',
+  );
   put('good/with space.png', await noiseImage(32, 32, 'png', 30), 'accepted', 'name with spaces');
   put('good/ünïcødé 画像.png', await noiseImage(32, 32, 'png', 31), 'accepted', 'unicode name');
   put('good/new\nline.png', await noiseImage(32, 32, 'png', 32), 'accepted', 'name with a newline');
-  put(Buffer.concat([Buffer.from('good/latin1-'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('.png')]), await noiseImage(32, 32, 'png', 33), 'accepted', 'non-UTF-8 name');
+  put(
+    Buffer.concat([Buffer.from('good/latin1-'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('.png')]),
+    await noiseImage(32, 32, 'png', 33),
+    'accepted',
+    'non-UTF-8 name',
+  );
   fs.symlinkSync('plain.png', path.join(root, 'good', 'link-to-plain.png'));
   cases.push({ name: 'good/link-to-plain.png', expect: 'accepted', what: 'symlink to a file' });
 

@@ -1,7 +1,7 @@
 // `genprint correlate` and `genprint cluster`: the library's correlation analysis (Eq. 5–6) and
 // its hierarchical clustering into families.
 import type { Command } from 'commander';
-import { analyseCase, analyseLibrary, type DendrogramNode, type LabelledMatrix } from '../../main/engine/index.js';
+import { analyseCase, analyseLibrary, type DendrogramNode, type LabelledMatrix } from '../../engine/index.js';
 import { mapErrors, parseChoice, requireFolder } from '../common.js';
 
 export function formatMatrix(m: LabelledMatrix, digits = 3): string {
@@ -48,9 +48,7 @@ export function registerAnalysis(program: Command): void {
       }
       const a = await mapErrors(() => analyseLibrary(o.library, { space: 'residual', residuals: o.residuals }));
       if (o.json) return void process.stdout.write(`${JSON.stringify(a, null, 2)}\n`);
-      process.stdout.write(
-        `rows: held-out enrolment ${what} of each entry; columns: entry fingerprints; values: mean |corr| (Eq. 5)\n`,
-      );
+      process.stdout.write(`rows: held-out enrolment ${what} of each entry; columns: entry fingerprints; values: mean |corr| (Eq. 5)\n`);
       process.stdout.write(`${formatMatrix(a.libraryVsLibrary)}\n`);
       process.stdout.write(
         `decorrelation score (Eq. 6 as printed, (1/M²)·‖ρ − I‖_F; 0 = every fingerprint distinct): ${a.decorrelationScore.toFixed(4)}\n` +

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { analyseCase, DEFAULTS, type CaseResult } from '../../main/engine/index.js';
+import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
 import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
@@ -21,24 +21,18 @@ export function formatCase(result: CaseResult): string {
         (m.projectorSha256 ? ` · projector ${m.projectorSha256.slice(0, 12)}` : ''),
     );
   out.push(formatVerdict(verdicts.folder, 'Folder'));
-  if (verdicts.groups.length > 1)
-    for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
+  if (verdicts.groups.length > 1) for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
   if (verdicts.bags.length > 0) {
     const counts = new Map<string, number>();
     for (const b of verdicts.bags) counts.set(b.label ?? 'unknown', (counts.get(b.label ?? 'unknown') ?? 0) + 1);
-    out.push(
-      `Bags of ${params.bagSize} (seed ${params.seed}): ` +
-        [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '),
-    );
+    out.push(`Bags of ${params.bagSize} (seed ${params.seed}): ` + [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '));
   }
   const rates = result.library.classifier?.errorRates;
   if (rates?.length) out.push(`Library error rates (a verdict for the entry is wrong this often): ${summariseLibraryErrorRates(rates, true)}`);
   if (result.stability.length > 0)
     out.push(
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
-        result.stability
-          .map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`)
-          .join(' · '),
+        result.stability.map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`).join(' · '),
     );
   for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
   return out.join('\n');
@@ -60,42 +54,42 @@ export function registerAttribute(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .argument('<folder>', 'suspect folder (read-only)');
   addEngineOptions(addMethodOptions(cmd)).action(async (folder: string, o) => {
-      requireFolder(folder);
-      const progress = createProgressReporter(process.stderr, o.quiet);
-      let result: CaseResult;
-      try {
-        result = await withCancellation((signal) =>
-          mapErrors(() =>
-            analyseCase({
-              libraryPath: o.library,
-              caseRoot: folder,
-              method: o.method,
-              manifold: manifoldOptionsFrom(o),
-              classifierEvidence: o.evidence,
-              bagSize: o.bagSize,
-              bags: o.bags,
-              seed: o.seed,
-              canvas: o.canvas,
-              crops: o.crops,
-              provider: o.provider,
-              threads: o.threads,
-              modelsDir: o.models,
-              caseId: o.caseId,
-              examiner: o.examiner,
-              notes: o.notes,
-              signal,
-              onProgress: (p) => progress.update(p),
-            }),
-          ),
-        );
-      } finally {
-        progress.stop();
-      }
-      const json = `${JSON.stringify(result, null, 2)}\n`;
-      if (o.json === '-') process.stdout.write(json);
-      else {
-        if (o.json) writeFileSync(o.json, json);
-        process.stdout.write(`${formatCase(result)}\n`);
-      }
-    });
+    requireFolder(folder);
+    const progress = createProgressReporter(process.stderr, o.quiet);
+    let result: CaseResult;
+    try {
+      result = await withCancellation((signal) =>
+        mapErrors(() =>
+          analyseCase({
+            libraryPath: o.library,
+            caseRoot: folder,
+            method: o.method,
+            manifold: manifoldOptionsFrom(o),
+            classifierEvidence: o.evidence,
+            bagSize: o.bagSize,
+            bags: o.bags,
+            seed: o.seed,
+            canvas: o.canvas,
+            crops: o.crops,
+            provider: o.provider,
+            threads: o.threads,
+            modelsDir: o.models,
+            caseId: o.caseId,
+            examiner: o.examiner,
+            notes: o.notes,
+            signal,
+            onProgress: (p) => progress.update(p),
+          }),
+        ),
+      );
+    } finally {
+      progress.stop();
+    }
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    if (o.json === '-') process.stdout.write(json);
+    else {
+      if (o.json) writeFileSync(o.json, json);
+      process.stdout.write(`${formatCase(result)}\n`);
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { enrol } from '../../main/engine/index.js';
+import { enrol } from '../../engine/index.js';
 import { addEngineOptions, mapErrors, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
@@ -13,40 +13,43 @@ export function registerEnrol(program: Command): void {
     .requiredOption('-n, --name <name>', 'entry name (unique in the library)')
     .option('-f, --family <family>', 'model family (gan, vae, flow, diffusion, t2i, real, …)', 'unknown')
     .option('--notes <text>', 'free-text notes stored with the entry', '')
-    .option('--no-manifold', "skip the manifold method's projector parts (about halves enrolment time; the entry then cannot be used with --method manifold --estimate projector)")
+    .option(
+      '--no-manifold',
+      "skip the manifold method's projector parts (about halves enrolment time; the entry then cannot be used with --method manifold --estimate projector)",
+    )
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
   addEngineOptions(cmd).action(async (folders: string[], o) => {
-      folders.forEach(requireFolder);
-      const progress = createProgressReporter(process.stderr, o.quiet);
-      try {
-        const { entry, skipped } = await withCancellation((signal) =>
-          mapErrors(() =>
-            enrol({
-              libraryPath: o.library,
-              name: o.name,
-              family: o.family,
-              notes: o.notes,
-              folders,
-              canvas: o.canvas,
-              provider: o.provider,
-              threads: o.threads,
-              modelsDir: o.models,
-              manifoldParts: o.manifold,
-              signal,
-              onProgress: (p) => progress.update(p),
-            }),
-          ),
-        );
-        progress.stop();
-        process.stdout.write(
-          `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
-            `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
-            (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : ''),
-        );
-        for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
-      } finally {
-        progress.stop();
-      }
-    });
+    folders.forEach(requireFolder);
+    const progress = createProgressReporter(process.stderr, o.quiet);
+    try {
+      const { entry, skipped } = await withCancellation((signal) =>
+        mapErrors(() =>
+          enrol({
+            libraryPath: o.library,
+            name: o.name,
+            family: o.family,
+            notes: o.notes,
+            folders,
+            canvas: o.canvas,
+            provider: o.provider,
+            threads: o.threads,
+            modelsDir: o.models,
+            manifoldParts: o.manifold,
+            signal,
+            onProgress: (p) => progress.update(p),
+          }),
+        ),
+      );
+      progress.stop();
+      process.stdout.write(
+        `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
+          `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
+          (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : ''),
+      );
+      for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
+    } finally {
+      progress.stop();
+    }
+  });
 }

@@ -19,7 +19,12 @@ export function registerEval(program: Command): void {
         quick: Boolean(o.quick),
         out: o.out,
         corpusDir: o.corpus,
-        domains: o.domains ? String(o.domains).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        domains: o.domains
+          ? String(o.domains)
+              .split(',')
+              .map((s: string) => s.trim())
+              .filter(Boolean)
+          : undefined,
         draws: o.draws,
         seed: o.seed,
       });

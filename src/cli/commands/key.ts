@@ -4,13 +4,11 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { formatFingerprint, installationSigningKey, signingKeyDir } from '../../main/engine/report/index.js';
+import { formatFingerprint, installationSigningKey, signingKeyDir } from '../../engine/report/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
 export function registerKey(program: Command): void {
-  const key = program
-    .command('key')
-    .description("this installation's report-signing key (Ed25519; created with the first report)");
+  const key = program.command('key').description("this installation's report-signing key (Ed25519; created with the first report)");
   key
     .command('show')
     .description('print the key folder, the public key and its fingerprint (creates the key if there is none)')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../main/engine/index.js';
+import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
 import { cappingNote, confusionSizeIndex, formatRate, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
@@ -55,7 +55,7 @@ export function registerLibrary(program: Command): void {
       if (opts.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       if (r.note) return void process.stdout.write(`no error rates: ${r.note}\n`);
       process.stdout.write(
-        "error rate of a verdict for each entry: the share of held-back reference sets attributed to it that came from other entries\n" +
+        'error rate of a verdict for each entry: the share of held-back reference sets attributed to it that came from other entries\n' +
           `(weak at ${Math.round(100 * r.rates[0][0].limit)} % or more; estimated on the library's own images, so it can understate the error for evidence chosen or saved differently)\n`,
       );
       const width = Math.max(5, ...r.rates[0].map((e) => e.entry.length));

@@ -3,7 +3,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CaseFormatError, formatFingerprint, formatFromPath, installationSigningKey, loadCase, writeReport, type ReportFormat } from '../../main/engine/report/index.js';
+import {
+  CaseFormatError,
+  formatFingerprint,
+  formatFromPath,
+  installationSigningKey,
+  loadCase,
+  writeReport,
+  type ReportFormat,
+} from '../../engine/report/index.js';
 import { parseChoice } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
 

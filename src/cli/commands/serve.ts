@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../exit-codes.js';
 import { parsePositiveInt } from '../common.js';
-import { repoRoot } from '../../main/engine/version.js';
+import { repoRoot } from '../../engine/version.js';
 
 export function registerServe(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerServe(program: Command): void {
     .option('--web <dir>', 'browser build of the renderer', path.join(repoRoot(), 'out', 'web'))
     .option('--settings <file>', 'where to keep the UI settings between runs')
     .action(async (o) => {
-      const facade = await import('../../main/engine/index.js');
+      const { realEngine: facade } = await import('../../host/engine-facade.js');
       const { startServe } = await import('../../server/serve.js');
       let server;
       try {

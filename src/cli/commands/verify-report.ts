@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
-import { CaseFormatError, formatFingerprint, parsePublicKey, verifyReport, type VerifyResult } from '../../main/engine/report/index.js';
+import { CaseFormatError, formatFingerprint, parsePublicKey, verifyReport, type VerifyResult } from '../../engine/report/index.js';
 import { requireFolder } from '../common.js';
 import { withCancellation } from '../cancel.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -17,11 +17,7 @@ function signatureLine(r: VerifyResult): string {
   if (s.status === 'unsigned') return `signature: none — ${s.reason}`;
   if (s.status === 'invalid') return `signature: INVALID${fp} — ${s.reason}`;
   const whose =
-    s.trust === 'this-installation'
-      ? "this installation's key"
-      : s.trust === 'given-key'
-        ? 'the key given with --key'
-        : 'a key this verifier does not know';
+    s.trust === 'this-installation' ? "this installation's key" : s.trust === 'given-key' ? 'the key given with --key' : 'a key this verifier does not know';
   return `signature: valid, by ${whose}${fp}`;
 }
 

@@ -2,7 +2,7 @@
 // frame of our own renderer. Written against a structural subset of ipcMain so the unit tests run
 // under plain Node with the real dispatcher behind it.
 import { API_METHODS, ApiError, ipcChannel, toErrorInfo, type Envelope } from '../../shared/api.js';
-import type { Dispatch } from './dispatch.js';
+import type { Dispatch } from '../../host/dispatch.js';
 
 export interface IpcEventLike {
   /** Electron sets this to null when the frame has navigated away or been destroyed. */

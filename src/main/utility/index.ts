@@ -1,9 +1,9 @@
 // Entry of the engine's Electron utility process: one long-lived process for decoding, inference and
 // enrolment, because onnxruntime-node's run() blocks its event loop and native addons have misbehaved
-// inside Electron with many worker threads or forked children. All logic lives in ./engine-host.ts.
-import * as engine from '../engine/index.js';
-import { EngineHost } from './engine-host.js';
-import { serveHost, type HostMessage, type HostRequest } from './protocol.js';
+// inside Electron with many worker threads or forked children. All logic lives in src/host/engine-host.ts.
+import { EngineHost } from '../../host/engine-host.js';
+import { realEngine } from '../../host/engine-facade.js';
+import { serveHost, type HostMessage, type HostRequest } from '../../host/protocol.js';
 
 interface ParentPort {
   postMessage(message: unknown): void;
@@ -23,7 +23,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as UtilityConfig;
 const post = (m: HostMessage) => parentPort.postMessage(m);
 
 const host = new EngineHost({
-  facade: engine,
+  facade: realEngine,
   libraryPath: config.libraryPath,
   modelsDir: config.modelsDir,
   settingsFile: config.settingsFile,

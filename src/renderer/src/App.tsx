@@ -48,7 +48,10 @@ export function App({ api }: { api: GenprintApi }) {
     <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
       <header className="app-bar">
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">◆</span> Genprint
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Genprint
         </div>
         <nav
           className="tabs"
@@ -89,7 +92,11 @@ export function App({ api }: { api: GenprintApi }) {
           <ThemeToggle />
         </div>
       </header>
-      {error && <Notice kind="error" onDismiss={() => setError(null)}>{error}</Notice>}
+      {error && (
+        <Notice kind="error" onDismiss={() => setError(null)}>
+          {error}
+        </Notice>
+      )}
       <main className="content">
         <section id="panel-case" role="tabpanel" aria-labelledby="tab-case" hidden={tab !== 'case'}>
           <CaseScreen api={api} info={info} jobs={jobs} droppedPath={droppedCase} onError={setError} />

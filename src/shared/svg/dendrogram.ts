@@ -1,6 +1,6 @@
 // Dendrogram of a hierarchical clustering, drawn left to right: root on the left, leaves on the
 // right next to their labels, merge height on the x axis.
-import type { ClusteringResult, DendrogramNode } from '../../main/engine/types.js';
+import type { ClusteringResult, DendrogramNode } from '../types.js';
 import { ellipsizeMiddle, escapeXml, estimateTextWidth, fmt, n, svgHeader } from './text.js';
 import { niceTicks } from './ticks.js';
 

@@ -1,5 +1,5 @@
 // Heatmap of a labelled matrix (evidence × library correlations, library × library, ...).
-import type { LabelledMatrix } from '../../main/engine/types.js';
+import type { LabelledMatrix } from '../types.js';
 import { autoScale, legendSvg, type ScaleKind } from './colour.js';
 import { ellipsizeMiddle, escapeXml, estimateTextWidth, fmt, n, svgHeader } from './text.js';
 

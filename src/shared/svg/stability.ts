@@ -1,7 +1,7 @@
 // Stability of the verdict as a function of bag size (paper Sec. 4.3, Fig. 4): the score of the
 // folder verdict's label (mean ± std over bags), the fraction of bags agreeing with the folder
 // verdict, and the decorrelation score (Eq. 6).
-import type { StabilityPoint } from '../../main/engine/types.js';
+import type { StabilityPoint } from '../types.js';
 import { escapeXml, estimateTextWidth, fmt, n, svgHeader } from './text.js';
 import { niceTicks } from './ticks.js';
 

@@ -34,7 +34,7 @@ export function ellipsizeMiddle(text: string, max: number): string {
 export function estimateTextWidth(text: string, fontSize: number): number {
   let w = 0;
   for (const ch of text) {
-    if ('il.,:;|!\'1 ()[]ftIj'.includes(ch)) w += 0.3;
+    if ("il.,:;|!'1 ()[]ftIj".includes(ch)) w += 0.3;
     else if ('mwMW@%'.includes(ch)) w += 0.85;
     else if (ch >= 'A' && ch <= 'Z') w += 0.67;
     else w += 0.56;
@@ -62,7 +62,6 @@ export function svgHeader(width: number, height: number, fontSize: number, title
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
   ];
-  if (title)
-    out.push(`<text x="0" y="${n(fontSize * 1.4)}" font-size="${n(fontSize * 1.25)}" font-weight="bold" fill="#111">${escapeXml(title)}</text>`);
+  if (title) out.push(`<text x="0" y="${n(fontSize * 1.4)}" font-size="${n(fontSize * 1.25)}" font-weight="bold" fill="#111">${escapeXml(title)}</text>`);
   return out;
 }

@@ -66,10 +66,7 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
         {result.library.classifier && (
           <div>
             <dt>Classifier</dt>
-            <dd
-              data-testid="case-classifier"
-              title={[result.library.classifier.weighting, result.library.classifier.caveat].filter(Boolean).join('. ')}
-            >
+            <dd data-testid="case-classifier" title={[result.library.classifier.weighting, result.library.classifier.caveat].filter(Boolean).join('. ')}>
               {result.library.classifier.blocks
                 .filter((b) => b.weight > 0)
                 .map((b) => `${BLOCK_LABELS[b.name] ?? b.name} ×${b.weight.toPrecision(2)}`)
@@ -107,8 +104,7 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
         </div>
         {groups.length > 1 && (
           <p className="hint">
-            The folder splits into {groups.length} groups that are better explained by different library entries; each group is judged on its
-            own.
+            The folder splits into {groups.length} groups that are better explained by different library entries; each group is judged on its own.
           </p>
         )}
       </Section>
@@ -147,15 +143,21 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
           />
         </div>
         <p className="hint">
-          Decorrelation score (Eq. 6): <strong>{result.correlation.decorrelationScore.toFixed(3)}</strong>. Hover or use the arrow keys on a
-          heatmap to read cell values.
+          Decorrelation score (Eq. 6): <strong>{result.correlation.decorrelationScore.toFixed(3)}</strong>. Hover or use the arrow keys on a heatmap to read
+          cell values.
         </p>
       </Section>
 
       <Section
         id="dendrogram"
         title="Library dendrogram"
-        aside={c && <span className="muted">{c.linkage} linkage · cophenetic r = {c.copheneticCorrelation.toFixed(3)}</span>}
+        aside={
+          c && (
+            <span className="muted">
+              {c.linkage} linkage · cophenetic r = {c.copheneticCorrelation.toFixed(3)}
+            </span>
+          )
+        }
       >
         {c ? <Dendrogram clustering={c} highlight={highlight} /> : <p className="muted">Too few library entries to cluster.</p>}
       </Section>

@@ -43,8 +43,8 @@ export function CaseScreen(props: { api: GenprintApi; info: HostInfo | null; job
         <div className="empty card">
           <h2>No case open</h2>
           <p>
-            Choose a folder of images to attribute. Files are only read, never modified; unreadable files are listed with the reason they were
-            skipped. The verdict, correlation heatmaps, dendrogram and stability chart appear here when the analysis finishes.
+            Choose a folder of images to attribute. Files are only read, never modified; unreadable files are listed with the reason they were skipped. The
+            verdict, correlation heatmaps, dendrogram and stability chart appear here when the analysis finishes.
           </p>
         </div>
       )}

@@ -1,5 +1,5 @@
 import { useState, type JSX } from 'react';
-import type { ClusteringResult, DendrogramNode } from '../../../main/engine/types.js';
+import type { ClusteringResult, DendrogramNode } from '../../../shared/types.js';
 import { ellipsizeMiddle, estimateTextWidth, fmt } from '../../../shared/svg/text.js';
 import { niceTicks } from '../../../shared/svg/ticks.js';
 
@@ -95,13 +95,7 @@ export function Dendrogram({ clustering, highlight = [], width = 900 }: { cluste
             />
           ))}
           {leaves.map((l, k) => (
-            <text
-              key={k}
-              x={right + 6}
-              y={yOf(pos.get(l) ?? k) + FS * 0.35}
-              fontSize={FS}
-              className={hl.has(labelOf(l)) ? 'label strong' : 'label'}
-            >
+            <text key={k} x={right + 6} y={yOf(pos.get(l) ?? k) + FS * 0.35} fontSize={FS} className={hl.has(labelOf(l)) ? 'label strong' : 'label'}>
               <title>{labelOf(l)}</title>
               {labels[k]}
             </text>
@@ -110,7 +104,10 @@ export function Dendrogram({ clustering, highlight = [], width = 900 }: { cluste
         {hover && (
           <div className="tooltip" role="status" style={{ left: Math.min(width - 220, hover.x + 8), top: hover.y + 6 }}>
             <div className="tooltip-value">distance {fmt(hover.height, 4)}</div>
-            <div className="muted">{hover.members.length} entries: {hover.members.slice(0, 6).join(', ')}{hover.members.length > 6 ? ', …' : ''}</div>
+            <div className="muted">
+              {hover.members.length} entries: {hover.members.slice(0, 6).join(', ')}
+              {hover.members.length > 6 ? ', …' : ''}
+            </div>
           </div>
         )}
       </div>

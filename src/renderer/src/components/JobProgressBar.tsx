@@ -25,14 +25,7 @@ export function JobProgressBar({ job, onCancel, idleText }: { job: JobState | un
           Cancel
         </button>
       </div>
-      <div
-        className="bar"
-        role="progressbar"
-        aria-valuemin={0}
-        aria-valuemax={p?.total ?? 1}
-        aria-valuenow={p?.done ?? 0}
-        aria-label="Job progress"
-      >
+      <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={p?.total ?? 1} aria-valuenow={p?.done ?? 0} aria-label="Job progress">
         <div
           className={fraction === undefined && running ? 'bar-fill indeterminate' : 'bar-fill'}
           style={{ width: `${(fraction ?? (job?.status === 'done' ? 1 : 0)) * 100}%` }}

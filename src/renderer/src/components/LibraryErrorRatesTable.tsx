@@ -17,10 +17,9 @@ export function LibraryErrorRatesTable(props: { rates: LibraryErrorRates | null;
   return (
     <>
       <p className="muted small">
-        For each entry: the share of held-back reference sets attributed to it that came from other entries — how often a verdict for it
-        is wrong with this library, at each number of images. At {Math.round(100 * (rates.rates[0]?.[0]?.limit ?? 0.1))} % or more a verdict
-        is worded weak; more reference images of the confused entries lower the rate. Estimated on the library's own images, it can
-        understate the error for evidence chosen or saved differently.
+        For each entry: the share of held-back reference sets attributed to it that came from other entries — how often a verdict for it is wrong with this
+        library, at each number of images. At {Math.round(100 * (rates.rates[0]?.[0]?.limit ?? 0.1))} % or more a verdict is worded weak; more reference images
+        of the confused entries lower the rate. Estimated on the library's own images, it can understate the error for evidence chosen or saved differently.
       </p>
       <div className="table-wrap">
         <table className="data" data-testid="library-error-rates">

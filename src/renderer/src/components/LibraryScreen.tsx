@@ -114,8 +114,8 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
         }}
       >
         <p>
-          <strong>{removing?.name}</strong> ({removing?.family}, {removing?.provenance.fileCount} images) will be deleted from the library. Cases
-          already analysed keep their results; to use this generator again it must be enrolled again.
+          <strong>{removing?.name}</strong> ({removing?.family}, {removing?.provenance.fileCount} images) will be deleted from the library. Cases already
+          analysed keep their results; to use this generator again it must be enrolled again.
         </p>
       </ConfirmDialog>
       <PathDialog

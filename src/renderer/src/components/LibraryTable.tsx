@@ -3,7 +3,12 @@ import type { LibraryEntrySummary } from '../../../shared/api.js';
 import { formatDate, shortHash } from '../format.js';
 import { describeCompressionCounts } from '../../../shared/compression.js';
 
-export function LibraryTable(props: { entries: LibraryEntrySummary[]; busy: boolean; onRename(e: LibraryEntrySummary, name: string): void; onRemove(e: LibraryEntrySummary): void }) {
+export function LibraryTable(props: {
+  entries: LibraryEntrySummary[];
+  busy: boolean;
+  onRename(e: LibraryEntrySummary, name: string): void;
+  onRemove(e: LibraryEntrySummary): void;
+}) {
   const [editing, setEditing] = useState<{ id: number; value: string } | null>(null);
   if (props.entries.length === 0) return <p className="muted">The library is empty: enrol reference images of a generator below, or import a library file.</p>;
   return (
@@ -54,7 +59,10 @@ export function LibraryTable(props: { entries: LibraryEntrySummary[]; busy: bool
               <td>
                 <span className="badge">{e.family}</span>
               </td>
-              <td className="num" title={`${e.provenance.skippedCount} skipped; saved as ${e.provenance.compression ? describeCompressionCounts(e.provenance.compression) : 'not recorded'}; list digest ${e.provenance.sha256ListDigest}`}>
+              <td
+                className="num"
+                title={`${e.provenance.skippedCount} skipped; saved as ${e.provenance.compression ? describeCompressionCounts(e.provenance.compression) : 'not recorded'}; list digest ${e.provenance.sha256ListDigest}`}
+              >
                 {e.provenance.fileCount}
                 {e.provenance.skippedCount > 0 && <span className="muted small"> (+{e.provenance.skippedCount} skipped)</span>}
               </td>

@@ -43,7 +43,15 @@ function NumberField(props: { id: string; label: string; value: number; min: num
 }
 
 /** A labelled choice among fixed values, each shown by its name, with a hint below. */
-function ChoiceField<T extends string>(props: { id: string; label: string; value: T; choices: readonly T[]; names: Record<T, string>; hint: string; onChange(v: T): void }) {
+function ChoiceField<T extends string>(props: {
+  id: string;
+  label: string;
+  value: T;
+  choices: readonly T[];
+  names: Record<T, string>;
+  hint: string;
+  onChange(v: T): void;
+}) {
   return (
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
@@ -176,9 +184,25 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             />
           )}
           {s.method === 'manifold' && <ManifoldFields value={s.manifold} entries={entries} onChange={(manifold) => set({ manifold })} />}
-          <NumberField id="set-bag" label="Images per bag" value={s.bagSize} min={1} max={10000} onChange={(v) => set({ bagSize: v })} hint="Set size for the stability analysis" />
+          <NumberField
+            id="set-bag"
+            label="Images per bag"
+            value={s.bagSize}
+            min={1}
+            max={10000}
+            onChange={(v) => set({ bagSize: v })}
+            hint="Set size for the stability analysis"
+          />
           <NumberField id="set-bags" label="Bags" value={s.bags} min={1} max={10000} onChange={(v) => set({ bags: v })} />
-          <NumberField id="set-seed" label="Seed" value={s.seed} min={0} max={2147483647} onChange={(v) => set({ seed: v })} hint="Same seed, same bags: results are reproducible" />
+          <NumberField
+            id="set-seed"
+            label="Seed"
+            value={s.seed}
+            min={0}
+            max={2147483647}
+            onChange={(v) => set({ seed: v })}
+            hint="Same seed, same bags: results are reproducible"
+          />
           <div className="field">
             <label htmlFor="set-provider">Execution provider</label>
             <select id="set-provider" value={s.provider} onChange={(e) => set({ provider: e.target.value as Settings['provider'] })}>
@@ -190,7 +214,15 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
               ))}
             </select>
           </div>
-          <NumberField id="set-threads" label="Threads" value={s.threads} min={0} max={256} onChange={(v) => set({ threads: v })} hint="0 lets ONNX Runtime decide" />
+          <NumberField
+            id="set-threads"
+            label="Threads"
+            value={s.threads}
+            min={0}
+            max={256}
+            onChange={(v) => set({ threads: v })}
+            hint="0 lets ONNX Runtime decide"
+          />
           <div className="form-actions wide">
             <button type="submit" className="primary">
               Save settings

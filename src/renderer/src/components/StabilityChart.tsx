@@ -1,5 +1,5 @@
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { MethodId, StabilityPoint } from '../../../main/engine/types.js';
+import type { MethodId, StabilityPoint } from '../../../shared/types.js';
 import { scoreName as scoreNameOf } from '../format.js';
 
 /** Verdict score (mean ± std over bags) and bag agreement against images per bag (paper Sec. 4.3). */
@@ -39,7 +39,14 @@ export function StabilityChart({ points, label, method }: { points: StabilityPoi
             <Legend verticalAlign="top" height={28} />
             <Area dataKey="band" name="± 1 std" stroke="none" fill="var(--accent)" fillOpacity={0.18} isAnimationActive={false} />
             <Line dataKey="mean" name={scoreName} stroke="var(--accent)" strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} />
-            <Line dataKey="agreement" name="Bags agreeing with the verdict" stroke="var(--accent-2)" strokeDasharray="5 3" dot={false} isAnimationActive={false} />
+            <Line
+              dataKey="agreement"
+              name="Bags agreeing with the verdict"
+              stroke="var(--accent-2)"
+              strokeDasharray="5 3"
+              dot={false}
+              isAnimationActive={false}
+            />
             <Line dataKey="decorrelation" name="Decorrelation (Eq. 6)" stroke="var(--accent-3)" strokeDasharray="1.5 3" dot={false} isAnimationActive={false} />
           </ComposedChart>
         </ResponsiveContainer>

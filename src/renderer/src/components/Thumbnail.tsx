@@ -25,7 +25,13 @@ export function Thumbnail({ api, caseRoot, relPath }: { api: GenprintApi; caseRo
   }, [api, caseRoot, relPath]);
   return (
     <div className="thumb" ref={ref}>
-      {src ? <img src={src} alt="" /> : src === null ? <span className="muted" title="No preview">–</span> : null}
+      {src ? (
+        <img src={src} alt="" />
+      ) : src === null ? (
+        <span className="muted" title="No preview">
+          –
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -18,7 +18,11 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
   const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : (v.label ?? 'No attribution');
   const scoreName = scoreNameOf(v.method);
   return (
-    <article className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`} aria-label={`${title}: ${headline}`} data-testid="verdict">
+    <article
+      className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`}
+      aria-label={`${title}: ${headline}`}
+      data-testid="verdict"
+    >
       <header>
         <span className="verdict-title">{title}</span>
         <span className="badges">
@@ -79,7 +83,10 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
           <dd>{v.decidedBy}</dd>
         </div>
         {v.consistency && v.label && (
-          <div className="wide" title="Whether the images, taken one by one, favour the nearest entry over the runner-up (a paired t-test); a verdict carried by a few images is worded weak">
+          <div
+            className="wide"
+            title="Whether the images, taken one by one, favour the nearest entry over the runner-up (a paired t-test); a verdict carried by a few images is worded weak"
+          >
             <dt>Consistency</dt>
             <dd className={v.consistency.consistent ? undefined : 'warn-text'} data-testid="verdict-consistency">
               {describeConsistency(v.consistency, v.label)}
@@ -87,7 +94,10 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
           </div>
         )}
         {v.errorRate && v.label && (
-          <div className="wide" title="How often a verdict for this entry on this many images is wrong, estimated on the library's own held-back reference images; at 10 % or more the verdict is worded weak">
+          <div
+            className="wide"
+            title="How often a verdict for this entry on this many images is wrong, estimated on the library's own held-back reference images; at 10 % or more the verdict is worded weak"
+          >
             <dt>Error rate</dt>
             <dd className={heldBackErrorTooHigh(v.errorRate) ? 'warn-text' : undefined} data-testid="verdict-error-rate">
               {describeHeldBackError(v.errorRate)}
@@ -95,7 +105,10 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
           </div>
         )}
         {v.compression && (
-          <div className="wide" title="How the evidence and the nearest entry's reference images were saved; re-compression changes the traces attribution reads">
+          <div
+            className="wide"
+            title="How the evidence and the nearest entry's reference images were saved; re-compression changes the traces attribution reads"
+          >
             <dt>Compression</dt>
             <dd className={compressionCaveat(v.compression) ? 'warn-text' : undefined} data-testid="verdict-compression">
               {compressionSummary(v.compression)}

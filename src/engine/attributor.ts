@@ -1,0 +1,315 @@
+// An attribution session: a library prepared for attribution (fingerprints, classifier, open-set
+// statistics) plus the set-encoder, able to examine evidence and judge any subset of it.
+// `analyseCase` is built on it, and the evaluation harness uses it directly, so the numbers the
+// evaluation reports are produced by the very code that produces investigators' verdicts.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { ingestFiles, ingestFolder } from './ingest/index.js';
+import { computeResidual, perImageCorrelations } from './residual/index.js';
+import { residualStatistics } from './residual/statistics.js';
+import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
+import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
+import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
+import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
+import type {
+  Canvas,
+  ClassifierEvidence,
+  EvidenceFile,
+  LibraryEntry,
+  ManifoldOptions,
+  ManifoldParams,
+  MethodId,
+  Progress,
+  SkippedFile,
+  Verdict,
+} from './types.js';
+
+export interface EngineOptions {
+  /** Folder holding phi.onnx, rho.onnx and model-card.json. Default: <repo>/models. */
+  modelsDir?: string;
+  /** Execution provider preference; 'auto' tries CUDA/DirectML/CoreML/WebGPU, then CPU. */
+  provider?: ProviderPreference;
+  threads?: number;
+}
+
+export const DEFAULT_THREADS = 2;
+const BATCH = 16;
+
+/** Loads the set-encoder when the models folder has one; the residual method works without it. */
+export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
+  const dir = opts.modelsDir ?? defaultModelsDir();
+  if (!existsSync(path.join(dir, 'model-card.json'))) return null;
+  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULT_THREADS });
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) {
+    const err = new Error('cancelled');
+    err.name = 'AbortError';
+    throw err;
+  }
+}
+
+/** φ features per image (mean over its crops), served from the cache where the same bytes were seen. */
+export async function featuresFor(encoder: SetEncoder, items: { sha256: string; crops: Canvas[] }[], cache: FeatureCache): Promise<Float32Array[]> {
+  const out: (Float32Array | undefined)[] = items.map((it) => cache.get(it.sha256, encoder.phiSha256));
+  const todo = items.map((_, i) => i).filter((i) => !out[i]);
+  if (todo.length > 0) {
+    const canvases: Canvas[] = [];
+    const owner: number[] = [];
+    for (const i of todo)
+      for (const c of items[i].crops) {
+        canvases.push(c);
+        owner.push(i);
+      }
+    const feats = await encoder.embedImages(canvases);
+    for (const i of todo) {
+      const mine = feats.filter((_, j) => owner[j] === i);
+      const mean = new Float32Array(mine[0].length);
+      for (const f of mine) for (let d = 0; d < mean.length; d++) mean[d] += f[d] / mine.length;
+      out[i] = mean;
+      cache.put(items[i].sha256, encoder.phiSha256, mean);
+    }
+  }
+  return out as Float32Array[];
+}
+
+export interface AttributorRequest extends EngineOptions {
+  libraryPath: string;
+  method: MethodId;
+  /** Manifold method only: which projection estimate (default projector) and, for knn, the reference. */
+  manifold?: ManifoldOptions;
+  /** dsf method: the classifier's evidence, φ with the residual statistics (default) or φ alone. */
+  classifierEvidence?: ClassifierEvidence;
+}
+
+export interface ExamineRequest {
+  /** Evidence folder; relative paths in the results are relative to it. */
+  root: string;
+  /** Restrict to these files below root (absolute paths); default: the whole folder. */
+  files?: string[];
+  canvas: number;
+  /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
+  maxCrops?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Examination {
+  manifest: EvidenceFile[];
+  skipped: SkippedFile[];
+  evidence: ImageEvidence[];
+}
+
+export interface Attributor {
+  readonly method: MethodId;
+  readonly library: PreparedLibrary;
+  readonly libraryPath: string;
+  readonly librarySha256: string;
+  readonly encoder: SetEncoder | null;
+  /** Manifold method: the estimate, its definition and (knn) the real reference set used. */
+  readonly manifold: ManifoldParams | null;
+  /** Reads, hashes and decodes the evidence and computes every image's evidence vector. */
+  examine(req: ExamineRequest): Promise<Examination>;
+  /** The verdict for a set of examined images. */
+  judge(items: ImageEvidence[], opts?: { withEmbedding?: boolean }): Promise<Verdict>;
+  /** Stores newly computed φ features in the feature cache beside the library and releases it. */
+  persistCache(): Promise<void>;
+}
+
+/** Sidecar file holding the φ feature cache, so analyses never change the library file itself
+ * (its SHA-256 is quoted in reports and must stay verifiable). */
+export function featureCachePath(libraryPath: string): string {
+  return `${libraryPath}.feature-cache`;
+}
+
+/** Reads cached features from the sidecar and collects new ones for one atomic write at the end. */
+export class FeatureCache {
+  readonly added: { sha256: string; model: string; features: Float32Array }[] = [];
+  private constructor(
+    private readonly libraryPath: string,
+    private store: FingerprintLibrary | null,
+  ) {}
+
+  static async open(libraryPath: string): Promise<FeatureCache> {
+    const file = featureCachePath(libraryPath);
+    let store: FingerprintLibrary | null = null;
+    if (existsSync(file)) {
+      try {
+        store = await FingerprintLibrary.open(file, { readOnly: true });
+      } catch {
+        store = null; // an unreadable cache only costs recomputation
+      }
+    }
+    return new FeatureCache(libraryPath, store);
+  }
+
+  get(sha256: string, model: string): Float32Array | undefined {
+    return this.store?.getCachedFeatures(sha256, model) ?? this.added.find((a) => a.sha256 === sha256 && a.model === model)?.features;
+  }
+
+  put(sha256: string, model: string, features: Float32Array): void {
+    this.added.push({ sha256, model, features });
+  }
+
+  /** Writes the new features to the sidecar (best effort: a locked cache just means no caching). */
+  async persist(): Promise<void> {
+    this.store?.close();
+    this.store = null;
+    if (this.added.length === 0) return;
+    const file = featureCachePath(this.libraryPath);
+    try {
+      if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
+      await withLibrary(file, async (w) => {
+        for (const c of this.added) w.putCachedFeatures(c.sha256, c.model, c.features);
+      });
+      this.added.length = 0;
+    } catch {
+      /* cache only */
+    }
+  }
+}
+
+export async function openAttributor(req: AttributorRequest): Promise<Attributor> {
+  // The library is read once and closed: an analysis never holds it open or writes to it.
+  const lib = await FingerprintLibrary.open(req.libraryPath, { readOnly: true });
+  let entries: LibraryEntry[];
+  let librarySha256: string;
+  try {
+    librarySha256 = lib.fileSha256();
+    entries = lib.getAllEntries();
+  } finally {
+    lib.close();
+  }
+  if (entries.length === 0) throw new Error(`the library ${req.libraryPath} has no entries: enrol reference folders first`);
+  const setup = await attributionSetup(req, entries);
+  const { encoder, prepared } = setup;
+  const cache = await FeatureCache.open(req.libraryPath);
+  const fingerprints = prepared.entries.map((e) => e.fingerprint);
+  const needsStatistics = prepared.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false;
+
+  return {
+    method: req.method,
+    library: prepared,
+    libraryPath: req.libraryPath,
+    librarySha256,
+    encoder,
+    manifold: setup.manifold,
+    async examine(x) {
+      const manifest: EvidenceFile[] = [];
+      const skipped: SkippedFile[] = [];
+      const evidence: ImageEvidence[] = [];
+      let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
+      const flush = async () => {
+        const feats =
+          encoder && prepared.classifier
+            ? await featuresFor(
+                encoder,
+                pending.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
+                cache,
+              )
+            : null;
+        for (let i = 0; i < pending.length; i++) {
+          const p = pending[i];
+          // Eq. 3 per crop, averaged over the crops of one image.
+          const corrs = new Float64Array(fingerprints.length);
+          const residuals = await setup.residuals(p.crops);
+          for (const residual of residuals) {
+            const c = perImageCorrelations(residual, fingerprints);
+            for (let k = 0; k < c.length; k++) corrs[k] += Math.abs(c[k]) / p.crops.length;
+          }
+          const f = feats ? setup.features(feats[i]) : null;
+          const stats = needsStatistics ? residualStatistics(residuals) : null;
+          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression));
+        }
+        pending = [];
+      };
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
+      const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
+      for await (const ev of events) {
+        throwIfAborted(x.signal);
+        if (ev.kind === 'skipped') {
+          skipped.push(ev.skipped);
+          continue;
+        }
+        manifest.push(ev.image.file);
+        pending.push({ file: ev.image.file, crops: ev.image.crops });
+        if (pending.length >= BATCH) await flush();
+      }
+      await flush();
+      return { manifest, skipped, evidence };
+    },
+    judge(items, opts = {}) {
+      return judge(prepared, items, req.method, opts.withEmbedding === false ? null : setup.embeddingEncoder);
+    },
+    persistCache() {
+      return cache.persist();
+    },
+  };
+}
+
+interface AttributionSetup {
+  encoder: SetEncoder | null;
+  /** The encoder whose ρ embeds bags for Eq. 1, or null where the features are not ρ's input. */
+  embeddingEncoder: SetEncoder | null;
+  prepared: PreparedLibrary;
+  manifold: ManifoldParams | null;
+  /** What the correlation evidence is computed on: wavelet residuals, or projector artifacts. */
+  residuals(crops: Canvas[]): Promise<Canvas[]>;
+  /** Evidence φ features as the classifier sees them (identity, or the knn artifact). */
+  features(f: Float32Array): Float32Array;
+}
+
+const waveletResiduals = async (crops: Canvas[]) => crops.map((c) => computeResidual(c));
+const identity = (f: Float32Array) => f;
+
+/** The library, encoder and evidence transforms of one method (and, for manifold, one estimate). */
+async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[]): Promise<AttributionSetup> {
+  if (req.method !== 'manifold') {
+    const encoder = req.method === 'dsf' ? await maybeEncoder(req) : null;
+    return {
+      encoder,
+      embeddingEncoder: encoder,
+      prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { classifierEvidence: req.classifierEvidence }),
+      manifold: null,
+      residuals: waveletResiduals,
+      features: identity,
+    };
+  }
+  const estimate = req.manifold?.estimate ?? 'projector';
+  let setup: AttributionSetup;
+  if (estimate === 'projector') {
+    const models = await maybeManifoldModels(req);
+    if (!models)
+      throw new ManifoldUnavailable(`the manifold method needs models/projector.onnx and models/manifold/: run 'npm run train:manifold' or restore models/`);
+    const prepared = prepareLibrary(projectorView(entries, models), models.encoder.phiSha256, 'manifold:projector');
+    prepared.featureDescription = "the manifold set-encoder's features of each image's artifact x − P(x) (learned projector)";
+    prepared.correlationDescription = "Artifact correlation (x − P(x) against each entry's artifact fingerprint)";
+    setup = {
+      encoder: models.encoder,
+      embeddingEncoder: models.encoder,
+      prepared,
+      manifold: projectorParams(models),
+      residuals: (crops) => models.projector.artifacts(crops),
+      features: identity,
+    };
+  } else {
+    const encoder = await maybeEncoder(req);
+    if (!encoder) throw new ManifoldUnavailable(`the manifold method (knn) needs the set-encoder in models/`);
+    const { view, projector, params } = await knnView(entries, encoder, req.manifold!);
+    const prepared = prepareLibrary(view, encoder.phiSha256, `manifold:knn:${params.reference!.id}:${projector.k}`);
+    prepared.featureDescription = `per-image artifacts φ(x) − Σ w_k φ(r_k) against the real reference set "${params.reference!.name}" (k = ${projector.k}, ${projector.indexKind})`;
+    setup = {
+      encoder,
+      embeddingEncoder: null,
+      prepared,
+      manifold: params,
+      residuals: waveletResiduals,
+      features: (f) => projector.artifact(f),
+    };
+  }
+  if (!setup.prepared.classifier)
+    throw new ManifoldUnavailable(`the manifold method cannot attribute with this library: ${setup.prepared.classifierNote ?? 'no classifier'}`);
+  return setup;
+}

@@ -1,0 +1,68 @@
+// The one place that loads onnxruntime-node: sessions, execution providers and their order.
+// Every model (φ and ρ, the manifold projector, anything later) opens its sessions here, so the
+// telemetry switch below and the provider policy apply to all of them. Lint forbids importing
+// onnxruntime-node anywhere else.
+import './no-telemetry.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { ProviderChoice } from '../../shared/api.js';
+
+export { ort };
+
+/** Which execution provider to prefer ('auto' picks the best one this machine has); declared once in shared/api. */
+export type ProviderPreference = ProviderChoice;
+
+function cudaInstalled(): boolean {
+  // onnxruntime-node's CUDA provider is an optional download at install time; present only then.
+  try {
+    const dir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const stack = [path.join(dir, 'bin')];
+    while (stack.length) {
+      const d = stack.pop()!;
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) stack.push(path.join(d, e.name));
+        else if (e.name.includes('providers_cuda')) return true;
+      }
+    }
+  } catch {
+    /* no package folder: no CUDA */
+  }
+  return false;
+}
+
+/** Providers to try, best first, for this platform and preference. CPU is always the last resort. */
+export function providerCandidates(pref: ProviderPreference = 'auto'): string[] {
+  if (pref !== 'auto') return pref === 'cpu' ? ['cpu'] : [pref, 'cpu'];
+  const list: string[] = [];
+  if (process.platform === 'linux') {
+    if (cudaInstalled()) list.push('cuda');
+    // WebGPU ships in the Linux x64 package but needs a Vulkan GPU; without a render node it only
+    // prints adapter errors, so it is tried only where one exists.
+    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) list.push('webgpu');
+  } else if (process.platform === 'win32') list.push('dml');
+  else if (process.platform === 'darwin') list.push('coreml');
+  list.push('cpu');
+  return list;
+}
+
+/** A session on the first provider of `providers` that accepts the model. */
+export async function createSession(file: string, providers: string[], threads: number): Promise<{ session: ort.InferenceSession; provider: string }> {
+  let lastError: unknown;
+  for (const ep of providers) {
+    try {
+      const session = await ort.InferenceSession.create(file, {
+        executionProviders: [ep],
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+      return { session, provider: ep };
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw new Error(`could not create an ONNX Runtime session for ${path.basename(file)}: ${String(lastError)}`);
+}

@@ -1,0 +1,159 @@
+// Multinomial logistic regression over the library entries (paper Sec. 4.1: a classifier over the
+// library's fingerprints). Fitted on the enrolled images' per-image φ features whenever the
+// library changes; a bag of evidence is scored by summing per-image log-probabilities, i.e. the
+// images are treated as independent draws from one generator.
+import { minimizeLbfgs } from './lbfgs.js';
+import { columnMoments } from '../util/stats.js';
+
+export interface SoftmaxRegressionOptions {
+  /** Inverse regularisation strength, as in scikit-learn (loss = C·Σ CE + ½‖W‖²). */
+  C?: number;
+  maxIterations?: number;
+  /** Weight samples so every class counts equally whatever its number of enrolment images. */
+  balanced?: boolean;
+}
+
+export interface SoftmaxRegressionModel {
+  classes: string[];
+  dim: number;
+  mean: Float64Array;
+  scale: Float64Array;
+  /** Row-major K × D weights on standardised features. */
+  weights: Float64Array;
+  bias: Float64Array;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Fits the model. `features` is row-major N × dim; `labels[n]` indexes `classes`.
+ */
+export function fitSoftmaxRegression(
+  features: Float32Array,
+  dim: number,
+  labels: Int32Array | number[],
+  classes: string[],
+  opts: SoftmaxRegressionOptions = {},
+): SoftmaxRegressionModel {
+  const n = labels.length;
+  const K = classes.length;
+  if (n === 0 || features.length !== n * dim) throw new Error('fitSoftmaxRegression: features do not match labels');
+  if (K < 2) throw new Error('fitSoftmaxRegression: needs at least two classes');
+  const C = opts.C ?? 1;
+
+  // Standardise: the φ feature scales differ by orders of magnitude between channels.
+  const { mean, sumSq: scale } = columnMoments(features, dim);
+  for (let d = 0; d < dim; d++) scale[d] = Math.sqrt(scale[d] / n) || 1;
+  const X = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) X[i * dim + d] = (features[i * dim + d] - mean[d]) / scale[d];
+
+  const counts = new Float64Array(K);
+  for (let i = 0; i < n; i++) counts[labels[i]]++;
+  const sampleWeight = new Float64Array(n);
+  for (let i = 0; i < n; i++) sampleWeight[i] = opts.balanced === false ? 1 : n / (K * counts[labels[i]]);
+
+  const nW = K * dim;
+  const logits = new Float64Array(K);
+  const objective = (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const xi = i * dim;
+      let maxL = -Infinity;
+      for (let k = 0; k < K; k++) {
+        let s = theta[nW + k];
+        const wk = k * dim;
+        for (let d = 0; d < dim; d++) s += theta[wk + d] * X[xi + d];
+        logits[k] = s;
+        if (s > maxL) maxL = s;
+      }
+      let z = 0;
+      for (let k = 0; k < K; k++) z += Math.exp(logits[k] - maxL);
+      const logZ = maxL + Math.log(z);
+      const w = sampleWeight[i];
+      loss += w * (logZ - logits[labels[i]]);
+      for (let k = 0; k < K; k++) {
+        const coeff = w * (Math.exp(logits[k] - logZ) - (k === labels[i] ? 1 : 0));
+        if (coeff === 0) continue;
+        const wk = k * dim;
+        for (let d = 0; d < dim; d++) grad[wk + d] += coeff * X[xi + d];
+        grad[nW + k] += coeff;
+      }
+    }
+    // loss = C·Σ w·CE + ½‖W‖²; divided by C·n to keep magnitudes independent of n.
+    const norm = 1 / n;
+    const lambda = 1 / (C * n);
+    let reg = 0;
+    for (let j = 0; j < nW; j++) {
+      reg += theta[j] * theta[j];
+      grad[j] = grad[j] * norm + lambda * theta[j];
+    }
+    for (let k = 0; k < K; k++) grad[nW + k] *= norm;
+    return loss * norm + 0.5 * lambda * reg;
+  };
+
+  const result = minimizeLbfgs(objective, new Float64Array(nW + K), {
+    maxIterations: opts.maxIterations ?? 300,
+    gradientTolerance: 1e-5,
+  });
+  return {
+    classes: [...classes],
+    dim,
+    mean,
+    scale,
+    weights: result.x.slice(0, nW),
+    bias: result.x.slice(nW),
+    iterations: result.iterations,
+    converged: result.converged,
+  };
+}
+
+/** Unnormalised class scores (logits) for the feature vector at `offset` in `x`. */
+export function predictLogits(model: SoftmaxRegressionModel, x: ArrayLike<number>, offset = 0): Float64Array {
+  const { dim, classes } = model;
+  const K = classes.length;
+  const out = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    let s = model.bias[k];
+    const wk = k * dim;
+    for (let d = 0; d < dim; d++) s += model.weights[wk + d] * ((x[offset + d] - model.mean[d]) / model.scale[d]);
+    out[k] = s;
+  }
+  return out;
+}
+
+/** Turns logits into log-probabilities, in place. */
+export function logSoftmaxInPlace(v: Float64Array): Float64Array {
+  let max = -Infinity;
+  for (const x of v) if (x > max) max = x;
+  let z = 0;
+  for (const x of v) z += Math.exp(x - max);
+  const logZ = max + Math.log(z);
+  for (let k = 0; k < v.length; k++) v[k] -= logZ;
+  return v;
+}
+
+/** Log-probabilities of every class for one feature vector. */
+export function predictLogProba(model: SoftmaxRegressionModel, x: ArrayLike<number>): Float64Array {
+  return logSoftmaxInPlace(predictLogits(model, x));
+}
+
+/**
+ * Scores a bag: Σ over images of log p(class | image), and the normalised posterior over classes
+ * that this sum implies under a uniform prior (softmax of the sums).
+ */
+export function scoreBag(model: SoftmaxRegressionModel, rows: ArrayLike<number>[]): { sumLogProba: Float64Array; posterior: Float64Array } {
+  const K = model.classes.length;
+  const sum = new Float64Array(K);
+  for (const r of rows) {
+    const lp = predictLogProba(model, r);
+    for (let k = 0; k < K; k++) sum[k] += lp[k];
+  }
+  let maxS = -Infinity;
+  for (let k = 0; k < K; k++) maxS = Math.max(maxS, sum[k]);
+  const post = new Float64Array(K);
+  let z = 0;
+  for (let k = 0; k < K; k++) z += post[k] = Math.exp(sum[k] - maxS);
+  for (let k = 0; k < K; k++) post[k] /= z;
+  return { sumLogProba: sum, posterior: post };
+}

@@ -1,0 +1,24 @@
+// Public entry points of the engine. The CLI, the host (Electron's utility process and `serve`) and
+// scripts import this file, types.ts, version.ts, report/index.ts and demo/index.ts, and nothing
+// deeper, so what is tested is what runs; ESLint enforces it (eslint.config.js). The evaluation
+// harness (src/eval) is the one exception: it measures the engine's parts one by one (the
+// classifier, residual statistics, correlation, clustering) and imports them directly.
+export type * from './types.js';
+export { analyseCase, enrol, isoWithOffset, DEFAULTS, type AnalyseRequest, type EnrolRequest, type EnrolResult, type EngineOptions } from './pipeline.js';
+export {
+  initLibrary,
+  listLibrary,
+  renameEntry,
+  removeEntry,
+  exportLibrary,
+  importLibrary,
+  analyseLibrary,
+  estimateLibraryErrorRates,
+  showEntry,
+  type EntryDetails,
+  type LibraryInfo,
+  type LibraryAnalysis,
+} from './library-ops.js';
+export { engineInfo, type EngineInfo } from './engine-info.js';
+export { openAttributor, type Attributor, type AttributorRequest, type Examination, type ExamineRequest } from './attributor.js';
+export type { ImageEvidence } from './attribution/judge.js';

@@ -1,0 +1,605 @@
+// The fingerprint library: one SQLite file (sql.js, in memory) holding the enrolled entries and the
+// φ feature cache. Mutations change memory only; save() replaces the file atomically.
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SqlValue } from 'sql.js';
+import type { EnrolmentProvenance, EntryCalibration, LibraryEntry, LibraryEntrySummary, ManifoldParts, NewLibraryEntry } from '../types.js';
+import { softwareVersion } from '../version.js';
+import { atomicCreate, atomicReplace, blobToFloats, checkSqliteHeader, floatsToBlob, loadSql, removeStaleTemps, type Database } from './database.js';
+import { LibraryError } from './errors.js';
+import { WriterLock } from './lock.js';
+import { APPLICATION_ID, CORE_TABLES, SCHEMA_VERSION, applicationId, migrate, userVersion } from './migrations.js';
+
+export interface OpenOptions {
+  /** Read without taking the writer lock; save() is refused. A reader never changes the file. */
+  readOnly?: boolean;
+}
+
+export interface ImportResult {
+  imported: string[];
+  renamed: { from: string; to: string }[];
+  /** Entries already present (same name, or a suffixed copy of it, with the same provenance digest). */
+  skipped: string[];
+}
+
+type Row = Record<string, SqlValue>;
+
+/** A row of a per-image table (`dim`, `sha256_list`, `data`): count × dim values with their images' SHA-256s. */
+function perImageRows(row: Row, what: string): { dim: number; sha256: string[]; data: Float32Array } {
+  const sha256 = JSON.parse(String(row.sha256_list)) as string[];
+  const dim = Number(row.dim);
+  return { dim, sha256, data: blobToFloats(row.data as Uint8Array, sha256.length * dim, what) };
+}
+
+/** ISO 8601 with the local UTC offset: reports state the examiner's time zone. */
+export function localIsoTimestamp(d = new Date()): string {
+  const off = -d.getTimezoneOffset();
+  const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
+  return `${local}${off >= 0 ? '+' : '-'}${pad(off / 60)}:${pad(off % 60)}`;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function checkName(name: string): string {
+  // Control characters are exactly what the pattern is for: a name must never carry them.
+  // eslint-disable-next-line no-control-regex
+  if (typeof name !== 'string' || name.trim() === '' || /[\u0000-\u001f\u007f]/.test(name))
+    throw new LibraryError('invalid-name', `invalid entry name ${JSON.stringify(name)}: must be non-empty, without control characters`);
+  return name;
+}
+
+function checkLength(what: string, actual: number, expected: number): void {
+  if (actual !== expected) throw new RangeError(`${what} has ${actual} values where ${expected} were expected`);
+}
+
+export class FingerprintLibrary {
+  private db: Database | null;
+  private dirty = false;
+
+  private constructor(
+    private readonly file: string,
+    db: Database,
+    private readonly lock: WriterLock | null,
+    private diskVersion: number,
+    private diskSha256: string,
+  ) {
+    this.db = db;
+    db.exec('PRAGMA foreign_keys = ON');
+  }
+
+  /** Creates a new, empty library file; refuses ('exists') to replace any existing file. */
+  static async create(file: string, opts: { createdBy?: string } = {}): Promise<FingerprintLibrary> {
+    const abs = path.resolve(file);
+    if (existsSync(abs)) throw new LibraryError('exists', `${abs} already exists; not overwriting it`);
+    const SQL = await loadSql();
+    const lock = WriterLock.acquire(abs);
+    try {
+      const db = new SQL.Database();
+      db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+      migrate(db, 0);
+      const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      for (const [k, v] of [
+        ['created_at', localIsoTimestamp()],
+        ['library_uuid', randomUUID()],
+        ['created_by', opts.createdBy ?? `Genprint ${safeVersion()}`],
+      ])
+        meta.run([k, v]);
+      meta.free();
+      const bytes = db.export();
+      atomicCreate(abs, bytes);
+      return new FingerprintLibrary(abs, db, lock, SCHEMA_VERSION, sha256Hex(bytes));
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a library. Writable opens take the writer lock and bring an older schema up to date on disk
+   * (keeping the previous file as `<file>.schema-v<N>.bak`); read-only opens migrate in memory only.
+   * A file that fails any check is never written to.
+   */
+  static async open(file: string, opts: OpenOptions = {}): Promise<FingerprintLibrary> {
+    const abs = path.resolve(file);
+    const readOnly = opts.readOnly ?? false;
+    const SQL = await loadSql();
+    const lock = readOnly ? null : WriterLock.acquire(abs);
+    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(abs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new LibraryError('not-found', `no library at ${abs}`);
+        if (code === 'EISDIR') throw new LibraryError('not-a-library', `${abs} is a folder, not a Genprint library`);
+        throw err;
+      }
+      checkSqliteHeader(abs, bytes);
+      // sql.js may adopt the array as its in-memory file and edit it in place; keep the bytes read pristine.
+      const db = new SQL.Database(new Uint8Array(bytes));
+      try {
+        const version = inspect(abs, db);
+        const lib = new FingerprintLibrary(abs, db, lock, version, sha256Hex(bytes));
+        if (version < SCHEMA_VERSION) {
+          migrate(db, version);
+          if (!readOnly) {
+            atomicCreateBackup(`${abs}.schema-v${version}.bak`, bytes);
+            lib.dirty = true;
+            lib.save();
+          }
+        }
+        return lib;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    } catch (err) {
+      lock?.release();
+      throw err;
+    }
+  }
+
+  get path(): string {
+    return this.file;
+  }
+
+  /** Schema version of the file on disk (a read-only open of an older file migrates in memory only). */
+  get schemaVersion(): number {
+    return this.diskVersion;
+  }
+
+  get readOnly(): boolean {
+    return this.lock === null;
+  }
+
+  /** SHA-256 of the file's bytes as last read or written by this object: exactly what was analysed. */
+  fileSha256(): string {
+    return this.diskSha256;
+  }
+
+  /** Replaces the file with the in-memory state (no-op when nothing changed). */
+  save(): void {
+    const db = this.assertWritable();
+    if (!this.dirty) return;
+    const bytes = db.export();
+    db.exec('PRAGMA foreign_keys = ON'); // export() reopens the connection, resetting per-connection pragmas
+    atomicReplace(this.file, bytes);
+    this.diskSha256 = sha256Hex(bytes);
+    this.diskVersion = userVersion(db);
+    this.dirty = false;
+    removeStaleTemps(this.file);
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = null;
+    this.lock?.release();
+  }
+
+  // ---- entries ----
+
+  listEntries(): LibraryEntrySummary[] {
+    return this.rows('SELECT * FROM entries ORDER BY lower(name), name').map(summaryFromRow);
+  }
+
+  getEntry(nameOrId: string | number): LibraryEntry {
+    const id = this.resolveId(nameOrId);
+    const row = this.rows('SELECT * FROM entries WHERE id = ?', [id])[0];
+    const summary = summaryFromRow(row);
+    const what = (table: string) => `${this.file}: ${table} of entry "${summary.name}"`;
+    const fp = this.rows('SELECT * FROM residual_fingerprints WHERE entry_id = ?', [id])[0];
+    if (!fp) throw new LibraryError('corrupt', `${what('residual fingerprint')} is missing`);
+    const w = Number(fp.width);
+    const h = Number(fp.height);
+    const entry: LibraryEntry = {
+      ...summary,
+      calibration: JSON.parse(String(row.calibration)) as EntryCalibration,
+      residualFingerprint: {
+        width: w,
+        height: h,
+        count: Number(fp.count),
+        data: blobToFloats(fp.data as Uint8Array, 3 * w * h, what('residual fingerprint')),
+      },
+    };
+    const feats = this.rows('SELECT * FROM image_features WHERE entry_id = ?', [id])[0];
+    if (feats) entry.imageFeatures = perImageRows(feats, what('image features'));
+    const bags = this.rows('SELECT * FROM bag_embeddings WHERE entry_id = ?', [id])[0];
+    if (bags) {
+      const dim = Number(bags.dim);
+      const count = Number(bags.count);
+      entry.bagEmbeddings = {
+        dim,
+        count,
+        bagSize: Number(bags.bag_size),
+        data: blobToFloats(bags.data as Uint8Array, dim * count, what('bag embeddings')),
+      };
+    }
+    const centroid = this.rows('SELECT * FROM centroids WHERE entry_id = ?', [id])[0];
+    if (centroid) entry.centroid = blobToFloats(centroid.data as Uint8Array, Number(centroid.dim), what('centroid'));
+    const held = this.rows('SELECT * FROM held_out_residuals WHERE entry_id = ?', [id])[0];
+    if (held) {
+      const [hw, hh, count] = [Number(held.width), Number(held.height), Number(held.count)];
+      entry.heldOutResiduals = {
+        width: hw,
+        height: hh,
+        count,
+        data: blobToFloats(held.data as Uint8Array, count * 3 * hw * hh, what('held-out residuals')),
+      };
+    }
+    const stats = this.rows('SELECT * FROM residual_statistics WHERE entry_id = ?', [id])[0];
+    if (stats) entry.residualStatistics = perImageRows(stats, what('residual statistics'));
+    const mp = this.rows('SELECT * FROM manifold_parts WHERE entry_id = ?', [id])[0];
+    if (mp) entry.manifold = manifoldFromRow(mp, what);
+    return entry;
+  }
+
+  getAllEntries(): LibraryEntry[] {
+    return this.listEntries().map((e) => this.getEntry(e.id));
+  }
+
+  addEntry(e: NewLibraryEntry): LibraryEntrySummary {
+    const db = this.writable();
+    const name = checkName(e.name);
+    if (this.findId(name) !== undefined) throw new LibraryError('name-taken', `${this.file} already has an entry named "${name}"`);
+    const fp = e.residualFingerprint;
+    checkLength('residual fingerprint', fp.data.length, 3 * fp.width * fp.height);
+    if (e.imageFeatures) checkLength('image features', e.imageFeatures.data.length, e.imageFeatures.sha256.length * e.imageFeatures.dim);
+    if (e.bagEmbeddings) checkLength('bag embeddings', e.bagEmbeddings.data.length, e.bagEmbeddings.count * e.bagEmbeddings.dim);
+    const stats = e.residualStatistics;
+    if (stats) checkLength('residual statistics', stats.data.length, stats.sha256.length * stats.dim);
+    const held = e.heldOutResiduals;
+    if (held) checkLength('held-out residuals', held.data.length, held.count * 3 * held.width * held.height);
+
+    const model = e.modelVersion;
+    this.transaction(() => {
+      db.run(
+        `INSERT INTO entries (name, family, notes, created_at, provenance, method, model_version, calibration)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [name, e.family, e.notes ?? '', e.createdAt ?? localIsoTimestamp(), JSON.stringify(e.provenance), e.method, model, JSON.stringify(e.calibration ?? {})],
+      );
+      const id = Number(db.exec('SELECT last_insert_rowid()')[0].values[0][0]);
+      db.run('INSERT INTO residual_fingerprints VALUES (?, ?, ?, ?, ?)', [id, fp.width, fp.height, fp.count, floatsToBlob(fp.data)]);
+      if (e.imageFeatures) {
+        const f = e.imageFeatures;
+        db.run('INSERT INTO image_features VALUES (?, ?, ?, ?, ?, ?)', [id, model, f.dim, f.sha256.length, JSON.stringify(f.sha256), floatsToBlob(f.data)]);
+      }
+      if (e.bagEmbeddings) {
+        const b = e.bagEmbeddings;
+        db.run('INSERT INTO bag_embeddings VALUES (?, ?, ?, ?, ?, ?)', [id, model, b.dim, b.count, b.bagSize, floatsToBlob(b.data)]);
+      }
+      if (e.centroid) db.run('INSERT INTO centroids VALUES (?, ?, ?, ?)', [id, model, e.centroid.length, floatsToBlob(e.centroid)]);
+      if (held) db.run('INSERT INTO held_out_residuals VALUES (?, ?, ?, ?, ?)', [id, held.width, held.height, held.count, floatsToBlob(held.data)]);
+      if (stats)
+        db.run('INSERT INTO residual_statistics VALUES (?, ?, ?, ?, ?)', [
+          id,
+          stats.dim,
+          stats.sha256.length,
+          JSON.stringify(stats.sha256),
+          floatsToBlob(stats.data),
+        ]);
+      if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
+    });
+    return this.listEntries().find((s) => s.name === name)!;
+  }
+
+  renameEntry(nameOrId: string | number, newName: string): void {
+    const db = this.writable();
+    const id = this.resolveId(nameOrId);
+    checkName(newName);
+    const other = this.findId(newName);
+    if (other === id) return;
+    if (other !== undefined) throw new LibraryError('name-taken', `${this.file} already has an entry named "${newName}"`);
+    db.run('UPDATE entries SET name = ? WHERE id = ?', [newName, id]);
+  }
+
+  removeEntry(nameOrId: string | number): void {
+    const db = this.writable();
+    const id = this.resolveId(nameOrId);
+    this.transaction(() => {
+      for (const table of [
+        'residual_fingerprints',
+        'image_features',
+        'bag_embeddings',
+        'centroids',
+        'held_out_residuals',
+        'manifold_parts',
+        'residual_statistics',
+      ])
+        db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
+      db.run('DELETE FROM entries WHERE id = ?', [id]);
+    });
+  }
+
+  setNotes(nameOrId: string | number, notes: string): void {
+    const db = this.writable();
+    db.run('UPDATE entries SET notes = ? WHERE id = ?', [notes, this.resolveId(nameOrId)]);
+  }
+
+  // ---- feature cache ----
+
+  getCachedFeatures(sha256: string, modelHash: string): Float32Array | undefined {
+    const row = this.rows('SELECT dim, data FROM feature_cache WHERE sha256 = ? AND model_hash = ?', [sha256, modelHash])[0];
+    return row ? blobToFloats(row.data as Uint8Array, Number(row.dim), `${this.file}: cached features of ${sha256}`) : undefined;
+  }
+
+  putCachedFeatures(sha256: string, modelHash: string, features: Float32Array): void {
+    this.writable().run('INSERT OR REPLACE INTO feature_cache VALUES (?, ?, ?, ?)', [sha256, modelHash, features.length, floatsToBlob(features)]);
+  }
+
+  // ---- sharing between libraries ----
+
+  /** Writes the named entries (all by default) into a new library file at dest, never replacing a file. */
+  async exportEntries(dest: string, names?: string[]): Promise<LibraryEntrySummary[]> {
+    const chosen = names ? [...new Set(names.map((n) => this.resolveId(n)))] : this.listEntries().map((e) => e.id);
+    const entries = chosen.map((id) => this.getEntry(id));
+    const out = await FingerprintLibrary.create(dest, { createdBy: `Genprint ${safeVersion()} (export of ${this.file})` });
+    try {
+      for (const e of entries) out.addEntry(withoutId(e));
+      out.save();
+      return out.listEntries();
+    } finally {
+      out.close();
+    }
+  }
+
+  /**
+   * Merges the entries of another library. A clashing name gets a " (2)", " (3)"… suffix; an entry
+   * already present (same name or a suffixed copy of it, same provenance digest) is skipped.
+   */
+  async importFrom(source: string): Promise<ImportResult> {
+    this.assertWritable();
+    const src = await FingerprintLibrary.open(source, { readOnly: true });
+    let entries: LibraryEntry[];
+    try {
+      entries = src.getAllEntries();
+    } finally {
+      src.close();
+    }
+    const result: ImportResult = { imported: [], renamed: [], skipped: [] };
+    for (const e of entries) {
+      const mine = this.listEntries();
+      const copies = mine.filter((m) => m.name === e.name || isSuffixedCopy(m.name, e.name));
+      if (copies.some((m) => m.provenance.sha256ListDigest === e.provenance.sha256ListDigest)) {
+        result.skipped.push(e.name);
+        continue;
+      }
+      let name = e.name;
+      const taken = new Set(mine.map((m) => m.name));
+      for (let k = 2; taken.has(name); k++) name = `${e.name} (${k})`;
+      this.addEntry({ ...withoutId(e), name });
+      result.imported.push(name);
+      if (name !== e.name) result.renamed.push({ from: e.name, to: name });
+    }
+    return result;
+  }
+
+  /** Library-level metadata: created_at, library_uuid, created_by. */
+  meta(): Record<string, string> {
+    return Object.fromEntries(this.rows('SELECT key, value FROM meta').map((r) => [String(r.key), String(r.value)]));
+  }
+
+  /** Runs SQLite's full integrity check on the in-memory copy; returns its messages ('ok' when sound). */
+  integrityCheck(): string[] {
+    return this.rows('PRAGMA integrity_check').map((r) => String(Object.values(r)[0]));
+  }
+
+  // ---- internals ----
+
+  private live(): Database {
+    if (!this.db) throw new LibraryError('closed', `${this.file} is closed`);
+    return this.db;
+  }
+
+  private assertWritable(): Database {
+    const db = this.live();
+    if (!this.lock) throw new LibraryError('read-only', `${this.file} was opened read-only`);
+    return db;
+  }
+
+  /** The database, for a change that the next save() must write. */
+  private writable(): Database {
+    const db = this.assertWritable();
+    this.dirty = true;
+    return db;
+  }
+
+  private rows(sql: string, params: SqlValue[] = []): Row[] {
+    const stmt = this.live().prepare(sql);
+    try {
+      stmt.bind(params);
+      const out: Row[] = [];
+      while (stmt.step()) out.push(stmt.getAsObject());
+      return out;
+    } finally {
+      stmt.free();
+    }
+  }
+
+  private transaction(fn: () => void): void {
+    const db = this.live();
+    db.exec('SAVEPOINT op');
+    try {
+      fn();
+      db.exec('RELEASE op');
+    } catch (err) {
+      db.exec('ROLLBACK TO op; RELEASE op');
+      throw err;
+    }
+  }
+
+  private findId(name: string): number | undefined {
+    const row = this.rows('SELECT id FROM entries WHERE name = ?', [name])[0];
+    return row ? Number(row.id) : undefined;
+  }
+
+  /** A name first; a string of digits that names no entry is taken as an id. */
+  private resolveId(nameOrId: string | number): number {
+    if (typeof nameOrId === 'number') {
+      if (this.rows('SELECT 1 FROM entries WHERE id = ?', [nameOrId]).length) return nameOrId;
+    } else {
+      const byName = this.findId(nameOrId);
+      if (byName !== undefined) return byName;
+      if (/^\d+$/.test(nameOrId)) {
+        const id = Number(nameOrId);
+        if (this.rows('SELECT 1 FROM entries WHERE id = ?', [id]).length) return id;
+      }
+    }
+    throw new LibraryError('no-such-entry', `${this.file} has no entry ${typeof nameOrId === 'number' ? `with id ${nameOrId}` : `"${nameOrId}"`}`);
+  }
+}
+
+/** Opens `file` for writing (with the lock), runs fn, saves if it changed anything, and always closes. */
+export async function withLibrary<T>(file: string, fn: (lib: FingerprintLibrary) => T | Promise<T>): Promise<T> {
+  const lib = await FingerprintLibrary.open(file);
+  try {
+    const result = await fn(lib);
+    lib.save();
+    return result;
+  } finally {
+    lib.close();
+  }
+}
+
+/** Checks that an open sql.js database is a sound Genprint library this software can read; returns its version. */
+function inspect(file: string, db: Database): number {
+  let appId: number;
+  let version: number;
+  let tables: Set<string>;
+  try {
+    appId = applicationId(db);
+    version = userVersion(db);
+    tables = new Set(db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values.map((v) => String(v[0])) ?? []);
+  } catch (err) {
+    throw new LibraryError('corrupt', `${file} is corrupt: ${(err as Error).message}`, { cause: err });
+  }
+  if (appId !== APPLICATION_ID) throw new LibraryError('not-a-library', `${file} is an SQLite database but not a Genprint library`);
+  if (version > SCHEMA_VERSION)
+    throw new LibraryError(
+      'newer-schema',
+      `${file} uses library schema v${version}, newer than this version of Genprint understands (v${SCHEMA_VERSION}); update Genprint`,
+    );
+  if (version < 1 || CORE_TABLES.some((t) => !tables.has(t)))
+    throw new LibraryError('not-a-library', `${file} is marked as a Genprint library but lacks its tables`);
+  let check: string;
+  try {
+    check = db
+      .exec('PRAGMA quick_check')[0]
+      .values.map((v) => String(v[0]))
+      .join('; ');
+  } catch (err) {
+    throw new LibraryError('corrupt', `${file} is corrupt: ${(err as Error).message}`, { cause: err });
+  }
+  if (check !== 'ok') throw new LibraryError('corrupt', `${file} is corrupt: ${check.slice(0, 200)}`);
+  return version;
+}
+
+function summaryFromRow(r: Row): LibraryEntrySummary {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    family: String(r.family),
+    notes: String(r.notes),
+    createdAt: String(r.created_at),
+    provenance: JSON.parse(String(r.provenance)) as EnrolmentProvenance,
+    method: String(r.method),
+    modelVersion: String(r.model_version),
+  };
+}
+
+function withoutId(e: LibraryEntry): NewLibraryEntry {
+  const { id: _id, ...rest } = e;
+  return rest;
+}
+
+function isSuffixedCopy(candidate: string, name: string): boolean {
+  return candidate.startsWith(`${name} (`) && /^ \(\d+\)$/.test(candidate.slice(name.length));
+}
+
+function atomicCreateBackup(file: string, bytes: Uint8Array): void {
+  try {
+    atomicCreate(file, bytes);
+  } catch (err) {
+    if (!(err instanceof LibraryError && err.code === 'exists')) throw err; // an earlier backup of this version stays
+  }
+}
+
+function safeVersion(): string {
+  try {
+    return softwareVersion();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Column values of a manifold_parts row after entry_id, in table order (migration v3). */
+function manifoldRow(m: ManifoldParts): (string | number | Uint8Array | null)[] {
+  const fp = m.artifactFingerprint;
+  checkLength('artifact fingerprint', fp.data.length, 3 * fp.width * fp.height);
+  const f = m.imageFeatures;
+  if (f) checkLength('manifold image features', f.data.length, f.sha256.length * f.dim);
+  const b = m.bagEmbeddings;
+  if (b) checkLength('manifold bag embeddings', b.data.length, b.count * b.dim);
+  const h = m.heldOutArtifacts;
+  if (h) checkLength('held-out artifacts', h.data.length, h.count * 3 * h.width * h.height);
+  return [
+    m.modelHash,
+    m.projectorHash,
+    JSON.stringify(m.calibration ?? {}),
+    fp.width,
+    fp.height,
+    fp.count,
+    floatsToBlob(fp.data),
+    f?.dim ?? null,
+    f ? JSON.stringify(f.sha256) : null,
+    f ? floatsToBlob(f.data) : null,
+    b?.dim ?? null,
+    b?.count ?? null,
+    b?.bagSize ?? null,
+    b ? floatsToBlob(b.data) : null,
+    m.centroid ? floatsToBlob(m.centroid) : null,
+    h?.width ?? null,
+    h?.height ?? null,
+    h?.count ?? null,
+    h ? floatsToBlob(h.data) : null,
+  ];
+}
+
+function manifoldFromRow(r: Row, what: (part: string) => string): ManifoldParts {
+  const [w, h] = [Number(r.fp_width), Number(r.fp_height)];
+  const parts: ManifoldParts = {
+    modelHash: String(r.model_hash),
+    projectorHash: String(r.projector_hash),
+    calibration: JSON.parse(String(r.calibration)) as EntryCalibration,
+    artifactFingerprint: {
+      width: w,
+      height: h,
+      count: Number(r.fp_count),
+      data: blobToFloats(r.fp_data as Uint8Array, 3 * w * h, what('artifact fingerprint')),
+    },
+  };
+  if (r.feat_data) {
+    const sha256 = JSON.parse(String(r.feat_sha256_list)) as string[];
+    const dim = Number(r.feat_dim);
+    parts.imageFeatures = { dim, sha256, data: blobToFloats(r.feat_data as Uint8Array, sha256.length * dim, what('manifold features')) };
+  }
+  if (r.bag_data) {
+    const [dim, count] = [Number(r.bag_dim), Number(r.bag_count)];
+    parts.bagEmbeddings = {
+      dim,
+      count,
+      bagSize: Number(r.bag_size),
+      data: blobToFloats(r.bag_data as Uint8Array, dim * count, what('manifold bag embeddings')),
+    };
+  }
+  if (r.centroid)
+    parts.centroid = blobToFloats(r.centroid as Uint8Array, parts.bagEmbeddings?.dim ?? (r.centroid as Uint8Array).length / 4, what('manifold centroid'));
+  if (r.held_data) {
+    const [hw, hh, count] = [Number(r.held_width), Number(r.held_height), Number(r.held_count)];
+    parts.heldOutArtifacts = { width: hw, height: hh, count, data: blobToFloats(r.held_data as Uint8Array, count * 3 * hw * hh, what('held-out artifacts')) };
+  }
+  return parts;
+}

@@ -1,0 +1,423 @@
+// Orchestration of the engine's jobs: ingest → residuals / φ features → library → attribution.
+// Everything the CLI, the app and the evaluation harness do goes through these functions.
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { ingestFiles, ingestFolder } from './ingest/index.js';
+import { countCompression } from './ingest/compression.js';
+import { decorrelationScore } from './correlation.js';
+import { withLibrary } from './library/index.js';
+import { readModelCard } from './features/set-encoder.js';
+import { EnrolmentBuilder } from './attribution/enrolment.js';
+import { computeResidual } from './residual/index.js';
+import { maybeManifoldModels } from './manifold/index.js';
+import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
+import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
+import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
+import type { ImageEvidence } from './attribution/judge.js';
+import { drawBags } from './util/random.js';
+import { gitCommit, softwareVersion } from './version.js';
+import type {
+  ClassifierEvidence,
+  BagVerdict,
+  Canvas,
+  CaseResult,
+  GroupVerdict,
+  ImageResult,
+  LibraryEntrySummary,
+  ManifoldOptions,
+  MethodId,
+  Progress,
+  SkippedFile,
+  StabilityPoint,
+  Verdict,
+} from './types.js';
+import { libraryErrorRates } from './classifier/held-back-error.js';
+import { scoreIsProbability } from './types.js';
+
+export type { EngineOptions } from './attributor.js';
+
+export const DEFAULTS = {
+  method: 'dsf' as MethodId,
+  bagSize: 10,
+  bags: 20,
+  seed: 1,
+  canvas: 256,
+  threads: 2,
+};
+
+export interface EnrolRequest extends EngineOptions {
+  libraryPath: string;
+  name: string;
+  family?: string;
+  notes?: string;
+  folders: string[];
+  /** Enrol only these files (absolute paths below the single folder given), e.g. an evaluation's enrolment half. */
+  files?: string[];
+  canvas?: number;
+  /** Bag embeddings stored for Eq. 1 (paper: 100 bags per model). */
+  bags?: number;
+  /**
+   * Also store the manifold method's projector parts (default true where its models exist). They
+   * about double enrolment time: the projector and the manifold φ run on every reference image.
+   */
+  manifoldParts?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface EnrolResult {
+  entry: LibraryEntrySummary;
+  skipped: SkippedFile[];
+}
+
+export interface AnalyseRequest extends EngineOptions {
+  libraryPath: string;
+  caseRoot: string;
+  method?: MethodId;
+  /** Manifold method: projection estimate and (knn) real reference entry. */
+  manifold?: ManifoldOptions;
+  /** dsf method: the library classifier's evidence, φ with the residual statistics (default) or φ alone. */
+  classifierEvidence?: ClassifierEvidence;
+  bagSize?: number;
+  bags?: number;
+  seed?: number;
+  canvas?: number;
+  /**
+   * Evidence crops per image for images at least twice the canvas in both directions (default 1:
+   * the centre). More crops add evidence from large images without resampling them.
+   */
+  crops?: number;
+  caseId?: string;
+  examiner?: string;
+  notes?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+}
+
+const BATCH = 16;
+
+export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  const encoder = await maybeEncoder(req);
+  // The manifold method's enrolment runs beside the others whenever its models are present. Its φ.onnx
+  // recomputes the projector internally (self-contained, fed images like every encoder); the
+  // projector is a small share of that φ's cost, so the artifacts are not passed in instead.
+  const manifold = encoder && req.manifoldParts !== false ? await maybeManifoldModels(req) : null;
+  const skipped: SkippedFile[] = [];
+  const shas: string[] = [];
+  const compressions: string[] = [];
+  const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags, residualStatistics: true });
+  const manifoldBuilder = manifold ? new EnrolmentBuilder({ encoder: manifold.encoder, seed: 1, bags: req.bags }) : null;
+  const started = Date.now();
+
+  return withLibrary(req.libraryPath, async (lib) => {
+    if (lib.listEntries().some((e) => e.name === req.name))
+      throw Object.assign(new Error(`the library already has an entry named "${req.name}"`), { code: 'name-taken' });
+    const cache = await FeatureCache.open(req.libraryPath);
+    for (const folder of req.folders) {
+      let pending: { sha256: string; crops: Canvas[] }[] = [];
+      const flush = async () => {
+        const feats = encoder ? await featuresFor(encoder, pending, cache) : null;
+        pending.forEach((p, i) =>
+          builder.add(
+            p.sha256,
+            p.crops.map((c) => computeResidual(c)),
+            feats ? feats[i] : null,
+          ),
+        );
+        if (manifold && manifoldBuilder) {
+          const mfeats = await featuresFor(manifold.encoder, pending, cache);
+          for (let i = 0; i < pending.length; i++) manifoldBuilder.add(pending[i].sha256, await manifold.projector.artifacts(pending[i].crops), mfeats[i]);
+        }
+        pending = [];
+      };
+      const opts = {
+        canvas: req.canvas ?? DEFAULTS.canvas,
+        signal: req.signal,
+        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `enrol ${path.basename(folder)}` }),
+      };
+      for await (const ev of req.files ? ingestFiles(folder, req.files, opts) : ingestFolder(folder, opts)) {
+        throwIfAborted(req.signal);
+        if (ev.kind === 'skipped') {
+          skipped.push(ev.skipped);
+          continue;
+        }
+        shas.push(ev.image.file.sha256);
+        compressions.push(ev.image.file.compression ?? 'unknown');
+        pending.push({ sha256: ev.image.file.sha256, crops: ev.image.crops });
+        if (pending.length >= BATCH) await flush();
+      }
+      await flush();
+    }
+    throwIfAborted(req.signal);
+    req.onProgress?.({ phase: 'calibrate', done: builder.imageCount, total: builder.imageCount });
+    const parts = await builder.finish();
+    const mparts = manifoldBuilder ? await manifoldBuilder.finish() : null;
+    throwIfAborted(req.signal);
+    const digest = createHash('sha256')
+      .update([...shas].sort().join('\n'))
+      .digest('hex');
+    const entry = lib.addEntry({
+      name: req.name,
+      family: req.family ?? 'unknown',
+      notes: req.notes ?? '',
+      provenance: {
+        sourceFolders: req.folders.map((f) => path.resolve(f)),
+        fileCount: shas.length,
+        skippedCount: skipped.length,
+        sha256ListDigest: digest,
+        compression: countCompression(compressions),
+      },
+      method: encoder ? (mparts ? 'residual+dsf+manifold' : 'residual+dsf') : 'residual',
+      modelVersion: encoder ? encoder.phiSha256 : 'none',
+      ...parts,
+      ...(manifold && mparts
+        ? {
+            manifold: {
+              modelHash: manifold.encoder.phiSha256,
+              projectorHash: manifold.projector.sha256,
+              artifactFingerprint: mparts.residualFingerprint,
+              calibration: mparts.calibration,
+              imageFeatures: mparts.imageFeatures,
+              bagEmbeddings: mparts.bagEmbeddings,
+              centroid: mparts.centroid,
+              heldOutArtifacts: mparts.heldOutResiduals,
+            },
+          }
+        : {}),
+    });
+    await cache.persist();
+    req.onProgress?.({ phase: 'saved', done: shas.length, total: shas.length, rate: shas.length / ((Date.now() - started) / 1000) });
+    return { entry, skipped };
+  });
+}
+
+function rate(done: number, startedMs: number, total: number): Pick<Progress, 'rate' | 'etaSeconds'> {
+  const secs = (Date.now() - startedMs) / 1000;
+  const r = secs > 0 ? done / secs : 0;
+  return { rate: r, etaSeconds: r > 0 ? (total - done) / r : undefined };
+}
+
+export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
+  const t0 = Date.now();
+  const method = req.method ?? DEFAULTS.method;
+  const bagSize = req.bagSize ?? DEFAULTS.bagSize;
+  const bagCount = req.bags ?? DEFAULTS.bags;
+  const seed = req.seed ?? DEFAULTS.seed;
+  const canvas = req.canvas ?? DEFAULTS.canvas;
+  const caseRoot = path.resolve(req.caseRoot);
+
+  const attributor = await openAttributor({ ...req, method });
+  const prepared = attributor.library;
+  const encoder = attributor.encoder;
+  const tPrepared = Date.now();
+  const { manifest, skipped, evidence } = await attributor.examine({
+    root: caseRoot,
+    canvas,
+    maxCrops: req.crops,
+    signal: req.signal,
+    onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
+  });
+  throwIfAborted(req.signal);
+  const tIngested = Date.now();
+  // Remember newly computed features so a re-analysis of unchanged files costs no inference.
+  await attributor.persistCache();
+  if (evidence.length === 0) throw new Error(`no usable images in ${caseRoot} (${skipped.length} files skipped)`);
+
+  const folderVerdict = await attributor.judge(evidence);
+  const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);
+  const groupCount = groups.length;
+  const useClassifier = scoreIsProbability(folderVerdict.method);
+  if (groupCount > 1) {
+    // No single entry explains a mixed folder: the attributions are the groups'.
+    folderVerdict.mixed = true;
+    folderVerdict.label = null;
+    folderVerdict.family = null;
+    folderVerdict.statement =
+      `The ${evidence.length} images do not form one consistent set: they split into ${groupCount} groups ` +
+      `(${groups.map((g) => `${g.files.length} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
+      `Taken together they are closest to ${folderVerdict.candidates[0].name}.`;
+  }
+  const grouping = { groupOf };
+
+  // Bags of N images drawn with the case seed (paper: attribution of sets).
+  const bags: BagVerdict[] = [];
+  const bagIdx = drawBags(evidence.length, bagSize, bagCount, seed);
+  for (let b = 0; b < bagIdx.length; b++) {
+    throwIfAborted(req.signal);
+    const members = bagIdx[b].map((i) => evidence[i]);
+    const v = await attributor.judge(members);
+    bags.push({ ...v, bagIndex: b, files: members.map((m) => m.relPath) });
+    req.onProgress?.({ phase: 'bags', done: b + 1, total: bagIdx.length, ...rate(b + 1, tIngested, bagIdx.length) });
+  }
+
+  // Stability (Sec. 4.3): how the verdict behaves as the number of images per bag grows.
+  const names = prepared.entries.map((e) => e.name);
+  const refLabel = groups[0].label ?? groups[0].candidates[0].name;
+  const refIndex = names.indexOf(refLabel);
+  const stability: StabilityPoint[] = [];
+  const largest = evidence.filter((_, i) => grouping.groupOf[i] === 0);
+  for (const size of [1, 2, 5, 10, 25, 50, 100].filter((s) => s <= largest.length)) {
+    const draws = drawBags(largest.length, size, size === largest.length ? 1 : 20, seed + size);
+    const scores: number[] = [];
+    let agree = 0;
+    const rows: number[][] = [];
+    for (const d of draws) {
+      const members = d.map((i) => largest[i]);
+      const v = await attributor.judge(members, { withEmbedding: false });
+      scores.push(v.candidates.find((c) => c.name === refLabel)?.score ?? 0);
+      if (v.label === groups[0].label) agree++;
+      const row = new Array(names.length).fill(0);
+      for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
+      rows.push(row);
+    }
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
+    // Eq. 6 analogue for evidence: each bag's Eq. 4 row against a one-hot target at the reference entry.
+    const target = rows.map(() => names.map((_, k) => (k === refIndex ? 1 : 0)));
+    let fro = 0;
+    rows.forEach((r, i) => r.forEach((v, k) => (fro += (v - target[i][k]) ** 2)));
+    stability.push({
+      bagSize: size,
+      bags: draws.length,
+      meanScore: mean,
+      stdScore: std,
+      agreement: agree / draws.length,
+      decorrelation: Math.sqrt(fro) / (rows.length * names.length),
+    });
+  }
+
+  // Correlation analysis: evidence groups × library (Eq. 4) and library × library (Eq. 5).
+  const groupRows = groups.map((_, gi) => {
+    const members = groupCount > 1 ? evidence.filter((_, i) => grouping.groupOf[i] === gi) : evidence;
+    const row = new Array(names.length).fill(0);
+    for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
+    return row;
+  });
+  const evidenceVsLibrary = labelled(
+    groups.map((g, i) => (groupCount > 1 ? `group ${i + 1} (${g.files.length})` : `evidence (${g.files.length})`)),
+    names,
+    groupRows,
+  );
+  const libraryVsLibrary = libraryMatrix(prepared);
+  const clustering = clusterLibrary(prepared, libraryVsLibrary);
+  const finite = libraryVsLibrary.values.flat().every((v) => Number.isFinite(v));
+
+  const images: ImageResult[] = evidence.map((e, i) => {
+    const scores = useClassifier ? Array.from(e.logProba!, (v) => Math.exp(v)) : Array.from(e.corr);
+    const k = scores.indexOf(Math.max(...scores));
+    return {
+      relPath: e.relPath,
+      sha256: e.sha256,
+      group: grouping.groupOf[i],
+      topCandidate: names[k] ?? null,
+      score: scores[k],
+      residualCorr: Object.fromEntries(names.map((n, j) => [n, e.corr[j]])),
+    };
+  });
+
+  const card = encoder ? encoder.card : readModelCard(req.modelsDir);
+  return {
+    schema: 'genprint.case/1',
+    caseId: req.caseId ?? `case-${new Date(t0).toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`,
+    createdAt: isoWithOffset(new Date(t0)),
+    caseRoot,
+    examiner: req.examiner,
+    notes: req.notes,
+    software: { name: 'Genprint', version: softwareVersion(), gitCommit: gitCommit() },
+    params: {
+      method: folderVerdict.method,
+      bagSize,
+      bags: bags.length,
+      seed,
+      canvas,
+      provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
+      threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
+      ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
+    },
+    model: {
+      phiSha256: encoder?.phiSha256 ?? null,
+      rhoSha256: encoder?.rhoSha256 ?? null,
+      modelCardVersion: card ? `${card.name} ${card.version} (${card.configuration})` : null,
+    },
+    library: {
+      path: path.resolve(req.libraryPath),
+      sha256: attributor.librarySha256,
+      entries: prepared.entries.map((e) => ({ id: e.id, name: e.name, family: e.family })),
+      ...(prepared.classifier && method !== 'residual'
+        ? {
+            classifier: {
+              blocks: prepared.classifier.blocks.map((b) => ({
+                name: b.name,
+                description: b.description === 'features' ? (prepared.featureDescription ?? b.description) : b.description,
+                weight: b.weight,
+              })),
+              weighting: prepared.classifier.weighting,
+              heldOutAccuracy: prepared.classifier.heldOutAccuracy,
+              bagTemperatureExponent: prepared.classifier.bagTemperature?.exponent ?? null,
+              caveat: prepared.classifierCaveat,
+              errorRates: libraryErrorRates(prepared.classifier, Math.max(1, Math.min(bagSize, evidence.length))),
+            },
+          }
+        : {}),
+    },
+    manifest,
+    skipped,
+    images,
+    verdicts: { folder: folderVerdict, groups, bags },
+    correlation: {
+      evidenceVsLibrary,
+      libraryVsLibrary,
+      decorrelationScore: finite ? decorrelationScore(libraryVsLibrary) : NaN,
+    },
+    clustering,
+    stability,
+    timings: {
+      prepareSeconds: (tPrepared - t0) / 1000,
+      ingestSeconds: (tIngested - tPrepared) / 1000,
+      totalSeconds: (Date.now() - t0) / 1000,
+    },
+  };
+}
+
+/**
+ * Splits a possibly mixed folder (see grouping.ts) and judges each group. A split is kept only when
+ * at least two groups are attributed to distinct library entries: groups cut out of a foreign or
+ * noisy folder by their best-matching entry are selected for that match, so a split that does not
+ * stand on two confident, different attributions is not reported.
+ */
+async function groupEvidence(
+  attributor: Attributor,
+  evidence: ImageEvidence[],
+  folderVerdict: Verdict,
+): Promise<{ groupOf: number[]; groups: GroupVerdict[] }> {
+  const single = () => ({
+    groupOf: evidence.map(() => 0),
+    groups: [{ ...folderVerdict, groupIndex: 0, files: evidence.map((e) => e.relPath) }],
+  });
+  const prepared = attributor.library;
+  const useClassifier = scoreIsProbability(folderVerdict.method) && evidence.every((e) => e.logProba);
+  // Residual correlations become likelihoods on the scale of the entries' own calibration spread.
+  const spreads = prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b);
+  const temperature = Math.max(1e-4, spreads[Math.floor(spreads.length / 2)]);
+  const likelihood = evidence.map((e) => (useClassifier ? Float64Array.from(e.logProba!, (v) => Math.exp(v)) : correlationLikelihood(e.corr, temperature)));
+  const grouping = groupByMixture(likelihood);
+  if (grouping.componentOf.length < 2) return single();
+  const groups: GroupVerdict[] = [];
+  for (let g = 0; g < grouping.componentOf.length; g++) {
+    const members = evidence.filter((_, i) => grouping.groupOf[i] === g);
+    const v = await attributor.judge(members);
+    groups.push({ ...v, groupIndex: g, files: members.map((m) => m.relPath) });
+  }
+  const knownLabels = new Set(groups.filter((g) => !g.unknown).map((g) => g.label));
+  if (knownLabels.size < 2) return single();
+  return { groupOf: grouping.groupOf, groups };
+}
+
+/** ISO 8601 with the local UTC offset (reports state the examiner's time zone). */
+export function isoWithOffset(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
+  return `${local}${sign}${pad(off / 60)}:${pad(off % 60)}`;
+}
