@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashFile, ingestFolder } from '../src/engine/ingest/index.js';
 import type { IngestEvent } from '../src/engine/types.js';
 import { caseRelPath, isRoot, writeBadFolder, type BadFolder } from './helpers/bad-files.js';
+import { recordReliability } from './helpers/reliability.js';
 
 let folder: BadFolder;
 let events: IngestEvent[];
@@ -89,6 +90,7 @@ describe('bad input in an evidence folder', () => {
       }
     }
     expect(wrong).toEqual([]);
+    for (const c of folder.cases.filter((x) => x.expect !== 'accepted')) recordReliability('bad-input', c.what, `skipped: ${c.expect}`);
   });
 
   it('accepts and canonicalises every good file in the same folder', () => {
@@ -148,6 +150,7 @@ describe('bad input in an evidence folder', () => {
     // (Skipped as root: root reads files regardless of chmod 000, so the case cannot be built.)
     const e = events.find((x) => relOf(x) === 'locked.png');
     expect(e).toMatchObject({ kind: 'skipped', skipped: { reason: 'permission-denied' } });
+    recordReliability('bad-input', 'unreadable file (chmod 000)', 'skipped: permission-denied');
   });
 
   // Root ignores file modes, so there the same check runs in a child process that drops to 'nobody'.
@@ -177,6 +180,7 @@ describe('bad input in an evidence folder', () => {
         expect.objectContaining({ relPath: 'locked.png', reason: 'permission-denied' }),
         expect.objectContaining({ relPath: 'open.txt', reason: 'not-an-image' }),
       ]);
+      recordReliability('bad-input', 'unreadable file (chmod 000, read as nobody)', 'skipped: permission-denied');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
