@@ -92,6 +92,8 @@ export interface ExamineRequest {
   canvas: number;
   /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
   maxCrops?: number;
+  /** Follow symbolic links that lead outside `root` (default false: listed as skipped). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -225,7 +227,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
         }
         pending = [];
       };
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       for await (const ev of events) {
         throwIfAborted(x.signal);

@@ -61,6 +61,8 @@ export interface EnrolRequest extends EngineOptions {
    * about double enrolment time: the projector and the manifold φ run on every reference image.
    */
   manifoldParts?: boolean;
+  /** Follow symbolic links that lead outside the reference folders (default false: listed as skipped). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -87,6 +89,11 @@ export interface AnalyseRequest extends EngineOptions {
    * the centre). More crops add evidence from large images without resampling them.
    */
   crops?: number;
+  /**
+   * Follow symbolic links whose target is outside the case folder (default false: they are listed
+   * as skipped, 'outside-folder'). Recorded in the case, so verify-report walks the folder alike.
+   */
+  followExternalLinks?: boolean;
   caseId?: string;
   examiner?: string;
   notes?: string;
@@ -132,6 +139,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
       };
       const opts = {
         canvas: req.canvas ?? DEFAULTS.canvas,
+        followExternalLinks: req.followExternalLinks,
         signal: req.signal,
         onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `enrol ${path.basename(folder)}` }),
       };
@@ -205,6 +213,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const seed = req.seed ?? DEFAULTS.seed;
   const canvas = req.canvas ?? DEFAULTS.canvas;
   const caseRoot = path.resolve(req.caseRoot);
+  const followExternalLinks = req.followExternalLinks === true;
 
   const attributor = await openAttributor({ ...req, method });
   const prepared = attributor.library;
@@ -214,6 +223,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     root: caseRoot,
     canvas,
     maxCrops: req.crops,
+    followExternalLinks,
     signal: req.signal,
     onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
   });
@@ -332,6 +342,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       canvas,
       provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
+      followExternalLinks,
       ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
     },
     model: {

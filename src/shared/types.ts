@@ -17,6 +17,7 @@ export type SkipReason =
   | 'too-small' // smaller than the minimum canvas (28×28)
   | 'permission-denied' // cannot be opened for reading
   | 'symlink-loop' // a symbolic link that points back into its own ancestry
+  | 'outside-folder' // a symbolic link whose target is outside the evidence folder (not followed unless asked)
   | 'not-a-regular-file' // FIFO, socket, device, dangling link
   | 'io-error'; // any other read failure
 
@@ -270,6 +271,11 @@ export interface CaseParams {
   canvas: number;
   provider: string;
   threads: number;
+  /**
+   * Whether symbolic links leading outside the case folder were followed (absent in cases written
+   * before it was recorded; those are verified as if false: nothing outside the folder is read).
+   */
+  followExternalLinks?: boolean;
   /** Manifold method only: the estimate and, for knn, the real reference set. */
   manifold?: ManifoldParams;
 }

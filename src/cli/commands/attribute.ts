@@ -47,6 +47,10 @@ export function registerAttribute(program: Command): void {
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
     .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
+    .option(
+      '--follow-external-links',
+      'follow symbolic links whose target is outside the folder (default: list them as skipped); recorded in the case, so verify-report reads those targets too',
+    )
     .option('--case-id <id>', 'case identifier for the report')
     .option('--examiner <name>', 'examiner name for the report')
     .option('--notes <text>', 'case notes for the report')
@@ -71,6 +75,7 @@ export function registerAttribute(program: Command): void {
             seed: o.seed,
             canvas: o.canvas,
             crops: o.crops,
+            followExternalLinks: o.followExternalLinks === true,
             provider: o.provider,
             threads: o.threads,
             modelsDir: o.models,

@@ -36,7 +36,7 @@ export {
   type ImageInfo,
   type CropRect,
 } from './decode.js';
-export { scanFolder, scanFiles, describeRelPath, type ScanResult, type ScanItem, type ScanFile, type ScanSkip } from './scan.js';
+export { scanFolder, scanFiles, describeRelPath, type ScanOptions, type ScanResult, type ScanItem, type ScanFile, type ScanSkip } from './scan.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
@@ -148,12 +148,12 @@ export async function* ingestItems(items: ScanItem[], opts: IngestModuleOptions 
 
 /** Recursively ingest an evidence folder: one event per entry, sorted byte-wise by relative path. */
 export async function* ingestFolder(root: string, opts: IngestModuleOptions = {}): AsyncGenerator<IngestEvent> {
-  const scan = await scanFolder(root, { signal: opts.signal });
+  const scan = await scanFolder(root, { signal: opts.signal, followExternalLinks: opts.followExternalLinks });
   yield* ingestItems(scan.items, opts);
 }
 
 /** Ingest an explicit list of files (or folders) below `root`; relPaths are relative to `root`. */
 export async function* ingestFiles(root: string, absPaths: (string | Buffer)[], opts: IngestModuleOptions = {}): AsyncGenerator<IngestEvent> {
-  const scan = await scanFiles(root, absPaths);
+  const scan = await scanFiles(root, absPaths, { signal: opts.signal, followExternalLinks: opts.followExternalLinks });
   yield* ingestItems(scan.items, opts);
 }
