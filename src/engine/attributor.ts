@@ -223,7 +223,9 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const f = feats ? setup.features(feats[i]) : null;
           const stats = needsStatistics ? residualStatistics(residuals) : null;
-          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression));
+          const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
+          if (p.file.decodeWarning) ev.decodedWithWarnings = true;
+          evidence.push(ev);
         }
         pending = [];
       };

@@ -42,6 +42,11 @@ export interface EvidenceFile {
    * 'webp-lossy', … Absent in case files written before it was recorded.
    */
   compression?: string;
+  /**
+   * Set when the file decoded only with warnings (damaged data the decoder concealed, e.g. corrupt
+   * JPEG entropy data): the decoder's first warning. Absent for a clean decode (and in older cases).
+   */
+  decodeWarning?: string;
 }
 
 export interface SkippedFile {
@@ -225,6 +230,11 @@ export interface Verdict {
    * (classifier/held-back-error.ts). At or above its limit the verdict is worded weak.
    */
   errorRate?: HeldBackErrorRate;
+  /**
+   * How many of the verdict's images decoded only with warnings (their manifest entries carry
+   * `decodeWarning`); absent when none did. Damaged pixels are a caution in the statement.
+   */
+  decodedWithWarnings?: number;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */

@@ -34,6 +34,7 @@ export function formatCase(result: CaseResult): string {
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
         result.stability.map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`).join(' · '),
     );
+  for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${f.relPath}: ${f.decodeWarning}`);
   for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
   return out.join('\n');
 }
