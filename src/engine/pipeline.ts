@@ -104,6 +104,8 @@ export interface AnalyseRequest extends EngineOptions {
 const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  // Loading the models takes seconds: say so before it starts.
+  req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const encoder = await maybeEncoder(req);
   // The manifold method's enrolment runs beside the others whenever its models are present. Its φ.onnx
   // recomputes the projector internally (self-contained, fed images like every encoder); the
@@ -141,7 +143,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         canvas: req.canvas ?? DEFAULTS.canvas,
         followExternalLinks: req.followExternalLinks,
         signal: req.signal,
-        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `enrol ${path.basename(folder)}` }),
+        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `${p.phase === 'scan' ? 'scan' : 'enrol'} ${path.basename(folder)}` }),
       };
       for await (const ev of req.files ? ingestFiles(folder, req.files, opts) : ingestFolder(folder, opts)) {
         throwIfAborted(req.signal);
@@ -215,7 +217,10 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const caseRoot = path.resolve(req.caseRoot);
   const followExternalLinks = req.followExternalLinks === true;
 
+  // Opening the library and preparing its classifier takes seconds: say so before it starts.
+  req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const attributor = await openAttributor({ ...req, method });
+  req.onProgress?.({ phase: 'prepare', done: 1, total: 1 });
   const prepared = attributor.library;
   const encoder = attributor.encoder;
   const tPrepared = Date.now();
@@ -225,7 +230,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     maxCrops: req.crops,
     followExternalLinks,
     signal: req.signal,
-    onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
+    onProgress: (p) => req.onProgress?.({ ...p, phase: p.phase === 'scan' ? 'scan' : 'analyse' }),
   });
   throwIfAborted(req.signal);
   const tIngested = Date.now();
