@@ -6,7 +6,8 @@
 //   GET  /api/events     header X-Genprint-Token → Server-Sent Events, one JobEvent per message
 //   GET  /*              the browser build of the renderer (out/web)
 // Every request must come to 127.0.0.1/localhost on our port (DNS rebinding) and, when it carries an
-// Origin, from our own origin (cross-site pages); API requests need the per-run token.
+// Origin, from our own origin (cross-site pages); API requests need the per-run token. The API
+// reads and writes only inside the folders given with `--allow` (host/path-scope.ts).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import type { ApiErrorCode, Envelope, JobEvent } from '../shared/api.js';
 import { createDispatcher, NO_DIALOGS, type Dispatch } from '../host/dispatch.js';
 import { EngineHost, type EngineFacade } from '../host/engine-host.js';
 import { inProcessClient, jobEventHub } from '../host/protocol.js';
+import { PathScope } from '../host/path-scope.js';
 
 export const TOKEN_HEADER = 'x-genprint-token';
 const MAX_BODY = 1 << 20;
@@ -194,6 +196,11 @@ export function createBridge(opts: BridgeOptions): http.RequestListener {
 export interface ServeOptions {
   facade: EngineFacade;
   libraryPath: string;
+  /**
+   * Folders the API may read cases and references from and export or import libraries in
+   * (`genprint serve --allow`); default: the library's own folder. Anything else is 'forbidden'.
+   */
+  allowedRoots?: string[];
   modelsDir?: string;
   webRoot?: string;
   settingsFile?: string;
@@ -204,6 +211,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   url: string;
+  /** The folders the API may use (real paths). */
+  allowedRoots: string[];
   /** The URL to open in a browser: carries the token, which the page moves out of its address bar. */
   openUrl: string;
   port: number;
@@ -215,9 +224,11 @@ export interface RunningServer {
 export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const hub = jobEventHub();
+  const scope = new PathScope(opts.allowedRoots?.length ? opts.allowedRoots : [path.dirname(path.resolve(opts.libraryPath))]);
   const host = new EngineHost({
     facade: opts.facade,
     libraryPath: opts.libraryPath,
+    scope,
     modelsDir: opts.modelsDir,
     settingsFile: opts.settingsFile,
     host: 'serve',
@@ -235,6 +246,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}/`;
   return {
     url,
+    allowedRoots: scope.roots,
     openUrl: `${url}?token=${encodeURIComponent(token)}`,
     port,
     token,
