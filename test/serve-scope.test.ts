@@ -1,8 +1,8 @@
 // `genprint serve` answers any page that holds its token, so it keeps to what the user chose on its
 // command line: cases and reference folders are read, and libraries exported or imported, only
 // inside the --allow folders (default: the library's folder), symbolic links resolved. Refusals are
-// 403 'forbidden' with a message that says how to allow a folder. The real engine behind the real
-// HTTP bridge.
+// 403 'forbidden' with a message that says how to allow a folder. A request body that is too large
+// is answered 413, not a reset connection. The real engine behind the real HTTP bridge.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineFacade } from '../src/host/engine-host.js';
-import { startServe, TOKEN_HEADER, type RunningServer } from '../src/server/serve.js';
+import { MAX_BODY, startServe, TOKEN_HEADER, type RunningServer } from '../src/server/serve.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'genprint-serve-scope-'));
@@ -84,6 +84,16 @@ describe('serve keeps to the folders it was given', () => {
     const ok = await api(server, 'exportLibrary', [inside, []]);
     expect(ok.status, JSON.stringify(ok.envelope)).toBe(200);
     expect(existsSync(inside)).toBe(true);
+  });
+
+  it('answers a body over the limit with 413, declared or streamed, and keeps serving', async () => {
+    const big = JSON.stringify({ args: ['x'.repeat(MAX_BODY + 10)] });
+    const declared = await request(server, 'listLibrary', big);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body)).toEqual({ ok: false, error: { code: 'bad-argument', message: `request body is larger than ${MAX_BODY} bytes` } });
+    const streamed = await request(server, 'listLibrary', big, { chunked: true });
+    expect(streamed.status).toBe(413);
+    expect((await api(server, 'listLibrary', [])).status).toBe(200);
   });
 });
 

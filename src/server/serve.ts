@@ -21,7 +21,13 @@ import { inProcessClient, jobEventHub } from '../host/protocol.js';
 import { PathScope } from '../host/path-scope.js';
 
 export const TOKEN_HEADER = 'x-genprint-token';
-const MAX_BODY = 1 << 20;
+export const MAX_BODY = 1 << 20;
+/**
+ * A body above MAX_BODY is read to its end and dropped before the 413 goes out: closing the
+ * connection while the client still writes would reset it, and the client would never see the
+ * answer. Above this much, draining is not worth it and the connection is closed after the 413.
+ */
+const MAX_DRAIN = 64 << 20;
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -87,20 +93,31 @@ function send(res: http.ServerResponse, status: number, body: string | Buffer, t
   res.end(body);
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** The body as text, or 'too-large' (drained and dropped), or 'abandon' (too large even to drain). */
+function readBody(req: http.IncomingMessage): Promise<string | 'too-large' | 'abandon'> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > MAX_DRAIN) return resolve('abandon');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size > MAX_DRAIN) {
+        req.pause();
+        resolve('abandon');
+      } else if (size <= MAX_BODY) chunks.push(c);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > MAX_BODY ? 'too-large' : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function tooLarge(res: http.ServerResponse, close: boolean): void {
+  const env: Envelope<never> = { ok: false, error: { code: 'bad-argument', message: `request body is larger than ${MAX_BODY} bytes` } };
+  if (close) res.setHeader('connection', 'close');
+  send(res, 413, JSON.stringify(env), 'application/json');
+  if (close) res.on('finish', () => res.req.destroy());
 }
 
 /** The request handler, separate from the listening server so tests can drive it on any port. */
@@ -179,6 +196,7 @@ export function createBridge(opts: BridgeOptions): http.RequestListener {
     const method = url.pathname.slice('/api/'.length);
     readBody(req)
       .then(async (body) => {
+        if (body === 'too-large' || body === 'abandon') return tooLarge(res, body === 'abandon');
         let args: unknown;
         try {
           args = (JSON.parse(body || '{}') as { args?: unknown }).args ?? [];
@@ -189,7 +207,9 @@ export function createBridge(opts: BridgeOptions): http.RequestListener {
         const env = await opts.dispatch(method, args);
         send(res, env.ok ? 200 : STATUS[env.error.code], JSON.stringify(env), 'application/json');
       })
-      .catch(() => send(res, 413, 'request too large\n'));
+      .catch(() => {
+        if (!res.headersSent) send(res, 400, 'request could not be read\n');
+      });
   };
 }
 
