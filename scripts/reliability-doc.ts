@@ -76,7 +76,7 @@ function sectionFor(kind: string): Section {
     SECTIONS.find((s) => s.kind === kind) ?? {
       kind,
       title: kind.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase()),
-      figure: (rs) => `${num(rs.length)} checks, ${heldText(rs)}`,
+      figure: (rs) => `${num(total(rs))} tried, ${heldText(rs)}`,
     }
   );
 }

@@ -73,5 +73,6 @@ describe('reliability records', () => {
     expect(doc).toContain('| png | 500 | 20 | 480 | 0 | 0 |');
     expect(doc).toMatch(/\| Kills survived \| not run \(no records\) \|/);
     expect(doc).toContain('## Library damage');
+    expect(doc).toMatch(/\| Library damage \| 1 tried, all held \|/);
   });
 });
