@@ -34,6 +34,7 @@ export function formatCase(result: CaseResult): string {
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
         result.stability.map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`).join(' · '),
     );
+  for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${f.relPath}: ${f.decodeWarning}`);
   for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
   return out.join('\n');
 }
@@ -47,6 +48,10 @@ export function registerAttribute(program: Command): void {
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
     .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
+    .option(
+      '--follow-external-links',
+      'follow symbolic links whose target is outside the folder (default: list them as skipped); recorded in the case, so verify-report reads those targets too',
+    )
     .option('--case-id <id>', 'case identifier for the report')
     .option('--examiner <name>', 'examiner name for the report')
     .option('--notes <text>', 'case notes for the report')
@@ -71,6 +76,7 @@ export function registerAttribute(program: Command): void {
             seed: o.seed,
             canvas: o.canvas,
             crops: o.crops,
+            followExternalLinks: o.followExternalLinks === true,
             provider: o.provider,
             threads: o.threads,
             modelsDir: o.models,

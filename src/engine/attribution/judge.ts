@@ -28,6 +28,8 @@ export interface ImageEvidence {
   features: Float32Array | null;
   /** How the file was saved (ingest/compression.ts), when known. */
   compression?: string;
+  /** The file decoded only with warnings (EvidenceFile.decodeWarning): its pixels may be damaged. */
+  decodedWithWarnings?: boolean;
 }
 
 /** One-sided test strength: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean). */
@@ -208,11 +210,32 @@ export function formatProbability(p: number): string {
   return p.toFixed(3);
 }
 
+// ---- decode-warning caution (to be folded into the shared wording module) ----------------------
+/** The caution for images that decoded only with warnings, or null when every image decoded cleanly. */
+export function decodeWarningCaveat(v: Pick<Verdict, 'evidenceCount' | 'decodedWithWarnings'>): string | null {
+  const k = v.decodedWithWarnings ?? 0;
+  if (k <= 0) return null;
+  return `${k} of the ${v.evidenceCount} images decoded only with warnings (damaged data the decoder concealed; see the manifest)`;
+}
+// --------------------------------------------------------------------------------------------------
+
 /** Wording policy: "consistent with", qualified when the evidence is thin; never "proves". */
 export function statementFor(
   v: Pick<
     Verdict,
-    'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression' | 'consistency' | 'errorRate'
+    | 'label'
+    | 'family'
+    | 'unknown'
+    | 'score'
+    | 'margin'
+    | 'runnerUp'
+    | 'evidenceCount'
+    | 'method'
+    | 'mixed'
+    | 'compression'
+    | 'consistency'
+    | 'errorRate'
+    | 'decodedWithWarnings'
   >,
   closest: string | null,
 ): string {
@@ -220,8 +243,10 @@ export function statementFor(
   const imgs = `${n} image${n === 1 ? '' : 's'}`;
   if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
   const recompressed = compressionCaveat(v.compression);
+  const damaged = decodeWarningCaveat(v);
+  const notes = [recompressed, damaged].filter((c): c is string => c !== null);
   if (v.unknown)
-    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`;
+    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.${notes.length ? ` Note: ${notes.join('; ')}.` : ''}`;
   const inconsistent = consistencyCaveat(v.consistency, v.label);
   const errorProne = heldBackErrorCaveat(v.errorRate, v.label);
   const weak =
@@ -236,7 +261,7 @@ export function statementFor(
   const how = scoreIsProbability(v.method)
     ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
     : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
-  const cautions = [recompressed, inconsistent, errorProne].filter((c): c is string => c !== null);
+  const cautions = [recompressed, inconsistent, errorProne, damaged].filter((c): c is string => c !== null);
   const caveat = cautions.length
     ? `. Caution: ${cautions.join('; ')}${weak ? ', so this is no firm attribution' : ''}`
     : weak
@@ -349,6 +374,8 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
   const evidenceCompression = items.map((i) => i.compression);
   if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);
+  const warned = items.filter((i) => i.decodedWithWarnings).length;
+  if (warned > 0) verdict.decodedWithWarnings = warned;
   if (embedding)
     verdict.explanation += ` Embedding (Eq. 1 over enrolled bag embeddings): ${embeddingLabel} with p = ${fmt(embedding.probability[embedding.order[0]])}.`;
   verdict.statement = statementFor(verdict, names[top] ?? null);

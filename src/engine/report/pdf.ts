@@ -859,6 +859,12 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
         .fontSize(7)
         .fillColor(C.muted)
         .text(f.sha256, xs[1]! + 3, y + 12, { lineBreak: false });
+      if (f.decodeWarning)
+        doc
+          .font(F.bold)
+          .fontSize(6.5)
+          .fillColor(C.text)
+          .text('warnings', xs[3]! + 3, y + 12, { lineBreak: false });
       doc.y = y + rowH;
     });
     doc
@@ -869,6 +875,13 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
       .stroke();
     doc.fillColor(C.text);
     w.gap(10);
+    const warned = c.manifest.map((f, i) => ({ f, i })).filter(({ f }) => f.decodeWarning);
+    if (warned.length)
+      w.para(
+        `Decoded with warnings (the decoder concealed damaged data; these images were analysed, and the verdicts that include ` +
+          `them carry a caution): ${warned.map(({ f, i }) => `#${i + 1} ${w.fit(f.relPath, 200)}: ${f.decodeWarning}`).join('; ')}.`,
+        { size: 8.5 },
+      );
   }
 
   // ---- Appendix B: skipped files -------------------------------------------------------------------
