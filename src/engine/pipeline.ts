@@ -15,6 +15,7 @@ import { groupByMixture, correlationLikelihood } from './attribution/grouping.js
 import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
 import { drawBags } from './util/random.js';
+import { stabilityCurve } from './attribution/stability.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type {
   ClassifierEvidence,
@@ -28,7 +29,6 @@ import type {
   MethodId,
   Progress,
   SkippedFile,
-  StabilityPoint,
   Verdict,
 } from './types.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
@@ -252,39 +252,14 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
 
   // Stability (Sec. 4.3): how the verdict behaves as the number of images per bag grows.
   const names = prepared.entries.map((e) => e.name);
-  const refLabel = groups[0].label ?? groups[0].candidates[0].name;
-  const refIndex = names.indexOf(refLabel);
-  const stability: StabilityPoint[] = [];
-  const largest = evidence.filter((_, i) => grouping.groupOf[i] === 0);
-  for (const size of [1, 2, 5, 10, 25, 50, 100].filter((s) => s <= largest.length)) {
-    const draws = drawBags(largest.length, size, size === largest.length ? 1 : 20, seed + size);
-    const scores: number[] = [];
-    let agree = 0;
-    const rows: number[][] = [];
-    for (const d of draws) {
-      const members = d.map((i) => largest[i]);
-      const v = await attributor.judge(members, { withEmbedding: false });
-      scores.push(v.candidates.find((c) => c.name === refLabel)?.score ?? 0);
-      if (v.label === groups[0].label) agree++;
-      const row = new Array(names.length).fill(0);
-      for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
-      rows.push(row);
-    }
-    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-    const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
-    // Eq. 6 analogue for evidence: each bag's Eq. 4 row against a one-hot target at the reference entry.
-    const target = rows.map(() => names.map((_, k) => (k === refIndex ? 1 : 0)));
-    let fro = 0;
-    rows.forEach((r, i) => r.forEach((v, k) => (fro += (v - target[i][k]) ** 2)));
-    stability.push({
-      bagSize: size,
-      bags: draws.length,
-      meanScore: mean,
-      stdScore: std,
-      agreement: agree / draws.length,
-      decorrelation: Math.sqrt(fro) / (rows.length * names.length),
-    });
-  }
+  const stability = await stabilityCurve({
+    evidence: evidence.filter((_, i) => grouping.groupOf[i] === 0),
+    entryNames: names,
+    verdictLabel: groups[0].label,
+    referenceLabel: groups[0].label ?? groups[0].candidates[0].name,
+    seed,
+    judge: (members) => attributor.judge(members, { withEmbedding: false }),
+  });
 
   // Correlation analysis: evidence groups × library (Eq. 4) and library × library (Eq. 5).
   const groupRows = groups.map((_, gi) => {
