@@ -7,7 +7,7 @@ import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import { mean, pairedDifference, std, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
-import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './run.js';
+import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './results.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
 
