@@ -5,7 +5,9 @@ import path from 'node:path';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
 import { countCompression } from './ingest/compression.js';
 import { decorrelationScore } from './correlation.js';
-import { withLibrary } from './library/index.js';
+import { LibraryError, withLibrary } from './library/index.js';
+import { EngineError } from './errors.js';
+import { requireFolder } from './util/folders.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
@@ -97,6 +99,7 @@ export interface AnalyseRequest extends EngineOptions {
 const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  for (const folder of req.folders) await requireFolder(folder);
   const encoder = await maybeEncoder(req);
   // The manifold method's enrolment runs beside the others whenever its models are present. Its φ.onnx
   // recomputes the projector internally (self-contained, fed images like every encoder); the
@@ -110,8 +113,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const started = Date.now();
 
   return withLibrary(req.libraryPath, async (lib) => {
-    if (lib.listEntries().some((e) => e.name === req.name))
-      throw Object.assign(new Error(`the library already has an entry named "${req.name}"`), { code: 'name-taken' });
+    if (lib.listEntries().some((e) => e.name === req.name)) throw new LibraryError('name-taken', `the library already has an entry named "${req.name}"`);
     const cache = await FeatureCache.open(req.libraryPath);
     for (const folder of req.folders) {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
@@ -205,6 +207,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const seed = req.seed ?? DEFAULTS.seed;
   const canvas = req.canvas ?? DEFAULTS.canvas;
   const caseRoot = path.resolve(req.caseRoot);
+  await requireFolder(req.caseRoot);
 
   const attributor = await openAttributor({ ...req, method });
   const prepared = attributor.library;
@@ -221,7 +224,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const tIngested = Date.now();
   // Remember newly computed features so a re-analysis of unchanged files costs no inference.
   await attributor.persistCache();
-  if (evidence.length === 0) throw new Error(`no usable images in ${caseRoot} (${skipped.length} files skipped)`);
+  if (evidence.length === 0) throw new EngineError('no-usable-images', `no usable images in ${caseRoot} (${skipped.length} files skipped)`);
 
   const folderVerdict = await attributor.judge(evidence);
   const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);

@@ -24,8 +24,10 @@ import {
   type Settings,
 } from '../shared/api.js';
 import type * as Engine from '../engine/index.js';
+import { engineErrorCode } from '../engine/errors.js';
 import type { Progress } from '../engine/types.js';
 import type { HostMethod } from './host-methods.js';
+import { toApiError } from './errors.js';
 
 /** The engine's public entry points, injected so tests and hosts choose the implementation. */
 export type EngineFacade = Pick<
@@ -85,7 +87,7 @@ export function manifoldRequest(m: ManifoldOptions): ManifoldOptions {
 }
 
 function isAbort(err: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || (err as { name?: string } | null)?.name === 'AbortError';
+  return signal.aborted || engineErrorCode(err) === 'cancelled';
 }
 
 export class EngineHost {
@@ -98,9 +100,14 @@ export class EngineHost {
 
   constructor(private readonly opts: EngineHostOptions) {}
 
+  /** Runs one API method; whatever it throws leaves as an ApiError, engine errors with their code. */
   async call<M extends HostMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
     const impl = this[method] as unknown as (...a: unknown[]) => Promise<ApiResult<M>>;
-    return impl.apply(this, args as unknown[]);
+    try {
+      return await impl.apply(this, args as unknown[]);
+    } catch (err) {
+      throw toApiError(err);
+    }
   }
 
   get busy(): boolean {
@@ -299,7 +306,7 @@ export class EngineHost {
         .then((done) => emit({ ...done, jobId: handle.jobId } as JobEvent))
         .catch((err) => {
           if (isAbort(err, controller.signal)) emit({ jobId: handle.jobId, type, kind: 'cancelled' });
-          else emit({ jobId: handle.jobId, type, kind: 'failed', error: toErrorInfo(err) });
+          else emit({ jobId: handle.jobId, type, kind: 'failed', error: toErrorInfo(toApiError(err)) });
         })
         .finally(() => {
           if (this.running?.handle.jobId === handle.jobId) this.running = undefined;
