@@ -404,6 +404,19 @@ describe('engine error codes reach the UI', () => {
   });
 });
 
+describe('defaults', () => {
+  it('a new session starts from the defaults the engine and the CLI use (bags of 10, 20 bags, seed 1, dsf)', async () => {
+    const engine = await import('../src/engine/index.js');
+    const host = new EngineHost({ facade: engine, libraryPath: path.join(tmp, 'defaults.db'), host: 'serve', nativeDialogs: false, emit: () => {} });
+    const { settings } = await host.call('info', []);
+    const { defaults } = await engine.engineInfo();
+    for (const key of ['method', 'bagSize', 'bags', 'seed'] as const) expect(settings[key], key).toBe(defaults[key]);
+    expect(settings).toMatchObject({ method: 'dsf', bagSize: 10, bags: 20, seed: 1, threads: 0 });
+    // docs/method.md promises the same: "default 20 × 10".
+    expect(readFileSync(path.join(__dirname, '..', 'docs', 'method.md'), 'utf8')).toMatch(/seeded; default 20 × 10\)/);
+  });
+});
+
 describe('serve bridge', () => {
   let server: RunningServer;
   beforeAll(async () => {

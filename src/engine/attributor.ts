@@ -12,6 +12,7 @@ import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEnco
 import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
 import { CancelledError, EngineError } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
 import type {
   Canvas,
@@ -34,14 +35,13 @@ export interface EngineOptions {
   threads?: number;
 }
 
-export const DEFAULT_THREADS = 2;
 const BATCH = 16;
 
 /** Loads the set-encoder when the models folder has one; the residual method works without it. */
 export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
   const dir = opts.modelsDir ?? defaultModelsDir();
   if (!existsSync(path.join(dir, 'model-card.json'))) return null;
-  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULT_THREADS });
+  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULTS.threads });
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {

@@ -4,7 +4,8 @@
 // harness (src/eval) is the one exception: it measures the engine's parts one by one (the
 // classifier, residual statistics, correlation, clustering) and imports them directly.
 export type * from './types.js';
-export { analyseCase, enrol, isoWithOffset, DEFAULTS, type AnalyseRequest, type EnrolRequest, type EnrolResult, type EngineOptions } from './pipeline.js';
+export { analyseCase, enrol, isoWithOffset, type AnalyseRequest, type EnrolRequest, type EnrolResult, type EngineOptions } from './pipeline.js';
+export { DEFAULTS } from './defaults.js';
 export { CancelledError, EngineError, engineErrorCode, ENGINE_ERROR_CODES, type EngineErrorCode } from './errors.js';
 export {
   initLibrary,

@@ -8,6 +8,7 @@ import { decorrelationScore } from './correlation.js';
 import { LibraryError, withLibrary } from './library/index.js';
 import { EngineError } from './errors.js';
 import { requireFolder } from './util/folders.js';
+import { DEFAULTS } from './defaults.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
@@ -38,14 +39,7 @@ import { scoreIsProbability } from './types.js';
 
 export type { EngineOptions } from './attributor.js';
 
-export const DEFAULTS = {
-  method: 'dsf' as MethodId,
-  bagSize: 10,
-  bags: 20,
-  seed: 1,
-  canvas: 256,
-  threads: 2,
-};
+export { DEFAULTS } from './defaults.js';
 
 export interface EnrolRequest extends EngineOptions {
   libraryPath: string;

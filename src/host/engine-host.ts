@@ -23,6 +23,7 @@ import {
   type ManifoldOptions,
   type Settings,
 } from '../shared/api.js';
+import { defaultSettings } from '../shared/settings.js';
 import type * as Engine from '../engine/index.js';
 import { engineErrorCode } from '../engine/errors.js';
 import type { Progress } from '../engine/types.js';
@@ -60,16 +61,6 @@ export interface EngineHostOptions {
   thumbnailSize?: number;
 }
 
-const FALLBACK_SETTINGS: Settings = {
-  method: 'dsf',
-  bagSize: 50,
-  bags: 100,
-  seed: 1,
-  provider: 'auto',
-  threads: 0,
-  manifold: { estimate: 'projector' },
-  classifierEvidence: 'all',
-};
 const THUMB_CACHE_MAX = 4000;
 
 interface RunningJob {
@@ -120,13 +111,7 @@ export class EngineHost {
 
   private async getSettings(): Promise<Settings> {
     if (this.settings) return this.settings;
-    let base = { ...FALLBACK_SETTINGS };
-    try {
-      const d = (await this.opts.facade.engineInfo({ modelsDir: this.opts.modelsDir })).defaults;
-      base = { ...base, method: d.method, bagSize: d.bagSize, bags: d.bags, seed: d.seed, threads: 0 };
-    } catch {
-      /* engine defaults unavailable (no model yet): keep the fallback */
-    }
+    let base = defaultSettings();
     if (this.opts.settingsFile && existsSync(this.opts.settingsFile)) {
       try {
         const saved = JSON.parse(await readFile(this.opts.settingsFile, 'utf8')) as Partial<Settings>;

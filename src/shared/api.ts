@@ -52,7 +52,7 @@ export interface Settings {
   bags: number;
   seed: number;
   provider: ProviderChoice;
-  /** Intra-op threads for ONNX Runtime; 0 lets the runtime decide. */
+  /** Intra-op threads for ONNX Runtime; 0: the engine's default (DEFAULTS.threads, 2). */
   threads: number;
   /**
    * The manifold method's estimate and, for knn, the real reference entry (absent: the library's only
