@@ -160,6 +160,27 @@ describe('genprint CLI', () => {
     expect(readFileSync(lib).equals(before)).toBe(true);
   });
 
+  it('serve: an invalid settings file is reported on stderr and does not stop the server', async () => {
+    const settings = path.join(work, 'serve-settings.json');
+    writeFileSync(settings, JSON.stringify({ method: 'nonsense', bagSize: -3 }));
+    const child = spawn(process.execPath, [bin, 'serve', '-l', path.join(work, 'serve.gplib'), '--settings', settings], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        stdout += String(d);
+        if (stdout.includes('Genprint serving on')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`serve exited: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    await exited;
+    expect(stderr).toContain(`genprint: settings ${settings}: method must be one of dsf, residual, manifold; using the default, "dsf"\n`);
+    expect(stderr).toContain(`genprint: settings ${settings}: bagSize must be an integer in [1, 10000]; using the default, 10\n`);
+  });
+
   it('init → enrol → list → attribute --json → rename → export/import', () => {
     const lib = path.join(work, 'lab.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);

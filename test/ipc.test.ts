@@ -417,6 +417,88 @@ describe('defaults', () => {
   });
 });
 
+describe('settings file', () => {
+  function hostWith(settingsFile: string) {
+    const { facade, requests } = (() => {
+      const requests: Parameters<EngineFacade['analyseCase']>[0][] = [];
+      const f = scriptedFacade();
+      f.analyseCase = async (req) => {
+        requests.push(req);
+        throw new EngineError('no-usable-images', 'recorded');
+      };
+      return { facade: f, requests };
+    })();
+    const hub = jobEventHub();
+    const events: JobEvent[] = [];
+    hub.subscribe((e) => events.push(e));
+    const host = new EngineHost({
+      facade,
+      libraryPath: path.join(tmp, `settings-${Math.random()}.db`),
+      host: 'serve',
+      nativeDialogs: false,
+      settingsFile,
+      emit: hub.emit,
+    });
+    return { host, client: inProcessClient(host, hub), events, requests };
+  }
+
+  it('uses the defaults for invalid and unknown fields, keeps the valid ones, says which, and sends only valid values to the engine', async () => {
+    const file = path.join(tmp, 'bad-settings.json');
+    writeFileSync(file, JSON.stringify({ method: 'nonsense', bagSize: -3, bags: 7, seed: 5, colour: 'red', manifold: { estimate: 'knn', k: 0 } }));
+    const { host, client, events, requests } = hostWith(file);
+    const info = await client.call('info', []);
+    expect(info.settings).toMatchObject({ method: 'dsf', bagSize: 10, bags: 7, seed: 5, manifold: { estimate: 'projector' } });
+    expect(info.settingsFileProblems).toHaveLength(4);
+    const problems = info.settingsFileProblems!.join('\n');
+    for (const field of ['method', 'bagSize', 'colour', 'manifold.k']) expect(problems).toContain(field);
+    expect(problems).toContain(file);
+    expect(problems).toMatch(/bagSize must be an integer in \[1, 10000\]; using the default, 10/);
+    expect(await host.settingsFileProblems()).toEqual(info.settingsFileProblems);
+
+    const { jobId } = await client.call('startAnalyse', [{ caseRoot: '/evidence' }]);
+    await waitFor(events, isEnd(jobId));
+    expect(requests[0]).toMatchObject({ method: 'dsf', bagSize: 10, bags: 7, seed: 5 });
+
+    // The file is left as it was until the examiner saves; saving writes valid settings and ends the notice.
+    expect(JSON.parse(readFileSync(file, 'utf8')).bagSize).toBe(-3);
+    await client.call('updateSettings', [{ bagSize: 12 }]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ method: 'dsf', bagSize: 12, bags: 7 });
+    expect((await client.call('info', [])).settingsFileProblems).toBeUndefined();
+  });
+
+  it('starts with every default when the file is not JSON or not an object, and says so', async () => {
+    for (const [name, text] of [
+      ['garbled.json', '{"method": "dsf",'],
+      ['list.json', '[1, 2]'],
+    ]) {
+      const file = path.join(tmp, name);
+      writeFileSync(file, text);
+      const info = await hostWith(file).client.call('info', []);
+      expect(info.settings).toEqual({
+        method: 'dsf',
+        bagSize: 10,
+        bags: 20,
+        seed: 1,
+        provider: 'auto',
+        threads: 0,
+        manifold: { estimate: 'projector' },
+        classifierEvidence: 'all',
+      });
+      expect(info.settingsFileProblems).toEqual([
+        expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*every setting is at its default`)),
+      ]);
+    }
+  });
+
+  it('a good file gives no notice', async () => {
+    const file = path.join(tmp, 'good-settings.json');
+    writeFileSync(file, JSON.stringify({ method: 'residual', bagSize: 5 }));
+    const info = await hostWith(file).client.call('info', []);
+    expect(info.settings).toMatchObject({ method: 'residual', bagSize: 5, bags: 20 });
+    expect(info).not.toHaveProperty('settingsFileProblems');
+  });
+});
+
 describe('serve bridge', () => {
   let server: RunningServer;
   beforeAll(async () => {

@@ -23,7 +23,7 @@ import {
   type ManifoldOptions,
   type Settings,
 } from '../shared/api.js';
-import { defaultSettings } from '../shared/settings.js';
+import { defaultSettings, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
 import type * as Engine from '../engine/index.js';
 import { engineErrorCode } from '../engine/errors.js';
 import type { Progress } from '../engine/types.js';
@@ -83,6 +83,7 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
 
 export class EngineHost {
   private settings: Settings | undefined;
+  private settingsProblems: string[] = [];
   private running: RunningJob | undefined;
   private nextJob = 1;
   /** Case roots analysed in this session, with their analysed files: thumbnails are served only for these. */
@@ -111,17 +112,28 @@ export class EngineHost {
 
   private async getSettings(): Promise<Settings> {
     if (this.settings) return this.settings;
-    let base = defaultSettings();
-    if (this.opts.settingsFile && existsSync(this.opts.settingsFile)) {
+    const file = this.opts.settingsFile;
+    let reading: SettingsReading = { settings: defaultSettings(), problems: [] };
+    if (file && existsSync(file)) {
       try {
-        const saved = JSON.parse(await readFile(this.opts.settingsFile, 'utf8')) as Partial<Settings>;
-        base = { ...base, ...saved };
-      } catch {
-        /* unreadable settings file: start from defaults rather than refuse to start */
+        reading = settingsFromSaved(JSON.parse(await readFile(file, 'utf8')));
+      } catch (err) {
+        // Unreadable or not JSON: start from the defaults rather than refuse to start, and say so.
+        reading.problems = [`cannot be read (${(err as Error).message}): every setting is at its default`];
       }
     }
-    this.settings = base;
-    return base;
+    this.settings = reading.settings;
+    this.settingsProblems = reading.problems.map((p) => `${file}: ${p}`);
+    return this.settings;
+  }
+
+  /**
+   * What was wrong with the settings file when it was read (one line per setting not used); empty
+   * when it was good or absent. The app shows them in a notice, `serve` prints them on stderr.
+   */
+  async settingsFileProblems(): Promise<string[]> {
+    await this.getSettings();
+    return [...this.settingsProblems];
   }
 
   async info(): Promise<HostInfo> {
@@ -137,6 +149,7 @@ export class EngineHost {
       libraryPath: this.opts.libraryPath,
       nativeDialogs: this.opts.nativeDialogs,
       settings,
+      ...(this.settingsProblems.length > 0 ? { settingsFileProblems: [...this.settingsProblems] } : {}),
     };
   }
 
@@ -146,6 +159,7 @@ export class EngineHost {
     if (this.opts.settingsFile) {
       await mkdir(path.dirname(this.opts.settingsFile), { recursive: true });
       await writeFile(this.opts.settingsFile, JSON.stringify(next, null, 2));
+      this.settingsProblems = []; // the file now holds exactly these, all valid
     }
     return next;
   }

@@ -84,6 +84,11 @@ export interface HostInfo {
   /** Native open/save dialogs exist (Electron); the browser build asks for typed paths instead. */
   nativeDialogs: boolean;
   settings: Settings;
+  /**
+   * Present when the saved settings file had values that were not used (invalid, unknown or an
+   * unreadable file): one line each, naming the default used instead. Saving the settings clears it.
+   */
+  settingsFileProblems?: string[];
 }
 
 export interface EnrolJobRequest {
