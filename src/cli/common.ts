@@ -6,7 +6,7 @@ import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary } from '../shared/compression.js';
 import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT, toCliError } from './exit-codes.js';
 import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../engine/types.js';
 
 export function parsePositiveInt(value: string): number {
@@ -33,20 +33,12 @@ export function requireFolder(folder: string): void {
   if (!statSync(folder).isDirectory()) throw new CliError(`not a folder: ${folder}`, EXIT.input);
 }
 
-/** Maps engine errors to CLI errors with the documented exit codes. */
+/** Runs an engine call; its errors leave as CliErrors with the documented exit codes (toCliError). */
 export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err as Error & { code?: string };
-    if (e instanceof CliError || e?.name === 'AbortError') throw err;
-    const libraryCodes = ['not-a-library', 'corrupt', 'newer-schema', 'locked'];
-    if (e?.code && libraryCodes.includes(e.code)) throw new CliError(e.message, EXIT.library);
-    if (e?.code === 'not-found' || e?.code === 'ENOENT') throw new CliError(e.message, EXIT.input);
-    if (e?.code && ['exists', 'no-such-entry', 'name-taken', 'invalid-name'].includes(e.code)) throw new CliError(e.message, EXIT.usage);
-    // The library (or models folder) cannot serve the manifold method as asked: say what to enrol.
-    if (e?.name === 'ManifoldUnavailable') throw new CliError(e.message, EXIT.library);
-    throw err;
+    throw toCliError(err);
   }
 }
 

@@ -11,6 +11,8 @@ import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
+import { CancelledError, EngineError } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
 import type {
   Canvas,
@@ -33,22 +35,17 @@ export interface EngineOptions {
   threads?: number;
 }
 
-export const DEFAULT_THREADS = 2;
 const BATCH = 16;
 
 /** Loads the set-encoder when the models folder has one; the residual method works without it. */
 export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
   const dir = opts.modelsDir ?? defaultModelsDir();
   if (!existsSync(path.join(dir, 'model-card.json'))) return null;
-  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULT_THREADS });
+  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULTS.threads });
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) {
-    const err = new Error('cancelled');
-    err.name = 'AbortError';
-    throw err;
-  }
+  if (signal?.aborted) throw new CancelledError();
 }
 
 /** φ features per image (mean over its crops), served from the cache where the same bytes were seen. */
@@ -184,7 +181,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   } finally {
     lib.close();
   }
-  if (entries.length === 0) throw new Error(`the library ${req.libraryPath} has no entries: enrol reference folders first`);
+  if (entries.length === 0) throw new EngineError('empty-library', `the library ${req.libraryPath} has no entries: enrol reference folders first`);
   const setup = await attributionSetup(req, entries);
   const { encoder, prepared } = setup;
   const cache = await FeatureCache.open(req.libraryPath);

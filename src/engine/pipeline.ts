@@ -5,7 +5,10 @@ import path from 'node:path';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
 import { countCompression } from './ingest/compression.js';
 import { decorrelationScore } from './correlation.js';
-import { withLibrary } from './library/index.js';
+import { LibraryError, withLibrary } from './library/index.js';
+import { EngineError } from './errors.js';
+import { requireFolder } from './util/folders.js';
+import { DEFAULTS } from './defaults.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
@@ -15,6 +18,7 @@ import { groupByMixture, correlationLikelihood } from './attribution/grouping.js
 import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
 import { drawBags } from './util/random.js';
+import { stabilityCurve } from './attribution/stability.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type {
   ClassifierEvidence,
@@ -28,7 +32,6 @@ import type {
   MethodId,
   Progress,
   SkippedFile,
-  StabilityPoint,
   Verdict,
 } from './types.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
@@ -36,14 +39,7 @@ import { scoreIsProbability } from './types.js';
 
 export type { EngineOptions } from './attributor.js';
 
-export const DEFAULTS = {
-  method: 'dsf' as MethodId,
-  bagSize: 10,
-  bags: 20,
-  seed: 1,
-  canvas: 256,
-  threads: 2,
-};
+export { DEFAULTS } from './defaults.js';
 
 export interface EnrolRequest extends EngineOptions {
   libraryPath: string;
@@ -104,6 +100,7 @@ export interface AnalyseRequest extends EngineOptions {
 const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  for (const folder of req.folders) await requireFolder(folder);
   // Loading the models takes seconds: say so before it starts.
   req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const encoder = await maybeEncoder(req);
@@ -119,8 +116,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const started = Date.now();
 
   return withLibrary(req.libraryPath, async (lib) => {
-    if (lib.listEntries().some((e) => e.name === req.name))
-      throw Object.assign(new Error(`the library already has an entry named "${req.name}"`), { code: 'name-taken' });
+    if (lib.listEntries().some((e) => e.name === req.name)) throw new LibraryError('name-taken', `the library already has an entry named "${req.name}"`);
     const cache = await FeatureCache.open(req.libraryPath);
     for (const folder of req.folders) {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
@@ -216,6 +212,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const canvas = req.canvas ?? DEFAULTS.canvas;
   const caseRoot = path.resolve(req.caseRoot);
   const followExternalLinks = req.followExternalLinks === true;
+  await requireFolder(req.caseRoot);
 
   // Opening the library and preparing its classifier takes seconds: say so before it starts.
   req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
@@ -236,7 +233,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const tIngested = Date.now();
   // Remember newly computed features so a re-analysis of unchanged files costs no inference.
   await attributor.persistCache();
-  if (evidence.length === 0) throw new Error(`no usable images in ${caseRoot} (${skipped.length} files skipped)`);
+  if (evidence.length === 0) throw new EngineError('no-usable-images', `no usable images in ${caseRoot} (${skipped.length} files skipped)`);
 
   const folderVerdict = await attributor.judge(evidence);
   const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);
@@ -267,39 +264,14 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
 
   // Stability (Sec. 4.3): how the verdict behaves as the number of images per bag grows.
   const names = prepared.entries.map((e) => e.name);
-  const refLabel = groups[0].label ?? groups[0].candidates[0].name;
-  const refIndex = names.indexOf(refLabel);
-  const stability: StabilityPoint[] = [];
-  const largest = evidence.filter((_, i) => grouping.groupOf[i] === 0);
-  for (const size of [1, 2, 5, 10, 25, 50, 100].filter((s) => s <= largest.length)) {
-    const draws = drawBags(largest.length, size, size === largest.length ? 1 : 20, seed + size);
-    const scores: number[] = [];
-    let agree = 0;
-    const rows: number[][] = [];
-    for (const d of draws) {
-      const members = d.map((i) => largest[i]);
-      const v = await attributor.judge(members, { withEmbedding: false });
-      scores.push(v.candidates.find((c) => c.name === refLabel)?.score ?? 0);
-      if (v.label === groups[0].label) agree++;
-      const row = new Array(names.length).fill(0);
-      for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
-      rows.push(row);
-    }
-    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-    const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
-    // Eq. 6 analogue for evidence: each bag's Eq. 4 row against a one-hot target at the reference entry.
-    const target = rows.map(() => names.map((_, k) => (k === refIndex ? 1 : 0)));
-    let fro = 0;
-    rows.forEach((r, i) => r.forEach((v, k) => (fro += (v - target[i][k]) ** 2)));
-    stability.push({
-      bagSize: size,
-      bags: draws.length,
-      meanScore: mean,
-      stdScore: std,
-      agreement: agree / draws.length,
-      decorrelation: Math.sqrt(fro) / (rows.length * names.length),
-    });
-  }
+  const stability = await stabilityCurve({
+    evidence: evidence.filter((_, i) => grouping.groupOf[i] === 0),
+    entryNames: names,
+    verdictLabel: groups[0].label,
+    referenceLabel: groups[0].label ?? groups[0].candidates[0].name,
+    seed,
+    judge: (members) => attributor.judge(members, { withEmbedding: false }),
+  });
 
   // Correlation analysis: evidence groups × library (Eq. 4) and library × library (Eq. 5).
   const groupRows = groups.map((_, gi) => {

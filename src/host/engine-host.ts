@@ -23,10 +23,13 @@ import {
   type ManifoldOptions,
   type Settings,
 } from '../shared/api.js';
+import { defaultSettings, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
 import type * as Engine from '../engine/index.js';
+import { engineErrorCode } from '../engine/errors.js';
 import type { Progress } from '../engine/types.js';
 import type { HostMethod } from './host-methods.js';
 import type { PathScope } from './path-scope.js';
+import { toApiError } from './errors.js';
 
 /** The engine's public entry points, injected so tests and hosts choose the implementation. */
 export type EngineFacade = Pick<
@@ -64,16 +67,6 @@ export interface EngineHostOptions {
   thumbnailSize?: number;
 }
 
-const FALLBACK_SETTINGS: Settings = {
-  method: 'dsf',
-  bagSize: 50,
-  bags: 100,
-  seed: 1,
-  provider: 'auto',
-  threads: 0,
-  manifold: { estimate: 'projector' },
-  classifierEvidence: 'all',
-};
 const THUMB_CACHE_MAX = 4000;
 
 interface RunningJob {
@@ -91,11 +84,12 @@ export function manifoldRequest(m: ManifoldOptions): ManifoldOptions {
 }
 
 function isAbort(err: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || (err as { name?: string } | null)?.name === 'AbortError';
+  return signal.aborted || engineErrorCode(err) === 'cancelled';
 }
 
 export class EngineHost {
   private settings: Settings | undefined;
+  private settingsProblems: string[] = [];
   private running: RunningJob | undefined;
   private nextJob = 1;
   /** Case roots analysed in this session, with their analysed files: thumbnails are served only for these. */
@@ -104,9 +98,14 @@ export class EngineHost {
 
   constructor(private readonly opts: EngineHostOptions) {}
 
+  /** Runs one API method; whatever it throws leaves as an ApiError, engine errors with their code. */
   async call<M extends HostMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
     const impl = this[method] as unknown as (...a: unknown[]) => Promise<ApiResult<M>>;
-    return impl.apply(this, args as unknown[]);
+    try {
+      return await impl.apply(this, args as unknown[]);
+    } catch (err) {
+      throw toApiError(err);
+    }
   }
 
   get busy(): boolean {
@@ -119,23 +118,28 @@ export class EngineHost {
 
   private async getSettings(): Promise<Settings> {
     if (this.settings) return this.settings;
-    let base = { ...FALLBACK_SETTINGS };
-    try {
-      const d = (await this.opts.facade.engineInfo({ modelsDir: this.opts.modelsDir })).defaults;
-      base = { ...base, method: d.method, bagSize: d.bagSize, bags: d.bags, seed: d.seed, threads: 0 };
-    } catch {
-      /* engine defaults unavailable (no model yet): keep the fallback */
-    }
-    if (this.opts.settingsFile && existsSync(this.opts.settingsFile)) {
+    const file = this.opts.settingsFile;
+    let reading: SettingsReading = { settings: defaultSettings(), problems: [] };
+    if (file && existsSync(file)) {
       try {
-        const saved = JSON.parse(await readFile(this.opts.settingsFile, 'utf8')) as Partial<Settings>;
-        base = { ...base, ...saved };
-      } catch {
-        /* unreadable settings file: start from defaults rather than refuse to start */
+        reading = settingsFromSaved(JSON.parse(await readFile(file, 'utf8')));
+      } catch (err) {
+        // Unreadable or not JSON: start from the defaults rather than refuse to start, and say so.
+        reading.problems = [`cannot be read (${(err as Error).message}): every setting is at its default`];
       }
     }
-    this.settings = base;
-    return base;
+    this.settings = reading.settings;
+    this.settingsProblems = reading.problems.map((p) => `${file}: ${p}`);
+    return this.settings;
+  }
+
+  /**
+   * What was wrong with the settings file when it was read (one line per setting not used); empty
+   * when it was good or absent. The app shows them in a notice, `serve` prints them on stderr.
+   */
+  async settingsFileProblems(): Promise<string[]> {
+    await this.getSettings();
+    return [...this.settingsProblems];
   }
 
   async info(): Promise<HostInfo> {
@@ -151,6 +155,7 @@ export class EngineHost {
       libraryPath: this.opts.libraryPath,
       nativeDialogs: this.opts.nativeDialogs,
       settings,
+      ...(this.settingsProblems.length > 0 ? { settingsFileProblems: [...this.settingsProblems] } : {}),
     };
   }
 
@@ -160,6 +165,7 @@ export class EngineHost {
     if (this.opts.settingsFile) {
       await mkdir(path.dirname(this.opts.settingsFile), { recursive: true });
       await writeFile(this.opts.settingsFile, JSON.stringify(next, null, 2));
+      this.settingsProblems = []; // the file now holds exactly these, all valid
     }
     return next;
   }
@@ -309,7 +315,7 @@ export class EngineHost {
         .then((done) => emit({ ...done, jobId: handle.jobId } as JobEvent))
         .catch((err) => {
           if (isAbort(err, controller.signal)) emit({ jobId: handle.jobId, type, kind: 'cancelled' });
-          else emit({ jobId: handle.jobId, type, kind: 'failed', error: toErrorInfo(err) });
+          else emit({ jobId: handle.jobId, type, kind: 'failed', error: toErrorInfo(toApiError(err)) });
         })
         .finally(() => {
           if (this.running?.handle.jobId === handle.jobId) this.running = undefined;

@@ -18,7 +18,9 @@ import type {
   StabilityPoint,
   Verdict,
 } from './types.js';
+import type { EngineErrorCode } from './errors.js';
 
+export type { EngineErrorCode };
 export type {
   CaseResult,
   ClassifierEvidence,
@@ -50,7 +52,7 @@ export interface Settings {
   bags: number;
   seed: number;
   provider: ProviderChoice;
-  /** Intra-op threads for ONNX Runtime; 0 lets the runtime decide. */
+  /** Intra-op threads for ONNX Runtime; 0: the engine's default (DEFAULTS.threads, 2). */
   threads: number;
   /**
    * The manifold method's estimate and, for knn, the real reference entry (absent: the library's only
@@ -82,6 +84,11 @@ export interface HostInfo {
   /** Native open/save dialogs exist (Electron); the browser build asks for typed paths instead. */
   nativeDialogs: boolean;
   settings: Settings;
+  /**
+   * Present when the saved settings file had values that were not used (invalid, unknown or an
+   * unreadable file): one line each, naming the default used instead. Saving the settings clears it.
+   */
+  settingsFileProblems?: string[];
 }
 
 export interface EnrolJobRequest {
@@ -126,11 +133,18 @@ export type JobEvent =
   | { jobId: string; type: JobType; kind: 'cancelled' }
   | { jobId: string; type: JobType; kind: 'failed'; error: ApiErrorInfo };
 
+/**
+ * Which door refused a call: the arguments ('bad-argument'), the sender ('forbidden'), the method
+ * name ('not-found'), a running job ('busy'), the engine ('engine', with engineCode saying why) or
+ * the engine process itself ('unavailable').
+ */
 export type ApiErrorCode = 'bad-argument' | 'forbidden' | 'not-found' | 'busy' | 'engine' | 'unavailable';
 
 export interface ApiErrorInfo {
   code: ApiErrorCode;
   message: string;
+  /** With code 'engine': the engine's own reason (src/shared/errors.ts). */
+  engineCode?: EngineErrorCode;
 }
 
 /** Request/response methods. Arguments are positional so the same tuple travels over IPC and HTTP. */
@@ -212,21 +226,31 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
+    readonly engineCode?: EngineErrorCode,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+
+  static from(info: ApiErrorInfo): ApiError {
+    return new ApiError(info.code, info.message, info.engineCode);
+  }
 }
 
+/**
+ * The error as it crosses IPC and HTTP. The engine host turns engine errors into ApiError('engine',
+ * …, engineCode) before they get here (src/host/errors.ts); anything else that arrives is
+ * unexpected and reported as an internal engine failure with its message.
+ */
 export function toErrorInfo(err: unknown): ApiErrorInfo {
-  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  if (err instanceof ApiError) return { code: err.code, message: err.message, ...(err.engineCode ? { engineCode: err.engineCode } : {}) };
   const e = err as { message?: unknown } | null;
-  return { code: 'engine', message: typeof e?.message === 'string' ? e.message : String(err) };
+  return { code: 'engine', message: typeof e?.message === 'string' ? e.message : String(err), engineCode: 'internal' };
 }
 
 export function unwrap<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.value;
-  throw new ApiError(envelope.error.code, envelope.error.message);
+  throw ApiError.from(envelope.error);
 }
 
 declare global {

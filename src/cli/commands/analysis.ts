@@ -2,7 +2,7 @@
 // its hierarchical clustering into families.
 import type { Command } from 'commander';
 import { analyseCase, analyseLibrary, type DendrogramNode, type LabelledMatrix } from '../../engine/index.js';
-import { mapErrors, parseChoice, requireFolder } from '../common.js';
+import { mapErrors, parseChoice } from '../common.js';
 
 export function formatMatrix(m: LabelledMatrix, digits = 3): string {
   const w = Math.max(8, ...m.rows.map((r) => r.length));
@@ -36,7 +36,6 @@ export function registerAnalysis(program: Command): void {
     .action(async (folder: string | undefined, o) => {
       const what = o.residuals === 'projector' ? 'projector artifacts x − P(x)' : 'residuals';
       if (folder) {
-        requireFolder(folder);
         const method = o.residuals === 'projector' ? 'manifold' : 'residual';
         const r = await mapErrors(() =>
           analyseCase({ libraryPath: o.library, caseRoot: folder, method, manifold: method === 'manifold' ? { estimate: 'projector' } : undefined }),

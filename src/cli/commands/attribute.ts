@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
-import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
+import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
 import { withCancellation } from '../cancel.js';
@@ -59,7 +59,6 @@ export function registerAttribute(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .argument('<folder>', 'suspect folder (read-only)');
   addEngineOptions(addMethodOptions(cmd)).action(async (folder: string, o) => {
-    requireFolder(folder);
     const progress = createProgressReporter(process.stderr, o.quiet);
     let result: CaseResult;
     try {

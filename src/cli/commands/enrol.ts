@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { enrol } from '../../engine/index.js';
-import { addEngineOptions, mapErrors, requireFolder } from '../common.js';
+import { addEngineOptions, mapErrors } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
@@ -21,7 +21,6 @@ export function registerEnrol(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
   addEngineOptions(cmd).action(async (folders: string[], o) => {
-    folders.forEach(requireFolder);
     const progress = createProgressReporter(process.stderr, o.quiet);
     try {
       const { entry, skipped } = await withCancellation((signal) =>

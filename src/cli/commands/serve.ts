@@ -39,6 +39,8 @@ export function registerServe(program: Command): void {
         if (e.code === 'EADDRINUSE') throw new CliError(`port ${o.port} is in use`, EXIT.usage);
         throw err;
       }
+      // A settings file with unusable values does not stop the server: its defaults stand in, and the user is told.
+      for (const problem of await server.host.settingsFileProblems()) process.stderr.write(`genprint: settings ${problem}\n`);
       process.stdout.write(`Genprint serving on ${server.openUrl}\n`);
       process.stdout.write(`Cases, reference folders and library exports are limited to: ${server.allowedRoots.join(', ')}\n`);
       process.stdout.write('Open that address in a browser on this machine; press Ctrl-C to stop.\n');

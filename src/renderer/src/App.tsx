@@ -18,6 +18,7 @@ export function App({ api }: { api: GenprintApi }) {
   const [tab, setTab] = useState<Tab>('case');
   const [info, setInfo] = useState<HostInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [settingsNoticeDismissed, setSettingsNoticeDismissed] = useState(false);
   const [droppedCase, setDroppedCase] = useState<string | null>(null);
   const [droppedRef, setDroppedRef] = useState<string | null>(null);
   const jobs = useJobs(api);
@@ -95,6 +96,13 @@ export function App({ api }: { api: GenprintApi }) {
       {error && (
         <Notice kind="error" onDismiss={() => setError(null)}>
           {error}
+        </Notice>
+      )}
+      {info?.settingsFileProblems && !settingsNoticeDismissed && (
+        <Notice kind="error" onDismiss={() => setSettingsNoticeDismissed(true)}>
+          <span data-testid="settings-file-problems">
+            Some saved settings could not be used, so their defaults apply: {info.settingsFileProblems.join(' · ')}. Saving the settings replaces the file.
+          </span>
         </Notice>
       )}
       <main className="content">

@@ -221,7 +221,7 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             min={0}
             max={256}
             onChange={(v) => set({ threads: v })}
-            hint="0 lets ONNX Runtime decide"
+            hint="0 uses the engine's default thread count"
           />
           <div className="form-actions wide">
             <button type="submit" className="primary">
