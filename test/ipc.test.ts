@@ -122,6 +122,7 @@ describe('IPC handlers', () => {
   const dispatch = createDispatcher(client, {
     pickFolder: async () => '/picked/folder',
     pickLibraryFile: async (mode) => `/picked/${mode}.db`,
+    pickReportFile: async (name) => `/picked/${name}`,
   });
   const { ipc, handlers, invoke } = fakeIpcMain();
   const unregister = registerIpcHandlers(ipc, dispatch, appUrlChecker(APP_URL));

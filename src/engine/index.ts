@@ -24,3 +24,5 @@ export {
 export { engineInfo, type EngineInfo } from './engine-info.js';
 export { openAttributor, type Attributor, type AttributorRequest, type Examination, type ExamineRequest } from './attributor.js';
 export type { ImageEvidence } from './attribution/judge.js';
+// Report writing and the installation's signing key, for hosts that export reports (the app, serve).
+export { writeReport, installationSigningKey, signingKeyDir } from './report/index.js';

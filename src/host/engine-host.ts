@@ -11,6 +11,7 @@ import {
   toErrorInfo,
   type AnalyseJobRequest,
   type ApiArgs,
+  type CaseResult,
   type ApiResult,
   type EnrolJobRequest,
   type HostInfo,
@@ -21,6 +22,8 @@ import {
   type LibraryView,
   type LibraryErrorRates,
   type ManifoldOptions,
+  type ReportExport,
+  type ReportFormatChoice,
   type Settings,
 } from '../shared/api.js';
 import { defaultSettings, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
@@ -44,6 +47,8 @@ export type EngineFacade = Pick<
   | 'exportLibrary'
   | 'importLibrary'
   | 'engineInfo'
+  | 'writeReport'
+  | 'installationSigningKey'
 >;
 
 export { HOST_METHODS, type HostMethod } from './host-methods.js';
@@ -62,12 +67,16 @@ export interface EngineHostOptions {
    * absent: any path (the Electron app, whose paths come from native dialogs).
    */
   scope?: PathScope;
+  /** Folder of the installation's report-signing key (default: the engine's signingKeyDir()). */
+  signingKeyDir?: string;
   /** Minimum milliseconds between two progress events of a job (the last one always goes out). */
   progressIntervalMs?: number;
   thumbnailSize?: number;
 }
 
 const THUMB_CACHE_MAX = 4000;
+/** Case results kept for report export; a case older than this many analyses must be analysed again. */
+const CASES_KEPT = 20;
 
 interface RunningJob {
   handle: JobHandle;
@@ -95,6 +104,8 @@ export class EngineHost {
   /** Case roots analysed in this session, with their analysed files: thumbnails are served only for these. */
   private readonly analysed = new Map<string, Set<string>>();
   private readonly thumbs = new Map<string, string | null>();
+  /** Results of the cases analysed in this session, by caseId, newest last: what exportReport may write. */
+  private readonly cases = new Map<string, CaseResult>();
 
   constructor(private readonly opts: EngineHostOptions) {}
 
@@ -263,8 +274,26 @@ export class EngineHost {
       // The result may name the root as the engine resolved it; the UI asks with that name.
       this.analysed.set(path.resolve(req.caseRoot), files);
       this.analysed.set(path.resolve(result.caseRoot), files);
+      this.cases.delete(result.caseId);
+      this.cases.set(result.caseId, result);
+      while (this.cases.size > CASES_KEPT) this.cases.delete(this.cases.keys().next().value!);
       return { jobId: '', type: 'analyse', kind: 'done', result };
     });
+  }
+
+  async exportReport(caseId: string, dest: string, format: ReportFormatChoice): Promise<ReportExport> {
+    const result = this.cases.get(caseId);
+    if (!result) throw new ApiError('bad-argument', `no case ${caseId} was analysed in this session; analyse the folder again to export its report`);
+    this.opts.scope?.check(dest, 'the report destination');
+    // Evidence folders stay as they were seized: a report is never written into one.
+    const root = path.resolve(result.caseRoot);
+    const target = path.resolve(dest);
+    if (target === root || target.startsWith(root + path.sep))
+      throw new ApiError('bad-argument', `the report would be written into the evidence folder ${result.caseRoot}; choose another folder`);
+    if (!existsSync(path.dirname(target))) throw new ApiError('bad-argument', `no such folder for the report: ${path.dirname(target)}`);
+    const signingKey = format === 'csv' ? undefined : this.opts.facade.installationSigningKey(this.opts.signingKeyDir);
+    const r = await this.opts.facade.writeReport(result, target, { format, signingKey });
+    return { path: r.path, format: r.format, sha256: r.sha256, sha256Path: r.sha256Path, bytes: r.bytes, pages: r.pages, signedBy: r.signedBy };
   }
 
   async cancelJob(jobId: string): Promise<boolean> {

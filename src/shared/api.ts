@@ -109,6 +109,22 @@ export interface AnalyseJobRequest {
 
 export type JobType = 'enrol' | 'analyse';
 
+/** Report formats (docs/report.md): the signed PDF for the case file, JSON and CSV for machines. */
+export type ReportFormatChoice = 'pdf' | 'json' | 'csv';
+export const REPORT_FORMATS: readonly ReportFormatChoice[] = ['pdf', 'json', 'csv'];
+
+/** A report written by exportReport: where, its SHA-256 (also written beside it) and who signed it. */
+export interface ReportExport {
+  path: string;
+  format: ReportFormatChoice;
+  sha256: string;
+  sha256Path: string;
+  bytes: number;
+  pages?: number;
+  /** Fingerprint of the installation key that signed it (PDF and JSON); absent for CSV. */
+  signedBy?: string;
+}
+
 export interface JobHandle {
   jobId: string;
   type: JobType;
@@ -167,11 +183,19 @@ export interface ApiMethods {
   startAnalyse(req: AnalyseJobRequest): Promise<JobHandle>;
   /** True when a running job was told to stop; its 'cancelled' event follows. */
   cancelJob(jobId: string): Promise<boolean>;
+  /**
+   * Writes the report of a case analysed in this session (by its caseId) to dest, signed with the
+   * installation's key, with dest.sha256 beside it. The host reports only what it computed itself:
+   * the renderer names the case, it never supplies its content.
+   */
+  exportReport(caseId: string, dest: string, format: ReportFormatChoice): Promise<ReportExport>;
   /** A small PNG data: URL of an analysed image, or null when it cannot be decoded. */
   thumbnail(caseRoot: string, relPath: string): Promise<string | null>;
   /** Native dialogs; null when cancelled or when the host has none. */
   pickFolder(title: string): Promise<string | null>;
   pickLibraryFile(mode: 'open' | 'save'): Promise<string | null>;
+  /** Where to save a report (a save dialog proposing defaultName); null when cancelled or without dialogs. */
+  pickReportFile(defaultName: string, format: ReportFormatChoice): Promise<string | null>;
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -190,9 +214,11 @@ export const API_METHODS = [
   'startEnrol',
   'startAnalyse',
   'cancelJob',
+  'exportReport',
   'thumbnail',
   'pickFolder',
   'pickLibraryFile',
+  'pickReportFile',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that API_METHODS lists every method exactly: adding a method to ApiMethods
