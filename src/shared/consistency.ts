@@ -1,5 +1,7 @@
 // Words for the per-image consistency test behind a classifier verdict, shared by the engine
-// (statements, PDF, CLI) and the renderer. The test itself is src/engine/attribution/consistency.ts.
+// (statements, PDF, CLI) and the renderer; part of the wording layer (wording.ts decides what an
+// inconsistent verdict is worded). The test itself is src/engine/attribution/consistency.ts.
+import { formatPValue as formatP, formatT } from './numbers.js';
 
 /** Whether the images consistently favour the chosen entry over the runner-up (one-sided paired t-test). */
 export interface ConsistencyTest {
@@ -18,9 +20,6 @@ export interface ConsistencyTest {
   level: number;
   consistent: boolean;
 }
-
-const formatT = (t: number) => (Number.isFinite(t) ? t.toFixed(2) : t > 0 ? '∞' : '−∞');
-const formatP = (p: number) => (p < 0.001 ? 'below 0.001' : p.toFixed(3));
 
 /** e.g. "8 of 10 images favour A over B (mean per-image log-probability ratio 1.20, t = 3.10, one-sided p = 0.006)". */
 export function describeConsistency(c: ConsistencyTest, chosen: string): string {

@@ -1,5 +1,7 @@
 // Words for the held-back error rate behind a classifier verdict, shared by the engine (statements,
-// PDF, CLI) and the renderer. The estimate itself is src/engine/classifier/held-back-error.ts.
+// PDF, CLI) and the renderer; part of the wording layer (wording.ts decides what an error-prone
+// verdict is worded). The estimate itself is src/engine/classifier/held-back-error.ts.
+import { formatRate as pct } from './numbers.js';
 
 /**
  * How often the library classifier errs when it names the chosen entry for a set of this size,
@@ -28,10 +30,6 @@ export interface HeldBackErrorRate {
   /** Error rates at or above this make the verdict weak. */
   limit: number;
 }
-
-/** A rate as a percentage with one decimal, as every error-rate display shows it. */
-export const formatRate = (x: number): string => `${(100 * x).toFixed(1)} %`;
-const pct = formatRate;
 
 /** "C (12.0 % of its sets)": the entry whose held-back sets go to this one most often; null when none do. */
 export function mostConfusedText(e: Pick<HeldBackErrorRate, 'mostConfused'>): string | null {

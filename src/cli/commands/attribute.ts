@@ -4,6 +4,7 @@ import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
 import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
+import { formatScore } from '../../shared/numbers.js';
 import { withCancellation } from '../cancel.js';
 
 export function formatCase(result: CaseResult): string {
@@ -32,7 +33,9 @@ export function formatCase(result: CaseResult): string {
   if (result.stability.length > 0)
     out.push(
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
-        result.stability.map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`).join(' · '),
+        result.stability
+          .map((s) => `${s.bagSize}: ${formatScore(verdicts.folder.method, s.meanScore)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`)
+          .join(' · '),
     );
   for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
   return out.join('\n');

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
-import { cappingNote, confusionSizeIndex, formatRate, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
+import { cappingNote, confusionSizeIndex, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
+import { formatRate } from '../../shared/numbers.js';
 
 export function registerLibrary(program: Command): void {
   const lib = program.command('library').description('create and manage a local fingerprint library (one SQLite file)');

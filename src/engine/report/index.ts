@@ -81,7 +81,7 @@ export { renderCsv, csvField, csvRow, CSV_BASE_COLUMNS } from './csv.js';
 export { verifyReport, type VerifyResult, type FileCheck, type FileStatus, type ReportIntegrity } from './verify.js';
 export { loadCase, asCaseResult, CaseFormatError, type CaseSource } from './load.js';
 export { extractEmbeddedFile, listEmbeddedFiles } from './pdf-reader.js';
-export { verdictWording, strengthLine, overstates, type VerdictWording, type EvidenceStrength } from './wording.js';
+export { verdictWording, strengthLine, overstates, type VerdictWording, type EvidenceStrength } from '../../shared/wording.js';
 export { sha256File } from './hash.js';
 export {
   installationSigningKey,

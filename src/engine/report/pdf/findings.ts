@@ -3,35 +3,33 @@ import type { Verdict } from '../../types.js';
 import { compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError } from '../../../shared/held-back-error.js';
-import { strengthLine, verdictWording } from '../wording.js';
-import { num, score, scoreName } from './text.js';
+import { formatScore, scoreName } from '../../../shared/numbers.js';
+import { analysisVerdicts, strengthText, verdictWording } from '../../../shared/wording.js';
 import { C, CONTENT_W, F, type Writer } from './writer.js';
+
+const ANALYSIS_NAMES = { classifier: 'classifier', embedding: 'embedding distance', residual: 'residual correlation' } as const;
 
 export function writeFindings(w: Writer): void {
   w.heading('1. Findings');
   w.heading('1.1 Folder verdict (all evidence together)', 2);
-  w.keyValues(verdictRows(w.c.verdicts.folder, w.c.library.entries.length));
+  w.keyValues(verdictRows(w.c.verdicts.folder));
   writeScores(w);
   writeGroups(w);
   writeBags(w);
 }
 
 /** One verdict as key/value rows: statement, strength, numbers, the checks behind it. */
-function verdictRows(v: Verdict, entries: number): [string, string, ('mono' | 'bold')?][] {
-  const wording = verdictWording(v, entries);
-  const agreement = [
-    v.agreement.classifier !== undefined ? `classifier: ${v.agreement.classifier ?? 'none'}` : null,
-    v.agreement.embedding !== undefined ? `embedding distance: ${v.agreement.embedding ?? 'none'}` : null,
-    v.agreement.residual !== undefined ? `residual correlation: ${v.agreement.residual ?? 'none'}` : null,
-  ]
-    .filter(Boolean)
+function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
+  const wording = verdictWording(v);
+  const agreement = analysisVerdicts(v)
+    .map((a) => `${ANALYSIS_NAMES[a.analysis]}: ${a.verdict}`)
     .join('; ');
   return [
     ['Statement', wording.statement, 'bold'],
-    ['Strength', strengthLine(wording).replace(/^Strength of evidence relative to the library: /, '')],
+    ['Strength', `${strengthText(wording)}.`],
     ['Nearest entry', nearestEntryText(v)],
-    [`Score (${scoreName(v)})`, score(v, v.score)],
-    ['Runner-up and margin', `${v.runnerUp ?? '-'}; margin ${score(v, v.margin)}`],
+    [`Score (${scoreName(v.method)})`, formatScore(v.method, v.score)],
+    ['Runner-up and margin', `${v.runnerUp ?? '-'}; margin ${formatScore(v.method, v.margin)}`],
     ['Unknown flag', v.unknown ? 'yes' : 'no'],
     ['Images', String(v.evidenceCount)],
     ['Decided by', v.decidedBy || '-'],
@@ -54,13 +52,13 @@ function writeScores(w: Writer): void {
         { title: 'Rank', width: 36, align: 'right' },
         { title: 'Library entry', width: 230 },
         { title: 'Family', width: 110 },
-        { title: `Score (${scoreName(folder)})`, width: CONTENT_W - 376, align: 'right' },
+        { title: `Score (${scoreName(folder.method)})`, width: CONTENT_W - 376, align: 'right' },
       ],
       cands.map((cand, i) => [
         { text: String(i + 1) },
         { text: cand.name, font: i === 0 && !folder.unknown ? F.bold : F.regular },
         { text: cand.family },
-        { text: score(folder, cand.score) },
+        { text: formatScore(folder.method, cand.score) },
       ]),
     );
   }
@@ -69,7 +67,6 @@ function writeScores(w: Writer): void {
 /** 1.3: the evidence groups, each attributed on its own. */
 function writeGroups(w: Writer): void {
   const { c } = w;
-  const entries = c.library.entries.length;
   if (c.verdicts.groups.length) {
     w.heading('1.3 Evidence groups', 2);
     w.para(
@@ -87,13 +84,13 @@ function writeGroups(w: Writer): void {
         { title: 'Statement', width: CONTENT_W - 272 },
       ],
       c.verdicts.groups.map((g) => {
-        const gw = verdictWording(g, entries);
+        const gw = verdictWording(g);
         return [
           { text: String(g.groupIndex + 1) },
           { text: String(g.files.length || g.evidenceCount) },
           { text: g.unknown || !g.label ? 'unknown' : g.label },
-          { text: score(g, g.score) },
-          { text: score(g, g.margin) },
+          { text: formatScore(g.method, g.score) },
+          { text: formatScore(g.method, g.margin) },
           { text: `${gw.statement} Strength: ${gw.strength}.`, size: 8 },
         ];
       }),
@@ -133,7 +130,7 @@ function writeBags(w: Writer): void {
           { text: label },
           { text: String(e.count) },
           { text: `${((100 * e.count) / total).toFixed(0)} %` },
-          { text: num(e.sum / e.count) },
+          { text: formatScore(c.verdicts.folder.method, e.sum / e.count) },
         ]),
     );
   }

@@ -1,6 +1,7 @@
 // Section 4, software, models and reference library, with each entry's error rate.
 import type { ClassifierSummary } from '../../types.js';
-import { cappingNote, formatRate, mostConfusedText } from '../../../shared/held-back-error.js';
+import { cappingNote, mostConfusedText } from '../../../shared/held-back-error.js';
+import { formatRate } from '../../../shared/numbers.js';
 import { gitCommit, softwareVersion } from '../../version.js';
 import { CONTENT_W, type Writer } from './writer.js';
 

@@ -1,6 +1,7 @@
 // Appendix A, the evidence manifest: one fixed-height row per analysed file.
 import { needsReplacement } from '../winansi.js';
-import { bytesText, num } from './text.js';
+import { formatScore } from '../../../shared/numbers.js';
+import { bytesText } from './text.js';
 import { BOTTOM, C, CONTENT_W, F, M, type Column, type Writer } from './writer.js';
 
 export function writeManifest(w: Writer): void {
@@ -70,7 +71,7 @@ export function writeManifest(w: Writer): void {
           .font(F.regular)
           .fontSize(7)
           .fillColor(C.muted)
-          .text(`score ${num(r.score)}`, xs[6]! + 3, y + 12, { lineBreak: false });
+          .text(`score ${formatScore(c.verdicts.folder.method, r.score)}`, xs[6]! + 3, y + 12, { lineBreak: false });
       doc
         .font(F.mono)
         .fontSize(7)

@@ -1,14 +1,14 @@
 // Title block and summary: the case, who and when, then the folder verdict in plain words.
 import { displayDateTime, localIsoString, localTimeZone } from '../datetime.js';
-import { strengthLine, verdictWording } from '../wording.js';
-import { score, scoreName } from './text.js';
+import { formatScore, scoreName } from '../../../shared/numbers.js';
+import { strengthLine, verdictWording } from '../../../shared/wording.js';
 import { C, CONTENT_W, F, M, t, type Writer } from './writer.js';
 
 export function writeSummary(w: Writer): void {
   const { doc, c, opts } = w;
   const folder = c.verdicts.folder;
   const entries = c.library.entries.length;
-  const folderWording = verdictWording(folder, entries);
+  const folderWording = verdictWording(folder);
   // ---- Title block and summary ------------------------------------------------------------
   doc.font(F.bold).fontSize(9).fillColor(C.muted).text('FORENSIC IMAGE ATTRIBUTION REPORT', M.left, M.top, { characterSpacing: 0.8 });
   w.gap(4);
@@ -40,7 +40,7 @@ export function writeSummary(w: Writer): void {
       {
         text:
           `Folder verdict: ${folder.mixed ? `mixed (${c.verdicts.groups.length} groups)` : folder.unknown || !folder.label ? 'unknown (no library entry)' : folder.label}; ` +
-          `${scoreName(folder)} ${score(folder, folder.score)}; margin ${score(folder, folder.margin)}` +
+          `${scoreName(folder.method)} ${formatScore(folder.method, folder.score)}; margin ${formatScore(folder.method, folder.margin)}` +
           `${folder.runnerUp ? ` over ${folder.runnerUp}` : ''}. ` +
           `${c.manifest.length} image${c.manifest.length === 1 ? '' : 's'} analysed, ${c.skipped.length} skipped; ` +
           `${c.verdicts.groups.length} evidence group${c.verdicts.groups.length === 1 ? '' : 's'}; library of ${entries} entr${entries === 1 ? 'y' : 'ies'}.`,

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { CaseResult, GenprintApi, MethodId } from '../../../shared/api.js';
-import { formatScore } from '../format.js';
+import { formatScore } from '../../../shared/numbers.js';
 import { Thumbnail } from './Thumbnail.js';
 
 type Key = 'relPath' | 'group' | 'topCandidate' | 'score';

@@ -1,5 +1,6 @@
 import type { LibraryErrorRates } from '../../../shared/api.js';
-import { cappingNote, confusionSizeIndex, formatRate as pct, heldBackErrorTooHigh, mostConfusedText } from '../../../shared/held-back-error.js';
+import { cappingNote, confusionSizeIndex, heldBackErrorTooHigh, mostConfusedText } from '../../../shared/held-back-error.js';
+import { formatRate as pct } from '../../../shared/numbers.js';
 
 /**
  * How reliably the library tells its entries apart: every entry's error rate on held-back

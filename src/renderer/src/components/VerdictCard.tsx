@@ -1,22 +1,16 @@
 import type { Verdict } from '../../../shared/api.js';
-import { formatScore, scoreName as scoreNameOf } from '../format.js';
+import { scoreName as scoreNameOf } from '../format.js';
 import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
-
-function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
-  if (value === undefined) return null;
-  return (
-    <li>
-      <span className="muted">{name}</span> {value ?? 'unknown'}
-    </li>
-  );
-}
+import { formatScore } from '../../../shared/numbers.js';
+import { analysisVerdicts, strengthLine, verdictWording } from '../../../shared/wording.js';
 
 export function VerdictCard(props: { verdict: Verdict; title: string; provider: string; primary?: boolean; solo?: boolean }) {
   const { verdict: v, title, provider, primary } = props;
   const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : (v.label ?? 'No attribution');
   const scoreName = scoreNameOf(v.method);
+  const wording = verdictWording(v);
   return (
     <article
       className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`}
@@ -37,7 +31,10 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
         {headline}
         {v.family && !v.unknown && <span className="family">{v.family}</span>}
       </div>
-      <p className="statement">{v.statement}</p>
+      <p className="statement">{wording.statement}</p>
+      <p className={`strength${wording.strength === 'weak' ? ' warn-text' : ''}`} data-testid="verdict-strength">
+        {strengthLine(wording)}
+      </p>
       <dl className="verdict-facts">
         <div title={v.explanation}>
           <dt>{scoreName}</dt>
@@ -117,9 +114,11 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
         )}
       </dl>
       <ul className="agreement" aria-label="Lines of evidence">
-        <Agreement name="classifier" value={v.agreement.classifier} />
-        <Agreement name="embedding" value={v.agreement.embedding} />
-        <Agreement name="residual" value={v.agreement.residual} />
+        {analysisVerdicts(v).map((a) => (
+          <li key={a.analysis}>
+            <span className="muted">{a.analysis}</span> {a.verdict}
+          </li>
+        ))}
       </ul>
       <details>
         <summary>How this was computed</summary>
