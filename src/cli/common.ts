@@ -6,6 +6,7 @@ import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary } from '../shared/compression.js';
 import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
+import { displayText } from '../shared/display-text.js';
 import { count, formatScore, scoreName } from '../shared/numbers.js';
 import { analysisVerdicts, strengthLine, verdictWording } from '../shared/wording.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -55,14 +56,14 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 /** A verdict as text: the words and numbers come from the shared wording layer, as in the UI and the PDF. */
 export function formatVerdict(v: Verdict, title: string): string {
   const wording = verdictWording(v);
-  const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown ? 'UNKNOWN GENERATOR' : v.label}`];
+  const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown || v.label === null ? 'UNKNOWN GENERATOR' : displayText(v.label)}`];
   lines.push(`  ${wording.statement}`);
   lines.push(`  ${strengthLine(wording)}`);
   lines.push(
-    `  ${scoreName(v.method)} ${formatScore(v.method, v.score)}; runner-up ${v.runnerUp ?? '–'} (margin ${formatScore(v.method, v.margin)}); ` +
+    `  ${scoreName(v.method)} ${formatScore(v.method, v.score)}; runner-up ${v.runnerUp ? displayText(v.runnerUp) : '–'} (margin ${formatScore(v.method, v.margin)}); ` +
       `${count(v.evidenceCount, 'image')}; method ${v.method}; decided by ${v.decidedBy}`,
   );
-  const parts = analysisVerdicts(v).map((a) => `${a.analysis} ${a.verdict}`);
+  const parts = analysisVerdicts(v).map((a) => `${a.analysis} ${displayText(a.verdict)}`);
   lines.push(`  evidence: ${parts.join(', ')} → ${v.agreement.agree ? 'agree' : 'DISAGREE'}`);
   if (v.consistency && v.label) lines.push(`  consistency: ${describeConsistency(v.consistency, v.label)}`);
   if (v.errorRate && v.label) lines.push(`  error rate: ${describeHeldBackError(v.errorRate)}`);

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { EXIT, CliError } from './exit-codes.js';
 import { softwareVersion } from '../engine/version.js';
+import { displayProse } from '../shared/display-text.js';
 
 export function buildProgram(): Command {
   const program = new Command('genprint')
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`genprint: ${err.message}\n`);
+      process.stderr.write(`genprint: ${displayProse(err.message)}\n`);
       return err.exitCode;
     }
     const e = err as Error & { code?: string };
@@ -35,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write('genprint: cancelled\n');
       return EXIT.cancelled;
     }
-    process.stderr.write(`genprint: ${e?.message ?? String(err)}\n`);
+    process.stderr.write(`genprint: ${displayProse(e?.message ?? String(err))}\n`);
     if (process.env.GENPRINT_DEBUG) process.stderr.write(`${e?.stack}\n`);
     return EXIT.failure;
   }

@@ -14,6 +14,7 @@
 import { compressionCaveat, compressionMismatchIsMajor } from './compression.js';
 import { consistencyCaveat } from './consistency.js';
 import { heldBackErrorCaveat } from './held-back-error.js';
+import { displayProse, displayText } from './display-text.js';
 import { count, formatScore, probabilityInWords } from './numbers.js';
 import { scoreIsProbability, type Verdict } from './types.js';
 
@@ -88,7 +89,7 @@ const CAUTIONS: CautionRule[] = [
       id: 'small-margin',
       caps: weak ? 'weak' : 'moderate',
       inStatement: false,
-      text: `the margin over the runner-up${v.runnerUp ? ` (${v.runnerUp})` : ''} is ${weak ? 'only ' : ''}${formatScore(v.method, v.margin)}`,
+      text: `the margin over the runner-up${v.runnerUp ? ` (${displayText(v.runnerUp)})` : ''} is ${weak ? 'only ' : ''}${formatScore(v.method, v.margin)}`,
     };
   },
   (v) =>
@@ -140,15 +141,15 @@ export function statementFor(v: VerdictFacts, closest: string | null): string {
   if (v.unknown) {
     const recompressed = compressionCaveat(v.compression);
     return (
-      `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. ` +
+      `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${displayText(closest)}, outside its calibrated range)` : ''}. ` +
       `They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`
     );
   }
   const { strength, cautions } = assessVerdict(v);
   const weak = strength === 'weak';
-  const fam = v.family ? ` (family: ${v.family})` : '';
-  const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
-  const over = v.runnerUp ?? 'no other entry';
+  const fam = v.family ? ` (family: ${displayText(v.family)})` : '';
+  const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${displayText(v.label ?? '')}${fam}`;
+  const over = v.runnerUp ? displayText(v.runnerUp) : 'no other entry';
   const how = scoreIsProbability(v.method)
     ? `, with probability ${probabilityInWords(v.score)} and a margin of ${probabilityInWords(v.margin)} over ${over}`
     : `, with mean residual correlation ${formatScore(v.method, v.score)} and a margin of ${formatScore(v.method, v.margin)} over ${over}`;
@@ -165,8 +166,8 @@ export function statementFor(v: VerdictFacts, closest: string | null): string {
 export function mixedStatement(images: number, groups: { images: number; label: string | null }[], closest: string): string {
   return (
     `The ${count(images, 'image')} do not form one consistent set: they split into ${groups.length} groups ` +
-    `(${groups.map((g) => `${g.images} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
-    `Taken together they are closest to ${closest}.`
+    `(${groups.map((g) => `${g.images} → ${g.label === null ? 'unknown' : displayText(g.label)}`).join('; ')}), attributed separately below. ` +
+    `Taken together they are closest to ${displayText(closest)}.`
   );
 }
 
@@ -191,12 +192,13 @@ export interface VerdictWording {
  * Everything a display prints about a verdict in words. The statement is the one the engine
  * stored, so every display and the case JSON say the same thing; a stored statement that
  * overstates (a case file not written by this engine) is replaced by the statement this module
- * writes from the verdict's facts.
+ * writes from the verdict's facts. Names in the words are shown through displayText, so a name
+ * cannot forge a line (src/shared/display-text.ts).
  */
 export function verdictWording(v: Verdict): VerdictWording {
   const { strength, cautions } = assessVerdict(v);
   const stored = v.statement?.trim();
-  const statement = stored && !overstates(stored) ? stored : statementFor(v, v.candidates[0]?.name ?? null);
+  const statement = stored && !overstates(stored) ? displayProse(stored) : statementFor(v, v.candidates[0]?.name ?? null);
   return { statement, strength, caveats: cautions.map((c) => c.text), cautions };
 }
 

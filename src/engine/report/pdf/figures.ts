@@ -3,6 +3,10 @@ import type { ClusteringResult, DendrogramNode, LabelledMatrix } from '../../typ
 import { dendrogramSvg, heatmapSvg, stabilitySvg } from '../../../shared/svg/index.js';
 import { num } from './text.js';
 import { CONTENT_W, t, type Writer } from './writer.js';
+import { displayText } from '../../../shared/display-text.js';
+
+/** A label as the figures show it: escaped (display-text.ts), then in the PDF fonts' code page. */
+const shown = (label: string) => t(displayText(label));
 
 export function writeFigures(w: Writer): void {
   const { c } = w;
@@ -47,7 +51,7 @@ export function writeFigures(w: Writer): void {
     w.figure(
       dendrogramSvg(sanitiseClustering(c.clustering), {
         title: 'Similarity of the library entries',
-        highlight: folder.label && !folder.unknown ? [t(folder.label)] : [],
+        highlight: folder.label && !folder.unknown ? [shown(folder.label)] : [],
         width: CONTENT_W,
       }),
       `Hierarchical clustering (${c.clustering.linkage} linkage) of the library entries by ${c.clustering.space === 'embeddings' ? 'the distance between their set-encoder embeddings (bag-embedding centroids)' : c.clustering.space === 'residual-correlation' ? 'the correlation of their residual fingerprints (Eq. 5)' : 'fingerprint similarity'}; entries joined ` +
@@ -58,7 +62,7 @@ export function writeFigures(w: Writer): void {
   w.figure(
     stabilitySvg(c.stability, {
       title: 'Stability of the verdict with the number of images',
-      scoreLabel: folder.label && !folder.unknown ? t(`Score of ${folder.label}`) : 'Score of the nearest entry',
+      scoreLabel: folder.label && !folder.unknown ? t(`Score of ${displayText(folder.label)}`) : 'Score of the nearest entry',
       width: CONTENT_W,
       height: 250,
     }),
@@ -69,14 +73,14 @@ export function writeFigures(w: Writer): void {
 }
 
 function sanitiseMatrix(m: LabelledMatrix): LabelledMatrix {
-  return { rows: m.rows.map(t), cols: m.cols.map(t), values: m.values };
+  return { rows: m.rows.map(shown), cols: m.cols.map(shown), values: m.values };
 }
 
 function sanitiseClustering(c: ClusteringResult): ClusteringResult {
   const walk = (node: DendrogramNode): DendrogramNode => ({
     ...node,
-    label: node.label === undefined ? undefined : t(node.label),
+    label: node.label === undefined ? undefined : shown(node.label),
     children: node.children?.map(walk),
   });
-  return { ...c, labels: c.labels.map(t), tree: walk(c.tree) };
+  return { ...c, labels: c.labels.map(shown), tree: walk(c.tree) };
 }

@@ -5,6 +5,7 @@ import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError } from '../../../shared/held-back-error.js';
 import { formatScore, scoreName } from '../../../shared/numbers.js';
 import { analysisVerdicts, strengthText, verdictWording } from '../../../shared/wording.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 import { C, CONTENT_W, F, type Writer } from './writer.js';
 
 const ANALYSIS_NAMES = { classifier: 'classifier', embedding: 'embedding distance', residual: 'residual correlation' } as const;
@@ -22,14 +23,14 @@ export function writeFindings(w: Writer): void {
 function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
   const wording = verdictWording(v);
   const agreement = analysisVerdicts(v)
-    .map((a) => `${ANALYSIS_NAMES[a.analysis]}: ${a.verdict}`)
+    .map((a) => `${ANALYSIS_NAMES[a.analysis]}: ${displayText(a.verdict)}`)
     .join('; ');
   return [
     ['Statement', wording.statement, 'bold'],
     ['Strength', `${strengthText(wording)}.`],
     ['Nearest entry', nearestEntryText(v)],
     [`Score (${scoreName(v.method)})`, formatScore(v.method, v.score)],
-    ['Runner-up and margin', `${v.runnerUp ?? '-'}; margin ${formatScore(v.method, v.margin)}`],
+    ['Runner-up and margin', `${v.runnerUp ? displayText(v.runnerUp) : '-'}; margin ${formatScore(v.method, v.margin)}`],
     ['Unknown flag', v.unknown ? 'yes' : 'no'],
     ['Images', String(v.evidenceCount)],
     ['Decided by', v.decidedBy || '-'],
@@ -37,7 +38,7 @@ function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
     ['Consistency across images', consistencyText(v)],
     ['Error rate on held-back references', errorRateText(v)],
     ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
-    ['How the score was computed', v.explanation || '-'],
+    ['How the score was computed', displayProse(v.explanation || '-')],
   ];
 }
 
@@ -56,8 +57,8 @@ function writeScores(w: Writer): void {
       ],
       cands.map((cand, i) => [
         { text: String(i + 1) },
-        { text: cand.name, font: i === 0 && !folder.unknown ? F.bold : F.regular },
-        { text: cand.family },
+        { text: displayText(cand.name), font: i === 0 && !folder.unknown ? F.bold : F.regular },
+        { text: displayText(cand.family) },
         { text: formatScore(folder.method, cand.score) },
       ]),
     );
@@ -88,7 +89,7 @@ function writeGroups(w: Writer): void {
         return [
           { text: String(g.groupIndex + 1) },
           { text: String(g.files.length || g.evidenceCount) },
-          { text: g.unknown || !g.label ? 'unknown' : g.label },
+          { text: g.unknown || !g.label ? 'unknown' : displayText(g.label) },
           { text: formatScore(g.method, g.score) },
           { text: formatScore(g.method, g.margin) },
           { text: `${gw.statement} Strength: ${gw.strength}.`, size: 8 },
@@ -105,7 +106,7 @@ function writeBags(w: Writer): void {
     w.heading('1.4 Bag verdicts', 2);
     const byLabel = new Map<string, { count: number; sum: number }>();
     for (const b of c.verdicts.bags) {
-      const key = b.unknown || !b.label ? 'unknown' : b.label;
+      const key = b.unknown || !b.label ? 'unknown' : displayText(b.label);
       const e = byLabel.get(key) ?? { count: 0, sum: 0 };
       e.count++;
       e.sum += b.score;
@@ -139,7 +140,7 @@ function writeBags(w: Writer): void {
 function nearestEntryText(v: Verdict): string {
   if (v.mixed) return 'none for the folder as a whole (mixed: see the group verdicts)';
   if (v.unknown || !v.label) return 'none (unknown: outside every entry’s calibrated range)';
-  return `${v.label}${v.family ? ` (${v.family})` : ''}`;
+  return `${displayText(v.label)}${v.family ? ` (${displayText(v.family)})` : ''}`;
 }
 
 function consistencyText(v: Verdict): string {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { CaseResult } from '../../types.js';
 import { renderJson } from '../json.js';
+import { displayText } from '../../../shared/display-text.js';
 import { signReport, type SigningKey } from '../signing.js';
 import { writeFigures } from './figures.js';
 import { writeFindings } from './findings.js';
@@ -62,7 +63,7 @@ export async function renderPdf(c: CaseResult, opts: PdfRenderOptions): Promise<
   doc.file(caseJson, {
     name: 'case.json',
     type: 'application/json',
-    description: `genprint case ${c.caseId} (genprint.case/1 with report block)`,
+    description: `genprint case ${displayText(c.caseId)} (genprint.case/1 with report block)`,
     creationDate: opts.generatedAt,
     modifiedDate: opts.generatedAt,
     relationship: 'Data',

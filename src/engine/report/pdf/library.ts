@@ -2,6 +2,7 @@
 import type { ClassifierSummary } from '../../types.js';
 import { cappingNote, mostConfusedText } from '../../../shared/held-back-error.js';
 import { formatRate } from '../../../shared/numbers.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 import { gitCommit, softwareVersion } from '../../version.js';
 import { CONTENT_W, type Writer } from './writer.js';
 
@@ -17,9 +18,9 @@ export function writeSoftwareAndLibrary(w: Writer): void {
     ['Image encoder phi.onnx, SHA-256', c.model.phiSha256 ?? 'not used', 'mono'],
     ['Set head rho.onnx, SHA-256', c.model.rhoSha256 ?? 'not used', 'mono'],
     ['Model card version', c.model.modelCardVersion ?? 'not recorded'],
-    ['Library file', c.library.path],
+    ['Library file', displayText(c.library.path)],
     ['Library file, SHA-256', c.library.sha256, 'mono'],
-    ...(c.library.classifier ? [['Library classifier', classifierText(c.library.classifier)] as [string, string]] : []),
+    ...(c.library.classifier ? [['Library classifier', displayProse(classifierText(c.library.classifier))] as [string, string]] : []),
   ]);
   const rates = c.library.classifier?.errorRates;
   if (c.library.entries.length && rates && rates.length === c.library.entries.length) {
@@ -40,8 +41,8 @@ export function writeSoftwareAndLibrary(w: Writer): void {
       ],
       c.library.entries.map((e, i) => [
         { text: String(e.id) },
-        { text: e.name },
-        { text: e.family },
+        { text: displayText(e.name) },
+        { text: displayText(e.family) },
         { text: formatRate(rates[i].errorRate) },
         { text: mostConfusedText(rates[i]) ?? '-' },
       ]),
@@ -53,7 +54,7 @@ export function writeSoftwareAndLibrary(w: Writer): void {
         { title: 'Library entry', width: 280 },
         { title: 'Family', width: CONTENT_W - 316 },
       ],
-      c.library.entries.map((e) => [{ text: String(e.id) }, { text: e.name }, { text: e.family }]),
+      c.library.entries.map((e) => [{ text: String(e.id) }, { text: displayText(e.name) }, { text: displayText(e.family) }]),
     );
   }
 }

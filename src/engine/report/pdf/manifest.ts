@@ -1,5 +1,6 @@
 // Appendix A, the evidence manifest: one fixed-height row per analysed file.
 import { needsReplacement } from '../winansi.js';
+import { displayText } from '../../../shared/display-text.js';
 import { formatScore } from '../../../shared/numbers.js';
 import { bytesText } from './text.js';
 import { BOTTOM, C, CONTENT_W, F, M, type Column, type Writer } from './writer.js';
@@ -7,7 +8,7 @@ import { BOTTOM, C, CONTENT_W, F, M, type Column, type Writer } from './writer.j
 export function writeManifest(w: Writer): void {
   const { doc, c } = w;
   const images = new Map(c.images.map((r) => [r.relPath, r]));
-  const anyReplaced = [...c.manifest, ...c.skipped].some((f) => needsReplacement(f.relPath));
+  const anyReplaced = [...c.manifest, ...c.skipped].some((f) => needsReplacement(displayText(f.relPath)));
   // ---- Appendix A: evidence manifest -------------------------------------------------------------
   doc.addPage();
   w.heading('Appendix A. Evidence manifest');
@@ -60,12 +61,12 @@ export function writeManifest(w: Writer): void {
         doc.text(w.fit(text, col.width - 6), xs[k]! + 3, y + 3, { width: col.width - 6, align: col.align ?? 'left', lineBreak: false });
       };
       cell(0, String(i + 1), F.regular, 8, C.muted);
-      cell(1, f.relPath);
+      cell(1, displayText(f.relPath));
       cell(2, bytesText(f.sizeBytes));
       cell(3, f.format);
       cell(4, `${f.width} x ${f.height}`);
       cell(5, r ? String(r.group + 1) : '-');
-      cell(6, r ? (r.topCandidate ?? 'no candidate') : '-', F.regular, 7.5);
+      cell(6, r ? (r.topCandidate === null ? 'no candidate' : displayText(r.topCandidate)) : '-', F.regular, 7.5);
       if (r)
         doc
           .font(F.regular)

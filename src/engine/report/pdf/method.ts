@@ -1,6 +1,7 @@
 // Section 3, method and parameters.
 import type { CaseParams } from '../../types.js';
 import { methodParagraphs } from '../prose.js';
+import { displayText } from '../../../shared/display-text.js';
 import type { Writer } from './writer.js';
 
 export function writeMethod(w: Writer): void {
@@ -47,7 +48,10 @@ function manifoldRows(p: CaseParams): [string, string, ('mono' | 'bold')?][] {
   ];
   if (m.reference) {
     const r = m.reference;
-    rows.push(['Real reference set', `${r.name} (library entry ${r.id}, family ${r.family}, ${r.images} image${r.images === 1 ? '' : 's'})`]);
+    rows.push([
+      'Real reference set',
+      `${displayText(r.name)} (library entry ${r.id}, family ${displayText(r.family)}, ${r.images} image${r.images === 1 ? '' : 's'})`,
+    ]);
   }
   if (m.k !== undefined) rows.push(['Nearest neighbours (k)', String(m.k)]);
   if (m.index) rows.push(['Neighbour search', m.index]);

@@ -1,5 +1,6 @@
 // Appendix B, the files that could not be analysed.
 import { bytesText } from './text.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 import { C, CONTENT_W, F, type Writer } from './writer.js';
 
 export function writeSkipped(w: Writer): void {
@@ -25,8 +26,8 @@ export function writeSkipped(w: Writer): void {
         doc.font(F.regular).fontSize(8);
         return [
           { text: String(i + 1), color: C.muted },
-          { text: w.fit(s.relPath, 270), size: 8, sub: s.sha256 ?? 'SHA-256 not recorded' },
-          { text: `${s.reason}\n${s.message}`, size: 7.5 },
+          { text: w.fit(displayText(s.relPath), 270), size: 8, sub: s.sha256 ?? 'SHA-256 not recorded' },
+          { text: `${s.reason}\n${displayProse(s.message)}`, size: 7.5 },
           { text: bytesText(s.sizeBytes) },
         ];
       }),

@@ -2,6 +2,7 @@
 import { displayDateTime, localIsoString, localTimeZone } from '../datetime.js';
 import { formatScore, scoreName } from '../../../shared/numbers.js';
 import { strengthLine, verdictWording } from '../../../shared/wording.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 import { C, CONTENT_W, F, M, t, type Writer } from './writer.js';
 
 export function writeSummary(w: Writer): void {
@@ -16,15 +17,15 @@ export function writeSummary(w: Writer): void {
     .font(F.bold)
     .fontSize(20)
     .fillColor(C.text)
-    .text(t(`Case ${c.caseId}`), { width: CONTENT_W });
+    .text(t(`Case ${displayText(c.caseId)}`), { width: CONTENT_W });
   w.gap(10);
   w.keyValues(
     [
-      ['Examiner', c.examiner ?? 'not recorded'],
+      ['Examiner', c.examiner ? displayText(c.examiner) : 'not recorded'],
       ['Analysis performed', displayDateTime(c.createdAt)],
       ['Report generated', `${displayDateTime(localIsoString(opts.generatedAt))}, ${localTimeZone()}`],
-      ['Evidence folder', c.caseRoot],
-      ['Notes', c.notes?.trim() || 'none'],
+      ['Evidence folder', displayText(c.caseRoot)],
+      ['Notes', displayProse(c.notes?.trim() || 'none')],
     ],
     120,
   );
@@ -39,9 +40,9 @@ export function writeSummary(w: Writer): void {
       { text: strengthLine(folderWording), font: F.regular, size: 9, color: folderWording.strength === 'weak' ? C.warn : C.text },
       {
         text:
-          `Folder verdict: ${folder.mixed ? `mixed (${c.verdicts.groups.length} groups)` : folder.unknown || !folder.label ? 'unknown (no library entry)' : folder.label}; ` +
+          `Folder verdict: ${folder.mixed ? `mixed (${c.verdicts.groups.length} groups)` : folder.unknown || !folder.label ? 'unknown (no library entry)' : displayText(folder.label)}; ` +
           `${scoreName(folder.method)} ${formatScore(folder.method, folder.score)}; margin ${formatScore(folder.method, folder.margin)}` +
-          `${folder.runnerUp ? ` over ${folder.runnerUp}` : ''}. ` +
+          `${folder.runnerUp ? ` over ${displayText(folder.runnerUp)}` : ''}. ` +
           `${c.manifest.length} image${c.manifest.length === 1 ? '' : 's'} analysed, ${c.skipped.length} skipped; ` +
           `${c.verdicts.groups.length} evidence group${c.verdicts.groups.length === 1 ? '' : 's'}; library of ${entries} entr${entries === 1 ? 'y' : 'ies'}.`,
         font: F.regular,

@@ -1,12 +1,13 @@
 // Section 6, integrity and verification, and the examiner's declaration block.
 import { formatFingerprint } from '../signing.js';
+import { displayText } from '../../../shared/display-text.js';
 import { BODY, C, CONTENT_W, F, M, type Writer } from './writer.js';
 
 export function writeVerification(w: Writer, embeddedSha256: string): void {
   const { opts } = w;
   // ---- 6. Verification -----------------------------------------------------------------------
   w.heading('6. Integrity and verification');
-  const name = opts.fileName ?? 'report.pdf';
+  const name = displayText(opts.fileName ?? 'report.pdf');
   w.para(
     'This PDF carries the complete machine-readable case, including the full evidence manifest with exact file names, as an ' +
       'embedded file named case.json (shown in the attachments panel of a PDF reader).',

@@ -7,6 +7,7 @@ import { localIsoString } from '../datetime.js';
 import { toWinAnsi } from '../winansi.js';
 import { softwareVersion } from '../../version.js';
 import { SIGNATURE_PLACEHOLDER } from '../signing.js';
+import { displayText } from '../../../shared/display-text.js';
 import type { PdfRenderOptions } from './index.js';
 
 export const PAGE = { width: 595.28, height: 841.89 };
@@ -47,8 +48,8 @@ export class Writer {
       bufferPages: true,
       pdfVersion: '1.7',
       info: {
-        Title: t(`Forensic image attribution report - case ${c.caseId}`),
-        Author: t(c.examiner ?? ''),
+        Title: t(`Forensic image attribution report - case ${displayText(c.caseId)}`),
+        Author: t(displayText(c.examiner ?? '')),
         Subject: 'Attribution of images to generative models',
         Creator: `genprint ${softwareVersion()}`,
         Producer: 'genprint (pdfkit)',
@@ -283,7 +284,7 @@ export class Writer {
         .font(F.regular)
         .fontSize(8)
         .fillColor(C.text)
-        .text(t(`Case ${this.c.caseId}`), M.left, hy, { width: CONTENT_W, align: 'right', lineBreak: false });
+        .text(t(`Case ${displayText(this.c.caseId)}`), M.left, hy, { width: CONTENT_W, align: 'right', lineBreak: false });
       this.doc
         .moveTo(M.left, hy + 13)
         .lineTo(M.left + CONTENT_W, hy + 13)

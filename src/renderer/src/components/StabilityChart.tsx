@@ -1,6 +1,7 @@
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MethodId, StabilityPoint } from '../../../shared/types.js';
 import { scoreName as scoreNameOf } from '../format.js';
+import { displayText } from '../../../shared/display-text.js';
 
 /** Verdict score (mean ± std over bags) and bag agreement against images per bag (paper Sec. 4.3). */
 export function StabilityChart({ points, label, method }: { points: StabilityPoint[]; label: string | null; method: MethodId }) {
@@ -15,7 +16,7 @@ export function StabilityChart({ points, label, method }: { points: StabilityPoi
       decorrelation: p.decorrelation,
       bags: p.bags,
     }));
-  const scoreName = `${scoreNameOf(method)} of ${label ?? 'the verdict'}`;
+  const scoreName = `${scoreNameOf(method)} of ${label === null ? 'the verdict' : displayText(label)}`;
   return (
     <figure className="chart stability" data-testid="stability">
       <div style={{ width: '100%', height: 300 }}>

@@ -7,30 +7,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createElement } from 'react';
-import { renderToStaticMarkup } from 'react-dom/server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatCase } from '../src/cli/commands/attribute.js';
-import { renderPdf } from '../src/engine/report/index.js';
-import { VerdictCard } from '../src/renderer/src/components/VerdictCard.js';
-import { assessVerdict, statementFor, verdictWording } from '../src/shared/wording.js';
-import type { CaseResult, Verdict } from '../src/shared/types.js';
-import { buildSampleCase } from './fixtures/sample-case.js';
+import { formatCase } from '../../src/cli/commands/attribute.js';
+import { renderPdf } from '../../src/engine/report/index.js';
+import { VerdictCard } from '../../src/renderer/src/components/VerdictCard.js';
+import { assessVerdict, statementFor, verdictWording } from '../../src/shared/wording.js';
+import type { CaseResult, Verdict } from '../../src/shared/types.js';
+import { buildSampleCase } from '../fixtures/sample-case.js';
+import { staticText } from './static-text.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'genprint-wording-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Whitespace folded, so a sentence wrapped by a layout compares as one line. */
 const flat = (s: string) => s.replace(/\s+/g, ' ');
-const htmlText = (html: string) =>
-  flat(
-    html
-      .replace(/<[^>]+>/g, ' ')
-      .replace(/&quot;/g, '"')
-      .replace(/&#x27;/g, "'")
-      .replace(/&amp;/g, '&')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>'),
-  );
 
 let hasPdftotext = true;
 try {
@@ -81,8 +71,7 @@ describe('one verdict in the CLI, the UI and the PDF', () => {
   });
 
   it('the UI verdict card shows the statement, the strength and the same numbers', () => {
-    const html = renderToStaticMarkup(createElement(VerdictCard, { verdict: v, title: 'Whole folder', provider: 'cpu', primary: true, solo: true }));
-    const text = htmlText(html);
+    const text = staticText(createElement(VerdictCard, { verdict: v, title: 'Whole folder', provider: 'cpu', primary: true, solo: true }));
     expect(text).toContain(statement);
     expect(text).toContain(strength);
     expect(text).toMatch(/Probability > 0\.999 Margin to runner-up 0\.250 \(/);
