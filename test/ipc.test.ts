@@ -333,7 +333,8 @@ describe('job runner', () => {
 describe('serve bridge', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServe({ facade: scriptedFacade(100, 5), libraryPath: path.join(tmp, 'serve.db') });
+    // The scripted engine enrols '/refs/…' (no such folder needed): allowed like a real --allow.
+    server = await startServe({ facade: scriptedFacade(100, 5), libraryPath: path.join(tmp, 'serve.db'), allowedRoots: ['/refs'] });
   });
   afterAll(() => server.close());
 

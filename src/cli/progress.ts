@@ -39,12 +39,12 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       },
     };
   }
-  // Not a terminal: one line per quarter of each phase, so logs stay short.
+  // Not a terminal: a line when a phase starts and one per 10 % of it, so logs stay short.
   let phase = '';
   let lastDecile = -1;
   return {
     update(p) {
-      const decile = p.total > 0 ? Math.floor((4 * p.done) / p.total) : 0;
+      const decile = p.total > 0 ? Math.floor((10 * p.done) / p.total) : 0;
       if (p.phase !== phase || decile !== lastDecile) {
         const eta = p.etaSeconds !== undefined ? `, ETA ${Math.round(p.etaSeconds)} s` : '';
         const r = p.rate ? `, ${p.rate.toFixed(1)}/s` : '';

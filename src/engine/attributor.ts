@@ -92,6 +92,8 @@ export interface ExamineRequest {
   canvas: number;
   /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
   maxCrops?: number;
+  /** Follow symbolic links that lead outside `root` (default false: listed as skipped). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -221,11 +223,13 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const f = feats ? setup.features(feats[i]) : null;
           const stats = needsStatistics ? residualStatistics(residuals) : null;
-          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression));
+          const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
+          if (p.file.decodeWarning) ev.decodedWithWarnings = true;
+          evidence.push(ev);
         }
         pending = [];
       };
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       for await (const ev of events) {
         throwIfAborted(x.signal);

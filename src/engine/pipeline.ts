@@ -62,6 +62,8 @@ export interface EnrolRequest extends EngineOptions {
    * about double enrolment time: the projector and the manifold φ run on every reference image.
    */
   manifoldParts?: boolean;
+  /** Follow symbolic links that lead outside the reference folders (default false: listed as skipped). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -88,6 +90,11 @@ export interface AnalyseRequest extends EngineOptions {
    * the centre). More crops add evidence from large images without resampling them.
    */
   crops?: number;
+  /**
+   * Follow symbolic links whose target is outside the case folder (default false: they are listed
+   * as skipped, 'outside-folder'). Recorded in the case, so verify-report walks the folder alike.
+   */
+  followExternalLinks?: boolean;
   caseId?: string;
   examiner?: string;
   notes?: string;
@@ -98,6 +105,8 @@ export interface AnalyseRequest extends EngineOptions {
 const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  // Loading the models takes seconds: say so before it starts.
+  req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const encoder = await maybeEncoder(req);
   // The manifold method's enrolment runs beside the others whenever its models are present. Its φ.onnx
   // recomputes the projector internally (self-contained, fed images like every encoder); the
@@ -133,8 +142,9 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
       };
       const opts = {
         canvas: req.canvas ?? DEFAULTS.canvas,
+        followExternalLinks: req.followExternalLinks,
         signal: req.signal,
-        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `enrol ${path.basename(folder)}` }),
+        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `${p.phase === 'scan' ? 'scan' : 'enrol'} ${path.basename(folder)}` }),
       };
       for await (const ev of req.files ? ingestFiles(folder, req.files, opts) : ingestFolder(folder, opts)) {
         throwIfAborted(req.signal);
@@ -206,8 +216,12 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const seed = req.seed ?? DEFAULTS.seed;
   const canvas = req.canvas ?? DEFAULTS.canvas;
   const caseRoot = path.resolve(req.caseRoot);
+  const followExternalLinks = req.followExternalLinks === true;
 
+  // Opening the library and preparing its classifier takes seconds: say so before it starts.
+  req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const attributor = await openAttributor({ ...req, method });
+  req.onProgress?.({ phase: 'prepare', done: 1, total: 1 });
   const prepared = attributor.library;
   const encoder = attributor.encoder;
   const tPrepared = Date.now();
@@ -215,8 +229,9 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     root: caseRoot,
     canvas,
     maxCrops: req.crops,
+    followExternalLinks,
     signal: req.signal,
-    onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
+    onProgress: (p) => req.onProgress?.({ ...p, phase: p.phase === 'scan' ? 'scan' : 'analyse' }),
   });
   throwIfAborted(req.signal);
   const tIngested = Date.now();
@@ -334,6 +349,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       canvas,
       provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
+      followExternalLinks,
       ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
     },
     model: {

@@ -26,6 +26,7 @@ import {
 import type * as Engine from '../engine/index.js';
 import type { Progress } from '../engine/types.js';
 import type { HostMethod } from './host-methods.js';
+import type { PathScope } from './path-scope.js';
 
 /** The engine's public entry points, injected so tests and hosts choose the implementation. */
 export type EngineFacade = Pick<
@@ -53,6 +54,11 @@ export interface EngineHostOptions {
   /** Where settings persist between sessions; in memory only when absent. */
   settingsFile?: string;
   emit: (event: JobEvent) => void;
+  /**
+   * Folders the API may read evidence from and write library files to (`genprint serve --allow`);
+   * absent: any path (the Electron app, whose paths come from native dialogs).
+   */
+  scope?: PathScope;
   /** Minimum milliseconds between two progress events of a job (the last one always goes out). */
   progressIntervalMs?: number;
   thumbnailSize?: number;
@@ -190,11 +196,13 @@ export class EngineHost {
   }
 
   async exportLibrary(dest: string, names: string[]): Promise<LibraryView> {
+    this.opts.scope?.check(dest, 'the export destination');
     if (path.resolve(dest) === path.resolve(this.opts.libraryPath)) throw new ApiError('bad-argument', 'cannot export onto the open library');
     return this.opts.facade.exportLibrary(this.opts.libraryPath, dest, names);
   }
 
   async importLibrary(source: string): Promise<LibraryView> {
+    this.opts.scope?.check(source, 'the library to import');
     this.refuseWhileEnrolling();
     await this.listLibrary(); // creates the library on first use
     return this.opts.facade.importLibrary(this.opts.libraryPath, source);
@@ -205,6 +213,7 @@ export class EngineHost {
   }
 
   async startEnrol(req: EnrolJobRequest): Promise<JobHandle> {
+    for (const folder of req.folders) this.opts.scope?.check(folder, 'the reference folder');
     const settings = await this.getSettings();
     await this.listLibrary();
     return this.startJob('enrol', async (signal, onProgress) => {
@@ -223,6 +232,7 @@ export class EngineHost {
   }
 
   async startAnalyse(req: AnalyseJobRequest): Promise<JobHandle> {
+    this.opts.scope?.check(req.caseRoot, 'the case folder');
     const settings = await this.getSettings();
     await this.listLibrary();
     const method = req.method ?? settings.method;

@@ -8,9 +8,9 @@
 // live beside its type (compression.ts, consistency.ts, held-back-error.ts); the thresholds and the
 // list of cautions live here.
 //
-// Adding a caution (for example "decoded with warnings") is one entry in CAUTIONS below, reading a
-// fact the engine puts on the Verdict: the strength, the strength line, the statement's "Caution:"
-// sentence and every display follow from that list.
+// Adding a caution is one entry in CAUTIONS below, reading a fact the engine puts on the Verdict
+// (as 'decoded-with-warnings' reads Verdict.decodedWithWarnings): the strength, the strength line,
+// the statement's "Caution:" or "Note:" sentence and every display follow from that list.
 import { compressionCaveat, compressionMismatchIsMajor } from './compression.js';
 import { consistencyCaveat } from './consistency.js';
 import { heldBackErrorCaveat } from './held-back-error.js';
@@ -47,27 +47,35 @@ export type VerdictFacts = Pick<
   | 'compression'
   | 'consistency'
   | 'errorRate'
+  | 'decodedWithWarnings'
   | 'agreement'
 >;
 
 /** One reason the evidence is weaker than its score alone suggests. */
 export interface Caution {
   /** Which rule raised it. */
-  id: 'few-images' | 'small-margin' | 'low-probability' | 'mixed' | 'compression' | 'inconsistent' | 'error-rate' | 'disagreement';
-  /** The strongest wording the verdict may keep with this caution. */
-  caps: Exclude<EvidenceStrength, 'strong'>;
+  id: 'few-images' | 'small-margin' | 'low-probability' | 'mixed' | 'compression' | 'inconsistent' | 'error-rate' | 'decoded-with-warnings' | 'disagreement';
+  /**
+   * The strongest wording the verdict may keep with this caution; null for a note that leaves the
+   * strength alone (what an unknown verdict's statement notes about its images).
+   */
+  caps: Exclude<EvidenceStrength, 'strong'> | null;
   /** The reason in plain words, a clause that fits after "Caution:" or in the strength line. */
   text: string;
   /**
-   * Named in the statement's "Caution:" sentence too. The statement already gives the image count,
-   * the probability and the margin, so the cautions about those are left to the strength line.
+   * Named in the statement too ("Caution:", or "Note:" for an unknown verdict). The statement
+   * already gives the image count, the probability and the margin, so the cautions about those are
+   * left to the strength line.
    */
   inStatement: boolean;
 }
 
 type CautionRule = (v: VerdictFacts) => Caution | null;
 
-/** Every caution, in the order they are listed. Rules for a named entry return null for an unknown verdict. */
+/**
+ * Every caution, in the order they are listed. Rules about the named entry return null for an
+ * unknown verdict; rules about the images themselves return a note (caps null) for it.
+ */
 const CAUTIONS: CautionRule[] = [
   (v) => {
     const n = v.evidenceCount;
@@ -101,8 +109,9 @@ const CAUTIONS: CautionRule[] = [
       ? { id: 'mixed', caps: 'weak', inStatement: false, text: 'the images split into groups with different results, so the folder is treated as mixed' }
       : null,
   (v) => {
-    const text = v.unknown ? null : compressionCaveat(v.compression);
-    return text ? { id: 'compression', caps: compressionMismatchIsMajor(v.compression) ? 'weak' : 'moderate', inStatement: true, text } : null;
+    const text = compressionCaveat(v.compression);
+    if (!text) return null;
+    return { id: 'compression', caps: v.unknown ? null : compressionMismatchIsMajor(v.compression) ? 'weak' : 'moderate', inStatement: true, text };
   },
   (v) => {
     const text = v.unknown ? null : consistencyCaveat(v.consistency, v.label);
@@ -111,6 +120,16 @@ const CAUTIONS: CautionRule[] = [
   (v) => {
     const text = v.unknown ? null : heldBackErrorCaveat(v.errorRate, v.label);
     return text ? { id: 'error-rate', caps: 'weak', inStatement: true, text } : null;
+  },
+  (v) => {
+    const k = v.decodedWithWarnings ?? 0;
+    if (k <= 0) return null;
+    return {
+      id: 'decoded-with-warnings',
+      caps: v.unknown ? null : 'moderate',
+      inStatement: true,
+      text: `${k} of the ${v.evidenceCount} images decoded only with warnings (damaged data the decoder concealed; see the manifest)`,
+    };
   },
   (v) =>
     !v.unknown && !v.agreement.agree
@@ -123,10 +142,10 @@ const CAUTIONS: CautionRule[] = [
       : null,
 ];
 
-/** The strength of a verdict's evidence and the cautions behind it. */
+/** The strength of a verdict's evidence and the cautions behind it (notes that leave the strength alone included). */
 export function assessVerdict(v: VerdictFacts): { strength: EvidenceStrength; cautions: Caution[] } {
   const cautions = CAUTIONS.map((rule) => rule(v)).filter((c): c is Caution => c !== null);
-  const strength: EvidenceStrength = cautions.some((c) => c.caps === 'weak') ? 'weak' : cautions.length ? 'moderate' : 'strong';
+  const strength: EvidenceStrength = cautions.some((c) => c.caps === 'weak') ? 'weak' : cautions.some((c) => c.caps === 'moderate') ? 'moderate' : 'strong';
   return { strength, cautions };
 }
 
@@ -138,14 +157,13 @@ export function assessVerdict(v: VerdictFacts): { strength: EvidenceStrength; ca
 export function statementFor(v: VerdictFacts, closest: string | null): string {
   const imgs = count(v.evidenceCount, 'image');
   if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
-  if (v.unknown) {
-    const recompressed = compressionCaveat(v.compression);
+  const { strength, cautions } = assessVerdict(v);
+  const named = cautions.filter((c) => c.inStatement).map((c) => c.text);
+  if (v.unknown)
     return (
       `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${displayText(closest)}, outside its calibrated range)` : ''}. ` +
-      `They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`
+      `They may come from a generator that is not enrolled, or be too heavily processed to compare.${named.length ? ` Note: ${named.join('; ')}.` : ''}`
     );
-  }
-  const { strength, cautions } = assessVerdict(v);
   const weak = strength === 'weak';
   const fam = v.family ? ` (family: ${displayText(v.family)})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${displayText(v.label ?? '')}${fam}`;
@@ -153,7 +171,6 @@ export function statementFor(v: VerdictFacts, closest: string | null): string {
   const how = scoreIsProbability(v.method)
     ? `, with probability ${probabilityInWords(v.score)} and a margin of ${probabilityInWords(v.margin)} over ${over}`
     : `, with mean residual correlation ${formatScore(v.method, v.score)} and a margin of ${formatScore(v.method, v.margin)} over ${over}`;
-  const named = cautions.filter((c) => c.inStatement).map((c) => c.text);
   const caveat = named.length
     ? `. Caution: ${named.join('; ')}${weak ? ', so this is no firm attribution' : ''}`
     : weak
@@ -199,7 +216,8 @@ export function verdictWording(v: Verdict): VerdictWording {
   const { strength, cautions } = assessVerdict(v);
   const stored = v.statement?.trim();
   const statement = stored && !overstates(stored) ? displayProse(stored) : statementFor(v, v.candidates[0]?.name ?? null);
-  return { statement, strength, caveats: cautions.map((c) => c.text), cautions };
+  // The strength line gives the reasons for the strength; notes that leave it alone are in the statement.
+  return { statement, strength, caveats: cautions.filter((c) => c.caps !== null).map((c) => c.text), cautions };
 }
 
 /** The strength with its reasons: "moderate (12 images were analysed; …)". */

@@ -65,7 +65,8 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     genprint(['library', 'init', library]);
     for (const r of refs.slice(0, -1)) genprint(['enrol', '-q', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
 
-    server = spawn(process.execPath, [path.join(repo, 'bin/genprint.js'), 'serve', '-l', library, '--web', path.join(repo, 'out/web')], {
+    // --allow: the page may open cases and reference folders of the demo only (docs/cli.md, "serve").
+    server = spawn(process.execPath, [path.join(repo, 'bin/genprint.js'), 'serve', '-l', library, '--allow', demo, '--web', path.join(repo, 'out/web')], {
       cwd: repo,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

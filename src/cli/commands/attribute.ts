@@ -41,6 +41,7 @@ export function formatCase(result: CaseResult): string {
           .map((s) => `${s.bagSize}: ${formatScore(verdicts.folder.method, s.meanScore)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`)
           .join(' · '),
     );
+  for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${displayText(f.relPath)}: ${displayProse(f.decodeWarning)}`);
   for (const s of result.skipped) out.push(`skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}`);
   return out.join('\n');
 }
@@ -54,6 +55,10 @@ export function registerAttribute(program: Command): void {
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
     .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
+    .option(
+      '--follow-external-links',
+      'follow symbolic links whose target is outside the folder (default: list them as skipped); recorded in the case, so verify-report reads those targets too',
+    )
     .option('--case-id <id>', 'case identifier for the report')
     .option('--examiner <name>', 'examiner name for the report')
     .option('--notes <text>', 'case notes for the report')
@@ -78,6 +83,7 @@ export function registerAttribute(program: Command): void {
             seed: o.seed,
             canvas: o.canvas,
             crops: o.crops,
+            followExternalLinks: o.followExternalLinks === true,
             provider: o.provider,
             threads: o.threads,
             modelsDir: o.models,

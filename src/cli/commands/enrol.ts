@@ -18,6 +18,7 @@ export function registerEnrol(program: Command): void {
       '--no-manifold',
       "skip the manifold method's projector parts (about halves enrolment time; the entry then cannot be used with --method manifold --estimate projector)",
     )
+    .option('--follow-external-links', 'follow symbolic links whose target is outside the reference folders (default: list them as skipped)')
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
   addEngineOptions(cmd).action(async (folders: string[], o) => {
@@ -37,6 +38,7 @@ export function registerEnrol(program: Command): void {
             threads: o.threads,
             modelsDir: o.models,
             manifoldParts: o.manifold,
+            followExternalLinks: o.followExternalLinks === true,
             signal,
             onProgress: (p) => progress.update(p),
           }),

@@ -1,6 +1,6 @@
 // `genprint report CASE.json -o report.pdf [--format pdf|json|csv]`: the same writeReport the
 // app's Export button calls.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -28,6 +28,10 @@ export function registerReport(program: Command): void {
       const format: ReportFormat = o.format ?? (o.output ? formatFromPath(o.output) : null) ?? 'pdf';
       const out = o.output ?? path.join(path.dirname(casePath), `${path.basename(casePath).replace(/\.(json|pdf)$/i, '')}.report.${format}`);
       if (path.resolve(out) === path.resolve(casePath)) throw new CliError('the report would overwrite the case file; choose another -o', EXIT.usage);
+      // Checked here so the error names the folder the user gave, not the report's internal temp file.
+      const outDir = path.dirname(path.resolve(out));
+      if (!existsSync(outDir)) throw new CliError(`no such folder for the report: ${outDir}`, EXIT.input);
+      if (!statSync(outDir).isDirectory()) throw new CliError(`not a folder: ${outDir} (for the report ${out})`, EXIT.input);
       let caseResult;
       try {
         ({ caseResult } = await loadCase(casePath));

@@ -29,6 +29,8 @@ export interface ImageEvidence {
   features: Float32Array | null;
   /** How the file was saved (ingest/compression.ts), when known. */
   compression?: string;
+  /** The file decoded only with warnings (EvidenceFile.decodeWarning): its pixels may be damaged. */
+  decodedWithWarnings?: boolean;
 }
 
 /** One-sided test strength: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean). */
@@ -305,6 +307,8 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
   const evidenceCompression = items.map((i) => i.compression);
   if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);
+  const warned = items.filter((i) => i.decodedWithWarnings).length;
+  if (warned > 0) verdict.decodedWithWarnings = warned;
   if (embedding)
     verdict.explanation += ` Embedding (Eq. 1 over enrolled bag embeddings): ${embeddingLabel} with p = ${fmt(embedding.probability[embedding.order[0]])}.`;
   verdict.statement = statementFor(verdict, names[top] ?? null);

@@ -1,6 +1,6 @@
 // Appendix A, the evidence manifest: one fixed-height row per analysed file.
 import { needsReplacement } from '../winansi.js';
-import { displayText } from '../../../shared/display-text.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 import { formatScore } from '../../../shared/numbers.js';
 import { bytesText } from './text.js';
 import { BOTTOM, C, CONTENT_W, F, M, type Column, type Writer } from './writer.js';
@@ -78,6 +78,12 @@ export function writeManifest(w: Writer): void {
         .fontSize(7)
         .fillColor(C.muted)
         .text(f.sha256, xs[1]! + 3, y + 12, { lineBreak: false });
+      if (f.decodeWarning)
+        doc
+          .font(F.bold)
+          .fontSize(6.5)
+          .fillColor(C.text)
+          .text('warnings', xs[3]! + 3, y + 12, { lineBreak: false });
       doc.y = y + rowH;
     });
     doc
@@ -88,5 +94,12 @@ export function writeManifest(w: Writer): void {
       .stroke();
     doc.fillColor(C.text);
     w.gap(10);
+    const warned = c.manifest.map((f, i) => ({ f, i })).filter(({ f }) => f.decodeWarning);
+    if (warned.length)
+      w.para(
+        `Decoded with warnings (the decoder concealed damaged data; these images were analysed, and the verdicts that include ` +
+          `them carry a caution): ${warned.map(({ f, i }) => `#${i + 1} ${w.fit(displayText(f.relPath), 200)}: ${displayProse(f.decodeWarning!)}`).join('; ')}.`,
+        { size: 8.5 },
+      );
   }
 }

@@ -56,7 +56,7 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
     if (mode === 'import') act(api.importLibrary(p), `Imported entries from ${p}.`);
     else
       api.exportLibrary(p, []).then(
-        (v) => setMessage(`Exported ${v.entries.length} entries to ${v.path}.`),
+        (v) => setMessage(`Exported ${v.entries.length} entries to ${displayText(v.path)}.`),
         (e: Error) => onError(e.message),
       );
   };
