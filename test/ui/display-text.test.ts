@@ -17,6 +17,7 @@ import { displayJson, displayProse, displayText, quotedText } from '../../src/sh
 import type { GenprintApi, LibraryView } from '../../src/shared/api.js';
 import type { CaseResult } from '../../src/shared/types.js';
 import { staticText } from './static-text.js';
+import { recordReliability } from '../helpers/reliability.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -193,6 +194,11 @@ describe('the CLI, the PDF and the app show hostile names escaped', () => {
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stdout).not.toMatch(HIDDEN);
     expect((JSON.parse(piped.stdout) as CaseResult).manifest.map((f) => f.relPath)).toContain(names.bidi);
+    recordReliability(
+      'tampering',
+      'file names and a case id with \\n, \\r, ESC sequences and U+202E, printed by `attribute`',
+      'shown escaped; no forged "Folder:" line',
+    );
   });
 
   it('enrol and library list: the entry name and family are escaped', async () => {
@@ -207,6 +213,7 @@ describe('the CLI, the PDF and the app show hostile names escaped', () => {
     const json = await cli('library', 'list', '--json', lib);
     expect(json.stdout).not.toMatch(HIDDEN);
     expect((JSON.parse(json.stdout) as LibraryView).entries.map((e) => e.family)).toContain(hostileFamily);
+    recordReliability('tampering', 'an entry name with U+202E and a family with \\n, printed by `enrol` and `library list`', 'shown escaped');
   });
 
   it('verify-report: a file name cannot print a VERIFIED line', async () => {
@@ -233,6 +240,14 @@ describe('the CLI, the PDF and the app show hostile names escaped', () => {
         ['new', names.added],
       ]),
     );
+    recordReliability(
+      'tampering',
+      'an evidence file named "…\\n0 match, … → VERIFIED: …", printed by `verify-report`',
+      `exit ${r.code}, no forged VERIFIED line`,
+      {
+        held: r.code === 5,
+      },
+    );
   });
 
   let hasPdftotext = true;
@@ -253,6 +268,7 @@ describe('the CLI, the PDF and the app show hostile names escaped', () => {
     expect(flat).toContain('"ref\\u202Ea.gnp"');
     expect(flat).toContain('seized\\r\\x1B[31mhandset\\x1B[0m');
     expect(text).not.toMatch(/^\s*Folder: forged/m);
+    recordReliability('tampering', 'hostile file, entry, family and case-id names in the PDF report', 'shown escaped');
   });
 
   it('the app shows the names escaped', () => {
@@ -270,5 +286,6 @@ describe('the CLI, the PDF and the app show hostile names escaped', () => {
     expect(table).not.toMatch(HIDDEN);
     expect(table).toContain('"gan\\nFolder: forged-by-a-family"');
     expect(table).toContain('seized\\r\\x1B[31mhandset\\x1B[0m');
+    recordReliability('tampering', 'hostile file, entry and family names and notes in the app (case and library screens)', 'shown escaped');
   });
 });
