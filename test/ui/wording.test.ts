@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatCase } from '../../src/cli/commands/attribute.js';
 import { renderPdf } from '../../src/engine/report/index.js';
 import { VerdictCard } from '../../src/renderer/src/components/VerdictCard.js';
+import { tooltipValue } from '../../src/renderer/src/components/StabilityChart.js';
 import { assessVerdict, statementFor, verdictWording } from '../../src/shared/wording.js';
 import type { CaseResult, Verdict } from '../../src/shared/types.js';
 import { buildSampleCase } from '../fixtures/sample-case.js';
@@ -77,6 +78,12 @@ describe('one verdict in the CLI, the UI and the PDF', () => {
     expect(text).toMatch(/Probability > 0\.999 Margin to runner-up 0\.250 \(/);
     expect(text).toContain('12 images');
     expect(text).not.toMatch(/100(\.0)? ?%|1\.000\b|99\.9 %/);
+  });
+
+  it("the UI stability chart's tooltip writes the mean score as a score", () => {
+    expect(tooltipValue('dsf', 'Probability of A', 0.99996, 'Probability of A')).toBe('> 0.999');
+    expect(tooltipValue('residual', 'Mean |corr| of A', 0.12345, 'Mean |corr| of A')).toBe('0.1235');
+    expect(tooltipValue('dsf', 'Probability of A', 0.5, 'Bags agreeing with the verdict')).toBe('0.500');
   });
 
   it.skipIf(!hasPdftotext)('the PDF report shows the statement, the strength and the same numbers', async () => {
