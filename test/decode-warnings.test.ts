@@ -7,7 +7,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageBuffer, ingestFolder } from '../src/engine/ingest/index.js';
-import { judge, statementFor, type ImageEvidence } from '../src/engine/attribution/judge.js';
+import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
+import { assessVerdict, statementFor, verdictWording } from '../src/shared/wording.js';
 import type { EvidenceFile } from '../src/engine/types.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 
@@ -82,5 +83,12 @@ describe('decoding with warnings', () => {
     expect(cleanVerdict.statement).not.toMatch(/warnings/);
     // An "unknown" verdict notes it too.
     expect(statementFor({ ...v, unknown: true, label: null }, 'alpha')).toMatch(/Note: 2 of the 10 images decoded only with warnings/);
+    // The strength line names it too, and it keeps an otherwise strong verdict at moderate (an
+    // unknown verdict's strength is left alone: there it is a note about the images).
+    expect(verdictWording(v).caveats).toContain('2 of the 10 images decoded only with warnings (damaged data the decoder concealed; see the manifest)');
+    const clean = { ...v, decodedWithWarnings: undefined, margin: 0.5, evidenceCount: 40, agreement: { ...v.agreement, agree: true } };
+    expect(assessVerdict(clean).strength).toBe('strong');
+    expect(assessVerdict({ ...clean, decodedWithWarnings: 2 }).strength).toBe('moderate');
+    expect(assessVerdict({ ...clean, decodedWithWarnings: 2, unknown: true, label: null }).strength).toBe('strong');
   });
 });

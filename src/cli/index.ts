@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { EXIT, CliError, toCliError } from './exit-codes.js';
 import { softwareVersion } from '../engine/version.js';
+import { displayProse } from '../shared/display-text.js';
 
 export function buildProgram(): Command {
   const program = new Command('genprint')
@@ -29,11 +30,11 @@ export async function main(argv: string[]): Promise<number> {
     // Engine errors from commands that do not wrap their calls in mapErrors get the same exit codes.
     const mapped = toCliError(err);
     if (mapped instanceof CliError) {
-      process.stderr.write(`genprint: ${mapped.message}\n`);
+      process.stderr.write(`genprint: ${displayProse(mapped.message)}\n`);
       return mapped.exitCode;
     }
     const e = err as Error;
-    process.stderr.write(`genprint: ${e?.message ?? String(err)}\n`);
+    process.stderr.write(`genprint: ${displayProse(e?.message ?? String(err))}\n`);
     if (process.env.GENPRINT_DEBUG) process.stderr.write(`${e?.stack}\n`);
     return EXIT.failure;
   }

@@ -2,6 +2,7 @@
 // (so logs and CI output stay readable).
 import cliProgress from 'cli-progress';
 import type { Progress } from '../engine/types.js';
+import { displayProse } from '../shared/display-text.js';
 
 export interface ProgressReporter {
   update(p: Progress): void;
@@ -26,12 +27,12 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       update(p) {
         if (!started || p.phase !== phase) {
           if (started) bar.stop();
-          bar.start(Math.max(p.total, 1), p.done, { phase: p.phase, rate: '–' });
+          bar.start(Math.max(p.total, 1), p.done, { phase: displayProse(p.phase), rate: '–' });
           phase = p.phase;
           started = true;
         }
         bar.setTotal(Math.max(p.total, 1));
-        bar.update(p.done, { phase: p.phase, rate: p.rate ? p.rate.toFixed(1) : '–' });
+        bar.update(p.done, { phase: displayProse(p.phase), rate: p.rate ? p.rate.toFixed(1) : '–' });
       },
       stop() {
         if (started) bar.stop();
@@ -47,7 +48,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       if (p.phase !== phase || decile !== lastDecile) {
         const eta = p.etaSeconds !== undefined ? `, ETA ${Math.round(p.etaSeconds)} s` : '';
         const r = p.rate ? `, ${p.rate.toFixed(1)}/s` : '';
-        stream.write(`${p.phase}: ${p.done}/${p.total}${r}${eta}\n`);
+        stream.write(`${displayProse(p.phase)}: ${p.done}/${p.total}${r}${eta}\n`);
         phase = p.phase;
         lastDecile = decile;
       }

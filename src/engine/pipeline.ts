@@ -36,6 +36,7 @@ import type {
 } from './types.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
 import { scoreIsProbability } from './types.js';
+import { mixedStatement } from '../shared/wording.js';
 
 export type { EngineOptions } from './attributor.js';
 
@@ -244,10 +245,11 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     folderVerdict.mixed = true;
     folderVerdict.label = null;
     folderVerdict.family = null;
-    folderVerdict.statement =
-      `The ${evidence.length} images do not form one consistent set: they split into ${groupCount} groups ` +
-      `(${groups.map((g) => `${g.files.length} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
-      `Taken together they are closest to ${folderVerdict.candidates[0].name}.`;
+    folderVerdict.statement = mixedStatement(
+      evidence.length,
+      groups.map((g) => ({ images: g.files.length, label: g.label })),
+      folderVerdict.candidates[0].name,
+    );
   }
   const grouping = { groupOf };
 

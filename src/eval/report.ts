@@ -359,7 +359,7 @@ function headlineSection(r: EvalResult, sizes: number[]): string[] {
   const wording = wordingSummary(r.domains);
   if (wording.length)
     md.push(
-      'How DSF+ verdicts on bags of n = 10 read to an examiner (firm = worded above "weak" by report/wording.ts; the same bags as the accuracy tables; "all" scopes include training generators). A firm wrong verdict is the harm the wording rules exist to prevent:',
+      'How DSF+ verdicts on bags of n = 10 read to an examiner (firm = worded above "weak" by shared/wording.ts; the same bags as the accuracy tables; "all" scopes include training generators). A firm wrong verdict is the harm the wording rules exist to prevent:',
       '',
       ...wording,
       '',

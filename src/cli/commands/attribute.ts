@@ -4,27 +4,32 @@ import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
 import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
+import { formatScore } from '../../shared/numbers.js';
+import { displayJson, displayProse, displayText, quotedText } from '../../shared/display-text.js';
 import { withCancellation } from '../cancel.js';
 
 export function formatCase(result: CaseResult): string {
   const out: string[] = [];
   const { params, verdicts } = result;
   out.push(
-    `case ${result.caseId} · ${result.manifest.length} images analysed, ${result.skipped.length} skipped · ` +
+    `case ${displayText(result.caseId)} · ${result.manifest.length} images analysed, ${result.skipped.length} skipped · ` +
       `method ${params.method} · provider ${params.provider} · model ${result.model.phiSha256?.slice(0, 12) ?? 'none'}`,
   );
   const m = params.manifold;
   if (m)
     out.push(
       `manifold estimate ${m.estimate}: ${m.definition}` +
-        (m.reference ? ` · real reference "${m.reference.name}" (${m.reference.images} images) · search ${m.index}` : '') +
+        (m.reference ? ` · real reference ${quotedText(m.reference.name)} (${m.reference.images} images) · search ${m.index}` : '') +
         (m.projectorSha256 ? ` · projector ${m.projectorSha256.slice(0, 12)}` : ''),
     );
   out.push(formatVerdict(verdicts.folder, 'Folder'));
   if (verdicts.groups.length > 1) for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
   if (verdicts.bags.length > 0) {
     const counts = new Map<string, number>();
-    for (const b of verdicts.bags) counts.set(b.label ?? 'unknown', (counts.get(b.label ?? 'unknown') ?? 0) + 1);
+    for (const b of verdicts.bags) {
+      const label = b.label === null ? 'unknown' : displayText(b.label);
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
     out.push(`Bags of ${params.bagSize} (seed ${params.seed}): ` + [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '));
   }
   const rates = result.library.classifier?.errorRates;
@@ -32,10 +37,12 @@ export function formatCase(result: CaseResult): string {
   if (result.stability.length > 0)
     out.push(
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
-        result.stability.map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`).join(' · '),
+        result.stability
+          .map((s) => `${s.bagSize}: ${formatScore(verdicts.folder.method, s.meanScore)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`)
+          .join(' · '),
     );
-  for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${f.relPath}: ${f.decodeWarning}`);
-  for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
+  for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${displayText(f.relPath)}: ${displayProse(f.decodeWarning)}`);
+  for (const s of result.skipped) out.push(`skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}`);
   return out.join('\n');
 }
 
@@ -90,10 +97,9 @@ export function registerAttribute(program: Command): void {
     } finally {
       progress.stop();
     }
-    const json = `${JSON.stringify(result, null, 2)}\n`;
-    if (o.json === '-') process.stdout.write(json);
+    if (o.json === '-') process.stdout.write(`${displayJson(result)}\n`);
     else {
-      if (o.json) writeFileSync(o.json, json);
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(`${formatCase(result)}\n`);
     }
   });

@@ -4,6 +4,7 @@ import { addEngineOptions, mapErrors } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
+import { displayProse, displayText, quotedText } from '../../shared/display-text.js';
 
 export function registerEnrol(program: Command): void {
   const cmd = program
@@ -44,11 +45,11 @@ export function registerEnrol(program: Command): void {
       );
       progress.stop();
       process.stdout.write(
-        `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
+        `enrolled ${quotedText(entry.name)} (${displayText(entry.family)}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
           `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
           (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : ''),
       );
-      for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
+      for (const s of skipped) process.stdout.write(`  skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}\n`);
     } finally {
       progress.stop();
     }

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
-import { cappingNote, confusionSizeIndex, formatRate, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
+import { cappingNote, confusionSizeIndex, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
+import { formatRate } from '../../shared/numbers.js';
+import { displayJson, displayProse, displayText } from '../../shared/display-text.js';
 
 export function registerLibrary(program: Command): void {
   const lib = program.command('library').description('create and manage a local fingerprint library (one SQLite file)');
@@ -13,7 +15,7 @@ export function registerLibrary(program: Command): void {
     .argument('<file>', 'library file to create (refuses to overwrite)')
     .action(async (file: string) => {
       const info = await mapErrors(() => initLibrary(file));
-      process.stdout.write(`created library ${info.path} (schema v${info.schemaVersion})\n`);
+      process.stdout.write(`created library ${displayText(info.path)} (schema v${info.schemaVersion})\n`);
     });
 
   lib
@@ -23,11 +25,11 @@ export function registerLibrary(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const info = await mapErrors(() => listLibrary(file));
-      if (opts.json) return void process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      process.stdout.write(`${info.path}  (SHA-256 ${info.sha256}, ${info.entries.length} entries)\n`);
+      if (opts.json) return void process.stdout.write(`${displayJson(info)}\n`);
+      process.stdout.write(`${displayText(info.path)}  (SHA-256 ${info.sha256}, ${info.entries.length} entries)\n`);
       for (const e of info.entries)
         process.stdout.write(
-          `  ${e.name.padEnd(32)} ${e.family.padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${e.method}  ${e.createdAt}\n`,
+          `  ${displayText(e.name).padEnd(32)} ${displayText(e.family).padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${displayText(e.method)}  ${displayText(e.createdAt)}\n`,
         );
     });
 
@@ -38,7 +40,7 @@ export function registerLibrary(program: Command): void {
     .argument('<entry>', 'entry name or id')
     .action(async (file: string, entry: string) => {
       const details = await mapErrors(() => showEntry(file, entry));
-      process.stdout.write(`${JSON.stringify(details, null, 2)}\n`);
+      process.stdout.write(`${displayJson(details)}\n`);
     });
 
   lib
@@ -52,13 +54,13 @@ export function registerLibrary(program: Command): void {
       if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1))
         throw new CliError(`--sizes must be positive whole numbers separated by commas, got "${opts.sizes}"`, EXIT.usage);
       const r = await mapErrors(() => estimateLibraryErrorRates(file, { sizes }));
-      if (opts.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      if (r.note) return void process.stdout.write(`no error rates: ${r.note}\n`);
+      if (opts.json) return void process.stdout.write(`${displayJson(r)}\n`);
+      if (r.note) return void process.stdout.write(`no error rates: ${displayProse(r.note)}\n`);
       process.stdout.write(
         'error rate of a verdict for each entry: the share of held-back reference sets attributed to it that came from other entries\n' +
           `(weak at ${Math.round(100 * r.rates[0][0].limit)} % or more; estimated on the library's own images, so it can understate the error for evidence chosen or saved differently)\n`,
       );
-      const width = Math.max(5, ...r.rates[0].map((e) => e.entry.length));
+      const width = Math.max(5, ...r.rates[0].map((e) => displayText(e.entry).length));
       const capped = (row: HeldBackErrorRate[]) => cappingNote(row[0]) !== null;
       process.stdout.write(
         `  ${'entry'.padEnd(width)} ${r.rates.map((row) => `n=${row[0].n}${capped(row) ? '*' : ''}`.padStart(8)).join(' ')}  most often confused with (n=${r.sizes[confusionSizeIndex(r.rates)]})\n`,
@@ -66,7 +68,7 @@ export function registerLibrary(program: Command): void {
       const confusedAt = r.rates[confusionSizeIndex(r.rates)];
       r.rates[0].forEach((e, i) => {
         process.stdout.write(
-          `  ${e.entry.padEnd(width)} ${r.rates.map((row) => formatRate(row[i].errorRate).padStart(8)).join(' ')}  ${mostConfusedText(confusedAt[i]) ?? '-'}\n`,
+          `  ${displayText(e.entry).padEnd(width)} ${r.rates.map((row) => formatRate(row[i].errorRate).padStart(8)).join(' ')}  ${mostConfusedText(confusedAt[i]) ?? '-'}\n`,
         );
       });
       const cappedRow = r.rates.find(capped);
@@ -81,7 +83,7 @@ export function registerLibrary(program: Command): void {
     .argument('<new-name>', 'new name')
     .action(async (file: string, entry: string, newName: string) => {
       await mapErrors(() => renameEntry(file, entry, newName));
-      process.stdout.write(`renamed ${entry} → ${newName}\n`);
+      process.stdout.write(`renamed ${displayText(entry)} → ${displayText(newName)}\n`);
     });
 
   lib
@@ -91,7 +93,7 @@ export function registerLibrary(program: Command): void {
     .argument('<entry>', 'entry name or id')
     .action(async (file: string, entry: string) => {
       await mapErrors(() => removeEntry(file, entry));
-      process.stdout.write(`removed ${entry}\n`);
+      process.stdout.write(`removed ${displayText(entry)}\n`);
     });
 
   lib
@@ -102,7 +104,7 @@ export function registerLibrary(program: Command): void {
     .argument('[entries...]', 'entry names (default: all)')
     .action(async (file: string, dest: string, entries: string[]) => {
       const info = await mapErrors(() => exportLibrary(file, dest, entries));
-      process.stdout.write(`exported ${info.entries.length} entries to ${info.path} (SHA-256 ${info.sha256})\n`);
+      process.stdout.write(`exported ${info.entries.length} entries to ${displayText(info.path)} (SHA-256 ${info.sha256})\n`);
     });
 
   lib
@@ -112,6 +114,6 @@ export function registerLibrary(program: Command): void {
     .argument('<source>', 'library file to import from')
     .action(async (file: string, source: string) => {
       const info = await mapErrors(() => importLibrary(file, source));
-      process.stdout.write(`${info.path} now has ${info.entries.length} entries\n`);
+      process.stdout.write(`${displayText(info.path)} now has ${info.entries.length} entries\n`);
     });
 }

@@ -14,6 +14,7 @@ import {
 } from '../../engine/report/index.js';
 import { parseChoice } from '../common.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { displayText } from '../../shared/display-text.js';
 
 export function registerReport(program: Command): void {
   program
@@ -41,7 +42,7 @@ export function registerReport(program: Command): void {
       const signingKey = format === 'csv' ? undefined : installationSigningKey();
       const r = await writeReport(caseResult, out, { format, signingKey });
       process.stdout.write(
-        `${r.path}\n  ${r.format.toUpperCase()}, ${r.bytes} bytes${r.pages ? `, ${r.pages} pages` : ''}\n  SHA-256 ${r.sha256} (${r.sha256Path})\n` +
+        `${displayText(r.path)}\n  ${r.format.toUpperCase()}, ${r.bytes} bytes${r.pages ? `, ${r.pages} pages` : ''}\n  SHA-256 ${r.sha256} (${displayText(r.sha256Path)})\n` +
           (r.signedBy ? `  signed with this installation's key ${formatFingerprint(r.signedBy)}\n` : '  not signed (CSV is a table export)\n'),
       );
     });

@@ -1,6 +1,7 @@
 // `genprint serve`: the workstation's API and its browser build on 127.0.0.1 (see src/server/serve.ts).
 import path from 'node:path';
 import type { Command } from 'commander';
+import { displayText } from '../../shared/display-text.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { parsePositiveInt, requireFolder } from '../common.js';
 import { repoRoot } from '../../engine/version.js';
@@ -42,7 +43,7 @@ export function registerServe(program: Command): void {
       // A settings file with unusable values does not stop the server: its defaults stand in, and the user is told.
       for (const problem of await server.host.settingsFileProblems()) process.stderr.write(`genprint: settings ${problem}\n`);
       process.stdout.write(`Genprint serving on ${server.openUrl}\n`);
-      process.stdout.write(`Cases, reference folders and library exports are limited to: ${server.allowedRoots.join(', ')}\n`);
+      process.stdout.write(`Cases, reference folders and library exports are limited to: ${server.allowedRoots.map(displayText).join(', ')}\n`);
       process.stdout.write('Open that address in a browser on this machine; press Ctrl-C to stop.\n');
       await new Promise<void>((resolve) => {
         const stop = () => {

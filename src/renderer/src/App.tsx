@@ -6,6 +6,7 @@ import { LibraryScreen } from './components/LibraryScreen.js';
 import { SettingsScreen } from './components/SettingsScreen.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { Notice } from './components/Notice.js';
+import { displayProse } from '../../shared/display-text.js';
 
 type Tab = 'case' | 'library' | 'settings';
 const TABS: { id: Tab; label: string }[] = [
@@ -95,7 +96,7 @@ export function App({ api }: { api: GenprintApi }) {
       </header>
       {error && (
         <Notice kind="error" onDismiss={() => setError(null)}>
-          {error}
+          {displayProse(error)}
         </Notice>
       )}
       {info?.settingsFileProblems && !settingsNoticeDismissed && (
