@@ -484,6 +484,8 @@ describe('settings file', () => {
         threads: 0,
         manifold: { estimate: 'projector' },
         classifierEvidence: 'all',
+        falseUnknownRate: 0.05,
+        falseSplitRate: 0.01,
       });
       expect(info.settingsFileProblems).toEqual([
         expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*every setting is at its default`)),

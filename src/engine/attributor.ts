@@ -10,6 +10,7 @@ import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type PreparedLibrary } from './attribution/prepared-library.js';
+import type { CalibrationSettings } from './attribution/calibration.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
 import { CancelledError, EngineError } from './errors.js';
 import { DEFAULTS } from './defaults.js';
@@ -79,6 +80,11 @@ export interface AttributorRequest extends EngineOptions {
   manifold?: ManifoldOptions;
   /** dsf method: the classifier's evidence, φ with the residual statistics (default) or φ alone. */
   classifierEvidence?: ClassifierEvidence;
+  /**
+   * The rates the library's calibrated decisions are set for (attribution/calibration.ts; default
+   * 5 % / 1 %); null keeps the fixed thresholds and an untested split (the evaluation's "before").
+   */
+  calibration?: CalibrationSettings | null;
 }
 
 export interface ExamineRequest {
@@ -272,7 +278,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[])
     return {
       encoder,
       embeddingEncoder: encoder,
-      prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { classifierEvidence: req.classifierEvidence }),
+      prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { classifierEvidence: req.classifierEvidence, calibration: req.calibration }),
       manifold: null,
       residuals: waveletResiduals,
       features: identity,

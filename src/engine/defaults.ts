@@ -11,6 +11,10 @@ export const DEFAULTS = {
   /** Bags drawn per case (`--bags`). */
   bags: DEFAULT_SETTINGS.bags,
   seed: DEFAULT_SETTINGS.seed,
+  /** Share of enrolled generators' held-back sets the unknown test may call unknown (`--false-unknown-rate`). */
+  falseUnknownRate: DEFAULT_SETTINGS.falseUnknownRate,
+  /** Share of single-source held-back sets the split test may call mixed (`--false-split-rate`). */
+  falseSplitRate: DEFAULT_SETTINGS.falseSplitRate,
   /** Canvas side in pixels: larger images are centre-cropped, never resampled. */
   canvas: 256,
   /** ONNX Runtime intra-op threads when the caller names none (the app's setting 0 means this). */

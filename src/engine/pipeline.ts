@@ -14,7 +14,8 @@ import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
 import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
-import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
+import { groupByMixture, correlationLikelihood, mixtureSplit, splitStatistic } from './attribution/grouping.js';
+import { splitThresholdAt, type CalibrationSettings, type SplitTest } from './attribution/calibration.js';
 import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
 import { drawBags } from './util/random.js';
@@ -36,7 +37,7 @@ import type {
 } from './types.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
 import { scoreIsProbability } from './types.js';
-import { mixedStatement } from '../shared/wording.js';
+import { mixedStatement, statementFor } from '../shared/wording.js';
 
 export type { EngineOptions } from './attributor.js';
 
@@ -77,6 +78,9 @@ export interface AnalyseRequest extends EngineOptions {
   manifold?: ManifoldOptions;
   /** dsf method: the library classifier's evidence, φ with the residual statistics (default) or φ alone. */
   classifierEvidence?: ClassifierEvidence;
+  /** The calibrated decisions' rates (default 5 % false unknown, 1 % false split; attribution/calibration.ts). */
+  falseUnknownRate?: number;
+  falseSplitRate?: number;
   bagSize?: number;
   bags?: number;
   seed?: number;
@@ -217,7 +221,11 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
 
   // Opening the library and preparing its classifier takes seconds: say so before it starts.
   req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
-  const attributor = await openAttributor({ ...req, method });
+  const calibration: CalibrationSettings = {
+    falseUnknownRate: req.falseUnknownRate ?? DEFAULTS.falseUnknownRate,
+    falseSplitRate: req.falseSplitRate ?? DEFAULTS.falseSplitRate,
+  };
+  const attributor = await openAttributor({ ...req, method, calibration });
   req.onProgress?.({ phase: 'prepare', done: 1, total: 1 });
   const prepared = attributor.library;
   const encoder = attributor.encoder;
@@ -237,7 +245,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   if (evidence.length === 0) throw new EngineError('no-usable-images', `no usable images in ${caseRoot} (${skipped.length} files skipped)`);
 
   const folderVerdict = await attributor.judge(evidence);
-  const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);
+  const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict, calibration.falseSplitRate);
   const groupCount = groups.length;
   const useClassifier = scoreIsProbability(folderVerdict.method);
   if (groupCount > 1) {
@@ -249,6 +257,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       evidence.length,
       groups.map((g) => ({ images: g.files.length, label: g.label })),
       folderVerdict.candidates[0].name,
+      folderVerdict.split,
     );
   }
   const grouping = { groupOf };
@@ -370,15 +379,20 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
 }
 
 /**
- * Splits a possibly mixed folder (see grouping.ts) and judges each group. A split is kept only when
- * at least two groups are attributed to distinct library entries: groups cut out of a foreign or
- * noisy folder by their best-matching entry are selected for that match, so a split that does not
- * stand on two confident, different attributions is not reported.
+ * Splits a possibly mixed folder (see grouping.ts) and judges each group. A split is reported only
+ * when the split test supports it — its statistic above what single-source held-back sets of the
+ * folder's size reach in at most the false-split rate of draws (calibration.ts) — and at least two
+ * groups are attributed to distinct library entries: groups cut out of a foreign or noisy folder by
+ * their best-matching entry are selected for that match. A split the test does not support leaves
+ * the folder one source, heterogeneous, which the folder verdict states (`verdict.split`). Where the
+ * library keeps no held-back data (residual method, φ alone, the manifold method) the split is not
+ * tested and the second rule alone decides, as before the test existed.
  */
-async function groupEvidence(
+export async function groupEvidence(
   attributor: Attributor,
   evidence: ImageEvidence[],
   folderVerdict: Verdict,
+  falseSplitRate: number,
 ): Promise<{ groupOf: number[]; groups: GroupVerdict[] }> {
   const single = () => ({
     groupOf: evidence.map(() => 0),
@@ -386,11 +400,24 @@ async function groupEvidence(
   });
   const prepared = attributor.library;
   const useClassifier = scoreIsProbability(folderVerdict.method) && evidence.every((e) => e.logProba);
-  // Residual correlations become likelihoods on the scale of the entries' own calibration spread.
-  const spreads = prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b);
-  const temperature = Math.max(1e-4, spreads[Math.floor(spreads.length / 2)]);
-  const likelihood = evidence.map((e) => (useClassifier ? Float64Array.from(e.logProba!, (v) => Math.exp(v)) : correlationLikelihood(e.corr, temperature)));
-  const grouping = groupByMixture(likelihood);
+  const calibration = useClassifier ? (prepared.calibration ?? null) : null;
+  let grouping: ReturnType<typeof groupByMixture>;
+  let statistic: number;
+  if (calibration) ({ grouping, statistic } = mixtureSplit(evidence.map((e) => e.logProba!)));
+  else {
+    // Residual correlations become likelihoods on the scale of the entries' own calibration spread.
+    const spreads = prepared.entries.map((e) => e.calibration.residual?.stdCorr ?? 0.02).sort((a, b) => a - b);
+    const temperature = Math.max(1e-4, spreads[Math.floor(spreads.length / 2)]);
+    const likelihood = evidence.map((e) => (useClassifier ? Float64Array.from(e.logProba!, (v) => Math.exp(v)) : correlationLikelihood(e.corr, temperature)));
+    grouping = groupByMixture(likelihood);
+    statistic =
+      grouping.componentOf.length >= 2
+        ? splitStatistic(
+            likelihood.map((l) => Float64Array.from(l, Math.log)),
+            grouping.componentOf,
+          )
+        : 0;
+  }
   if (grouping.componentOf.length < 2) return single();
   const groups: GroupVerdict[] = [];
   for (let g = 0; g < grouping.componentOf.length; g++) {
@@ -399,7 +426,23 @@ async function groupEvidence(
     groups.push({ ...v, groupIndex: g, files: members.map((m) => m.relPath) });
   }
   const knownLabels = new Set(groups.filter((g) => !g.unknown).map((g) => g.label));
-  if (knownLabels.size < 2) return single();
+  const n = evidence.length;
+  const threshold = calibration ? splitThresholdAt(calibration, n) : null;
+  const significant = threshold !== null && statistic > threshold;
+  const split: SplitTest = {
+    groups: groups.map((g, i) => ({ images: g.files.length, entry: prepared.entries[grouping.componentOf[i]].name })),
+    statistic,
+    threshold,
+    falseSplitRate: calibration?.settings.falseSplitRate ?? falseSplitRate,
+    n,
+    significant,
+    reported: (threshold === null || significant) && knownLabels.size >= 2,
+  };
+  folderVerdict.split = split;
+  if (!split.reported) {
+    folderVerdict.statement = statementFor(folderVerdict, folderVerdict.candidates[0]?.name ?? null);
+    return single();
+  }
   return { groupOf: grouping.groupOf, groups };
 }
 

@@ -264,6 +264,8 @@ export class EngineHost {
         method,
         ...(manifold ? { manifold } : {}),
         classifierEvidence: settings.classifierEvidence,
+        falseUnknownRate: settings.falseUnknownRate,
+        falseSplitRate: settings.falseSplitRate,
         bagSize: settings.bagSize,
         bags: settings.bags,
         seed: settings.seed,

@@ -62,6 +62,13 @@ export interface Settings {
   manifold: ManifoldOptions;
   /** dsf method: what the library classifier reads, φ with the residual statistics (all) or φ alone. */
   classifierEvidence: ClassifierEvidence;
+  /**
+   * The share of an enrolled generator's held-back reference sets the "unknown generator" test may
+   * call unknown: its thresholds are set per library for this rate (docs/method.md, open set).
+   */
+  falseUnknownRate: number;
+  /** The share of single-source held-back reference sets the split test may call mixed. */
+  falseSplitRate: number;
 }
 
 export interface LibraryView {

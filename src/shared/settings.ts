@@ -17,6 +17,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   threads: 0,
   manifold: Object.freeze({ estimate: 'projector' }),
   classifierEvidence: 'all',
+  /** "Unknown generator" thresholds are set so that at most 5 % of enrolled generators' held-back sets are called unknown. */
+  falseUnknownRate: 0.05,
+  /** A folder is split only where at most 1 % of single-source held-back sets of its size would be. */
+  falseSplitRate: 0.01,
 } satisfies Settings);
 
 export const defaultSettings = (): Settings => ({ ...DEFAULT_SETTINGS, manifold: { ...DEFAULT_SETTINGS.manifold } });

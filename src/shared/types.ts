@@ -5,6 +5,7 @@
 import type { CompressionCheck } from './compression.js';
 import type { ConsistencyTest } from './consistency.js';
 import type { HeldBackErrorRate } from './held-back-error.js';
+import type { NeighbourCheck, OpenSetCalibration, SplitTest } from './calibration.js';
 
 /** Why a file of the evidence folder was not analysed. Stable codes: reports and tests key on them. */
 export type SkipReason =
@@ -211,7 +212,24 @@ export interface Verdict {
     /** null when no open-set test could run (an entry without calibration). */
     unknownScore: number | null;
     tests: { kind: 'novelty' | 'correlation'; statistic: number; threshold: number; exceedance: number }[];
+    /**
+     * Present when the thresholds were calibrated on the library's held-back reference sets
+     * (attribution/calibration.ts): the false-unknown rate they were set for and the estimated
+     * rate at which a generator missing from the library is caught, at this evidence size. Absent:
+     * the fixed thresholds (3 standard errors) of a library without held-back data, or older cases.
+     */
+    calibration?: OpenSetCalibration;
   };
+  /**
+   * Classifier verdicts of a calibrated library: whether the evidence is closer to the runner-up
+   * than the chosen entry's own held-back reference images are. When it is, the verdict is worded weak.
+   */
+  neighbour?: NeighbourCheck;
+  /**
+   * Folder verdicts whose images the mixture split into groups: the split test behind "mixed"
+   * (attribution/calibration.ts). A split it does not support is "one source, heterogeneous".
+   */
+  split?: SplitTest;
   /** Set on a folder verdict when the evidence splits into several groups (see the group verdicts). */
   mixed?: boolean;
   /**

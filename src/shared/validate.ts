@@ -17,6 +17,7 @@ import {
   type ReportFormatChoice,
   type Settings,
 } from './api.js';
+import { CALIBRATION_RATE_RANGE } from './calibration.js';
 
 const MAX_TEXT = 4096;
 const MAX_NAME = 200;
@@ -75,7 +76,7 @@ function manifoldOptions(v: unknown): ManifoldOptions {
 
 export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (!isPlainObject(v)) bad('settings must be an object');
-  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold', 'classifierEvidence'], 'settings');
+  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold', 'classifierEvidence', 'falseUnknownRate', 'falseSplitRate'], 'settings');
   const out: Partial<Settings> = {};
   if (v.method !== undefined) out.method = methodId(v.method);
   if (v.classifierEvidence !== undefined) {
@@ -91,7 +92,16 @@ export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (v.bags !== undefined) out.bags = int(v.bags, 'bags', 1, 10_000);
   if (v.seed !== undefined) out.seed = int(v.seed, 'seed', 0, 2 ** 31 - 1);
   if (v.threads !== undefined) out.threads = int(v.threads, 'threads', 0, 256);
+  if (v.falseUnknownRate !== undefined) out.falseUnknownRate = rate(v.falseUnknownRate, 'falseUnknownRate');
+  if (v.falseSplitRate !== undefined) out.falseSplitRate = rate(v.falseSplitRate, 'falseSplitRate');
   return out;
+}
+
+/** A calibration rate: a number from 0.001 to 0.5 (CALIBRATION_RATE_RANGE). */
+function rate(v: unknown, field: string): number {
+  const [lo, hi] = CALIBRATION_RATE_RANGE;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) bad(`${field} must be a number from ${lo} to ${hi}`);
+  return v;
 }
 
 function enrolRequest(v: unknown): EnrolJobRequest {

@@ -14,6 +14,7 @@
 import { compressionCaveat, compressionMismatchIsMajor } from './compression.js';
 import { consistencyCaveat } from './consistency.js';
 import { heldBackErrorCaveat } from './held-back-error.js';
+import { describeOpenSetCalibration, describeSplitTest, heterogeneityCaveat, missedGeneratorClause, neighbourCaveat, type SplitTest } from './calibration.js';
 import { displayProse, displayText } from './display-text.js';
 import { count, formatScore, probabilityInWords } from './numbers.js';
 import { scoreIsProbability, type Verdict } from './types.js';
@@ -49,12 +50,25 @@ export type VerdictFacts = Pick<
   | 'errorRate'
   | 'decodedWithWarnings'
   | 'agreement'
->;
+  | 'neighbour'
+  | 'split'
+> & { openSet?: Pick<Verdict['openSet'], 'calibration'> };
 
 /** One reason the evidence is weaker than its score alone suggests. */
 export interface Caution {
   /** Which rule raised it. */
-  id: 'few-images' | 'small-margin' | 'low-probability' | 'mixed' | 'compression' | 'inconsistent' | 'error-rate' | 'decoded-with-warnings' | 'disagreement';
+  id:
+    | 'few-images'
+    | 'small-margin'
+    | 'low-probability'
+    | 'mixed'
+    | 'heterogeneous'
+    | 'compression'
+    | 'inconsistent'
+    | 'error-rate'
+    | 'near-neighbour'
+    | 'decoded-with-warnings'
+    | 'disagreement';
   /**
    * The strongest wording the verdict may keep with this caution; null for a note that leaves the
    * strength alone (what an unknown verdict's statement notes about its images).
@@ -109,6 +123,13 @@ const CAUTIONS: CautionRule[] = [
       ? { id: 'mixed', caps: 'weak', inStatement: false, text: 'the images split into groups with different results, so the folder is treated as mixed' }
       : null,
   (v) => {
+    // Groups the split test does not support (or that name fewer than two entries): one source,
+    // heterogeneous. The verdict still names one entry, but its images lean to others in groups.
+    const text = heterogeneityCaveat(v.split);
+    if (!text || v.mixed) return null;
+    return { id: 'heterogeneous', caps: v.unknown ? null : v.split!.significant ? 'weak' : 'moderate', inStatement: true, text };
+  },
+  (v) => {
     const text = compressionCaveat(v.compression);
     if (!text) return null;
     return { id: 'compression', caps: v.unknown ? null : compressionMismatchIsMajor(v.compression) ? 'weak' : 'moderate', inStatement: true, text };
@@ -120,6 +141,10 @@ const CAUTIONS: CautionRule[] = [
   (v) => {
     const text = v.unknown ? null : heldBackErrorCaveat(v.errorRate, v.label);
     return text ? { id: 'error-rate', caps: 'weak', inStatement: true, text } : null;
+  },
+  (v) => {
+    const text = v.unknown ? null : neighbourCaveat(v.neighbour, v.label);
+    return text ? { id: 'near-neighbour', caps: 'weak', inStatement: true, text } : null;
   },
   (v) => {
     const k = v.decodedWithWarnings ?? 0;
@@ -159,11 +184,13 @@ export function statementFor(v: VerdictFacts, closest: string | null): string {
   if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
   const { strength, cautions } = assessVerdict(v);
   const named = cautions.filter((c) => c.inStatement).map((c) => c.text);
-  if (v.unknown)
+  if (v.unknown) {
+    const rates = v.openSet?.calibration ? ` The test's setting: ${describeOpenSetCalibration(v.openSet.calibration)}.` : '';
     return (
       `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${displayText(closest)}, outside its calibrated range)` : ''}. ` +
-      `They may come from a generator that is not enrolled, or be too heavily processed to compare.${named.length ? ` Note: ${named.join('; ')}.` : ''}`
+      `They may come from a generator that is not enrolled, or be too heavily processed to compare.${rates}${named.length ? ` Note: ${named.join('; ')}.` : ''}`
     );
+  }
   const weak = strength === 'weak';
   const fam = v.family ? ` (family: ${displayText(v.family)})` : '';
   const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${displayText(v.label ?? '')}${fam}`;
@@ -176,14 +203,15 @@ export function statementFor(v: VerdictFacts, closest: string | null): string {
     : weak
       ? '. The evidence is too thin or too close between entries for a firm attribution'
       : '';
-  return `${base}${how}${caveat}. This does not exclude generators that are not in the library.`;
+  return `${base}${how}${caveat}. ${missedGeneratorClause(v.openSet?.calibration)}`;
 }
 
 /** The statement of a folder whose images split into groups, each attributed on its own. */
-export function mixedStatement(images: number, groups: { images: number; label: string | null }[], closest: string): string {
+export function mixedStatement(images: number, groups: { images: number; label: string | null }[], closest: string, split?: SplitTest): string {
+  const test = split ? ` Split test: ${describeSplitTest(split)}.` : '';
   return (
     `The ${count(images, 'image')} do not form one consistent set: they split into ${groups.length} groups ` +
-    `(${groups.map((g) => `${g.images} → ${g.label === null ? 'unknown' : displayText(g.label)}`).join('; ')}), attributed separately below. ` +
+    `(${groups.map((g) => `${g.images} → ${g.label === null ? 'unknown' : displayText(g.label)}`).join('; ')}), attributed separately below.${test} ` +
     `Taken together they are closest to ${displayText(closest)}.`
   );
 }

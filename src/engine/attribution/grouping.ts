@@ -74,6 +74,75 @@ export function groupByMixture(likelihood: Float64Array[], opts: GroupingOptions
   };
 }
 
+/**
+ * Grouping of a split that is significance-tested (calibration.ts): a smaller share may form a group,
+ * because the test, not the share, guards against false splits (an 80/20 folder's minor source has
+ * an estimated share near 0.2, so a 0.2 cut missed about half of them).
+ */
+export const TESTED_GROUPING: GroupingOptions = { minShare: 0.1, minImages: 3 };
+
+/**
+ * The split statistic: 2 × (log-likelihood of the best mixture over the groups' entries − that of
+ * the best single entry), with the images' classifier probabilities as likelihoods (p(x | entry) ∝
+ * p(entry | x) under a uniform prior). ≥ 0 whenever the best single entry is one of the groups'.
+ * Large when the images are better explained by several entries than by one; its distribution under
+ * a single source is not a textbook one (mixture weights on the boundary), so calibration.ts sets
+ * its threshold on single-entry held-back sets.
+ */
+export function splitStatistic(logProba: ArrayLike<number>[], components: readonly number[], iterations = 200): number {
+  const n = logProba.length;
+  const K = n ? logProba[0].length : 0;
+  if (n === 0 || components.length === 0) return 0;
+  let single = -Infinity;
+  for (let k = 0; k < K; k++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += logProba[i][k];
+    single = Math.max(single, s);
+  }
+  const C = components.length;
+  const offset = new Float64Array(n);
+  const w = new Float64Array(n * C);
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (const k of components) m = Math.max(m, logProba[i][k]);
+    offset[i] = m;
+    for (let j = 0; j < C; j++) w[i * C + j] = Math.exp(logProba[i][components[j]] - m);
+  }
+  let pi = new Float64Array(C).fill(1 / C);
+  for (let it = 0; it < iterations; it++) {
+    const next = new Float64Array(C);
+    for (let i = 0; i < n; i++) {
+      let z = 0;
+      for (let j = 0; j < C; j++) z += pi[j] * w[i * C + j];
+      if (z === 0) continue;
+      for (let j = 0; j < C; j++) next[j] += (pi[j] * w[i * C + j]) / z;
+    }
+    let delta = 0;
+    for (let j = 0; j < C; j++) {
+      next[j] /= n;
+      delta = Math.max(delta, Math.abs(next[j] - pi[j]));
+    }
+    pi = next;
+    if (delta < 1e-7) break;
+  }
+  let mixture = 0;
+  for (let i = 0; i < n; i++) {
+    let z = 0;
+    for (let j = 0; j < C; j++) z += pi[j] * w[i * C + j];
+    mixture += offset[i] + Math.log(z);
+  }
+  return 2 * (mixture - single);
+}
+
+/** The grouping of a set of images (per-image log-probabilities) and, where it found two groups or more, its split statistic (else 0). */
+export function mixtureSplit(logProba: ArrayLike<number>[], opts: GroupingOptions = TESTED_GROUPING): { grouping: GroupingResult; statistic: number } {
+  const grouping = groupByMixture(
+    logProba.map((lp) => Float64Array.from(lp, Math.exp)),
+    opts,
+  );
+  return { grouping, statistic: grouping.componentOf.length >= 2 ? splitStatistic(logProba, grouping.componentOf) : 0 };
+}
+
 /** Turns residual correlations into per-entry likelihoods on a scale set by the calibration spread. */
 export function correlationLikelihood(corr: Float64Array, temperature: number): Float64Array {
   const max = Math.max(...corr);

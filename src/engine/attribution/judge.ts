@@ -16,6 +16,17 @@ import { bagTemperature } from '../classifier/bag-temperature.js';
 import { consistencyTest, describeConsistency, type ConsistencyTest } from './consistency.js';
 import { describeHeldBackError, heldBackErrorRate, type HeldBackErrorRate } from '../classifier/held-back-error.js';
 import { statementFor } from '../../shared/wording.js';
+import {
+  correlationTest as calibratedCorrelationTest,
+  neighbourCheck,
+  noveltyTest as calibratedNoveltyTest,
+  noveltyThresholdAt,
+  openSetCalibrationAt,
+  type NeighbourCheck,
+  type OpenSetCalibration,
+  describeNeighbourCheck,
+  describeOpenSetCalibration,
+} from './calibration.js';
 
 export interface ImageEvidence {
   relPath: string;
@@ -33,7 +44,10 @@ export interface ImageEvidence {
   decodedWithWarnings?: boolean;
 }
 
-/** One-sided test strength: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean). */
+/**
+ * One-sided test strength of the fixed thresholds, used where the library keeps no held-back data
+ * to calibrate them on: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean).
+ */
 const Z = 3;
 /** Tolerance relative to the calibrated level, so mild processing of genuine evidence is not flagged. */
 const RELATIVE_SLACK = 0.25;
@@ -107,6 +121,30 @@ function noveltyTest(lib: PreparedLibrary, items: ImageEvidence[], k: number): O
   return { kind: 'novelty', statistic, threshold: cal.meanDist + band, exceedance: (statistic - cal.meanDist) / band - 1 };
 }
 
+/** The calibrated novelty test (calibration.ts): the z for this evidence size instead of the fixed 3. */
+function calibratedNovelty(lib: PreparedLibrary, items: ImageEvidence[], k: number): OpenSetTest | null {
+  const ref = lib.calibration?.entries[k]?.novelty;
+  if (!ref || items.some((it) => !it.novelty)) return null;
+  const t = calibratedNoveltyTest(
+    ref,
+    items.map((it) => Math.log(it.novelty![k])),
+    noveltyThresholdAt(lib.calibration!, items.length),
+  );
+  return { kind: 'novelty', ...t };
+}
+
+/** The calibrated fingerprint-correlation test: the normal quantile at half the false-unknown rate instead of 3. */
+function calibratedCorrelation(lib: PreparedLibrary, items: ImageEvidence[], k: number): OpenSetTest | null {
+  const ref = lib.calibration?.entries[k]?.correlation;
+  if (!ref) return null;
+  const t = calibratedCorrelationTest(
+    ref,
+    items.map((it) => it.corr[k]),
+    lib.calibration!.openSet.correlationZ,
+  );
+  return { kind: 'correlation', ...t };
+}
+
 export interface ResidualJudgement {
   scores: Float64Array;
   order: number[];
@@ -134,6 +172,10 @@ export interface ClassifierJudgement {
   consistency: ConsistencyTest | null;
   /** The error rate of a verdict for the choice at this evidence size, on held-back reference images (null where not estimable). */
   errorRate: HeldBackErrorRate | null;
+  /** The calibrated thresholds' rates at this size; null where the tests used the fixed thresholds. */
+  calibration: OpenSetCalibration | null;
+  /** Whether the evidence is closer to the runner-up than the choice's references are (calibrated libraries, two or more entries). */
+  neighbour: NeighbourCheck | null;
 }
 
 /**
@@ -152,7 +194,12 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
   const z = posterior.reduce((a, b) => a + b, 0);
   for (let k = 0; k < M; k++) posterior[k] /= z;
   const order = argsort(posterior);
-  const tests = [noveltyTest(lib, items, order[0]), correlationTest(lib, items, order[0])].filter((t): t is OpenSetTest => t !== null);
+  const cal = lib.calibration ?? null;
+  const tests = (
+    cal
+      ? [calibratedNovelty(lib, items, order[0]), calibratedCorrelation(lib, items, order[0])]
+      : [noveltyTest(lib, items, order[0]), correlationTest(lib, items, order[0])]
+  ).filter((t): t is OpenSetTest => t !== null);
   const consistency =
     M > 1
       ? consistencyTest(
@@ -163,7 +210,18 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
         )
       : null;
   const errorRate = heldBackErrorRate(lib.classifier, order[0], items.length);
-  return { posterior, order, temperature, tests, consistency, errorRate };
+  const calibration = cal ? openSetCalibrationAt(cal, items.length) : null;
+  const neighbour =
+    cal && M > 1
+      ? neighbourCheck(
+          cal,
+          order[0],
+          order[1],
+          lib.entries[order[1]].name,
+          items.map((i) => i.logProba!),
+        )
+      : null;
+  return { posterior, order, temperature, tests, consistency, errorRate, calibration, neighbour };
 }
 
 /** Eq. 1 summed over each entry's enrolled bag embeddings: p(entry | z of this set). */
@@ -252,7 +310,11 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
       (classifier.errorRate
         ? `Error rate on held-back reference images: ${describeHeldBackError(classifier.errorRate)}. `
         : 'Error rate on held-back reference images: not estimated (this classifier kept no held-back enrolment logits). ') +
-      `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}.`;
+      `Open-set tests, either of which makes the evidence unknown: ${tests.map((t) => describe(t, names[order[0]])).join('; ')}` +
+      (classifier.calibration
+        ? ` (${describeOpenSetCalibration(classifier.calibration)}).`
+        : ' (fixed thresholds of 3 standard errors: this library keeps no held-back data to calibrate them on).') +
+      (classifier.neighbour ? ` Neighbour check: ${describeNeighbourCheck(classifier.neighbour, names[order[0]])}.` : '');
   } else {
     scores = residual.scores;
     order = residual.order;
@@ -274,6 +336,7 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
     threshold: decisive?.threshold ?? NaN,
     unknownScore,
     tests,
+    ...(decidedBy === 'classifier' && classifier?.calibration ? { calibration: classifier.calibration } : {}),
   };
 
   const candidates: ScoredCandidate[] = order.map((k) => ({ name: names[k], family: lib.entries[k].family, score: scores[k] }));
@@ -304,6 +367,7 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
   };
   if (decidedBy === 'classifier' && classifier?.consistency) verdict.consistency = classifier.consistency;
   if (decidedBy === 'classifier' && classifier?.errorRate) verdict.errorRate = classifier.errorRate;
+  if (decidedBy === 'classifier' && classifier?.neighbour) verdict.neighbour = classifier.neighbour;
   const evidenceCompression = items.map((i) => i.compression);
   if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);

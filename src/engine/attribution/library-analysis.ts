@@ -15,7 +15,7 @@ export function labelled(rows: string[], cols: string[], values: number[][]): La
  * region: Eq. 5 needs images that did not shape the fingerprint they are compared with, and the
  * stored fingerprint averages all enrolment images (the held-out ones included).
  */
-function complementFingerprint(fp: ResidualFingerprint, held: Planar[]): Planar | null {
+export function complementFingerprint(fp: ResidualFingerprint, held: Planar[]): Planar | null {
   if (fp.count <= held.length) return null;
   const w = Math.min(fp.width, ...held.map((r) => r.width));
   const h = Math.min(fp.height, ...held.map((r) => r.height));
@@ -29,7 +29,7 @@ function complementFingerprint(fp: ResidualFingerprint, held: Planar[]): Planar 
   return { width: w, height: h, data: sum };
 }
 
-function heldOutList(e: PreparedLibrary['entries'][number]): Planar[] {
+export function heldOutList(e: PreparedLibrary['entries'][number]): Planar[] {
   const h = e.heldOutResiduals;
   if (!h || h.count === 0) return [];
   const plane = 3 * h.width * h.height;

@@ -6,6 +6,7 @@ import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '..
 import { SPECTRAL_DIM, PIXEL_DIM, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { columnMoments } from '../util/stats.js';
 import type { ClassifierEvidence, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
+import { calibrateLibrary, calibrationData, DEFAULT_CALIBRATION, type CalibrationSettings, type LibraryCalibration } from './calibration.js';
 
 export interface PreparedEntry {
   id: number;
@@ -32,6 +33,12 @@ export interface PreparedLibrary {
   classifierNote: string | null;
   /** Why the classifier uses φ alone where residual statistics would normally join it, or null. */
   classifierCaveat: string | null;
+  /**
+   * The calibrated open-set and split thresholds (attribution/calibration.ts), computed from the
+   * classifier's held-back data; null where it kept none (the fixed thresholds apply, and the split
+   * is not tested). Absent in libraries prepared without it (tests that build one by hand).
+   */
+  calibration?: LibraryCalibration | null;
   /** What the classifier's features are, for verdict explanations (default: the set-encoder's φ). */
   featureDescription?: string;
   /** What the correlation evidence compares (default: wavelet residuals with residual fingerprints). */
@@ -66,6 +73,30 @@ export function novelty(x: ArrayLike<number>, mean: Float64Array, variance: Floa
 }
 
 const classifierCache = new Map<string, FusedClassifier>();
+/** Calibrations per classifier and setting: computed once per library content and setting (about a second). */
+const calibrationCache = new WeakMap<FusedClassifier, Map<string, LibraryCalibration>>();
+
+/**
+ * The library's calibration under `settings`, from its classifier's held-back data and the entries'
+ * φ features (the ones the classifier was fitted on); null where the classifier kept no held-back data.
+ */
+export function libraryCalibration(prepared: PreparedLibrary, entries: LibraryEntry[], settings: CalibrationSettings): LibraryCalibration | null {
+  const classifier = prepared.classifier;
+  if (!classifier?.heldBack) return null;
+  const byKey = calibrationCache.get(classifier) ?? new Map<string, LibraryCalibration>();
+  calibrationCache.set(classifier, byKey);
+  const key = `${settings.falseUnknownRate}|${settings.falseSplitRate}`;
+  const hit = byKey.get(key);
+  if (hit) return hit;
+  const data = calibrationData(
+    prepared,
+    entries.map((e) => e.imageFeatures),
+  );
+  if (!data) return null;
+  const calibration = calibrateLibrary(data, settings);
+  byKey.set(key, calibration);
+  return calibration;
+}
 
 /** The classifier's evidence blocks for plain φ: the set-encoder's features, then the residual statistics. */
 const PHI_BLOCK = { name: 'phi', description: "the set-encoder's per-image φ features" };
@@ -117,7 +148,8 @@ export function prepareLibrary(
   entries: LibraryEntry[],
   modelHash: string | null,
   view = 'phi',
-  opts: { classifierEvidence?: ClassifierEvidence } = {},
+  /** `calibration`: the rates to calibrate for (default 5 % / 1 %); null keeps the fixed thresholds (the evaluation's "before" rows). */
+  opts: { classifierEvidence?: ClassifierEvidence; calibration?: CalibrationSettings | null } = {},
 ): PreparedLibrary {
   const prepared: PreparedEntry[] = entries.map((e) => {
     const usable = modelHash !== null && e.modelVersion === modelHash && e.imageFeatures && e.imageFeatures.data.length > 0;
@@ -197,5 +229,7 @@ export function prepareLibrary(
       classifierCache.set(key, classifier);
     }
   }
-  return { entries: prepared, modelHash, classifier, classifierNote, classifierCaveat };
+  const lib: PreparedLibrary = { entries: prepared, modelHash, classifier, classifierNote, classifierCaveat };
+  lib.calibration = opts.calibration === null ? null : libraryCalibration(lib, entries, opts.calibration ?? DEFAULT_CALIBRATION);
+  return lib;
 }

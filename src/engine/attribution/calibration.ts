@@ -1,0 +1,407 @@
+// The library's calibrated decisions: "unknown generator" and "mixed folder" with stated error rates.
+//
+// Both decisions used fixed thresholds. Here they are set per library, on data held back from what
+// it is compared with — the library classifier's out-of-fold enrolment images (fused.ts `heldBack`:
+// the same images and log-probabilities the held-back error rate draws its sets from) — at the
+// evidence's size:
+//
+// - Open set. A verdict's two open-set tests become standardised statistics for the chosen entry c:
+//   the feature novelty z = (median log novelty − m_c) / s_c · √n / 1.25 (m_c, s_c: c's held-back
+//   images' log novelty, each against c's statistics without the image's fold; 1.25 σ/√n is a
+//   median's standard error) and the fingerprint correlation z = (c₀ − mean |corr|) / s · √n (c₀, s:
+//   the enrolment's held-out correlations). Sets of n held-back images are drawn from every entry
+//   and decided like evidence; the novelty threshold is the z that at most half the stated
+//   false-unknown rate of those sets exceed, the correlation threshold the normal quantile at half
+//   the rate (its per-image values are not kept, so it rests on the central limit theorem), so by
+//   the union bound at most the stated rate of an enrolled generator's sets is called unknown.
+//   Leaving each entry out in turn (its held-back sets judged against the others; for the
+//   correlation test its stored held-out residuals against the others' fingerprints) gives the
+//   rate at which a generator missing from the library is caught at that setting.
+// - Neighbour check. For every pair of entries (c, r), the mean and spread of log p(c|x) − log p(r|x)
+//   over c's held-back images: evidence whose mean log-odds fall below what 95 % of c's held-back
+//   sets of its size reach is closer to r than c's own references are.
+// - Split test. A folder's mixture over the entries (grouping.ts) is tested against the best single
+//   entry with a likelihood-ratio statistic; its threshold is the value single-entry held-back sets
+//   of the folder's size exceed in at most the stated false-split rate of draws.
+//
+// The calibration is plain, serialisable data (LibraryCalibration), computed by one function,
+// `calibrateLibrary(calibrationData(library, features), settings)`, so it can be stored with the
+// classifier it belongs to. Its limit is the held-back error rate's: held-back reference images
+// resemble the other references more than evidence may, so the stated rates can be optimistic for
+// evidence chosen or saved differently (docs/results.md sets them beside the rates observed on the
+// corpus).
+import jStat from 'jstat';
+import { corr } from '../residual/index.js';
+import { createRandom, shuffledIndices } from '../util/random.js';
+import { STACKING_FOLDS, STACKING_MAX_PER_CLASS } from '../classifier/fused.js';
+import { featureStats, novelty, type PreparedLibrary } from './prepared-library.js';
+import { complementFingerprint, heldOutList } from './library-analysis.js';
+import { mixtureSplit } from './grouping.js';
+import type { CalibrationSettings, NeighbourCheck, OpenSetCalibration } from '../../shared/calibration.js';
+import { DEFAULT_SETTINGS } from '../../shared/settings.js';
+
+export * from '../../shared/calibration.js';
+
+export const DEFAULT_CALIBRATION: Readonly<CalibrationSettings> = Object.freeze({
+  falseUnknownRate: DEFAULT_SETTINGS.falseUnknownRate,
+  falseSplitRate: DEFAULT_SETTINGS.falseSplitRate,
+});
+
+/** Held-back sets drawn per entry and size (as the held-back error rate draws). */
+export const CALIBRATION_SETS_PER_ENTRY = 200;
+/** Set sizes the open-set thresholds are computed at; other sizes are interpolated (log n), larger ones take the last. */
+export const OPEN_SET_SIZES: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 64, 100];
+/** Folder sizes the split threshold is computed at (6: two groups of 3, the fewest that can split); larger folders scale it per image. */
+export const SPLIT_SIZES: readonly number[] = [6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 64, 80, 100];
+/** The neighbour check's one-sided level: evidence below what 95 % of the entry's held-back sets reach is "closer". */
+export const NEIGHBOUR_LEVEL = 0.05;
+/** A median's standard error in units of σ/√n (Gaussian data). */
+const MEDIAN_SE = 1.25;
+
+/** What the calibration is computed from: everything held back from what it is compared with. */
+export interface CalibrationData {
+  classes: string[];
+  /** The classifier's held-back images (fused.ts heldBack): the entry of each. */
+  labels: Int32Array;
+  /** log p(entry | image) from models that never saw the image. */
+  logProba: Float64Array[];
+  /** log novelty of each held-back image against every entry; against its own entry, without the image's fold. */
+  logNovelty: Float64Array[];
+  /** Per entry: the enrolment's held-out |corr| with its fingerprint (mean, sd), or null. */
+  correlation: ({ mean: number; sd: number } | null)[];
+  /**
+   * Per entry: |corr| of each of its stored held-out residuals (≤ 64 px, fold 0) with every entry's
+   * fingerprint (its own without them); null where it has none. Only the left-out estimate uses it.
+   */
+  heldOutCorrelation: (Float64Array[] | null)[];
+}
+
+/** The calibration of one library under one setting: plain data, storable with the classifier. */
+export interface LibraryCalibration {
+  version: 1;
+  settings: CalibrationSettings;
+  setsPerEntry: number;
+  /** Per entry: the references the open-set statistics are standardised by. */
+  entries: {
+    /** Median and sd of the entry's held-back images' log novelty (each against the entry without the image's fold). */
+    novelty: { median: number; sd: number } | null;
+    /** The enrolment's held-out |corr| with the fingerprint (mean, sd). */
+    correlation: { mean: number; sd: number } | null;
+  }[];
+  /** logOdds.mean[c][r], .sd[c][r]: log p(c|x) − log p(r|x) over c's held-back images. */
+  logOdds: { mean: number[][]; sd: number[][] };
+  openSet: {
+    sizes: number[];
+    /** Novelty z above which the test rejects, per size. */
+    noveltyZ: number[];
+    /** Correlation z above which the test rejects (the normal quantile at 1 − rate/2). */
+    correlationZ: number;
+    /** Per size: share of left-out entries' held-back sets called unknown; null with fewer than 3 entries. */
+    detection: (number | null)[];
+    /** Entries left out in turn (0 with fewer than 3). */
+    leftOut: number;
+  };
+  split: {
+    sizes: number[];
+    /** Per size: the split statistic single-entry held-back sets exceed in at most the false-split rate of draws. */
+    threshold: number[];
+  };
+}
+
+const mean = (xs: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : NaN;
+};
+
+function sd(xs: ArrayLike<number>): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += (xs[i] - m) ** 2;
+  return Math.sqrt(s / (xs.length - 1));
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Spreads are floored so that an entry whose images all score alike cannot make every deviation infinite. */
+const SPREAD_FLOOR = 1e-6;
+
+/**
+ * Tolerances below which no deviation counts, whatever its significance: mildly processed genuine
+ * evidence, or a large folder whose images differ slightly from the references, must not be called
+ * unknown for a difference of no practical size (log novelty: a factor of 1.25; correlation: a
+ * quarter of the calibrated level). The fixed tests had the same floors.
+ */
+export const NOVELTY_FLOOR = Math.log(1.25);
+export const CORRELATION_FLOOR = 0.25;
+
+/**
+ * One open-set test in band units: the statistic's distance from the reference over the tolerance
+ * band, minus 1 (> 0 rejects, −1 is exactly at the reference). The band is the larger of z standard
+ * errors and the floor.
+ */
+export interface StandardisedTest {
+  statistic: number;
+  threshold: number;
+  exceedance: number;
+}
+
+/** Novelty of a set against entry c's reference: its median log novelty may exceed the reference by z · 1.25 σ/√n (and the floor). */
+export function noveltyTest(ref: { median: number; sd: number }, logNovelties: readonly number[], z: number): StandardisedTest {
+  const n = logNovelties.length;
+  const statistic = median(logNovelties);
+  const band = Math.max((z * MEDIAN_SE * Math.max(ref.sd, SPREAD_FLOOR)) / Math.sqrt(n), NOVELTY_FLOOR, 1e-12);
+  return { statistic, threshold: ref.median + band, exceedance: (statistic - ref.median) / band - 1 };
+}
+
+/** Fingerprint correlation of a set against entry c's reference: its mean |corr| may fall below it by z · σ/√n (and the floor). */
+export function correlationTest(ref: { mean: number; sd: number }, correlations: ArrayLike<number>, z: number): StandardisedTest {
+  const n = correlations.length;
+  const statistic = mean(correlations);
+  const band = Math.max((z * Math.max(ref.sd, SPREAD_FLOOR)) / Math.sqrt(n), CORRELATION_FLOOR * ref.mean, 1e-12);
+  return { statistic, threshold: ref.mean - band, exceedance: (ref.mean - statistic) / band - 1 };
+}
+
+/**
+ * The threshold that at most `rate` of `values` exceed: sorted ascending, the value with
+ * floor(rate · N) values above it. A value equal to the threshold does not exceed it.
+ */
+export function upperThreshold(values: readonly number[], rate: number): number {
+  if (values.length === 0) return Infinity;
+  const sorted = [...values].sort((a, b) => a - b);
+  const allowed = Math.floor(rate * sorted.length + 1e-9);
+  return sorted[sorted.length - 1 - Math.min(allowed, sorted.length - 1)];
+}
+
+/** Linear interpolation of a per-size value in log n; sizes outside the grid take the nearest end. */
+export function atSize(sizes: readonly number[], values: readonly number[], n: number): number {
+  if (n <= sizes[0]) return values[0];
+  const last = sizes.length - 1;
+  if (n >= sizes[last]) return values[last];
+  let i = 1;
+  while (sizes[i] < n) i++;
+  const t = (Math.log(n) - Math.log(sizes[i - 1])) / (Math.log(sizes[i]) - Math.log(sizes[i - 1]));
+  return values[i - 1] + t * (values[i] - values[i - 1]);
+}
+
+/** The entries the classifier's held-back images belong to, with their rows; in fused.ts order. */
+function imagesByEntry(labels: Int32Array, K: number): number[][] {
+  const by: number[][] = Array.from({ length: K }, () => []);
+  labels.forEach((y, i) => by[y].push(i));
+  return by;
+}
+
+/**
+ * Collects what the calibration needs from a prepared library whose classifier kept held-back
+ * data, and the entries' φ features (row-major count × dim, in enrolment order, as the classifier
+ * was fitted on). Null where the classifier kept none (one evidence block, or an entry with fewer
+ * than 4 enrolment images). The held-back images are the first STACKING_MAX_PER_CLASS of each
+ * entry, in order, with fold = index mod STACKING_FOLDS (fused.ts); their novelty against their own
+ * entry uses the entry's statistics without that fold, as the enrolment's calibration does.
+ */
+export function calibrationData(lib: PreparedLibrary, features: readonly ({ data: Float32Array; dim: number } | undefined)[]): CalibrationData | null {
+  const hb = lib.classifier?.heldBack;
+  if (!hb || features.length !== lib.entries.length) return null;
+  const K = lib.entries.length;
+  const by = imagesByEntry(hb.labels, K);
+  const logNovelty: Float64Array[] = new Array(hb.labels.length);
+  for (let k = 0; k < K; k++) {
+    const f = features[k];
+    if (!f) return null;
+    const count = f.data.length / f.dim;
+    const used = Math.min(count, STACKING_MAX_PER_CLASS);
+    if (by[k].length !== used) throw new Error(`calibrationData: entry ${k} has ${by[k].length} held-back images, expected ${used}`);
+    const foldStats = Array.from({ length: STACKING_FOLDS }, (_, fold) => {
+      const keep: number[] = [];
+      for (let j = 0; j < count; j++) if (!(j < used && j % STACKING_FOLDS === fold)) keep.push(j);
+      const sub = new Float32Array(keep.length * f.dim);
+      keep.forEach((j, r) => sub.set(f.data.subarray(j * f.dim, (j + 1) * f.dim), r * f.dim));
+      return featureStats(sub, f.dim);
+    });
+    by[k].forEach((row, i) => {
+      const x = f.data.subarray(i * f.dim, (i + 1) * f.dim);
+      logNovelty[row] = Float64Array.from(lib.entries, (e, j) => {
+        if (j === k) return Math.log(novelty(x, foldStats[i % STACKING_FOLDS].mean, foldStats[i % STACKING_FOLDS].variance));
+        return e.featureMean ? Math.log(novelty(x, e.featureMean, e.featureVar!)) : NaN;
+      });
+    });
+  }
+  const heldOutCorrelation = lib.entries.map((src) => {
+    const held = heldOutList(src);
+    if (held.length === 0) return null;
+    const own = complementFingerprint(src.fingerprint, held);
+    return held.map((r) => Float64Array.from(lib.entries, (dst) => (dst === src ? (own ? Math.abs(corr(r, own)) : NaN) : Math.abs(corr(r, dst.fingerprint)))));
+  });
+  return {
+    classes: lib.entries.map((e) => e.name),
+    labels: hb.labels,
+    logProba: hb.logProba,
+    logNovelty,
+    correlation: lib.entries.map((e) => (e.calibration.residual ? { mean: e.calibration.residual.meanCorr, sd: e.calibration.residual.stdCorr } : null)),
+    heldOutCorrelation,
+  };
+}
+
+/** Index of the largest summed log-probability over the entries that are not `excluded`. */
+function decide(sum: Float64Array, excluded: number): number {
+  let best = -1;
+  for (let k = 0; k < sum.length; k++) if (k !== excluded && (best < 0 || sum[k] > sum[best])) best = k;
+  return best;
+}
+
+/**
+ * Thresholds and rates for one library under one setting (see the file comment). Deterministic:
+ * every draw is seeded by the set size.
+ */
+export function calibrateLibrary(data: CalibrationData, settings: CalibrationSettings, opts: { setsPerEntry?: number } = {}): LibraryCalibration {
+  const K = data.classes.length;
+  const S = opts.setsPerEntry ?? CALIBRATION_SETS_PER_ENTRY;
+  const by = imagesByEntry(data.labels, K);
+  const entries = Array.from({ length: K }, (_, c) => {
+    const own = by[c].map((i) => data.logNovelty[i][c]).filter(Number.isFinite);
+    return { novelty: own.length >= 2 ? { median: median(own), sd: sd(own) } : null, correlation: data.correlation[c] };
+  });
+  // The left-out estimate's correlation test runs on the stored held-out residuals (≤ 64 px), so its
+  // reference is on the same scale: the entry's own held-out residuals against its fingerprint
+  // without them. (At 64 px chance correlations are larger than on a full canvas, so for larger
+  // images this understates what the correlation test catches.)
+  const cropReference = Array.from({ length: K }, (_, c) => {
+    const own = (data.heldOutCorrelation[c] ?? []).map((row) => row[c]).filter(Number.isFinite);
+    return own.length >= 2 ? { mean: mean(own), sd: sd(own) } : null;
+  });
+  const logOdds = {
+    mean: Array.from({ length: K }, (_, c) =>
+      Array.from({ length: K }, (_, r) => (r === c ? 0 : mean(by[c].map((i) => data.logProba[i][c] - data.logProba[i][r])))),
+    ),
+    sd: Array.from({ length: K }, (_, c) =>
+      Array.from({ length: K }, (_, r) => (r === c ? 0 : sd(by[c].map((i) => data.logProba[i][c] - data.logProba[i][r])))),
+    ),
+  };
+
+  const halfRate = settings.falseUnknownRate / 2;
+  const corrZ = jStat.normal.inv(1 - halfRate, 0, 1);
+  const sum = new Float64Array(K);
+  const noveltyZs: number[] = [];
+  const detection: (number | null)[] = [];
+  for (const n of OPEN_SET_SIZES) {
+    const rand = createRandom(0x0b5e7 + n);
+    const draw = (rows: number[]) => Array.from({ length: n }, () => rows[Math.floor(rand() * rows.length)]);
+    const decideSet = (set: number[], excluded: number): { c: number; logNovelties: number[] } => {
+      sum.fill(0);
+      for (const i of set) for (let k = 0; k < K; k++) sum[k] += data.logProba[i][k];
+      const c = decide(sum, excluded);
+      return { c, logNovelties: set.map((i) => data.logNovelty[i][c]) };
+    };
+    // Enrolled generators: sets of each entry's held-back images, decided among all entries; the
+    // novelty z (median against the chosen entry's reference, in standard errors) of each.
+    const known: number[] = [];
+    for (let j = 0; j < K; j++)
+      for (let s = 0; s < S; s++) {
+        const { c, logNovelties } = decideSet(draw(by[j]), -1);
+        const ref = entries[c].novelty;
+        known.push(ref ? ((median(logNovelties) - ref.median) / Math.max(ref.sd, SPREAD_FLOOR)) * (Math.sqrt(n) / MEDIAN_SE) : -Infinity);
+      }
+    const zThr = upperThreshold(known, halfRate);
+    noveltyZs.push(zThr);
+    // A missing generator: each entry left out in turn, its sets decided among the others.
+    if (K < 3) {
+      detection.push(null);
+      continue;
+    }
+    let caught = 0;
+    for (let e = 0; e < K; e++) {
+      const crossCorr = data.heldOutCorrelation[e];
+      let hits = 0;
+      for (let s = 0; s < S; s++) {
+        const { c, logNovelties } = decideSet(draw(by[e]), e);
+        const novRef = entries[c].novelty;
+        let rejected = novRef !== null && noveltyTest(novRef, logNovelties, zThr).exceedance > 0;
+        const corrRef = cropReference[c];
+        if (!rejected && corrRef && crossCorr) {
+          const values = Array.from({ length: n }, () => crossCorr[Math.floor(rand() * crossCorr.length)][c]);
+          rejected = correlationTest(corrRef, values, corrZ).exceedance > 0;
+        }
+        if (rejected) hits++;
+      }
+      caught += hits / S / K;
+    }
+    detection.push(caught);
+  }
+
+  // Split test: single-entry sets without replacement (a repeated image would fake a cluster); where
+  // the folder is larger than half an entry's held-back images, sets of that half are drawn and
+  // their statistic scaled per image to n (conservative: smaller sets overfit the mixture more).
+  const splitThresholds: number[] = [];
+  for (const n of SPLIT_SIZES) {
+    const rand = createRandom(0x5b117 + n);
+    const values: number[] = [];
+    for (let j = 0; j < K; j++) {
+      const pool = by[j].length;
+      const m = Math.min(n, pool, Math.max(SPLIT_SIZES[0], Math.floor(pool / 2)));
+      for (let s = 0; s < S; s++) {
+        const rows = shuffledIndices(pool, rand)
+          .slice(0, m)
+          .map((i) => data.logProba[by[j][i]]);
+        values.push((mixtureSplit(rows).statistic * n) / m);
+      }
+    }
+    splitThresholds.push(upperThreshold(values, settings.falseSplitRate));
+  }
+
+  return {
+    version: 1,
+    settings: { ...settings },
+    setsPerEntry: S,
+    entries,
+    logOdds,
+    openSet: { sizes: [...OPEN_SET_SIZES], noveltyZ: noveltyZs, correlationZ: corrZ, detection, leftOut: K >= 3 ? K : 0 },
+    split: { sizes: [...SPLIT_SIZES], threshold: splitThresholds },
+  };
+}
+
+/** The open-set facts a verdict on n images states. */
+export function openSetCalibrationAt(cal: LibraryCalibration, n: number): OpenSetCalibration {
+  const { sizes, detection } = cal.openSet;
+  const known = detection.every((d): d is number => d !== null);
+  return {
+    falseUnknownRate: cal.settings.falseUnknownRate,
+    detectionRate: known ? Math.min(1, Math.max(0, atSize(sizes, detection as number[], n))) : null,
+    n,
+    leftOut: cal.openSet.leftOut,
+    setsPerEntry: cal.setsPerEntry,
+  };
+}
+
+/** The novelty test's z threshold at n images. */
+export const noveltyThresholdAt = (cal: LibraryCalibration, n: number): number => atSize(cal.openSet.sizes, cal.openSet.noveltyZ, n);
+
+/** The split statistic a single-source folder of n images exceeds in at most the false-split rate of held-back draws. */
+export function splitThresholdAt(cal: LibraryCalibration, n: number): number {
+  const { sizes, threshold } = cal.split;
+  const last = sizes.length - 1;
+  // Beyond the grid the statistic grows about in proportion to the images (it is a sum over them).
+  if (n > sizes[last]) return (threshold[last] * n) / sizes[last];
+  if (n <= sizes[0]) return threshold[0];
+  let i = 1;
+  while (sizes[i] < n) i++;
+  const t = (n - sizes[i - 1]) / (sizes[i] - sizes[i - 1]);
+  return threshold[i - 1] + t * (threshold[i] - threshold[i - 1]);
+}
+
+/**
+ * Whether the evidence (per-image log-probabilities) is closer to entry r than entry c's own
+ * held-back reference images are: its mean log-odds of c over r against the level a share
+ * NEIGHBOUR_LEVEL of c's held-back sets of n images fall below (normal approximation of a mean).
+ */
+export function neighbourCheck(cal: LibraryCalibration, c: number, r: number, neighbourName: string, logProba: ArrayLike<number>[]): NeighbourCheck {
+  const n = logProba.length;
+  const evidence = mean(logProba.map((lp) => lp[c] - lp[r]));
+  const ref = cal.logOdds.mean[c][r];
+  const limit = ref - jStat.normal.inv(1 - NEIGHBOUR_LEVEL, 0, 1) * (cal.logOdds.sd[c][r] / Math.sqrt(n));
+  return { neighbour: neighbourName, n, evidenceLogOdds: evidence, referenceLogOdds: ref, limit, level: NEIGHBOUR_LEVEL, closer: evidence < limit };
+}
