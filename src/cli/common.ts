@@ -6,6 +6,7 @@ import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary } from '../shared/compression.js';
 import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
+import { CALIBRATION_RATE_RANGE, describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../shared/calibration.js';
 import { displayText } from '../shared/display-text.js';
 import { count, formatScore, scoreName } from '../shared/numbers.js';
 import { analysisVerdicts, strengthLine, verdictWording } from '../shared/wording.js';
@@ -21,6 +22,14 @@ export function parsePositiveInt(value: string): number {
 export function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** A calibration rate: a fraction from 0.001 to 0.5 (e.g. 0.05 for 5 %). */
+export function parseRate(value: string): number {
+  const n = Number(value);
+  const [lo, hi] = CALIBRATION_RATE_RANGE;
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected a fraction from ${lo} to ${hi} (e.g. 0.05 for 5 %)`);
   return n;
 }
 
@@ -48,7 +57,10 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 /** A verdict as text: the words and numbers come from the shared wording layer, as in the UI and the PDF. */
 export function formatVerdict(v: Verdict, title: string): string {
   const wording = verdictWording(v);
-  const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown || v.label === null ? 'UNKNOWN GENERATOR' : displayText(v.label)}`];
+  const heterogeneous = heterogeneousLabel(v.split);
+  const lines = [
+    `${title}: ${v.mixed ? 'MIXED' : v.unknown || v.label === null ? 'UNKNOWN GENERATOR' : displayText(v.label)}${heterogeneous ? ` (${heterogeneous})` : ''}`,
+  ];
   lines.push(`  ${wording.statement}`);
   lines.push(`  ${strengthLine(wording)}`);
   lines.push(
@@ -60,6 +72,9 @@ export function formatVerdict(v: Verdict, title: string): string {
   if (v.consistency && v.label) lines.push(`  consistency: ${describeConsistency(v.consistency, v.label)}`);
   if (v.errorRate && v.label) lines.push(`  error rate: ${describeHeldBackError(v.errorRate)}`);
   if (v.compression) lines.push(`  compression: ${compressionSummary(v.compression)}`);
+  if (v.openSet.calibration) lines.push(`  open set: ${describeOpenSetCalibration(v.openSet.calibration)}`);
+  if (v.neighbour && v.label) lines.push(`  neighbour: ${describeNeighbourCheck(v.neighbour, v.label)}`);
+  if (v.split) lines.push(`  split: ${v.split.groups.map((g) => `${g.images} → ${displayText(g.entry)}`).join('; ')}; ${describeSplitTest(v.split)}`);
   return lines.join('\n');
 }
 

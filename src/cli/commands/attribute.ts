@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
-import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed } from '../common.js';
+import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseRate, parseSeed } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
 import { formatScore } from '../../shared/numbers.js';
@@ -54,6 +54,18 @@ export function registerAttribute(program: Command): void {
     .option('-b, --bag-size <n>', 'images per bag', parsePositiveInt, DEFAULTS.bagSize)
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
+    .option(
+      '--false-unknown-rate <rate>',
+      "share of an enrolled generator's held-back reference sets the unknown test may call unknown; the library's thresholds are set for it",
+      parseRate,
+      DEFAULTS.falseUnknownRate,
+    )
+    .option(
+      '--false-split-rate <rate>',
+      "share of single-source held-back sets of the folder's size the split test may call mixed",
+      parseRate,
+      DEFAULTS.falseSplitRate,
+    )
     .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
     .option(
       '--follow-external-links',
@@ -77,6 +89,8 @@ export function registerAttribute(program: Command): void {
             method: o.method,
             manifold: manifoldOptionsFrom(o),
             classifierEvidence: o.evidence,
+            falseUnknownRate: o.falseUnknownRate,
+            falseSplitRate: o.falseSplitRate,
             bagSize: o.bagSize,
             bags: o.bags,
             seed: o.seed,

@@ -3,6 +3,7 @@ import type { Verdict } from '../../types.js';
 import { compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError } from '../../../shared/held-back-error.js';
+import { describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../../../shared/calibration.js';
 import { formatScore, scoreName } from '../../../shared/numbers.js';
 import { analysisVerdicts, strengthText, verdictWording } from '../../../shared/wording.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
@@ -37,6 +38,9 @@ function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
     ['Compression', compressionSummary(v.compression)],
     ['Consistency across images', consistencyText(v)],
     ['Error rate on held-back references', errorRateText(v)],
+    ['Unknown-generator test', openSetText(v)],
+    ['Closer to the runner-up than the references?', neighbourText(v)],
+    ...(v.split ? ([['Split into groups', splitText(v)]] as [string, string][]) : []),
     ['Independent analyses', `${agreement || '-'} (${v.agreement.agree ? 'they agree' : 'they do not all agree'})`],
     ['How the score was computed', displayProse(v.explanation || '-')],
   ];
@@ -71,8 +75,8 @@ function writeGroups(w: Writer): void {
   if (c.verdicts.groups.length) {
     w.heading('1.3 Evidence groups', 2);
     w.para(
-      'The evidence was also split into groups of images that resemble each other, and each group was attributed separately. ' +
-        'Groups that disagree with the folder verdict indicate a mixed folder.',
+      'The evidence was split into groups of images that lean to different library entries, and each group was attributed separately; ' +
+        'the split test (section 1.1, "Split into groups") decided that the groups differ significantly.',
       { color: C.muted, size: 8.5 },
     );
     w.table(
@@ -135,6 +139,25 @@ function writeBags(w: Writer): void {
         ]),
     );
   }
+}
+
+function openSetText(v: Verdict): string {
+  return v.openSet.calibration
+    ? describeOpenSetCalibration(v.openSet.calibration)
+    : 'fixed thresholds (3 standard errors): the library keeps no held-back data to calibrate them on, so no false-unknown or detection rate is stated';
+}
+
+function neighbourText(v: Verdict): string {
+  if (v.mixed) return 'not applicable (mixed: see the group verdicts)';
+  if (v.unknown || !v.label) return 'not applicable (no entry is named)';
+  if (!v.neighbour) return 'not checked (the library keeps no held-back data, or it has one entry)';
+  return `${v.neighbour.closer ? 'yes' : 'no'}: ${describeNeighbourCheck(v.neighbour, v.label)}`;
+}
+
+function splitText(v: Verdict): string {
+  const s = v.split!;
+  const outcome = s.reported ? 'reported as a mixed folder' : (heterogeneousLabel(s) ?? 'judged as one set');
+  return `${s.groups.map((g) => `${g.images} images → ${displayText(g.entry)}`).join('; ')}: ${describeSplitTest(s)}; ${outcome}`;
 }
 
 function nearestEntryText(v: Verdict): string {

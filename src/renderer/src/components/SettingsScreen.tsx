@@ -14,6 +14,7 @@ import {
 import { ESTIMATE_NAMES, shortHash } from '../format.js';
 import { Section } from './Section.js';
 import { displayText } from '../../../shared/display-text.js';
+import { CALIBRATION_RATE_RANGE } from '../../../shared/calibration.js';
 
 const EVIDENCE_NAMES: Record<Settings['classifierEvidence'], string> = {
   all: 'φ + residual spectrum + residual pixels (default)',
@@ -39,6 +40,29 @@ function NumberField(props: { id: string; label: string; value: number; min: num
           {props.hint}
         </span>
       )}
+    </div>
+  );
+}
+
+/** A rate entered as a percentage (one decimal), kept as a fraction. */
+function PercentField(props: { id: string; label: string; value: number; hint: string; onChange(v: number): void }) {
+  const [lo, hi] = CALIBRATION_RATE_RANGE;
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label} (%)</label>
+      <input
+        id={props.id}
+        type="number"
+        min={100 * lo}
+        max={100 * hi}
+        step={0.1}
+        value={Number((100 * props.value).toFixed(1))}
+        onChange={(e) => props.onChange(Number(e.target.value) / 100)}
+        aria-describedby={`${props.id}-hint`}
+      />
+      <span id={`${props.id}-hint`} className="muted small">
+        {props.hint}
+      </span>
     </div>
   );
 }
@@ -193,6 +217,20 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             max={10000}
             onChange={(v) => set({ bagSize: v })}
             hint="Set size for the stability analysis"
+          />
+          <PercentField
+            id="set-false-unknown"
+            label="False-unknown rate"
+            value={s.falseUnknownRate}
+            onChange={(falseUnknownRate) => set({ falseUnknownRate })}
+            hint="How often an enrolled generator's held-back reference sets may be called unknown; the library's thresholds are set for it"
+          />
+          <PercentField
+            id="set-false-split"
+            label="False-split rate"
+            value={s.falseSplitRate}
+            onChange={(falseSplitRate) => set({ falseSplitRate })}
+            hint="How often single-source held-back sets of a folder's size may be split into a mixed folder"
           />
           <NumberField id="set-bags" label="Bags" value={s.bags} min={1} max={10000} onChange={(v) => set({ bags: v })} />
           <NumberField

@@ -4,6 +4,7 @@ import { compressionCaveat, compressionSummary } from '../../../shared/compressi
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
 import { formatScore } from '../../../shared/numbers.js';
+import { describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../../../shared/calibration.js';
 import { analysisVerdicts, strengthLine, verdictWording } from '../../../shared/wording.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
 
@@ -12,6 +13,7 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
   const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : v.label === null ? 'No attribution' : displayText(v.label);
   const scoreName = scoreNameOf(v.method);
   const wording = verdictWording(v);
+  const heterogeneous = heterogeneousLabel(v.split);
   return (
     <article
       className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`}
@@ -23,6 +25,11 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
         <span className="badges">
           {v.unknown && <span className="badge warn">unknown</span>}
           {v.mixed && <span className="badge info">mixed</span>}
+          {heterogeneous && (
+            <span className="badge info" title="The images lean to different entries in groups, but the split test does not support separate sources">
+              {heterogeneous}
+            </span>
+          )}
           <span className={`badge ${v.agreement.agree ? 'ok' : 'warn'}`} title="Whether the independent lines of evidence agree">
             {v.agreement.agree ? 'evidence agrees' : 'evidence disagrees'}
           </span>
@@ -73,6 +80,31 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
             <dd>
               {v.openSet.statistic.toFixed(3)} {v.openSet.kind === 'novelty' ? (v.unknown ? '>' : '≤') : v.unknown ? '<' : '≥'} threshold{' '}
               {v.openSet.threshold.toFixed(3)}
+            </dd>
+          </div>
+        )}
+        {v.openSet?.calibration && (
+          <div className="wide" title="The unknown-generator test's thresholds are set per library for the false-unknown rate in Settings">
+            <dt>Unknown-generator test</dt>
+            <dd data-testid="verdict-open-set">{describeOpenSetCalibration(v.openSet.calibration)}</dd>
+          </div>
+        )}
+        {v.neighbour && v.label && !v.unknown && (
+          <div
+            className="wide"
+            title="Whether the evidence is closer to the runner-up than the entry's own reference images are; if so the verdict is worded weak"
+          >
+            <dt>Neighbour check</dt>
+            <dd className={v.neighbour.closer ? 'warn-text' : undefined} data-testid="verdict-neighbour">
+              {describeNeighbourCheck(v.neighbour, v.label)}
+            </dd>
+          </div>
+        )}
+        {v.split && (
+          <div className="wide" title="Whether the groups the images form differ significantly (false-split rate in Settings)">
+            <dt>Split test</dt>
+            <dd data-testid="verdict-split">
+              {v.split.groups.map((g) => `${g.images} → ${displayText(g.entry)}`).join('; ')}: {describeSplitTest(v.split)}
             </dd>
           </div>
         )}
