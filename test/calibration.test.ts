@@ -16,6 +16,7 @@ import {
 } from '../src/engine/attribution/calibration.js';
 import { mixtureSplit, splitStatistic } from '../src/engine/attribution/grouping.js';
 import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
+import { groupEvidence } from '../src/engine/pipeline.js';
 import type { FusedClassifier } from '../src/engine/classifier/fused.js';
 import { createRandom, gaussian } from '../src/engine/util/random.js';
 import { verdictWording, statementFor } from '../src/shared/wording.js';
@@ -129,6 +130,7 @@ describe('calibrateLibrary on synthetic held-back data', () => {
     expect(at10.falseUnknownRate).toBe(0.05);
     expect(at10.leftOut).toBe(4);
     expect(at10.detectionRate).toBe(1);
+    expect(cal.openSet.absorbed[cal.openSet.sizes.indexOf(10)].rate).toEqual([0, 0, 0, 0]);
     // Own log novelty is N(0, 1): at n = 10 the threshold is near the normal quantile at 2.5 %.
     const z10 = cal.openSet.noveltyZ[cal.openSet.sizes.indexOf(10)];
     expect(z10).toBeGreaterThan(1.2);
@@ -144,6 +146,10 @@ describe('calibrateLibrary on synthetic held-back data', () => {
     );
     // Left out, an entry's sets look like enrolled ones: caught about as often as the false-unknown rate allows.
     expect(openSetCalibrationAt(cal, 10).detectionRate!).toBeLessThan(0.15);
+    // …and every entry absorbs some left-out neighbour's sets: a verdict for it would name a missing generator.
+    const at10 = openSetCalibrationAt(cal, 10, 0, ['e0', 'e1', 'e2', 'e3']);
+    expect(at10.absorbs!.rate).toBeGreaterThan(0.2);
+    expect(at10.absorbs!.entry).not.toBe('e0');
   });
 
   it('gives no detection rate below three entries (leaving one out leaves no classifier)', () => {
@@ -197,7 +203,14 @@ function handCalibration(over: Partial<LibraryCalibration> = {}): LibraryCalibra
         [1, 0],
       ],
     },
-    openSet: { sizes: [1, 10, 100], noveltyZ: [2, 2, 2], correlationZ: 1.96, detection: [0.5, 0.8, 0.9], leftOut: 3 },
+    openSet: {
+      sizes: [1, 10, 100],
+      noveltyZ: [2, 2, 2],
+      correlationZ: 1.96,
+      detection: [0.5, 0.95, 0.99],
+      leftOut: 3,
+      absorbed: [1, 10, 100].map(() => ({ rate: [0.02, 0.01], from: [1, 0] })),
+    },
     split: { sizes: [6, 100], threshold: [5, 50] },
     ...over,
   };
@@ -243,6 +256,7 @@ function evidence(n: number, corr: [number, number], p0: number, logNovelty: num
 describe('calibrated verdicts', () => {
   it('uses the calibrated thresholds and states both rates', async () => {
     const lib = calibratedLibrary(handCalibration());
+    lib.calibration.openSet.detection = [0.5, 0.8, 0.9];
     // n = 10: novelty band = max(2 · 1.25 / √10, log 1.25) = 0.790569; correlation band = max(1.96 · 0.03 / √10, 0.025) = 0.025.
     const v = await judge(lib, evidence(10, [0.1, 0.02], 0.99, 0.5), 'dsf', null);
     const novelty = v.openSet.tests.find((t) => t.kind === 'novelty')!;
@@ -253,6 +267,10 @@ describe('calibrated verdicts', () => {
     expect(v.openSet.calibration).toMatchObject({ falseUnknownRate: 0.05, n: 10, leftOut: 3 });
     expect(v.openSet.calibration!.detectionRate).toBeCloseTo(0.8, 10);
     expect(v.statement).toMatch(/about 20\.0 % of sets of 10 images from a generator it lacks are still named/);
+    // 80 % caught is below the 90 % a firm verdict needs.
+    expect(verdictWording(v).cautions.map((c) => c.id)).toContain('open-set-power');
+    expect(verdictWording(v).strength).toBe('weak');
+    expect(v.statement).toMatch(/only 80\.0 % of the held-back sets of 10 images of a generator left out of the library were called unknown/);
     const unknown = await judge(lib, evidence(10, [0.1, 0.02], 0.99, 0.8), 'dsf', null);
     expect(unknown.unknown).toBe(true);
     expect(unknown.statement).toMatch(/at most 5\.0 % of enrolled generators' held-back reference sets of 10 images are called unknown/);
@@ -274,6 +292,29 @@ describe('calibrated verdicts', () => {
     expect(clear.neighbour!.closer).toBe(false);
     expect(verdictWording(clear).cautions.map((c) => c.id)).not.toContain('near-neighbour');
     expect(neighbourCaveat(clear.neighbour, 'alpha')).toBeNull();
+  });
+});
+
+describe('a missing generator the named entry would absorb', () => {
+  it('words the verdict weak and names the left-out entry whose sets go to it', async () => {
+    const cal = handCalibration();
+    // At the grid size 10 (the largest at or below n = 12): beta, left out, is named alpha in 30 % of its sets.
+    cal.openSet.absorbed[1] = { rate: [0.3, 0.01], from: [1, 0] };
+    const lib = calibratedLibrary(cal);
+    const v = await judge(lib, evidence(12, [0.1, 0.02], 0.99, 0), 'dsf', null);
+    expect(v.openSet.calibration!.absorbs).toEqual({ entry: 'beta', rate: 0.3, n: 10, limit: 0.1 });
+    const w = verdictWording(v);
+    expect(w.strength).toBe('weak');
+    expect(w.cautions.map((c) => c.id)).toEqual(expect.arrayContaining(['missing-generator']));
+    expect(w.cautions.map((c) => c.id)).not.toContain('open-set-power');
+    expect(v.statement).toMatch(
+      /when beta is left out of the library, 30\.0 % of its held-back sets of 10 images are named alpha without being called unknown/,
+    );
+    // Below the limit: no such caution, and at 95 % caught no library-wide one either.
+    cal.openSet.absorbed[1] = { rate: [0.05, 0.01], from: [1, 0] };
+    const fine = await judge(calibratedLibrary(cal), evidence(12, [0.1, 0.02], 0.99, 0), 'dsf', null);
+    expect(verdictWording(fine).cautions.map((c) => c.id)).not.toEqual(expect.arrayContaining(['missing-generator']));
+    expect(verdictWording(fine).cautions.map((c) => c.id)).not.toContain('open-set-power');
   });
 });
 
@@ -319,5 +360,58 @@ describe('the rates as settings', () => {
     for (const bad of [0, 0.0005, 0.6, 5, '0.05', Number.NaN])
       expect(() => validateSettingsPatch({ falseUnknownRate: bad })).toThrow(/falseUnknownRate must be a number from 0\.001 to 0\.5/);
     expect(settingsFromSaved({ falseSplitRate: 2 }).problems).toEqual([expect.stringMatching(/falseSplitRate must be .*using the default, 0\.01/)]);
+  });
+});
+
+describe('a folder the mixture splits, through the pipeline’s split', () => {
+  /** 6 images leaning to alpha and 4 to beta, each 0.95 : 0.05, every one passing its entry's open-set tests. */
+  function folder(): ImageEvidence[] {
+    return Array.from({ length: 10 }, (_, i) => {
+      const a = i < 6;
+      return {
+        relPath: `${i}.png`,
+        sha256: String(i),
+        corr: Float64Array.from(a ? [0.1, 0.02] : [0.02, 0.1]),
+        logProba: Float64Array.from(a ? [0.95, 0.05] : [0.05, 0.95], Math.log),
+        novelty: Float64Array.from([1, 1]),
+        features: null,
+      };
+    });
+  }
+  const attributorOver = (lib: ReturnType<typeof calibratedLibrary>) =>
+    ({ library: lib, judge: (items: ImageEvidence[]) => judge(lib, items, 'dsf', null) }) as unknown as Parameters<typeof groupEvidence>[0];
+
+  it('reports "one source, heterogeneous" where the test does not support the split the old rule reported', async () => {
+    const items = folder();
+    // The statistic: best single entry 6 log 0.95 + 4 log 0.05; the best mixture has π = (11/18, 7/18),
+    // under which every alpha image has likelihood 0.6 and every beta image 0.4.
+    const strict = calibratedLibrary(handCalibration({ split: { sizes: [6, 100], threshold: [20, 200] } }));
+    const v = await judge(strict, items, 'dsf', null);
+    const { groups } = await groupEvidence(attributorOver(strict), items, v, 0.01);
+    expect(groups).toHaveLength(1);
+    expect(v.split).toMatchObject({ n: 10, significant: false, reported: false, falseSplitRate: 0.01 });
+    expect(v.split!.groups.map((g) => [g.images, g.entry])).toEqual([
+      [6, 'alpha'],
+      [4, 'beta'],
+    ]);
+    expect(v.split!.threshold).toBeCloseTo(20 + (180 * 4) / 94, 10);
+    expect(v.split!.statistic).toBeCloseTo(2 * (6 * Math.log(0.6) + 4 * Math.log(0.4) - 6 * Math.log(0.95) - 4 * Math.log(0.05)), 4);
+    expect(heterogeneousLabel(v.split)).toBe('one source, heterogeneous');
+    expect(v.statement).toMatch(/treated as one source, heterogeneous/);
+    // The rule before the test (no calibration: untested) reported these images as mixed.
+    const untested = { ...strict, calibration: null } as unknown as typeof strict;
+    const u = await judge(untested, items, 'dsf', null);
+    const before = await groupEvidence(attributorOver(untested), items, u, 0.01);
+    expect(before.groups.map((g) => g.label).sort()).toEqual(['alpha', 'beta']);
+    expect(u.split).toMatchObject({ threshold: null, reported: true });
+  });
+
+  it('reports the split where the statistic clears the calibrated threshold', async () => {
+    const items = folder();
+    const lenient = calibratedLibrary(handCalibration({ split: { sizes: [6, 100], threshold: [0, 0] } }));
+    const v = await judge(lenient, items, 'dsf', null);
+    const { groups } = await groupEvidence(attributorOver(lenient), items, v, 0.01);
+    expect(groups.map((g) => g.label).sort()).toEqual(['alpha', 'beta']);
+    expect(v.split).toMatchObject({ significant: true, reported: true });
   });
 });

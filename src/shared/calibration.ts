@@ -36,8 +36,20 @@ export interface OpenSetCalibration {
   n: number;
   /** Entries the detection rate was estimated from (each left out in turn). */
   leftOut: number;
+  /**
+   * A named verdict is worded weak when the detection rate is below this: at this setting the
+   * library would name too many generators it does not hold (1 in 10 or more, as the error rate's limit).
+   */
+  detectionLimit: number;
   /** Held-back sets drawn per entry and size. */
   setsPerEntry: number;
+  /**
+   * For a named verdict: the entry that, left out of the library, has the largest share of its
+   * held-back sets of `n` images (the grid size at or below the evidence's) named as the verdict's
+   * entry without being called unknown, and that share. At `limit` or more the verdict is worded
+   * weak: a generator like it that is not enrolled would be named this entry.
+   */
+  absorbs?: { entry: string; rate: number; n: number; limit: number };
 }
 
 /**
@@ -98,6 +110,25 @@ export function missedGeneratorClause(c: OpenSetCalibration | undefined): string
   return (
     `This does not exclude generators that are not in the library: at this library's setting, about ${pct(1 - c.detectionRate)} ` +
     `of sets of ${count(c.n, 'image')} from a generator it lacks are still named (estimated by leaving each entry out in turn).`
+  );
+}
+
+/** The caveat when the library catches too few missing generators at this setting for a firm verdict, else null. */
+export function detectionCaveat(c: OpenSetCalibration | undefined, chosen: string | null): string | null {
+  if (!c || chosen === null || c.detectionRate === null || c.detectionRate >= c.detectionLimit) return null;
+  return (
+    `at this library's setting only ${pct(c.detectionRate)} of the held-back sets of ${count(c.n, 'image')} of a generator left out of the library were called unknown, ` +
+    `so a generator that is not enrolled would often be named (a firm verdict needs ${Math.round(100 * c.detectionLimit)} %; a higher false-unknown rate catches more)`
+  );
+}
+
+/** The caveat when a left-out entry's sets are named as the verdict's entry at or above the limit, else null. */
+export function absorptionCaveat(c: OpenSetCalibration | undefined, chosen: string | null): string | null {
+  const a = c?.absorbs;
+  if (!a || chosen === null || a.rate < a.limit) return null;
+  return (
+    `when ${name(a.entry)} is left out of the library, ${pct(a.rate)} of its held-back sets of ${count(a.n, 'image')} are named ${name(chosen)} without being called unknown, ` +
+    `so a generator like it that is not enrolled would be named ${name(chosen)} too (at or above the ${Math.round(100 * a.limit)} % this wording accepts)`
   );
 }
 

@@ -14,7 +14,16 @@
 import { compressionCaveat, compressionMismatchIsMajor } from './compression.js';
 import { consistencyCaveat } from './consistency.js';
 import { heldBackErrorCaveat } from './held-back-error.js';
-import { describeOpenSetCalibration, describeSplitTest, heterogeneityCaveat, missedGeneratorClause, neighbourCaveat, type SplitTest } from './calibration.js';
+import {
+  absorptionCaveat,
+  detectionCaveat,
+  describeOpenSetCalibration,
+  describeSplitTest,
+  heterogeneityCaveat,
+  missedGeneratorClause,
+  neighbourCaveat,
+  type SplitTest,
+} from './calibration.js';
 import { displayProse, displayText } from './display-text.js';
 import { count, formatScore, probabilityInWords } from './numbers.js';
 import { scoreIsProbability, type Verdict } from './types.js';
@@ -67,6 +76,8 @@ export interface Caution {
     | 'inconsistent'
     | 'error-rate'
     | 'near-neighbour'
+    | 'missing-generator'
+    | 'open-set-power'
     | 'decoded-with-warnings'
     | 'disagreement';
   /**
@@ -145,6 +156,16 @@ const CAUTIONS: CautionRule[] = [
   (v) => {
     const text = v.unknown ? null : neighbourCaveat(v.neighbour, v.label);
     return text ? { id: 'near-neighbour', caps: 'weak', inStatement: true, text } : null;
+  },
+  (v) => {
+    const text = v.unknown ? null : absorptionCaveat(v.openSet?.calibration, v.label);
+    return text ? { id: 'missing-generator', caps: 'weak', inStatement: true, text } : null;
+  },
+  (v) => {
+    // Only where no entry-specific reason was given: the library-wide rate says less than the entry's own.
+    if (v.unknown || absorptionCaveat(v.openSet?.calibration, v.label)) return null;
+    const text = detectionCaveat(v.openSet?.calibration, v.label);
+    return text ? { id: 'open-set-power', caps: 'weak', inStatement: true, text } : null;
   },
   (v) => {
     const k = v.decodedWithWarnings ?? 0;

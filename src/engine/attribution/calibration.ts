@@ -55,6 +55,14 @@ export const OPEN_SET_SIZES: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 1
 export const SPLIT_SIZES: readonly number[] = [6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 64, 80, 100];
 /** The neighbour check's one-sided level: evidence below what 95 % of the entry's held-back sets reach is "closer". */
 export const NEIGHBOUR_LEVEL = 0.05;
+/**
+ * A named verdict is worded weak when a generator left out of the library is named as its entry,
+ * without being called unknown, in at least this share of its held-back sets (the held-back error
+ * rate's limit: 1 wrong verdict in 10).
+ */
+export const ABSORPTION_LIMIT = 0.1;
+/** …and when the library as a whole calls fewer than this share of a left-out entry's sets unknown. */
+export const DETECTION_LIMIT = 0.9;
 /** A median's standard error in units of σ/√n (Gaussian data). */
 const MEDIAN_SE = 1.25;
 
@@ -100,6 +108,12 @@ export interface LibraryCalibration {
     detection: (number | null)[];
     /** Entries left out in turn (0 with fewer than 3). */
     leftOut: number;
+    /**
+     * Per size, per entry c: the largest share, over the other entries e, of e's held-back sets that
+     * are named c and not called unknown when e is left out (how readily c absorbs a missing
+     * generator), and that e (−1 with fewer than 3 entries).
+     */
+    absorbed: { rate: number[]; from: number[] }[];
   };
   split: {
     sizes: number[];
@@ -288,6 +302,7 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
   const sum = new Float64Array(K);
   const noveltyZs: number[] = [];
   const detection: (number | null)[] = [];
+  const absorbed: LibraryCalibration['openSet']['absorbed'] = [];
   for (const n of OPEN_SET_SIZES) {
     const rand = createRandom(0x0b5e7 + n);
     const draw = (rows: number[]) => Array.from({ length: n }, () => rows[Math.floor(rand() * rows.length)]);
@@ -311,9 +326,11 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
     // A missing generator: each entry left out in turn, its sets decided among the others.
     if (K < 3) {
       detection.push(null);
+      absorbed.push({ rate: new Array<number>(K).fill(0), from: new Array<number>(K).fill(-1) });
       continue;
     }
     let caught = 0;
+    const named = Array.from({ length: K }, () => new Float64Array(K)); // named[c][e]: share of e's sets named c, not caught
     for (let e = 0; e < K; e++) {
       const crossCorr = data.heldOutCorrelation[e];
       let hits = 0;
@@ -327,10 +344,13 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
           rejected = correlationTest(corrRef, values, corrZ).exceedance > 0;
         }
         if (rejected) hits++;
+        else named[c][e] += 1 / S;
       }
       caught += hits / S / K;
     }
     detection.push(caught);
+    const from = named.map((row) => row.indexOf(Math.max(...row)));
+    absorbed.push({ rate: named.map((row, c) => row[from[c]]), from });
   }
 
   // Split test: single-entry sets without replacement (a repeated image would fake a cluster); where
@@ -359,22 +379,33 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
     setsPerEntry: S,
     entries,
     logOdds,
-    openSet: { sizes: [...OPEN_SET_SIZES], noveltyZ: noveltyZs, correlationZ: corrZ, detection, leftOut: K >= 3 ? K : 0 },
+    openSet: { sizes: [...OPEN_SET_SIZES], noveltyZ: noveltyZs, correlationZ: corrZ, detection, leftOut: K >= 3 ? K : 0, absorbed },
     split: { sizes: [...SPLIT_SIZES], threshold: splitThresholds },
   };
 }
 
-/** The open-set facts a verdict on n images states. */
-export function openSetCalibrationAt(cal: LibraryCalibration, n: number): OpenSetCalibration {
-  const { sizes, detection } = cal.openSet;
+/**
+ * The open-set facts a verdict on n images states; with `chosen` (an entry index) and the entries'
+ * names, also how readily that entry absorbs a missing generator (the nearest grid size at or below n).
+ */
+export function openSetCalibrationAt(cal: LibraryCalibration, n: number, chosen?: number, names?: readonly string[]): OpenSetCalibration {
+  const { sizes, detection, absorbed } = cal.openSet;
   const known = detection.every((d): d is number => d !== null);
-  return {
+  const out: OpenSetCalibration = {
     falseUnknownRate: cal.settings.falseUnknownRate,
     detectionRate: known ? Math.min(1, Math.max(0, atSize(sizes, detection as number[], n))) : null,
     n,
     leftOut: cal.openSet.leftOut,
     setsPerEntry: cal.setsPerEntry,
+    detectionLimit: DETECTION_LIMIT,
   };
+  if (chosen !== undefined && names && known) {
+    let i = 0;
+    while (i + 1 < sizes.length && sizes[i + 1] <= n) i++;
+    const from = absorbed[i].from[chosen];
+    if (from >= 0) out.absorbs = { entry: names[from], rate: absorbed[i].rate[chosen], n: sizes[i], limit: ABSORPTION_LIMIT };
+  }
+  return out;
 }
 
 /** The novelty test's z threshold at n images. */

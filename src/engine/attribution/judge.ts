@@ -210,7 +210,14 @@ export function judgeClassifier(lib: PreparedLibrary, items: ImageEvidence[]): C
         )
       : null;
   const errorRate = heldBackErrorRate(lib.classifier, order[0], items.length);
-  const calibration = cal ? openSetCalibrationAt(cal, items.length) : null;
+  const calibration = cal
+    ? openSetCalibrationAt(
+        cal,
+        items.length,
+        order[0],
+        lib.entries.map((e) => e.name),
+      )
+    : null;
   const neighbour =
     cal && M > 1
       ? neighbourCheck(
