@@ -217,17 +217,21 @@ describe('firm wrong verdicts', () => {
     tallyFirmWrong(t, 'gen-a', verdict('gen-b', { consistency: { ...inconsistent, versus: 'gen-a' } })); // wrong, weak only through the test
     tallyFirmWrong(t, 'gen-a', verdict('gen-b', { errorRate: rate(0.3, 'gen-b') })); // wrong, weak only through the error rate
     tallyFirmWrong(t, 'gen-a', verdict('gen-a', { errorRate: rate(0.02, 'gen-a') })); // right, moderate, low estimate
+    const closer = { neighbour: 'gen-b', n: 10, evidenceLogOdds: 0.5, referenceLogOdds: 3, limit: 2, level: 0.05, closer: true };
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a', { neighbour: closer })); // right, weak only through the neighbour check
     expect(t).toEqual({
-      bags: 9,
+      bags: 10,
       wrong: 5,
       wrongFirm: 1,
       wrongFirmWithoutCompressionCheck: 2,
-      right: 3,
+      right: 4,
       rightFirm: 2,
       wrongFirmWithoutConsistencyTest: 2,
       rightFirmWithoutConsistencyTest: 3,
       wrongFirmWithoutErrorRate: 2,
       rightFirmWithoutErrorRate: 2,
+      wrongFirmWithoutOpenSetGuards: 1,
+      rightFirmWithoutOpenSetGuards: 3,
       estimated: 2,
       estimatedErrorSum: 0.32,
       estimatedWrong: 1,

@@ -217,6 +217,12 @@ export interface FirmWrongTally {
   wrongFirmWithoutErrorRate: number;
   rightFirmWithoutErrorRate: number;
   /**
+   * The same without the calibrated open set's wording guards (the neighbour check, the left-out
+   * entry a verdict's entry absorbs, and the library's detection rate): what they cost and save.
+   */
+  wrongFirmWithoutOpenSetGuards: number;
+  rightFirmWithoutOpenSetGuards: number;
+  /**
    * Named verdicts that carried a held-back error-rate estimate, and the sum of their estimates:
    * the mean estimate beside the observed share of wrong verdicts checks the estimate's calibration.
    */
@@ -237,6 +243,8 @@ export const emptyFirmWrongTally = (): FirmWrongTally => ({
   rightFirmWithoutConsistencyTest: 0,
   wrongFirmWithoutErrorRate: 0,
   rightFirmWithoutErrorRate: 0,
+  wrongFirmWithoutOpenSetGuards: 0,
+  rightFirmWithoutOpenSetGuards: 0,
   estimated: 0,
   estimatedErrorSum: 0,
   estimatedWrong: 0,
@@ -249,6 +257,8 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
   const { compression: _check, ...withoutCheck } = v;
   const { consistency: _test, ...withoutTest } = v;
   const { errorRate, ...withoutErrorRate } = v;
+  const { neighbour: _neighbour, ...withoutNeighbour } = v;
+  const withoutOpenSetGuards: Verdict = { ...withoutNeighbour, openSet: { ...v.openSet, calibration: undefined } };
   const right = v.label === truth;
   if (errorRate) {
     t.estimated++;
@@ -260,6 +270,7 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
     if (firm(v)) t.rightFirm++;
     if (firm(withoutTest)) t.rightFirmWithoutConsistencyTest++;
     if (firm(withoutErrorRate)) t.rightFirmWithoutErrorRate++;
+    if (firm(withoutOpenSetGuards)) t.rightFirmWithoutOpenSetGuards++;
     return;
   }
   t.wrong++;
@@ -267,4 +278,5 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
   if (firm(withoutCheck)) t.wrongFirmWithoutCompressionCheck++;
   if (firm(withoutTest)) t.wrongFirmWithoutConsistencyTest++;
   if (firm(withoutErrorRate)) t.wrongFirmWithoutErrorRate++;
+  if (firm(withoutOpenSetGuards)) t.wrongFirmWithoutOpenSetGuards++;
 }

@@ -7,7 +7,7 @@ import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import { mean, pairedDifference, std, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
-import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './results.js';
+import type { DomainResult, EvalResult, OpenSetCalibrationResult, ReferenceCurve, ScopeResult, SplitSensitivity, SplitStudyResult } from './results.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
 
@@ -88,7 +88,8 @@ export function firmLine(t: FirmWrongTally): string {
     `DSF+ verdicts on ${t.bags} bags of n = 10, as an examiner reads them (firm = worded above "weak"): ` +
     `wrong and firm ${t.wrongFirm} of ${t.wrong} wrong${share(t.wrongFirm, t.wrong)}; right and firm ${t.rightFirm} of ${t.right} right${share(t.rightFirm, t.right)}. ` +
     `Without the consistency test on the same verdicts: wrong and firm ${t.wrongFirmWithoutConsistencyTest}, right and firm ${t.rightFirmWithoutConsistencyTest}. ` +
-    `Without the held-back error-rate guard: wrong and firm ${t.wrongFirmWithoutErrorRate ?? '—'}, right and firm ${t.rightFirmWithoutErrorRate ?? '—'}.` +
+    `Without the held-back error-rate guard: wrong and firm ${t.wrongFirmWithoutErrorRate ?? '—'}, right and firm ${t.rightFirmWithoutErrorRate ?? '—'}. ` +
+    `Without the calibrated open set's wording guards (neighbour check, absorbed missing generator, detection rate): wrong and firm ${t.wrongFirmWithoutOpenSetGuards ?? '—'}, right and firm ${t.rightFirmWithoutOpenSetGuards ?? '—'}.` +
     (t.estimated ? ` ${calibrationText(t)}.` : '')
   );
 }
@@ -189,8 +190,8 @@ const REFERENCE_CURVE_HEADER = [
 /** How DSF+ verdicts at n = 10 read, per domain and scope: firm wrong is the harm, firm right the use. */
 function wordingSummary(domains: DomainResult[]): string[] {
   const lines = [
-    '| domain | scope | bags | wrong: firm / all | right: firm / all | without the consistency test: wrong firm, right firm | without the error-rate guard: wrong firm, right firm | error rate: mean estimate / observed |',
-    '|---|---|---|---|---|---|---|---|',
+    '| domain | scope | bags | wrong: firm / all | right: firm / all | without the consistency test: wrong firm, right firm | without the error-rate guard: wrong firm, right firm | without the open-set guards: wrong firm, right firm | error rate: mean estimate / observed |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const d of domains)
     for (const sc of d.scopes) {
@@ -198,7 +199,7 @@ function wordingSummary(domains: DomainResult[]): string[] {
       if (!t || t.right === undefined) continue;
       lines.push(
         `| ${d.domain} | ${sc.scope} | ${t.bags} | ${t.wrongFirm} / ${t.wrong} | ${t.rightFirm} / ${t.right} | ${t.wrongFirmWithoutConsistencyTest}, ${t.rightFirmWithoutConsistencyTest} | ` +
-          `${t.wrongFirmWithoutErrorRate ?? '—'}, ${t.rightFirmWithoutErrorRate ?? '—'} | ${t.estimated ? `${f(t.estimatedErrorSum / t.estimated)} / ${f(t.estimatedWrong / t.estimated)}` : '—'} |`,
+          `${t.wrongFirmWithoutErrorRate ?? '—'}, ${t.rightFirmWithoutErrorRate ?? '—'} | ${t.wrongFirmWithoutOpenSetGuards ?? '—'}, ${t.rightFirmWithoutOpenSetGuards ?? '—'} | ${t.estimated ? `${f(t.estimatedErrorSum / t.estimated)} / ${f(t.estimatedWrong / t.estimated)}` : '—'} |`,
       );
     }
   return lines.length > 2 ? lines : [];
@@ -364,6 +365,14 @@ function headlineSection(r: EvalResult, sizes: number[]): string[] {
       ...wording,
       '',
     );
+  const calibration = calibrationSummary(r.domains);
+  if (calibration.length)
+    md.push(
+      'Calibrated verdicts ("unknown generator" and "mixed folder" with stated error rates; docs/method.md). Open set: each generator left out of the library in turn, DSF+ bags of n = 10; "stated" = the detection rate the verdicts state (estimated on the library\'s held-back reference sets, leaving each entry out in turn); "before" = the fixed thresholds on the same bags; firm wrong = a left-out generator\'s bag named as an entry and worded above weak. Split test: single-source query bags (false split = reported mixed) and mixtures of two generators\' query images (split correctly = reported mixed naming exactly the two); "untested" = the rule before the test on the same bags; * = capped bags. "all" scopes include training generators:',
+      '',
+      ...calibration,
+      '',
+    );
   const controlLines = r.domains.flatMap((d) => {
     const sc = d.scopes.find((s) => s.scope === 'held-out');
     if (!sc || !sc.accuracy.some((a) => a.method === 'untrained')) return [];
@@ -418,17 +427,92 @@ function openSetLines(sc: ScopeResult): string[] {
   const md: string[] = [];
   if (!sc.openSet) return md;
   md.push(
-    `Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`,
+    `Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = called unknown; chance: AUROC 0.5, and 0.05 of left-out bags above the score 5 % of enrolled generators' bags exceed):`,
     '',
+    '| method | AUROC | called unknown: left-out generator | called unknown: enrolled generators | left-out bags above the observed 5 % score | bags |',
+    '|---|---|---|---|---|---|',
   );
-  md.push('| method | AUROC | flagged unknown: left-out generator | flagged unknown: enrolled generators | bags |', '|---|---|---|---|---|');
   for (const [m, o] of Object.entries(sc.openSet.perMethod))
-    md.push(`| ${m} | ${f(o!.auroc, 3)} | ${f(o!.unknownRateHeldOutGenerator)} | ${f(o!.unknownRateKnown)} | ${o!.bags} |`);
+    md.push(
+      `| ${m} | ${f(o!.auroc, 3)} | ${f(o!.unknownRateHeldOutGenerator)} | ${f(o!.unknownRateKnown)} | ${o!.detectionAtObserved5 !== undefined ? f(o!.detectionAtObserved5) : '—'} | ${o!.bags} |`,
+    );
   md.push('');
+  const c = sc.openSet.calibrated;
+  if (c) md.push(...calibratedOpenSetLines(c), '');
   return md;
 }
 
-/** Top-1 on transformed query images, and DSF+ verdicts that stay firm while wrong. */
+export function calibratedOpenSetLines(c: OpenSetCalibrationResult): string[] {
+  const per = c.perGenerator.map((g) => `${g.generator} ${g.unknown}/${g.bags}${g.stated !== null ? ` (stated ${f(g.stated)})` : ''}`).join('; ');
+  return [
+    `DSF+ with its calibrated thresholds (set for ${pct(c.falseUnknownRate)} false unknown on the library's held-back reference sets): ` +
+      `left-out bags called unknown ${f(c.detection)} (${Math.round(c.detection * c.leftOutBags)} of ${c.leftOutBags}; the verdicts stated ${c.statedDetection === null ? '—' : f(c.statedDetection)} on average), ` +
+      `enrolled generators' bags called unknown ${f(c.falseUnknown)} (of ${c.knownBags}; stated: at most ${f(c.falseUnknownRate)}). ` +
+      `Per left-out generator: ${per}. ` +
+      `Left-out bags named as an entry: ${c.namedLeftOut}, worded above weak: **${c.firmWrongLeftOut}** (${c.firmWrongLeftOutWithoutNeighbour} without the neighbour check). ` +
+      `The fixed thresholds (before; 3 standard errors) on the same bags: left-out called unknown ${f(c.fixed.detection)}, enrolled called unknown ${f(c.fixed.falseUnknown)}, left-out named ${c.fixed.namedLeftOut}, worded above weak ${c.fixed.firmWrongLeftOut}.`,
+  ];
+}
+
+/** The split test's rows for one scope. */
+export function splitStudyLines(st: SplitStudyResult | undefined): string[] {
+  if (!st) return [];
+  const md = [
+    `Split test (full library, query halves; false-split rate set to ${pct(st.falseSplitRate)} on single-entry held-back sets; "untested" = the rule before the test, on the same bags):`,
+    '',
+    '| bags | images | bags | reported mixed (false split) | one source, heterogeneous | reported mixed, untested |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const r of st.single)
+    md.push(
+      `| single source | ${r.n}${r.capped ? '*' : ''} | ${r.bags} | ${r.split} (${f(r.split / Math.max(1, r.bags))}) | ${r.heterogeneous} | ${r.splitUntested} (${f(r.splitUntested / Math.max(1, r.bags))}) |`,
+    );
+  md.push('', '| mixture | images per source | pairs | bags | split correctly (both sources named) | untested |', '|---|---|---|---|---|---|');
+  for (const m of st.mixtures)
+    md.push(
+      `| ${m.kind} | ${m.sizes[0]} + ${m.sizes[1]} | ${m.pairs} | ${m.bags} | ${m.bags ? `${m.splitCorrectly} (${f(m.splitCorrectly / m.bags)})` : '—'} | ${m.bags ? `${m.splitCorrectlyUntested} (${f(m.splitCorrectlyUntested / m.bags)})` : '—'} |`,
+    );
+  const notes = st.mixtures.filter((m) => m.note).map((m) => `${m.kind}: ${m.note}.`);
+  md.push(
+    '',
+    '\\* capped: some generators have fewer query images than the bag size, so their bags are all of their queries (one bag).',
+    ...notes.map((n) => `${n}`),
+    '',
+  );
+  return md;
+}
+
+/** The calibrated decisions per domain and scope: the rows of the headline's calibration table. */
+function calibrationSummary(domains: DomainResult[]): string[] {
+  const lines = [
+    '| domain | scope | M | open-set AUROC | left-out called unknown (stated) | enrolled called unknown (set: 0.05) | before: left-out / enrolled unknown | firm wrong on left-out (before) | false split at 10 / 25 / 50 (untested) | 50/50 split correctly (untested) | 80/20 split correctly (untested) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const d of domains)
+    for (const sc of d.scopes) {
+      const c = sc.openSet?.calibrated;
+      const st = sc.splitStudy;
+      if (!c && !st) continue;
+      const os = sc.openSet?.perMethod['dsf+'];
+      const single = st
+        ? st.single.map((r) => `${f(r.split / Math.max(1, r.bags))}${r.capped ? '*' : ''}`).join(' / ') +
+          ` (${st.single.map((r) => f(r.splitUntested / Math.max(1, r.bags))).join(' / ')})`
+        : '—';
+      const mix = (kind: '50/50' | '80/20') => {
+        const m = st?.mixtures.find((x) => x.kind === kind);
+        if (!m || !m.bags) return '—';
+        return `${f(m.splitCorrectly / m.bags)} (${f(m.splitCorrectlyUntested / m.bags)})${m.note ? ` at ${m.sizes[0]} + ${m.sizes[1]}` : ''}`;
+      };
+      lines.push(
+        `| ${d.domain} | ${sc.scope} | ${sc.generators.length} | ${os ? f(os.auroc) : '—'} | ${c ? `${f(c.detection)} (${c.statedDetection === null ? '—' : f(c.statedDetection)})` : '—'} | ${c ? f(c.falseUnknown) : '—'} | ` +
+          `${c ? `${f(c.fixed.detection)} / ${f(c.fixed.falseUnknown)}` : '—'} | ${c ? `${c.firmWrongLeftOut} of ${c.leftOutBags} (${c.fixed.firmWrongLeftOut})` : '—'} | ${single} | ${mix('50/50')} | ${mix('80/20')} |`,
+      );
+    }
+  return lines.length > 2 ? lines : [];
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 1 : 0)} %`;
+
 function robustnessLines(sc: ScopeResult): string[] {
   const md: string[] = [];
   if (!sc.robustness) return md;
@@ -511,7 +595,7 @@ function scopeSection(d: DomainResult, sc: ScopeResult, scope: ScopeResult['scop
     );
   }
   md.push(`![correlation](${sc.correlation.image}) ![accuracy](${sc.accuracyPlot})`, '');
-  md.push(...openSetLines(sc), ...robustnessLines(sc), ...clusteringLines(sc), ...bagsAblationLines(d, sc));
+  md.push(...openSetLines(sc), ...splitStudyLines(sc.splitStudy), ...robustnessLines(sc), ...clusteringLines(sc), ...bagsAblationLines(d, sc));
   for (const n of sc.notes) md.push(`> ${n}`);
   if (sc.notes.length) md.push('');
   return md;
@@ -594,6 +678,27 @@ function caveatsSection(r: EvalResult, sizes: number[], card: ModelCard | null):
       if (os && os.auroc < 0.8)
         cav.push(
           `${d.domain}: the "unknown generator" test is weak (DSF+ open-set AUROC ${f(os.auroc)}; bags of a left-out generator flagged ${f(os.unknownRateHeldOutGenerator)}, bags of enrolled generators flagged ${f(os.unknownRateKnown)}). On such fine-grained sets a generator missing from the library is usually attributed to its closest sibling.`,
+        );
+      const cal = sc.openSet?.calibrated;
+      if (cal && cal.detection < 0.9)
+        cav.push(
+          `${d.domain}: at the calibrated setting (${pct(cal.falseUnknownRate)} false unknown) only ${f(cal.detection)} of a left-out generator's bags of 10 are called unknown (target 0.90; open-set AUROC ${f(sc.openSet!.perMethod['dsf+']!.auroc)}).`,
+        );
+      if (cal && cal.falseUnknown > 2 * cal.falseUnknownRate)
+        cav.push(
+          `${d.domain}: enrolled generators' query bags are called unknown ${f(cal.falseUnknown)} of the time, against the ${f(cal.falseUnknownRate)} the thresholds were set for on held-back reference sets: the query images differ from the references more than the references differ among themselves.`,
+        );
+      if (cal && cal.firmWrongLeftOut > 0)
+        cav.push(`${d.domain}: ${cal.firmWrongLeftOut} bags of a left-out generator were named as an entry and worded above weak.`);
+      for (const r of sc.splitStudy?.single ?? [])
+        if (r.split / Math.max(1, r.bags) > sc.splitStudy!.falseSplitRate)
+          cav.push(
+            `${d.domain}: ${r.split} of ${r.bags} single-source bags of ${r.n}${r.capped ? ' (capped)' : ''} images were reported mixed (set for ${pct(sc.splitStudy!.falseSplitRate)}).`,
+          );
+      const half = sc.splitStudy?.mixtures.find((m) => m.kind === '50/50');
+      if (half && half.bags && half.splitCorrectly / half.bags < 0.9)
+        cav.push(
+          `${d.domain}: ${f(half.splitCorrectly / half.bags)} of 50/50 mixtures (${half.sizes[0]} + ${half.sizes[1]} images) were split into their two sources (target 0.90).`,
         );
       for (const rb of sc.robustness ?? []) {
         const after = rb.accuracy['dsf+']?.mean;

@@ -28,6 +28,7 @@ export interface ScopeResult {
     scoreVsBagSize: ScopeResult['scoreVsBagSize'];
   };
   openSet?: OpenSetResult;
+  splitStudy?: SplitStudyResult;
   /** DSF+ bags of n = 10 (as saved) whose verdict names a wrong entry without calling the evidence weak. */
   firmWrong?: FirmWrongTally;
   robustness?: {
@@ -66,7 +67,61 @@ export interface ScopeResult {
 
 export interface OpenSetResult {
   n: number;
-  perMethod: Partial<Record<MethodId, { auroc: number; unknownRateHeldOutGenerator: number; unknownRateKnown: number; bags: number }>>;
+  perMethod: Partial<
+    Record<
+      MethodId,
+      {
+        auroc: number;
+        unknownRateHeldOutGenerator: number;
+        unknownRateKnown: number;
+        bags: number;
+        /** Share of left-out bags above the score that 5 % of enrolled generators' bags exceed (the threshold read off the observed scores). */
+        detectionAtObserved5?: number;
+      }
+    >
+  >;
+  /** DSF+ with the library's calibrated thresholds beside the fixed ones, on the same bags. */
+  calibrated?: OpenSetCalibrationResult;
+}
+
+export interface OpenSetCalibrationResult {
+  /** The false-unknown rate the thresholds were set for (the default setting). */
+  falseUnknownRate: number;
+  /** Mean over the left-out bags of the detection rate their verdicts state (verdict.openSet.calibration). */
+  statedDetection: number | null;
+  /** Observed: left-out bags called unknown, enrolled generators' bags called unknown. */
+  detection: number;
+  falseUnknown: number;
+  leftOutBags: number;
+  knownBags: number;
+  /** Per left-out generator: its bags, how many were called unknown, and the rate their verdicts stated. */
+  perGenerator: { generator: string; bags: number; unknown: number; stated: number | null }[];
+  /** Left-out bags named as an entry (necessarily a wrong one), and those worded above weak. */
+  namedLeftOut: number;
+  firmWrongLeftOut: number;
+  /** The same without the neighbour check (verdict.neighbour), to show what it changes. */
+  firmWrongLeftOutWithoutNeighbour: number;
+  /** The fixed thresholds (3 standard errors, no neighbour check) on the same bags: before this change. */
+  fixed: { detection: number; falseUnknown: number; namedLeftOut: number; firmWrongLeftOut: number };
+}
+
+/** The split test on single-source bags and on mixtures of two generators (full library, query halves). */
+export interface SplitStudyResult {
+  falseSplitRate: number;
+  draws: number;
+  /** Single-source bags: how many were reported mixed (a false split), with the test and without it (the rule before it). */
+  single: { n: number; bags: number; capped: boolean; split: number; heterogeneous: number; splitUntested: number }[];
+  /** Mixtures of two generators: reported mixed naming exactly the two sources ("split correctly"). */
+  mixtures: {
+    kind: '50/50' | '80/20';
+    /** Images from the first and the second source. */
+    sizes: [number, number];
+    pairs: number;
+    bags: number;
+    splitCorrectly: number;
+    splitCorrectlyUntested: number;
+    note?: string;
+  }[];
 }
 
 export interface DomainResult {

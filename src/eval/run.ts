@@ -55,9 +55,35 @@ import {
 import { spectralLogProba } from './spectral-baseline.js';
 import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
-import type { AccuracyRow, DomainResult, EvalResult, OpenSetResult, ReferenceCurvePoint, ScopeResult, SplitSensitivity } from './results.js';
+import type {
+  AccuracyRow,
+  DomainResult,
+  EvalResult,
+  OpenSetCalibrationResult,
+  OpenSetResult,
+  ReferenceCurvePoint,
+  ScopeResult,
+  SplitSensitivity,
+  SplitStudyResult,
+} from './results.js';
+import { DEFAULTS } from '../engine/defaults.js';
+import { groupEvidence } from '../engine/pipeline.js';
+import { upperThreshold, type SplitTest } from '../engine/attribution/calibration.js';
+import { heterogeneousLabel } from '../shared/calibration.js';
+import { verdictWording } from '../shared/wording.js';
 
-export type { AccuracyRow, DomainResult, EvalResult, OpenSetResult, ReferenceCurve, ReferenceCurvePoint, ScopeResult, SplitSensitivity } from './results.js';
+export type {
+  AccuracyRow,
+  DomainResult,
+  EvalResult,
+  OpenSetCalibrationResult,
+  OpenSetResult,
+  ReferenceCurve,
+  ReferenceCurvePoint,
+  ScopeResult,
+  SplitSensitivity,
+  SplitStudyResult,
+} from './results.js';
 
 export interface EvalOptions {
   quick?: boolean;
@@ -72,6 +98,8 @@ export interface EvalOptions {
 }
 
 const CONTROLS = ['untrained', 'random-ensemble'] as const;
+/** "All generators" scopes with at most this many generators also get the leave-one-out open-set study (DSF+ only). */
+const ALL_SCOPE_OPEN_SET_MAX = 6;
 /** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
 const FIRM_WRONG_N = 10;
 
@@ -370,9 +398,20 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
 
   if (ctx.extras.openSet && s) {
     if (gens.length < 3) notes.push('open set skipped: leaving one generator out of 2 leaves a single entry (no classifier).');
+    else if (!s.dsf.library.calibration && ctx.scope === 'all')
+      notes.push(
+        `open set skipped: the library keeps no held-back data to calibrate on (${s.dsf.library.classifierNote ?? 'an entry has fewer than 4 enrolment images'}).`,
+      );
     else {
       eta.say(`${domain.name} (${ctx.scope}): open set (leave one generator out)`);
-      result.openSet = await openSet(ctx, split, s, queries, knn);
+      result.openSet = await openSet(ctx, split, s, queries, knn, { dsfOnly: ctx.scope === 'all' });
+    }
+  }
+  if (s?.hasClassifier) {
+    if (!s.dsf.library.calibration) notes.push('split study skipped: the library keeps no held-back data to calibrate the split test on.');
+    else {
+      eta.say(`${domain.name} (${ctx.scope}): split test on single-source bags and mixtures`);
+      result.splitStudy = await splitStudy(ctx, s, queries);
     }
   }
   if (ctx.extras.robustness?.length) {
@@ -496,18 +535,40 @@ async function knnRun(ctx: ScopeContext, split: DomainSplit, run: EngineRun): Pr
 
 const f3 = (x: number) => x.toFixed(3);
 
-async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, queries: Map<string, string[]>, knn: KnnRun | null): Promise<OpenSetResult> {
+async function openSet(
+  ctx: ScopeContext,
+  split: DomainSplit,
+  run: EngineRun,
+  queries: Map<string, string[]>,
+  knn: KnnRun | null,
+  opts: { dsfOnly?: boolean } = {},
+): Promise<OpenSetResult> {
   const n = 10;
   const names = ctx.gens.map((g) => g.name);
   const bucket = () => ({ pos: [] as number[], neg: [] as number[], upos: 0, uneg: 0 });
-  const scores: Partial<Record<MethodId, ReturnType<typeof bucket>>> = { 'dsf+': bucket(), residual: bucket() };
-  if (run.manifold) scores['manifold-projector'] = bucket();
+  const scores: Partial<Record<MethodId, ReturnType<typeof bucket>>> = { 'dsf+': bucket() };
+  if (!opts.dsfOnly) scores.residual = bucket();
+  if (run.manifold && !opts.dsfOnly) scores['manifold-projector'] = bucket();
   // kNN needs its real reference in every reduced library: only where the reference is one of the scope's entries.
-  const knnHere = knn !== null && knn.libraryPath === run.libraryPath;
+  const knnHere = knn !== null && knn.libraryPath === run.libraryPath && !opts.dsfOnly;
   if (knnHere) scores['manifold-knn'] = bucket();
-  // Continuous "unknown" score: novelty is unknown when high, correlation when low.
   // The verdict's own continuous score: the largest exceedance of its open-set tests (> 0 = unknown).
   const unknownScore = (v: Verdict) => v.openSet.unknownScore ?? -Infinity;
+  const firm = (v: Verdict) => !v.unknown && v.label !== null && verdictWording(v).strength !== 'weak';
+  const cal: OpenSetCalibrationResult = {
+    falseUnknownRate: DEFAULTS.falseUnknownRate,
+    statedDetection: null,
+    detection: 0,
+    falseUnknown: 0,
+    leftOutBags: 0,
+    knownBags: 0,
+    perGenerator: [],
+    namedLeftOut: 0,
+    firmWrongLeftOut: 0,
+    firmWrongLeftOutWithoutNeighbour: 0,
+    fixed: { detection: 0, falseUnknown: 0, namedLeftOut: 0, firmWrongLeftOut: 0 },
+  };
+  const stated: number[] = [];
   for (const [gi, g] of names.entries()) {
     const dest = path.join(ctx.work, ctx.scope, `without-${gi}.genprint`);
     await exportLibrary(
@@ -517,13 +578,15 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
     );
     if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(dest));
     const dsf = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir });
-    const residual = await openAttributor({ libraryPath: dest, method: 'residual', modelsDir: run.setup.modelsDir });
+    // The fixed thresholds on the same evidence (the classifier is the same fit, cached by content).
+    const fixed = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir, calibration: null });
     const ev = await examineQueries(dsf, ctx.domain.root, split);
-    const judged: [MethodId, Attributor, Map<string, Map<string, ImageEvidence>>][] = [
-      ['dsf+', dsf, ev],
-      ['residual', residual, ev],
-    ];
-    if (run.manifold) {
+    const judged: [MethodId, Attributor, Map<string, Map<string, ImageEvidence>>][] = [['dsf+', dsf, ev]];
+    if (!opts.dsfOnly) {
+      const residual = await openAttributor({ libraryPath: dest, method: 'residual', modelsDir: run.setup.modelsDir });
+      judged.push(['residual', residual, ev]);
+    }
+    if (run.manifold && !opts.dsfOnly) {
       const m = await openAttributor({ libraryPath: dest, method: 'manifold', manifold: { estimate: 'projector' }, modelsDir: run.setup.modelsDir });
       judged.push(['manifold-projector', m, await examineQueries(m, ctx.domain.root, split)]);
     }
@@ -536,6 +599,7 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
       });
       judged.push(['manifold-knn', m, await examineQueries(m, ctx.domain.root, split)]);
     }
+    const mine = { generator: g, bags: 0, unknown: 0, stated: [] as number[] };
     for (const h of names) {
       const q = queries.get(h)!.filter((r) => ev.get(h)!.has(r));
       for (const d of bagDraws(q.length, n, ctx.repeats, seedFor(ctx.seed, ctx.domain.name, 'open', g, h))) {
@@ -551,20 +615,127 @@ async function openSet(ctx: ScopeContext, split: DomainSplit, run: EngineRun, qu
             bucket.neg.push(unknownScore(v));
             if (v.unknown) bucket.uneg++;
           }
+          if (m !== 'dsf+') continue;
+          const f = await fixed.judge(items, { withEmbedding: false });
+          if (h === g) {
+            cal.leftOutBags++;
+            mine.bags++;
+            if (v.unknown) mine.unknown++;
+            const rate = v.openSet.calibration?.detectionRate;
+            if (rate !== undefined && rate !== null) mine.stated.push(rate);
+            if (!v.unknown && v.label !== null) cal.namedLeftOut++;
+            if (firm(v)) cal.firmWrongLeftOut++;
+            const { neighbour: _check, ...withoutNeighbour } = v;
+            if (firm(withoutNeighbour)) cal.firmWrongLeftOutWithoutNeighbour++;
+            if (f.unknown) cal.fixed.detection++;
+            if (!f.unknown && f.label !== null) cal.fixed.namedLeftOut++;
+            if (firm(f)) cal.fixed.firmWrongLeftOut++;
+          } else {
+            cal.knownBags++;
+            if (f.unknown) cal.fixed.falseUnknown++;
+          }
         }
       }
     }
+    cal.perGenerator.push({ generator: g, bags: mine.bags, unknown: mine.unknown, stated: mine.stated.length ? mean(mine.stated) : null });
+    stated.push(...mine.stated);
   }
   const perMethod: OpenSetResult['perMethod'] = {};
   for (const [m, b] of Object.entries(scores) as [MethodId, ReturnType<typeof bucket>][]) {
+    const observed5 = upperThreshold(b.neg, 0.05);
     perMethod[m] = {
       auroc: auroc(b.pos, b.neg),
       unknownRateHeldOutGenerator: b.upos / Math.max(1, b.pos.length),
       unknownRateKnown: b.uneg / Math.max(1, b.neg.length),
       bags: b.pos.length + b.neg.length,
+      detectionAtObserved5: b.pos.filter((x) => x > observed5).length / Math.max(1, b.pos.length),
     };
   }
-  return { n, perMethod };
+  const dsfBucket = scores['dsf+']!;
+  cal.detection = dsfBucket.upos / Math.max(1, cal.leftOutBags);
+  cal.falseUnknown = dsfBucket.uneg / Math.max(1, cal.knownBags);
+  cal.statedDetection = stated.length ? mean(stated) : null;
+  cal.fixed.detection /= Math.max(1, cal.leftOutBags);
+  cal.fixed.falseUnknown /= Math.max(1, cal.knownBags);
+  return { n, perMethod, calibrated: cal };
+}
+
+/** Single-source bag sizes of the split study. */
+const SPLIT_STUDY_SIZES = [10, 25, 50] as const;
+/** Images per source of the mixtures (50/50 and 80/20 with the minor source at this size). */
+const MIXTURE_MINOR = 20;
+
+/**
+ * The split test on the full library: single-source query bags of 10 / 25 / 50 images (capped at a
+ * generator's query count, marked) and mixtures of two generators' query images, 50/50 and 80/20
+ * with at least 20 images per source where the query halves allow (else the largest 80/20 mixture
+ * they allow, noted). Each bag goes through the engine's own split (pipeline.ts groupEvidence), with
+ * the test and, on the same bags, without it (the rule before it: grouping at a 20 % share, split
+ * kept when two groups are named).
+ */
+async function splitStudy(ctx: ScopeContext, run: EngineRun, queries: Map<string, string[]>): Promise<SplitStudyResult> {
+  const names = ctx.gens.map((g) => g.name);
+  const rate = DEFAULTS.falseSplitRate;
+  const untested = await openAttributor({ libraryPath: run.libraryPath, method: 'dsf', modelsDir: run.setup.modelsDir, calibration: null });
+  const evidenceOf = (g: string, idx: number[]) => idx.map((i) => run.evidence.get(g)!.get(queries.get(g)![i])!);
+  const outcome = async (att: Attributor, items: ImageEvidence[]) => {
+    const folder = await att.judge(items, { withEmbedding: false });
+    const { groups } = await groupEvidence(att, items, folder, rate);
+    return { split: folder.split, labels: new Set(groups.filter((x) => !x.unknown && x.label !== null).map((x) => x.label!)) };
+  };
+  const single: SplitStudyResult['single'] = [];
+  for (const n of SPLIT_STUDY_SIZES) {
+    const row = { n, bags: 0, capped: false, split: 0, heterogeneous: 0, splitUntested: 0 };
+    for (const g of names) {
+      const count = queries.get(g)!.length;
+      if (count < n) row.capped = true;
+      for (const d of bagDraws(count, n, ctx.repeats, seedFor(ctx.seed, ctx.domain.name, 'split', g, n))) {
+        const items = evidenceOf(g, d);
+        row.bags++;
+        const a = await outcome(run.dsf, items);
+        if (a.split?.reported) row.split++;
+        else if (heterogeneousLabel(a.split)) row.heterogeneous++;
+        if ((await outcome(untested, items)).split?.reported) row.splitUntested++;
+      }
+    }
+    single.push(row);
+  }
+  const mixtures: SplitStudyResult['mixtures'] = [];
+  const draws = Math.max(1, Math.round(ctx.repeats / 2));
+  const count = (g: string) => queries.get(g)!.length;
+  for (const kind of ['50/50', '80/20'] as const) {
+    let sizes: [number, number] = kind === '50/50' ? [MIXTURE_MINOR, MIXTURE_MINOR] : [4 * MIXTURE_MINOR, MIXTURE_MINOR];
+    let pairs = names.flatMap((g) => names.filter((h) => h !== g && count(g) >= sizes[0] && count(h) >= sizes[1]).map((h) => [g, h] as const));
+    let note: string | undefined;
+    if (pairs.length === 0 && kind === '80/20') {
+      // The largest 4 : 1 mixture the query halves allow for some pair (at least 3 minor images, the fewest a group may have).
+      const best = Math.max(0, ...names.flatMap((g) => names.filter((h) => h !== g).map((h) => Math.min(Math.floor(count(g) / 4), count(h)))));
+      if (best >= 3) {
+        sizes = [4 * best, best];
+        pairs = names.flatMap((g) => names.filter((h) => h !== g && count(g) >= sizes[0] && count(h) >= sizes[1]).map((h) => [g, h] as const));
+        note = `no pair has ${4 * MIXTURE_MINOR} + ${MIXTURE_MINOR} query images; the largest 80/20 mixture the query halves allow, below ${MIXTURE_MINOR} images per source`;
+      }
+    }
+    const row = { kind, sizes, pairs: pairs.length, bags: 0, splitCorrectly: 0, splitCorrectlyUntested: 0, ...(note ? { note } : {}) };
+    if (pairs.length === 0) {
+      mixtures.push({ ...row, note: `no pair of generators has ${sizes[0]} + ${sizes[1]} query images` });
+      continue;
+    }
+    for (const [g, h] of pairs) {
+      const A = bagDraws(count(g), sizes[0], draws, seedFor(ctx.seed, ctx.domain.name, 'mix', kind, g, h, 'a'));
+      const B = bagDraws(count(h), sizes[1], draws, seedFor(ctx.seed, ctx.domain.name, 'mix', kind, g, h, 'b'));
+      for (let r = 0; r < Math.max(A.length, B.length); r++) {
+        const items = [...evidenceOf(g, A[r % A.length]), ...evidenceOf(h, B[r % B.length])];
+        row.bags++;
+        const right = (o: { split?: SplitTest; labels: Set<string> }) =>
+          o.split?.reported === true && o.labels.size === 2 && o.labels.has(g) && o.labels.has(h);
+        if (right(await outcome(run.dsf, items))) row.splitCorrectly++;
+        if (right(await outcome(untested, items))) row.splitCorrectlyUntested++;
+      }
+    }
+    mixtures.push(row);
+  }
+  return { falseSplitRate: rate, draws: ctx.repeats, single, mixtures };
 }
 
 async function robustness(
@@ -718,7 +889,8 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
             scope: 'all',
             gens: d.generators,
             work: path.join(work, d.name),
-            extras: { openSet: false, robustness: null, clustering: true, bagsAblation: null },
+            // Leave-one-out on the "all" tables too (DSF+ only), where few enough generators keep it cheap.
+            extras: { openSet: !quick && d.generators.length <= ALL_SCOPE_OPEN_SET_MAX, robustness: null, clustering: true, bagsAblation: null },
           }),
         );
       if (!headline) skipped = `${held.length} held-out generator${held.length === 1 ? '' : 's'}: not in the headline tables`;
