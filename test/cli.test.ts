@@ -228,12 +228,26 @@ describe('genprint CLI', () => {
     expect(result.params.seed).toBe(7);
     expect(result.verdicts.folder.label).toBe(target.expected);
     expect(result.library.classifier.blocks.map((b: { name: string }) => b.name)).toEqual(['phi', 'spectrum', 'pixels']);
+    // The unknown test's thresholds are calibrated on this library for the default 5 %, and the verdict says so.
+    expect(r.stdout).toMatch(
+      /\n  open set: thresholds set so that at most 5\.0 % of enrolled generators' held-back reference sets of 12 images are called unknown; leaving each of the 3 entries out in turn, [0-9.]+ % /,
+    );
+    expect(result.verdicts.folder.openSet.calibration).toMatchObject({ falseUnknownRate: 0.05, n: 12, leftOut: 3 });
+    const looser = path.join(work, 'case-looser.json');
+    expect(cli(['attribute', '-q', '-l', lib, '--false-unknown-rate', '0.2', '--json', looser, path.join(work, 'demo', target.folder)]).code).toBe(0);
+    expect(JSON.parse(readFileSync(looser, 'utf8')).verdicts.folder.openSet.calibration.falseUnknownRate).toBe(0.2);
+    const refused = cli(['attribute', '-q', '-l', lib, '--false-split-rate', '0.9', path.join(work, 'demo', target.folder)]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/false-split-rate.*expected a fraction from 0\.001 to 0\.5/);
     // φ alone, for comparison: the JSON says so, and the verdict's explanation names no residual block.
     const phiOnly = path.join(work, 'case-phi.json');
     expect(cli(['attribute', '-q', '-l', lib, '--evidence', 'phi', '--json', phiOnly, path.join(work, 'demo', target.folder)]).code).toBe(0);
     const phiResult = JSON.parse(readFileSync(phiOnly, 'utf8'));
     expect(phiResult.library.classifier.blocks.map((b: { name: string }) => b.name)).toEqual(['phi']);
     expect(phiResult.verdicts.folder.explanation).not.toMatch(/residual log power spectrum/);
+    // φ alone keeps no held-back data: the fixed thresholds, and no rate is stated.
+    expect(phiResult.verdicts.folder.openSet.calibration).toBeUndefined();
+    expect(phiResult.verdicts.folder.explanation).toMatch(/fixed thresholds of 3 standard errors/);
     expect(cli(['attribute', '-q', '-l', lib, '--evidence', 'spectrum', path.join(work, 'demo', target.folder)]).code).toBe(2);
 
     expect(cli(['library', 'rename', lib, demo.reference[1].generator, 'renamed']).code).toBe(0);
