@@ -8,7 +8,7 @@ import type { EnrolmentProvenance, EntryCalibration, LibraryEntry, LibraryEntryS
 import { softwareVersion } from '../version.js';
 import { atomicCreate, atomicReplace, blobToFloats, checkSqliteHeader, floatsToBlob, loadSql, removeStaleTemps, type Database } from './database.js';
 import { LibraryError } from './errors.js';
-import { WriterLock } from './lock.js';
+import { WriterLock, pidAlive, writerMayBeActive } from './lock.js';
 import { APPLICATION_ID, CORE_TABLES, SCHEMA_VERSION, applicationId, migrate, userVersion } from './migrations.js';
 
 export interface OpenOptions {
@@ -132,6 +132,7 @@ export class FingerprintLibrary {
             lib.save();
           }
         }
+        removeLeftoverTemps(abs, readOnly);
         return lib;
       } catch (err) {
         db.close();
@@ -462,6 +463,19 @@ export async function withLibrary<T>(file: string, fn: (lib: FingerprintLibrary)
   } finally {
     lib.close();
   }
+}
+
+/**
+ * Removes temp files that saves killed mid-write left beside the library (each up to the library's
+ * size). A writer holds the lock, so every such file is a leftover. A reader removes only those of
+ * processes that no longer run on this host, and only while no writer may be active: the folder is
+ * listed before the lock is checked, so a writer that starts meanwhile writes a temp file the
+ * listing does not contain. Best effort: a read-only folder keeps its files.
+ */
+function removeLeftoverTemps(file: string, readOnly: boolean): void {
+  if (!readOnly) return void removeStaleTemps(file);
+  let active: boolean | undefined;
+  removeStaleTemps(file, (pid) => (active ??= writerMayBeActive(file)) || pidAlive(pid));
 }
 
 /** Checks that an open sql.js database is a sound Genprint library this software can read; returns its version. */
