@@ -40,7 +40,7 @@ export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e instanceof CliError || e?.name === 'AbortError') throw err;
-    const libraryCodes = ['not-a-library', 'corrupt', 'newer-schema', 'locked'];
+    const libraryCodes = ['not-a-library', 'corrupt', 'damaged', 'newer-schema', 'locked'];
     if (e?.code && libraryCodes.includes(e.code)) throw new CliError(e.message, EXIT.library);
     if (e?.code === 'not-found' || e?.code === 'ENOENT') throw new CliError(e.message, EXIT.input);
     if (e?.code && ['exists', 'no-such-entry', 'name-taken', 'invalid-name'].includes(e.code)) throw new CliError(e.message, EXIT.usage);

@@ -14,8 +14,11 @@ export {
   importLibrary,
   analyseLibrary,
   estimateLibraryErrorRates,
+  fitLibrary,
   showEntry,
   type EntryDetails,
+  type FitSummary,
+  type LibraryJobOptions,
   type LibraryInfo,
   type LibraryAnalysis,
 } from './library-ops.js';

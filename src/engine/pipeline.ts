@@ -14,6 +14,7 @@ import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-a
 import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
 import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
+import { fitStoredClassifiers, type FitSummary } from './library-ops.js';
 import { drawBags } from './util/random.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type {
@@ -61,6 +62,11 @@ export interface EnrolRequest extends EngineOptions {
    * about double enrolment time: the projector and the manifold φ run on every reference image.
    */
   manifoldParts?: boolean;
+  /**
+   * Fit and store the library classifier with the entry (default true). false leaves the library
+   * without one until the next change or `fitLibrary` (batch enrolment: fit once at the end).
+   */
+  fit?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -68,6 +74,8 @@ export interface EnrolRequest extends EngineOptions {
 export interface EnrolResult {
   entry: LibraryEntrySummary;
   skipped: SkippedFile[];
+  /** The library classifier fitted with the new entry (null with `fit: false`). */
+  fit: FitSummary | null;
 }
 
 export interface AnalyseRequest extends EngineOptions {
@@ -186,8 +194,10 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         : {}),
     });
     await cache.persist();
+    // The library classifier is fitted now, with the entry, so no analysis has to (library-ops.ts).
+    const fit = req.fit === false ? null : await fitStoredClassifiers(lib, { signal: req.signal, onProgress: req.onProgress });
     req.onProgress?.({ phase: 'saved', done: shas.length, total: shas.length, rate: shas.length / ((Date.now() - started) / 1000) });
-    return { entry, skipped };
+    return { entry, skipped, fit };
   });
 }
 
@@ -356,6 +366,8 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
               bagTemperatureExponent: prepared.classifier.bagTemperature?.exponent ?? null,
               caveat: prepared.classifierCaveat,
               errorRates: libraryErrorRates(prepared.classifier, Math.max(1, Math.min(bagSize, evidence.length))),
+              ...(prepared.classifierOrigin ? { origin: prepared.classifierOrigin } : {}),
+              ...(prepared.classifierFitSeconds !== undefined ? { fitSeconds: prepared.classifierFitSeconds } : {}),
             },
           }
         : {}),

@@ -100,7 +100,8 @@ export interface AnalyseJobRequest {
   manifold?: ManifoldOptions;
 }
 
-export type JobType = 'enrol' | 'analyse';
+/** 'library': a change of the library (rename, remove, import, export) and the classifier fit that follows it. */
+export type JobType = 'enrol' | 'analyse' | 'library';
 
 export interface JobHandle {
   jobId: string;
@@ -123,6 +124,7 @@ export type JobEvent =
   | { jobId: string; type: JobType; kind: 'progress'; progress: JobProgress }
   | { jobId: string; type: 'enrol'; kind: 'done'; result: EnrolOutcome }
   | { jobId: string; type: 'analyse'; kind: 'done'; result: CaseResult }
+  | { jobId: string; type: 'library'; kind: 'done'; result: LibraryView }
   | { jobId: string; type: JobType; kind: 'cancelled' }
   | { jobId: string; type: JobType; kind: 'failed'; error: ApiErrorInfo };
 

@@ -4,6 +4,7 @@ import { addEngineOptions, mapErrors, requireFolder } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
+import { describeFit } from './library.js';
 
 export function registerEnrol(program: Command): void {
   const cmd = program
@@ -23,7 +24,7 @@ export function registerEnrol(program: Command): void {
     folders.forEach(requireFolder);
     const progress = createProgressReporter(process.stderr, o.quiet);
     try {
-      const { entry, skipped } = await withCancellation((signal) =>
+      const { entry, skipped, fit } = await withCancellation((signal) =>
         mapErrors(() =>
           enrol({
             libraryPath: o.library,
@@ -45,7 +46,8 @@ export function registerEnrol(program: Command): void {
       process.stdout.write(
         `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
           `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
-          (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : ''),
+          (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : '') +
+          (fit ? `  ${describeFit(fit)}\n` : ''),
       );
       for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
     } finally {

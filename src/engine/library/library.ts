@@ -9,6 +9,8 @@ import { softwareVersion } from '../version.js';
 import { atomicCreate, atomicReplace, blobToFloats, checkSqliteHeader, floatsToBlob, loadSql, removeStaleTemps, type Database } from './database.js';
 import { LibraryError } from './errors.js';
 import { WriterLock, pidAlive, writerMayBeActive } from './lock.js';
+import { deserializeClassifier, serializeClassifier } from '../classifier/serialize.js';
+import type { FusedClassifier } from '../classifier/fused.js';
 import { APPLICATION_ID, CORE_TABLES, SCHEMA_VERSION, applicationId, migrate, userVersion } from './migrations.js';
 
 export interface OpenOptions {
@@ -24,6 +26,20 @@ export interface ImportResult {
 }
 
 type Row = Record<string, SqlValue>;
+
+/** A library classifier kept in the file (table `classifiers`), with when and how it was fitted. */
+export interface StoredClassifier {
+  /** Digest of exactly what it was fitted on (attribution/prepared-library.ts, planClassifier). */
+  key: string;
+  /** Which entry view it classifies ('phi', 'manifold:projector'). */
+  view: string;
+  modelHash: string;
+  fittedAt: string;
+  fittedBy: string;
+  /** Wall-clock seconds the fit took. */
+  seconds: number;
+  classifier: FusedClassifier;
+}
 
 /** A row of a per-image table (`dim`, `sha256_list`, `data`): count × dim values with their images' SHA-256s. */
 function perImageRows(row: Row, what: string): { dim: number; sha256: string[]; data: Float32Array } {
@@ -283,6 +299,7 @@ export class FingerprintLibrary {
           floatsToBlob(stats.data),
         ]);
       if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
+      db.run('DELETE FROM classifiers');
     });
     return this.listEntries().find((s) => s.name === name)!;
   }
@@ -294,7 +311,10 @@ export class FingerprintLibrary {
     const other = this.findId(newName);
     if (other === id) return;
     if (other !== undefined) throw new LibraryError('name-taken', `${this.file} already has an entry named "${newName}"`);
-    db.run('UPDATE entries SET name = ? WHERE id = ?', [newName, id]);
+    this.transaction(() => {
+      db.run('UPDATE entries SET name = ? WHERE id = ?', [newName, id]);
+      db.run('DELETE FROM classifiers'); // fitted with the old name
+    });
   }
 
   removeEntry(nameOrId: string | number): void {
@@ -312,12 +332,82 @@ export class FingerprintLibrary {
       ])
         db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
       db.run('DELETE FROM entries WHERE id = ?', [id]);
+      db.run('DELETE FROM classifiers');
     });
   }
 
   setNotes(nameOrId: string | number, notes: string): void {
     const db = this.writable();
     db.run('UPDATE entries SET notes = ? WHERE id = ?', [notes, this.resolveId(nameOrId)]);
+  }
+
+  // ---- the fitted library classifier ----
+
+  /**
+   * The classifier stored under `key`, or null. One whose bytes no longer match the digest written
+   * with them is refused ('damaged'): `genprint library fit` writes it again.
+   */
+  storedClassifier(key: string): StoredClassifier | null {
+    const row = this.rows('SELECT * FROM classifiers WHERE key = ?', [key])[0];
+    if (!row) return null;
+    const data = row.data as Uint8Array;
+    const damaged = (why: string) =>
+      new LibraryError(
+        'damaged',
+        `${this.file}: the stored library classifier (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to fit it again`,
+      );
+    if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
+    let classifier: FusedClassifier;
+    try {
+      classifier = deserializeClassifier(data);
+    } catch (err) {
+      throw damaged((err as Error).message);
+    }
+    return {
+      key,
+      view: String(row.view),
+      modelHash: String(row.model_hash),
+      fittedAt: String(row.fitted_at),
+      fittedBy: String(row.fitted_by),
+      seconds: Number(row.seconds),
+      classifier,
+    };
+  }
+
+  /** Keys and views of the stored classifiers (without their data). */
+  storedClassifierKeys(): { key: string; view: string; modelHash: string; fittedAt: string; seconds: number }[] {
+    return this.rows('SELECT key, view, model_hash, fitted_at, seconds FROM classifiers ORDER BY view, key').map((r) => ({
+      key: String(r.key),
+      view: String(r.view),
+      modelHash: String(r.model_hash),
+      fittedAt: String(r.fitted_at),
+      seconds: Number(r.seconds),
+    }));
+  }
+
+  /** Stores a fitted classifier under its key (replacing one with the same key). */
+  putClassifier(c: Omit<StoredClassifier, 'fittedAt' | 'fittedBy'> & { fittedAt?: string; fittedBy?: string }): void {
+    const db = this.writable();
+    const data = serializeClassifier(c.classifier);
+    db.run('INSERT OR REPLACE INTO classifiers (key, view, model_hash, fitted_at, fitted_by, seconds, data, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      c.key,
+      c.view,
+      c.modelHash,
+      c.fittedAt ?? localIsoTimestamp(),
+      c.fittedBy ?? `Genprint ${safeVersion()}`,
+      c.seconds,
+      data,
+      sha256Hex(data),
+    ]);
+  }
+
+  /** Removes stored classifiers: all of them, or those whose key is not in `keep`. */
+  removeClassifiers(keep: string[] = []): void {
+    this.assertWritable();
+    const stale = this.storedClassifierKeys().filter((c) => !keep.includes(c.key));
+    if (stale.length === 0) return;
+    const db = this.writable();
+    for (const c of stale) db.run('DELETE FROM classifiers WHERE key = ?', [c.key]);
   }
 
   // ---- feature cache ----

@@ -91,6 +91,22 @@ export const MIGRATIONS: readonly Migration[] = [
         data BLOB NOT NULL
       );
     `),
+  // v5: `classifiers` holds the library classifier fitted whenever the entries change, keyed by the
+  // digest of exactly what it was fitted on, so an analysis never refits it (docs/architecture.md,
+  // "Fitting the library classifier").
+  (db) =>
+    db.exec(`
+      CREATE TABLE classifiers (
+        key TEXT NOT NULL UNIQUE,
+        view TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        fitted_at TEXT NOT NULL,
+        fitted_by TEXT NOT NULL,
+        seconds REAL NOT NULL,
+        data BLOB NOT NULL,
+        data_sha256 TEXT NOT NULL
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
