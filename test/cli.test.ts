@@ -137,6 +137,25 @@ describe('genprint CLI', () => {
     expect(clu.stdout).toMatch(/leaf order: /);
   }, 300_000); // three enrolments and eight commands, each a process: minutes on a busy machine
 
+  it('a library with a damaged entry is refused with exit 4, naming the entry', async () => {
+    const lib = path.join(work, 'lab.gplib'); // enrolled by the test above
+    const ro = await FingerprintLibrary.open(lib, { readOnly: true });
+    const victim = ro.getAllEntries()[1];
+    ro.close();
+    const bytes = readFileSync(lib);
+    const f = victim.imageFeatures!.data;
+    const at = bytes.indexOf(Buffer.from(f.buffer, f.byteOffset + 256, 32));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 7] ^= 0x20; // one bit of one φ feature: SQLite's checks cannot see it
+    const damaged = path.join(work, 'damaged.gplib');
+    writeFileSync(damaged, bytes);
+    const target = demo.cases.find((c) => c.kind === 'single')!;
+    const r = cli(['attribute', '-q', '-l', damaged, path.join(work, 'demo', target.folder)]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`entry "${victim.name}" (id ${victim.id}) is damaged`);
+    expect(r.stdout).toBe('');
+  });
+
   it('manifold method: knn needs a real entry (exit 4 with the reason), then names it; projector artifacts in correlate', () => {
     const lib = path.join(work, 'manifold.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);

@@ -191,22 +191,23 @@ describe('the library classifier is fitted when the library changes', () => {
 });
 
 describe('libraries without a stored classifier', () => {
-  /** Turns a current library file into what schema v4 wrote: no stored classifiers. */
+  /** Turns a current library file into what schema v4 wrote: no digests, no stored classifiers. */
   async function downgradeToV4(file: string): Promise<void> {
     const SQL = await loadSql();
     const db = new SQL.Database(readFileSync(file));
-    db.exec('DROP TABLE classifiers; PRAGMA user_version = 4');
+    db.exec('DROP TABLE classifiers; ALTER TABLE entries DROP COLUMN content_sha256; PRAGMA user_version = 4');
     writeFileSync(file, db.export());
     db.close();
   }
 
-  it('are fitted for the analysis, kept in the feature cache, and stored by `library fit`', async () => {
+  it('are fitted for the analysis, kept in the feature cache, and stored by `library fit`, which adds the digests', async () => {
     const file = path.join(dir, 'old.gplib');
     await writeSyntheticLibrary(file, { ...SMALL, manifold: false });
     await downgradeToV4(file);
     const v4 = sha(file);
     const ro = await FingerprintLibrary.open(file, { readOnly: true });
     expect(ro.schemaVersion).toBe(4);
+    expect(ro.unverifiedEntries()).toHaveLength(SMALL.entries);
     ro.close();
 
     const before = classifierFitCount();
@@ -225,6 +226,7 @@ describe('libraries without a stored classifier', () => {
     expect(fit.fitted.map((f) => f.view)).toEqual(['phi']);
     const upgraded = await FingerprintLibrary.open(file, { readOnly: true });
     expect(upgraded.schemaVersion).toBe(5);
+    expect(upgraded.unverifiedEntries()).toEqual([]);
     upgraded.close();
     forgetClassifiers();
     expect((await openFittedLibrary(file, SYNTHETIC_MODEL_HASH)).classifierOrigin).toBe('library');

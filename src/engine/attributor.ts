@@ -106,6 +106,8 @@ export interface Attributor {
   readonly library: PreparedLibrary;
   readonly libraryPath: string;
   readonly librarySha256: string;
+  /** Entries written before schema v5, whose content has no digest to be checked against (none when all were checked). */
+  readonly unverifiedEntries: string[];
   readonly encoder: SetEncoder | null;
   /** Manifold method: the estimate, its definition and (knn) the real reference set used. */
   readonly manifold: ManifoldParams | null;
@@ -245,10 +247,12 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   const lib = await FingerprintLibrary.open(req.libraryPath, { readOnly: true });
   const cache = await FeatureCache.open(req.libraryPath);
   let librarySha256: string;
+  let unverifiedEntries: string[];
   let setup: AttributionSetup;
   try {
     librarySha256 = lib.fileSha256();
     const entries = lib.getAllEntries();
+    unverifiedEntries = lib.unverifiedEntries();
     if (entries.length === 0) throw new Error(`the library ${req.libraryPath} has no entries: enrol reference folders first`);
     setup = await attributionSetup(req, entries, classifierStore(lib, cache));
   } catch (err) {
@@ -266,6 +270,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     library: prepared,
     libraryPath: req.libraryPath,
     librarySha256,
+    unverifiedEntries,
     encoder,
     manifold: setup.manifold,
     async examine(x) {

@@ -22,6 +22,8 @@ export interface LibraryInfo {
   entries: LibraryEntrySummary[];
   /** The library classifiers stored in the file (empty: analyses fit one; `fitLibrary` stores it). */
   classifiers: { view: string; fittedAt: string; seconds: number }[];
+  /** Entries written before schema v5, without a digest to check them against. */
+  unverifiedEntries: string[];
 }
 
 async function info(lib: FingerprintLibrary): Promise<LibraryInfo> {
@@ -31,6 +33,7 @@ async function info(lib: FingerprintLibrary): Promise<LibraryInfo> {
     schemaVersion: lib.schemaVersion,
     entries: lib.listEntries(),
     classifiers: lib.storedClassifierKeys().map(({ view, fittedAt, seconds }) => ({ view, fittedAt, seconds })),
+    unverifiedEntries: lib.unverifiedEntries(),
   };
 }
 

@@ -371,6 +371,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
             },
           }
         : {}),
+      ...(attributor.unverifiedEntries.length > 0 ? { unverifiedEntries: attributor.unverifiedEntries } : {}),
     },
     manifest,
     skipped,

@@ -331,6 +331,11 @@ export interface CaseResult {
     entries: { id: number; name: string; family: string }[];
     /** The library classifier the verdicts used (classifier methods only): its evidence blocks and their weights. */
     classifier?: ClassifierSummary;
+    /**
+     * Entries written before library schema v5, which carry no digest, so damage to them cannot be
+     * detected (every other entry was checked against its digest); absent when there are none.
+     */
+    unverifiedEntries?: string[];
   };
   manifest: EvidenceFile[];
   skipped: SkippedFile[];

@@ -39,6 +39,10 @@ export function formatCase(result: CaseResult): string {
         (storable ? `; 'genprint library fit ${result.library.path}' stores it in the library` : ''),
     );
   }
+  if (result.library.unverifiedEntries?.length)
+    out.push(
+      `Library integrity: ${result.library.unverifiedEntries.length} entries were written before schema v5 and carry no digest, so damage to them cannot be detected; 'genprint library fit ${result.library.path}' adds it`,
+    );
   const rates = result.library.classifier?.errorRates;
   if (rates?.length) out.push(`Library error rates (a verdict for the entry is wrong this often): ${summariseLibraryErrorRates(rates, true)}`);
   if (result.stability.length > 0)

@@ -63,6 +63,10 @@ export function registerLibrary(program: Command): void {
             ? `  library classifier stored (${info.classifiers.map((c) => `${c.view}, fitted ${c.fittedAt}`).join('; ')})\n`
             : `  no library classifier stored: an analysis fits one for itself; 'genprint library fit ${info.path}' stores it in the library\n`,
         );
+      if (info.unverifiedEntries.length > 0)
+        process.stdout.write(
+          `  ${info.unverifiedEntries.length} entries have no integrity digest (written before schema v5); 'genprint library fit ${info.path}' adds it\n`,
+        );
       for (const e of info.entries)
         process.stdout.write(
           `  ${e.name.padEnd(32)} ${e.family.padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${e.method}  ${e.createdAt}\n`,

@@ -4,7 +4,7 @@ export type LibraryErrorCode =
   | 'not-found'
   | 'not-a-library'
   | 'corrupt'
-  /** The stored classifier no longer matches the digest written with it. */
+  /** An entry or the stored classifier no longer matches the digest written with it (the message names it). */
   | 'damaged'
   | 'newer-schema'
   | 'locked'
