@@ -23,5 +23,6 @@ export {
   type LibraryAnalysis,
 } from './library-ops.js';
 export { engineInfo, type EngineInfo } from './engine-info.js';
+export { benchLibrary, writeSyntheticLibrary, type LibraryBenchRow, type SyntheticLibraryOptions } from './library-bench.js';
 export { openAttributor, type Attributor, type AttributorRequest, type Examination, type ExamineRequest } from './attributor.js';
 export type { ImageEvidence } from './attribution/judge.js';
