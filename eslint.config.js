@@ -15,8 +15,8 @@ const layer = (name) => [`**/${name}`, `**/${name}/**`, `../${name}/**`, `./${na
 // The engine's public entry points. Everything outside the engine imports only these, except the
 // evaluation harness (it measures the engine's parts one by one) and the tests.
 const ENGINE_DEEP = {
-  regex: '(^|/)engine/(?!(index|types|version)\\.js$|(report|demo)/index\\.js$)',
-  message: 'Outside the engine, import its public entries only (engine/index, types, version, report/index, demo/index).',
+  regex: '(^|/)engine/(?!(index|types|version|errors)\\.js$|(report|demo)/index\\.js$)',
+  message: 'Outside the engine, import its public entries only (engine/index, types, version, errors, report/index, demo/index).',
 };
 
 const forbid = (layers, why, extra = []) => ({

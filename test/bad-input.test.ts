@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashFile, ingestFolder } from '../src/engine/ingest/index.js';
 import type { IngestEvent } from '../src/engine/types.js';
 import { caseRelPath, isRoot, writeBadFolder, type BadFolder } from './helpers/bad-files.js';
+import { recordReliability } from './helpers/reliability.js';
 
 let folder: BadFolder;
 let events: IngestEvent[];
@@ -89,6 +90,7 @@ describe('bad input in an evidence folder', () => {
       }
     }
     expect(wrong).toEqual([]);
+    for (const c of folder.cases.filter((x) => x.expect !== 'accepted')) recordReliability('bad-input', c.what, `skipped: ${c.expect}`);
   });
 
   it('accepts and canonicalises every good file in the same folder', () => {
@@ -148,11 +150,13 @@ describe('bad input in an evidence folder', () => {
     // (Skipped as root: root reads files regardless of chmod 000, so the case cannot be built.)
     const e = events.find((x) => relOf(x) === 'locked.png');
     expect(e).toMatchObject({ kind: 'skipped', skipped: { reason: 'permission-denied' } });
+    recordReliability('bad-input', 'unreadable file (chmod 000)', 'skipped: permission-denied');
   });
 
   // Root ignores file modes, so there the same check runs in a child process that drops to 'nobody'.
-  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
-  it.runIf(isRoot && setpriv)('reports an unreadable file as permission-denied (as nobody, spawned from root)', () => {
+  // The child loads the engine while still root and only then gives up its rights: as 'nobody' it
+  // could not read a checkout that sits in a private folder (a clone in `mktemp -d`, mode 0700).
+  it.runIf(isRoot)('reports an unreadable file as permission-denied (as nobody, spawned from root)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'genprint-perm-'));
     try {
       fs.chmodSync(dir, 0o755);
@@ -160,19 +164,23 @@ describe('bad input in an evidence folder', () => {
       fs.chmodSync(path.join(dir, 'locked.png'), 0o000);
       fs.writeFileSync(path.join(dir, 'open.txt'), 'readable');
       const script = `const { ingestFolder } = await import(process.argv[1]);
+        process.setgroups([]); process.setgid(65534); process.setuid(65534);
         const out = []; for await (const e of ingestFolder(process.argv[2])) out.push(e.skipped ?? e.image.file);
-        console.log(JSON.stringify(out));`;
+        console.log(JSON.stringify({ uid: process.getuid(), out }));`;
       const entry = path.resolve(__dirname, '../src/engine/ingest/index.ts');
-      const stdout = execFileSync(
-        setpriv!,
-        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, entry, dir],
-        { cwd: path.resolve(__dirname, '..'), env: { ...process.env, HOME: os.tmpdir() }, encoding: 'utf8', timeout: 60_000 },
-      );
-      const out = JSON.parse(stdout.trim().split('\n').pop()!);
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, entry, dir], {
+        cwd: path.resolve(__dirname, '..'),
+        env: { ...process.env, HOME: os.tmpdir() },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const { uid, out } = JSON.parse(stdout.trim().split('\n').pop()!);
+      expect(uid).toBe(65534);
       expect(out).toEqual([
         expect.objectContaining({ relPath: 'locked.png', reason: 'permission-denied' }),
         expect.objectContaining({ relPath: 'open.txt', reason: 'not-an-image' }),
       ]);
+      recordReliability('bad-input', 'unreadable file (chmod 000, read as nobody)', 'skipped: permission-denied');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

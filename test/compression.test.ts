@@ -14,8 +14,7 @@ import {
   sameCompression,
 } from '../src/engine/ingest/compression.js';
 import { decodeImageBuffer } from '../src/engine/ingest/decode.js';
-import { statementFor } from '../src/engine/attribution/judge.js';
-import { verdictWording } from '../src/engine/report/wording.js';
+import { statementFor, verdictWording } from '../src/shared/wording.js';
 import type { Verdict } from '../src/engine/types.js';
 
 const W = 48;

@@ -7,7 +7,7 @@ import { bagTemperature, fitBagTemperature, goldenSectionMinimum } from '../src/
 import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 import type { FusedClassifier } from '../src/engine/classifier/fused.js';
-import { verdictWording } from '../src/engine/report/wording.js';
+import { verdictWording } from '../src/shared/wording.js';
 import { createRandom, gaussian } from '../src/engine/util/random.js';
 
 const lp = (...p: number[]) => Float64Array.from(p, Math.log);

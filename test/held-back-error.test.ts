@@ -14,7 +14,7 @@ import {
   confusionSizeIndex,
 } from '../src/engine/classifier/held-back-error.js';
 import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
-import { verdictWording } from '../src/engine/report/wording.js';
+import { verdictWording } from '../src/shared/wording.js';
 import { createRandom, gaussian } from '../src/engine/util/random.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 

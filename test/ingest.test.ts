@@ -163,11 +163,17 @@ describe('ingestFolder on a good folder', () => {
   it('reports progress up to the total with a rate', async () => {
     const seen: Progress[] = [];
     await collect(ingestFolder(root, { onProgress: (p) => seen.push({ ...p }) }));
-    expect(seen[0]).toMatchObject({ phase: 'ingest', done: 0, total: 8 });
-    const last = seen[seen.length - 1];
+    // The folder scan reports first (before and after), so a large folder shows progress at once.
+    expect(seen.slice(0, 2)).toEqual([
+      { phase: 'scan', done: 0, total: 0 },
+      { phase: 'scan', done: 8, total: 8 },
+    ]);
+    const ingest = seen.slice(2);
+    expect(ingest[0]).toMatchObject({ phase: 'ingest', done: 0, total: 8 });
+    const last = ingest[ingest.length - 1];
     expect(last).toMatchObject({ phase: 'ingest', done: 8, total: 8 });
     expect(last.rate).toBeGreaterThan(0);
-    expect(seen.map((p) => p.done)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(ingest.map((p) => p.done)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('stops promptly with an AbortError when the signal fires', async () => {
@@ -297,17 +303,6 @@ describe('decodeImageBuffer canonicalisation', () => {
     expect(evs).toHaveLength(1);
     expect(evs[0]).toMatchObject({ kind: 'skipped', skipped: { reason: 'pixel-limit', sizeBytes: 3 * 1024 * 1024 } });
     expect((evs[0] as { skipped: SkippedFile }).skipped.message).toMatch(/size limit/);
-  });
-
-  it('decodes a 256×256 PNG in a few milliseconds', async () => {
-    const png = await noiseImage(256, 256, 'png', 47);
-    for (let i = 0; i < 3; i++) await decodeImageBuffer(png); // warm-up
-    const n = 20;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) await decodeImageBuffer(png);
-    const ms = (performance.now() - t0) / n;
-    console.log(`decodeImageBuffer 256×256 PNG: ${ms.toFixed(2)} ms`);
-    expect(ms).toBeLessThan(50);
   });
 });
 

@@ -3,7 +3,7 @@
 // (cancellation must leave the library file untouched); elsewhere a scripted facade stands in,
 // because those tests are about the doors (sender checks, validation, tokens), not the maths.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -16,6 +16,9 @@ import { appUrlChecker, registerIpcHandlers, type IpcEventLike, type IpcMainLike
 import { EngineHost, type EngineFacade } from '../src/host/engine-host.js';
 import { inProcessClient, jobEventHub, portClient, serveHost, type HostMessage, type HostRequest } from '../src/host/protocol.js';
 import { startServe, TOKEN_HEADER, type RunningServer } from '../src/server/serve.js';
+import { ENGINE_ERROR_CODES, EngineError, type EngineErrorCode } from '../src/engine/errors.js';
+import { LibraryError } from '../src/engine/library/index.js';
+import { ManifoldUnavailable } from '../src/engine/manifold/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'genprint-ipc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -46,7 +49,7 @@ function scriptedFacade(steps = 50, tickMs = 4): EngineFacade & { entries: strin
     listLibrary: async (p: string) => view(p),
     renameEntry: async (_p: string, from: string, to: string) => {
       const i = entries.indexOf(from);
-      if (i < 0) throw Object.assign(new Error(`no such entry ${from}`), { code: 'no-such-entry' });
+      if (i < 0) throw new LibraryError('no-such-entry', `no such entry ${from}`);
       entries[i] = to;
     },
     removeEntry: async () => {},
@@ -119,6 +122,7 @@ describe('IPC handlers', () => {
   const dispatch = createDispatcher(client, {
     pickFolder: async () => '/picked/folder',
     pickLibraryFile: async (mode) => `/picked/${mode}.db`,
+    pickReportFile: async (name) => `/picked/${name}`,
   });
   const { ipc, handlers, invoke } = fakeIpcMain();
   const unregister = registerIpcHandlers(ipc, dispatch, appUrlChecker(APP_URL));
@@ -194,9 +198,9 @@ describe('IPC handlers', () => {
     expect(await dispatch('constructor', [])).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 
-  it('keeps engine error messages', async () => {
+  it('keeps engine error messages and codes', async () => {
     const r = await invoke(APP_URL, ipcChannel('renameEntry'), 'missing', 'new');
-    expect(r).toEqual({ ok: false, error: { code: 'engine', message: 'no such entry missing' } });
+    expect(r).toEqual({ ok: false, error: { code: 'engine', message: 'no such entry missing', engineCode: 'no-such-entry' } });
   });
 
   it('unregisters every channel', () => {
@@ -212,9 +216,7 @@ describe('manifold options', () => {
     const facade = scriptedFacade();
     facade.analyseCase = async (req) => {
       requests.push(req);
-      throw Object.assign(new Error('the manifold method (knn) needs a real reference set: enrol real images with family "real"'), {
-        name: 'ManifoldUnavailable',
-      });
+      throw new ManifoldUnavailable('the manifold method (knn) needs a real reference set: enrol real images with family "real"');
     };
     return { facade, requests };
   }
@@ -269,7 +271,11 @@ describe('manifold options', () => {
     const { end } = await analyse({ method: 'manifold', manifold: { estimate: 'knn' } });
     expect(end).toMatchObject({
       kind: 'failed',
-      error: { code: 'engine', message: 'the manifold method (knn) needs a real reference set: enrol real images with family "real"' },
+      error: {
+        code: 'engine',
+        engineCode: 'manifold-unavailable',
+        message: 'the manifold method (knn) needs a real reference set: enrol real images with family "real"',
+      },
     });
   });
 });
@@ -326,14 +332,179 @@ describe('job runner', () => {
     client.onJobEvent((e) => events.push(e));
     const { jobId } = await client.call('startEnrol', [{ name: 'Delta', folders: ['/refs/d'] }]);
     expect((await waitFor(events, isEnd(jobId))).kind).toBe('done');
-    await expect(client.call('renameEntry', ['nope', 'x'])).rejects.toMatchObject({ code: 'engine', message: 'no such entry nope' });
+    await expect(client.call('renameEntry', ['nope', 'x'])).rejects.toMatchObject({
+      code: 'engine',
+      engineCode: 'no-such-entry',
+      message: 'no such entry nope',
+    });
+  });
+});
+
+/** A host behind an in-memory message port (as in the utility process), a dispatcher and the IPC handlers in front of it. */
+function linkedApp(facade: EngineFacade) {
+  const events: JobEvent[] = [];
+  const toHost = new Set<(m: HostRequest) => void>();
+  const toMain = new Set<(m: HostMessage) => void>();
+  const host = new EngineHost({
+    facade,
+    libraryPath: path.join(tmp, `linked-${Math.random()}.db`),
+    host: 'electron',
+    nativeDialogs: true,
+    progressIntervalMs: 0,
+    emit: (event) => queueMicrotask(() => toMain.forEach((l) => l(structuredClone({ type: 'job', event })))),
+  });
+  const client = portClient({ post: (m) => queueMicrotask(() => toHost.forEach((l) => l(structuredClone(m)))), onMessage: (l) => toMain.add(l) });
+  serveHost(host, { post: (m) => queueMicrotask(() => toMain.forEach((l) => l(structuredClone(m)))), onMessage: (l) => toHost.add(l) });
+  client.onJobEvent((e) => events.push(e));
+  const { ipc, invoke } = fakeIpcMain();
+  registerIpcHandlers(ipc, createDispatcher(client), appUrlChecker(APP_URL));
+  return { events, invoke: (method: string, ...args: unknown[]) => invoke(APP_URL, ipcChannel(method as never), ...args) };
+}
+
+describe('engine error codes reach the UI', () => {
+  /** A facade whose every library call and analysis fails with the given engine error. */
+  function failingFacade(code: EngineErrorCode) {
+    const facade = scriptedFacade();
+    const fail = async () => {
+      throw new EngineError(code, `the engine says ${code}`);
+    };
+    Object.assign(facade, { renameEntry: fail, analyseCase: fail });
+    return facade;
+  }
+
+  it.each(ENGINE_ERROR_CODES.filter((c) => c !== 'cancelled'))(
+    '%s: in the reply of a call and in a failed job, across the utility-process port',
+    async (code) => {
+      const { events, invoke } = linkedApp(failingFacade(code));
+      expect(await invoke('renameEntry', 'a', 'b')).toEqual({ ok: false, error: { code: 'engine', engineCode: code, message: `the engine says ${code}` } });
+      const started = (await invoke('startAnalyse', { caseRoot: '/evidence' })) as { ok: true; value: { jobId: string } };
+      const end = await waitFor(events, isEnd(started.value.jobId));
+      expect(end).toMatchObject({ kind: 'failed', error: { code: 'engine', engineCode: code, message: `the engine says ${code}` } });
+    },
+  );
+
+  it('cancelled: a job the engine reports as cancelled ends as cancelled, not failed', async () => {
+    const { events, invoke } = linkedApp(failingFacade('cancelled'));
+    const started = (await invoke('startAnalyse', { caseRoot: '/evidence' })) as { ok: true; value: { jobId: string } };
+    expect((await waitFor(events, isEnd(started.value.jobId))).kind).toBe('cancelled');
+  });
+
+  it('an unexpected failure is an internal engine error with its message', async () => {
+    const facade = scriptedFacade();
+    facade.renameEntry = async () => {
+      throw new TypeError('x is undefined');
+    };
+    const { invoke } = linkedApp(facade);
+    expect(await invoke('renameEntry', 'a', 'b')).toEqual({ ok: false, error: { code: 'engine', engineCode: 'internal', message: 'x is undefined' } });
+  });
+
+  it('errors of the host itself keep their code and carry no engine code', async () => {
+    const { invoke } = linkedApp(scriptedFacade());
+    const r = await invoke('thumbnail', '/case', 'a.png');
+    expect(r).toEqual({ ok: false, error: { code: 'forbidden', message: expect.any(String) } });
+  });
+});
+
+describe('defaults', () => {
+  it('a new session starts from the defaults the engine and the CLI use (bags of 10, 20 bags, seed 1, dsf)', async () => {
+    const engine = await import('../src/engine/index.js');
+    const host = new EngineHost({ facade: engine, libraryPath: path.join(tmp, 'defaults.db'), host: 'serve', nativeDialogs: false, emit: () => {} });
+    const { settings } = await host.call('info', []);
+    const { defaults } = await engine.engineInfo();
+    for (const key of ['method', 'bagSize', 'bags', 'seed'] as const) expect(settings[key], key).toBe(defaults[key]);
+    expect(settings).toMatchObject({ method: 'dsf', bagSize: 10, bags: 20, seed: 1, threads: 0 });
+    // docs/method.md promises the same: "default 20 × 10".
+    expect(readFileSync(path.join(__dirname, '..', 'docs', 'method.md'), 'utf8')).toMatch(/seeded; default 20 × 10\)/);
+  });
+});
+
+describe('settings file', () => {
+  function hostWith(settingsFile: string) {
+    const { facade, requests } = (() => {
+      const requests: Parameters<EngineFacade['analyseCase']>[0][] = [];
+      const f = scriptedFacade();
+      f.analyseCase = async (req) => {
+        requests.push(req);
+        throw new EngineError('no-usable-images', 'recorded');
+      };
+      return { facade: f, requests };
+    })();
+    const hub = jobEventHub();
+    const events: JobEvent[] = [];
+    hub.subscribe((e) => events.push(e));
+    const host = new EngineHost({
+      facade,
+      libraryPath: path.join(tmp, `settings-${Math.random()}.db`),
+      host: 'serve',
+      nativeDialogs: false,
+      settingsFile,
+      emit: hub.emit,
+    });
+    return { host, client: inProcessClient(host, hub), events, requests };
+  }
+
+  it('uses the defaults for invalid and unknown fields, keeps the valid ones, says which, and sends only valid values to the engine', async () => {
+    const file = path.join(tmp, 'bad-settings.json');
+    writeFileSync(file, JSON.stringify({ method: 'nonsense', bagSize: -3, bags: 7, seed: 5, colour: 'red', manifold: { estimate: 'knn', k: 0 } }));
+    const { host, client, events, requests } = hostWith(file);
+    const info = await client.call('info', []);
+    expect(info.settings).toMatchObject({ method: 'dsf', bagSize: 10, bags: 7, seed: 5, manifold: { estimate: 'projector' } });
+    expect(info.settingsFileProblems).toHaveLength(4);
+    const problems = info.settingsFileProblems!.join('\n');
+    for (const field of ['method', 'bagSize', 'colour', 'manifold.k']) expect(problems).toContain(field);
+    expect(problems).toContain(file);
+    expect(problems).toMatch(/bagSize must be an integer in \[1, 10000\]; using the default, 10/);
+    expect(await host.settingsFileProblems()).toEqual(info.settingsFileProblems);
+
+    const { jobId } = await client.call('startAnalyse', [{ caseRoot: '/evidence' }]);
+    await waitFor(events, isEnd(jobId));
+    expect(requests[0]).toMatchObject({ method: 'dsf', bagSize: 10, bags: 7, seed: 5 });
+
+    // The file is left as it was until the examiner saves; saving writes valid settings and ends the notice.
+    expect(JSON.parse(readFileSync(file, 'utf8')).bagSize).toBe(-3);
+    await client.call('updateSettings', [{ bagSize: 12 }]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ method: 'dsf', bagSize: 12, bags: 7 });
+    expect((await client.call('info', [])).settingsFileProblems).toBeUndefined();
+  });
+
+  it('starts with every default when the file is not JSON or not an object, and says so', async () => {
+    for (const [name, text] of [
+      ['garbled.json', '{"method": "dsf",'],
+      ['list.json', '[1, 2]'],
+    ]) {
+      const file = path.join(tmp, name);
+      writeFileSync(file, text);
+      const info = await hostWith(file).client.call('info', []);
+      expect(info.settings).toEqual({
+        method: 'dsf',
+        bagSize: 10,
+        bags: 20,
+        seed: 1,
+        provider: 'auto',
+        threads: 0,
+        manifold: { estimate: 'projector' },
+        classifierEvidence: 'all',
+      });
+      expect(info.settingsFileProblems).toEqual([
+        expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*every setting is at its default`)),
+      ]);
+    }
+  });
+
+  it('a good file gives no notice', async () => {
+    const file = path.join(tmp, 'good-settings.json');
+    writeFileSync(file, JSON.stringify({ method: 'residual', bagSize: 5 }));
+    const info = await hostWith(file).client.call('info', []);
+    expect(info.settings).toMatchObject({ method: 'residual', bagSize: 5, bags: 20 });
+    expect(info).not.toHaveProperty('settingsFileProblems');
   });
 });
 
 describe('serve bridge', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServe({ facade: scriptedFacade(100, 5), libraryPath: path.join(tmp, 'serve.db') });
+    // The scripted engine enrols '/refs/…' (no such folder needed): allowed like a real --allow.
+    server = await startServe({ facade: scriptedFacade(100, 5), libraryPath: path.join(tmp, 'serve.db'), allowedRoots: ['/refs'] });
   });
   afterAll(() => server.close());
 
@@ -467,5 +638,45 @@ describe('with the real engine', () => {
     expect(done).toMatchObject({ kind: 'done', result: { entry: { name: 'Noise', family: 'test' } } });
     expect((await client.call('listLibrary', [])).entries.map((e) => e.name)).toEqual(['Noise']);
     expect(digest()).not.toBe(bytesBefore);
+  });
+
+  it('the engine’s own errors reach the UI with their codes', async () => {
+    const libraryPath = path.join(tmp, 'codes.db');
+    const { client, events } = makeHost(engine, libraryPath);
+    const failure = async (req: Parameters<EngineHost['startAnalyse']>[0]) => {
+      const { jobId } = await client.call('startAnalyse', [req]);
+      const end = await waitFor(events, isEnd(jobId), 120_000);
+      expect(end.kind).toBe('failed');
+      return (end as Extract<JobEvent, { kind: 'failed' }>).error;
+    };
+    await client.call('listLibrary', []); // creates the empty library
+
+    // An empty library, a missing folder, a file where a folder belongs.
+    expect(await failure({ caseRoot: refs, method: 'residual' })).toMatchObject({ code: 'engine', engineCode: 'empty-library' });
+    expect(await failure({ caseRoot: path.join(tmp, 'no-such-case') })).toEqual({
+      code: 'engine',
+      engineCode: 'not-found',
+      message: `no such folder: ${path.join(tmp, 'no-such-case')}`,
+    });
+    expect(await failure({ caseRoot: path.join(refs, '000.png') })).toMatchObject({ code: 'engine', engineCode: 'not-a-folder' });
+
+    // An entry, then the same name again (refused before any image is read), and a folder without one usable image.
+    const enrolled = await client.call('startEnrol', [{ name: 'Noise', family: 'test', folders: [refs] }]);
+    expect(await waitFor(events, isEnd(enrolled.jobId), 120_000)).toMatchObject({ kind: 'done' });
+    const again = await client.call('startEnrol', [{ name: 'Noise', folders: [refs] }]);
+    expect(await waitFor(events, isEnd(again.jobId))).toMatchObject({ kind: 'failed', error: { code: 'engine', engineCode: 'name-taken' } });
+    const junk = path.join(tmp, 'junk');
+    await mkdir(junk, { recursive: true });
+    writeFileSync(path.join(junk, 'a.png'), 'not an image');
+    writeFileSync(path.join(junk, 'empty.jpg'), '');
+    expect(await failure({ caseRoot: junk, method: 'residual' })).toMatchObject({ code: 'engine', engineCode: 'no-usable-images' });
+    await expect(client.call('renameEntry', ['nope', 'x'])).rejects.toMatchObject({ code: 'engine', engineCode: 'no-such-entry' });
+
+    // A damaged library file: refused with 'corrupt', and its bytes are left as they were.
+    const bytes = readFileSync(libraryPath);
+    writeFileSync(libraryPath, bytes.subarray(0, bytes.length - 100));
+    const damaged = readFileSync(libraryPath);
+    await expect(client.call('listLibrary', [])).rejects.toMatchObject({ code: 'engine', engineCode: 'corrupt' });
+    expect(readFileSync(libraryPath).equals(damaged)).toBe(true);
   });
 });

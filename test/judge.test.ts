@@ -1,7 +1,8 @@
 // Verdict logic on hand-made evidence: the open-set tests' thresholds and exceedances, wording,
 // and the mixture grouping of a mixed folder.
 import { describe, expect, it } from 'vitest';
-import { judge, statementFor, type ImageEvidence } from '../src/engine/attribution/judge.js';
+import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
+import { statementFor } from '../src/shared/wording.js';
 import { groupByMixture } from '../src/engine/attribution/grouping.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 

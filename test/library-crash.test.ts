@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FingerprintLibrary, lockPath, withLibrary } from '../src/engine/library/index.js';
 import { crashEntry } from './fixtures/library-crash-child.js';
+import { recordReliability } from './helpers/reliability.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const child = path.join(repoRoot, 'test/fixtures/library-crash-child.ts');
@@ -135,5 +136,47 @@ describe('a library survives its writer being killed at any moment', () => {
     const after = await FingerprintLibrary.open(file, { readOnly: true });
     expect(after.listEntries()).toHaveLength(n + 1);
     after.close();
+    recordReliability('kill', `SIGKILL ${describeMoment(moment)}`, `library intact: ${n} complete entries, integrity ok, next save clean`);
+  });
+});
+
+function describeMoment(m: Moment): string {
+  if (m.after === 'saved') return `right after save ${m.n} completed`;
+  if (m.after === 'saving') return `as save ${m.n} began${m.delayMs ? ` (+${m.delayMs} ms)` : ''}`;
+  if (m.after === 'temp') return `mid-write of save ${m.n} (temp file just created)`;
+  return `as save ${m.n} renamed its temp file over the library`;
+}
+
+describe('two writers at once', () => {
+  it('a second writer process is refused while the first holds the library, and nothing is lost', async () => {
+    const file = path.join(dir, 'concurrent.gplib');
+    const first = await FingerprintLibrary.create(file);
+    first.addEntry(crashEntry(0));
+    first.save();
+    // The second writer is a real process (the crash child), started while this one holds the lock.
+    const second = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, file, '5'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      proc.stdout.on('data', (d) => (stdout += d));
+      proc.stderr.on('data', (d) => (stderr += d));
+      proc.on('error', reject);
+      proc.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toMatch(/locked/);
+    expect(second.stdout).not.toMatch(/saving/);
+    first.addEntry(crashEntry(1));
+    first.save();
+    first.close();
+    const lib = await FingerprintLibrary.open(file, { readOnly: true });
+    expect(lib.integrityCheck()).toEqual(['ok']);
+    expect(lib.listEntries().map((e) => e.name)).toEqual(['entry-0', 'entry-1']);
+    lib.close();
+    recordReliability(
+      'concurrent',
+      'a second writer process opens a library another process is writing',
+      'refused: locked; the first writer saved on, library intact',
+    );
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
+import { recordReliability } from './helpers/reliability.js';
 
 const bin = path.join(__dirname, '..', 'bin', 'genprint.js');
 const hasStrace = spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0;
@@ -40,6 +41,8 @@ interface Traced {
   written: string[];
   /** Every socket call on a family other than AF_UNIX / AF_NETLINK, and every inet address used. */
   network: string[];
+  /** Socket calls of any family (local ones included): how much the trace saw. */
+  socketCalls: number;
 }
 
 /** Runs `genprint ARGS` under strace with HOME and TMPDIR pointed into the run's own folders. */
@@ -67,9 +70,10 @@ function resolveArg(dirfd: string | undefined, p: string, cwd: string): string {
   return path.resolve(base, p);
 }
 
-export function parseTrace(lines: string[], cwd: string): { written: string[]; network: string[] } {
+export function parseTrace(lines: string[], cwd: string): { written: string[]; network: string[]; socketCalls: number } {
   const written = new Set<string>();
   const network: string[] = [];
+  let socketCalls = 0;
   for (const raw of lines) {
     const line = raw.replace(/^\d+\s+/, '');
     if (/ = -1 /.test(line)) continue; // failed calls changed nothing
@@ -86,13 +90,14 @@ export function parseTrace(lines: string[], cwd: string): { written: string[]; n
       written.add(resolveArg(m[4], m[5]!, cwd));
     }
     if (/^(socket|connect|sendto|sendmsg|bind)\(/.test(line)) {
+      socketCalls++;
       const family = /(AF_[A-Z0-9]+)/.exec(line)?.[1];
       if (family && family !== 'AF_UNIX' && family !== 'AF_NETLINK' && family !== 'AF_LOCAL') network.push(line);
       // A UDP socket's sendto/sendmsg to an inet address names it even without a family literal.
       else if (/inet_(addr|pton)\("/.test(line)) network.push(line);
     }
   }
-  return { written: [...written], network };
+  return { written: [...written], network, socketCalls };
 }
 
 describeTraced('no network and no stray files (strace)', () => {
@@ -124,6 +129,15 @@ describeTraced('no network and no stray files (strace)', () => {
     expect(readdirSync(dirs.home)).toEqual([]);
     expect(readdirSync(dirs.tmp).filter((n) => n.startsWith('mat-debug'))).toEqual([]);
     expect(existsSync(path.join(dirs.home, '.cache', 'Microsoft'))).toBe(false);
+
+    const commands = 'library init, enrol ×2, attribute, report';
+    const socketCalls = runs.reduce((n, r) => n + r.socketCalls, 0);
+    recordReliability('network', `${commands} under strace -f (every thread and child)`, `${socketCalls} socket calls, none off the machine`, {
+      count: runs.length,
+    });
+    recordReliability('files-written', `${commands} under strace -f`, `${new Set(all).size} paths written, none outside the run's folders`, {
+      count: runs.length,
+    });
   }, 300_000);
 });
 

@@ -15,6 +15,7 @@ import { extractEmbeddedFile, installationSigningKey, verifyReport, writeReport 
 import { EXIT } from '../src/cli/exit-codes.js';
 import type { CaseResult, EvidenceFile } from '../src/engine/types.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
+import { recordReliability } from './helpers/reliability.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -112,6 +113,7 @@ describe('forged reports', () => {
     const r = await verifyReport(original, evidence, { installationKeyDir: examinerKeys });
     expect(r.files.filter((f) => f.status === 'differs').map((f) => f.relPath)).toEqual(['img_2.png']);
     expect(r.outcome).toBe('not-verified');
+    recordReliability('tampering', 'an evidence file swapped after the report', 'caught: the file is named as differing (not verified)');
   });
 
   it('an edited embedded case.json with the sidecar deleted: caught by the printed digest and the signature (exit 5)', async () => {
@@ -133,6 +135,11 @@ describe('forged reports', () => {
     expect(c.stdout).toMatch(/embedded case\.json: DIFFERS from the SHA-256 printed in the report/);
     expect(c.stdout).toMatch(/signature: INVALID/);
     expect(c.stdout).toMatch(/NOT VERIFIED/);
+    recordReliability(
+      'tampering',
+      "the PDF's embedded case.json edited to match the swap, .sha256 deleted",
+      `caught: printed digest and signature differ (exit ${c.code})`,
+    );
   });
 
   it('a report re-rendered from the edited case without the key: not authenticated (exit 6), never verified', async () => {
@@ -149,6 +156,11 @@ describe('forged reports', () => {
     expect(c.stdout).toMatch(/signature: none/);
     expect(c.stdout).toMatch(/report file: no \.sha256 beside it/);
     expect(c.stdout).toMatch(/EVIDENCE MATCHES THE REPORT, BUT THE REPORT IS NOT AUTHENTICATED\n {2}because the report is not signed/);
+    recordReliability(
+      'tampering',
+      'a report re-rendered from the edited case without the key, .sha256 deleted',
+      `caught: not authenticated, never verified (exit ${c.code})`,
+    );
   });
 
   it('a report re-signed with the forger’s own key: not authenticated without --key, refused with the examiner’s key', async () => {
@@ -162,6 +174,11 @@ describe('forged reports', () => {
     const withKey = await cli(['verify-report', '--key', examinerPub, forged, evidence], forgerKeys);
     expect(withKey.code).toBe(EXIT.mismatch);
     expect(withKey.stdout).toMatch(/signed by a key other than the one given with --key/);
+    recordReliability(
+      'tampering',
+      "a report re-signed with the forger's own key",
+      `caught: not authenticated without --key, refused with the examiner's key (exit ${withKey.code})`,
+    );
   });
 
   it('the examiner’s genuine report verifies on another machine only with the examiner’s public key', async () => {
@@ -182,6 +199,7 @@ describe('forged reports', () => {
     const r = await verifyReport(genuine, evidence, { trustedKeys: [examinerKey.publicKey], installationKeyDir: null });
     expect(r.signature.status).toBe('invalid');
     expect(r.outcome).toBe('not-verified');
+    recordReliability('tampering', 'one byte changed in a genuine signed PDF', 'caught: signature invalid (not verified)');
   });
 
   it('`genprint key export` writes the public key that verifies the installation’s reports', async () => {

@@ -178,14 +178,10 @@ describe('PDF report', () => {
     expect(checkReportSignature(readFileSync(file)).status).toBe('unsigned');
   });
 
-  it('handles a 3,000-file manifest in reasonable time, with the page count growing', async () => {
+  it('handles a 3,000-file manifest, with the page count growing', async () => {
     const big = buildSampleCase({ files: 3000 });
     const out = path.join(dir, 'big.pdf');
-    const t0 = performance.now();
     const r = await writeReport(big, out, { generatedAt });
-    const ms = performance.now() - t0;
-    console.log(`3,000-file report: ${r.pages} pages, ${(r.bytes / 1024).toFixed(0)} KiB, ${ms.toFixed(0)} ms`);
-    expect(ms).toBeLessThan(60_000);
     expect(r.pages!).toBeGreaterThan(pages + 3000 / 40);
     if (hasPoppler) {
       const f = flat(pdfText(out));
@@ -352,12 +348,18 @@ describe('wording policy', () => {
     expect(verdictWording(v({ evidenceCount: 3 })).caveats.join(' ')).toContain('only 3 images');
   });
 
-  it('replaces a statement that overstates with its own careful wording', () => {
-    const w = verdictWording(v({ statement: 'This proves that StyleGAN2 (FFHQ) made the images.' }), 6);
-    expect(w.statement).toMatch(/^The evidence is consistent with images produced by StyleGAN2 \(FFHQ\)/);
-    expect(overstates(w.statement.replace('not a proof of origin', ''))).toBe(false);
+  it("replaces a statement that overstates with the engine's own statement, written from the verdict's facts", () => {
+    const w = verdictWording(v({ statement: 'This proves that StyleGAN2 (FFHQ) made the images.' }));
+    expect(w.statement).toBe(
+      `The 48 images are consistent with the library entry StyleGAN2 (FFHQ) (family: GAN), with probability 0.870 and a margin of 0.790 over ${base.runnerUp}. ` +
+        'This does not exclude generators that are not in the library.',
+    );
+    expect(overstates(w.statement)).toBe(false);
     const u = verdictWording(v({ unknown: true, label: null, statement: 'Definitely an unknown generator.' }));
-    expect(u.statement).toContain('does not support attribution to any library entry');
+    expect(u.statement).toBe(
+      `The 48 images are not consistent with any generator in the library (closest entry: ${base.candidates[0].name}, outside its calibrated range). ` +
+        'They may come from a generator that is not enrolled, or be too heavily processed to compare.',
+    );
   });
 
   it('keeps careful engine statements', () => {

@@ -6,8 +6,11 @@ import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary } from '../shared/compression.js';
 import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
-import { CliError, EXIT } from './exit-codes.js';
-import { CLASSIFIER_EVIDENCE, scoreIsProbability, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../engine/types.js';
+import { displayText } from '../shared/display-text.js';
+import { count, formatScore, scoreName } from '../shared/numbers.js';
+import { analysisVerdicts, strengthLine, verdictWording } from '../shared/wording.js';
+import { CliError, EXIT, toCliError } from './exit-codes.js';
+import { CLASSIFIER_EVIDENCE, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../engine/types.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -33,42 +36,27 @@ export function requireFolder(folder: string): void {
   if (!statSync(folder).isDirectory()) throw new CliError(`not a folder: ${folder}`, EXIT.input);
 }
 
-/** Maps engine errors to CLI errors with the documented exit codes. */
+/** Runs an engine call; its errors leave as CliErrors with the documented exit codes (toCliError). */
 export async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err as Error & { code?: string };
-    if (e instanceof CliError || e?.name === 'AbortError') throw err;
-    const libraryCodes = ['not-a-library', 'corrupt', 'damaged', 'newer-schema', 'locked'];
-    if (e?.code && libraryCodes.includes(e.code)) throw new CliError(e.message, EXIT.library);
-    if (e?.code === 'not-found' || e?.code === 'ENOENT') throw new CliError(e.message, EXIT.input);
-    if (e?.code && ['exists', 'no-such-entry', 'name-taken', 'invalid-name'].includes(e.code)) throw new CliError(e.message, EXIT.usage);
-    // The library (or models folder) cannot serve the manifold method as asked: say what to enrol.
-    if (e?.name === 'ManifoldUnavailable') throw new CliError(e.message, EXIT.library);
-    throw err;
+    throw toCliError(err);
   }
 }
 
-/** Probabilities that round to 0 or 100 % are shown as bounds: the classifier assumes independent images. */
-const pct = (x: number) => (x > 0.9995 ? '> 99.9 %' : x > 0 && x < 0.0005 ? '< 0.1 %' : `${(100 * x).toFixed(1)} %`);
-
+/** A verdict as text: the words and numbers come from the shared wording layer, as in the UI and the PDF. */
 export function formatVerdict(v: Verdict, title: string): string {
-  const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown ? 'UNKNOWN GENERATOR' : v.label}`];
-  lines.push(`  ${v.statement}`);
-  const probability = scoreIsProbability(v.method);
-  const score = probability ? `probability ${pct(v.score)}` : `mean |corr| ${v.score.toFixed(4)}`;
+  const wording = verdictWording(v);
+  const lines = [`${title}: ${v.mixed ? 'MIXED' : v.unknown || v.label === null ? 'UNKNOWN GENERATOR' : displayText(v.label)}`];
+  lines.push(`  ${wording.statement}`);
+  lines.push(`  ${strengthLine(wording)}`);
   lines.push(
-    `  ${score}; runner-up ${v.runnerUp ?? '–'} (margin ${probability ? pct(v.margin) : v.margin.toFixed(4)}); ` +
-      `${v.evidenceCount} image${v.evidenceCount === 1 ? '' : 's'}; method ${v.method}; decided by ${v.decidedBy}`,
+    `  ${scoreName(v.method)} ${formatScore(v.method, v.score)}; runner-up ${v.runnerUp ? displayText(v.runnerUp) : '–'} (margin ${formatScore(v.method, v.margin)}); ` +
+      `${count(v.evidenceCount, 'image')}; method ${v.method}; decided by ${v.decidedBy}`,
   );
-  const a = v.agreement;
-  const parts = [
-    a.classifier !== undefined ? `classifier ${a.classifier ?? 'unknown'}` : null,
-    a.embedding !== undefined ? `embedding ${a.embedding ?? 'unknown'}` : null,
-    a.residual !== undefined ? `residual ${a.residual ?? 'unknown'}` : null,
-  ].filter(Boolean);
-  lines.push(`  evidence: ${parts.join(', ')} → ${a.agree ? 'agree' : 'DISAGREE'}`);
+  const parts = analysisVerdicts(v).map((a) => `${a.analysis} ${displayText(a.verdict)}`);
+  lines.push(`  evidence: ${parts.join(', ')} → ${v.agreement.agree ? 'agree' : 'DISAGREE'}`);
   if (v.consistency && v.label) lines.push(`  consistency: ${describeConsistency(v.consistency, v.label)}`);
   if (v.errorRate && v.label) lines.push(`  error rate: ${describeHeldBackError(v.errorRate)}`);
   if (v.compression) lines.push(`  compression: ${compressionSummary(v.compression)}`);

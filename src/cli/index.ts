@@ -2,8 +2,9 @@
 // Each sub-command lives in ./commands/<name>.ts and registers itself on the program.
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands/index.js';
-import { EXIT, CliError } from './exit-codes.js';
+import { EXIT, CliError, toCliError } from './exit-codes.js';
 import { softwareVersion } from '../engine/version.js';
+import { displayProse } from '../shared/display-text.js';
 
 export function buildProgram(): Command {
   const program = new Command('genprint')
@@ -26,16 +27,14 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (err instanceof CliError) {
-      process.stderr.write(`genprint: ${err.message}\n`);
-      return err.exitCode;
+    // Engine errors from commands that do not wrap their calls in mapErrors get the same exit codes.
+    const mapped = toCliError(err);
+    if (mapped instanceof CliError) {
+      process.stderr.write(`genprint: ${displayProse(mapped.message)}\n`);
+      return mapped.exitCode;
     }
-    const e = err as Error & { code?: string };
-    if (e?.name === 'AbortError') {
-      process.stderr.write('genprint: cancelled\n');
-      return EXIT.cancelled;
-    }
-    process.stderr.write(`genprint: ${e?.message ?? String(err)}\n`);
+    const e = err as Error;
+    process.stderr.write(`genprint: ${displayProse(e?.message ?? String(err))}\n`);
     if (process.env.GENPRINT_DEBUG) process.stderr.write(`${e?.stack}\n`);
     return EXIT.failure;
   }

@@ -13,6 +13,8 @@ import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEnco
 import { prepareLibrary, type ClassifierPlan, type ClassifierStore, type PreparedLibrary } from './attribution/prepared-library.js';
 import type { FusedClassifier } from './classifier/fused.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
+import { EngineError } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
 import type {
   Canvas,
@@ -35,14 +37,13 @@ export interface EngineOptions {
   threads?: number;
 }
 
-export const DEFAULT_THREADS = 2;
 const BATCH = 16;
 
 /** Loads the set-encoder when the models folder has one; the residual method works without it. */
 export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
   const dir = opts.modelsDir ?? defaultModelsDir();
   if (!existsSync(path.join(dir, 'model-card.json'))) return null;
-  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULT_THREADS });
+  return loadSetEncoder({ modelsDir: dir, provider: opts.provider, threads: opts.threads ?? DEFAULTS.threads });
 }
 
 export { throwIfAborted };
@@ -91,6 +92,8 @@ export interface ExamineRequest {
   canvas: number;
   /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
   maxCrops?: number;
+  /** Follow symbolic links that lead outside `root` (default false: listed as skipped). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -253,7 +256,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     librarySha256 = lib.fileSha256();
     const entries = lib.getAllEntries();
     unverifiedEntries = lib.unverifiedEntries();
-    if (entries.length === 0) throw new Error(`the library ${req.libraryPath} has no entries: enrol reference folders first`);
+    if (entries.length === 0) throw new EngineError('empty-library', `the library ${req.libraryPath} has no entries: enrol reference folders first`);
     setup = await attributionSetup(req, entries, classifierStore(lib, cache));
   } catch (err) {
     cache.close();
@@ -298,11 +301,13 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const f = feats ? setup.features(feats[i]) : null;
           const stats = needsStatistics ? residualStatistics(residuals) : null;
-          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression));
+          const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
+          if (p.file.decodeWarning) ev.decodedWithWarnings = true;
+          evidence.push(ev);
         }
         pending = [];
       };
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       for await (const ev of events) {
         throwIfAborted(x.signal);

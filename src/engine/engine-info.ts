@@ -2,7 +2,7 @@
 // sessions run on, the model's hashes, the methods and their defaults.
 import { maybeEncoder, type EngineOptions } from './attributor.js';
 import { providerCandidates } from './backend/onnx.js';
-import { DEFAULTS } from './pipeline.js';
+import { DEFAULTS } from './defaults.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type { MethodId } from './types.js';
 

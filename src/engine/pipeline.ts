@@ -5,7 +5,10 @@ import path from 'node:path';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
 import { countCompression } from './ingest/compression.js';
 import { decorrelationScore } from './correlation.js';
-import { withLibrary } from './library/index.js';
+import { LibraryError, withLibrary } from './library/index.js';
+import { EngineError } from './errors.js';
+import { requireFolder } from './util/folders.js';
+import { DEFAULTS } from './defaults.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
@@ -16,6 +19,7 @@ import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted
 import type { ImageEvidence } from './attribution/judge.js';
 import { fitStoredClassifiers, type FitSummary } from './library-ops.js';
 import { drawBags } from './util/random.js';
+import { stabilityCurve } from './attribution/stability.js';
 import { gitCommit, softwareVersion } from './version.js';
 import type {
   ClassifierEvidence,
@@ -29,22 +33,15 @@ import type {
   MethodId,
   Progress,
   SkippedFile,
-  StabilityPoint,
   Verdict,
 } from './types.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
 import { scoreIsProbability } from './types.js';
+import { mixedStatement } from '../shared/wording.js';
 
 export type { EngineOptions } from './attributor.js';
 
-export const DEFAULTS = {
-  method: 'dsf' as MethodId,
-  bagSize: 10,
-  bags: 20,
-  seed: 1,
-  canvas: 256,
-  threads: 2,
-};
+export { DEFAULTS } from './defaults.js';
 
 export interface EnrolRequest extends EngineOptions {
   libraryPath: string;
@@ -67,6 +64,8 @@ export interface EnrolRequest extends EngineOptions {
    * without one until the next change or `fitLibrary` (batch enrolment: fit once at the end).
    */
   fit?: boolean;
+  /** Follow symbolic links that lead outside the reference folders (default false: listed as skipped). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -95,6 +94,11 @@ export interface AnalyseRequest extends EngineOptions {
    * the centre). More crops add evidence from large images without resampling them.
    */
   crops?: number;
+  /**
+   * Follow symbolic links whose target is outside the case folder (default false: they are listed
+   * as skipped, 'outside-folder'). Recorded in the case, so verify-report walks the folder alike.
+   */
+  followExternalLinks?: boolean;
   caseId?: string;
   examiner?: string;
   notes?: string;
@@ -105,6 +109,9 @@ export interface AnalyseRequest extends EngineOptions {
 const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
+  for (const folder of req.folders) await requireFolder(folder);
+  // Loading the models takes seconds: say so before it starts.
+  req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const encoder = await maybeEncoder(req);
   // The manifold method's enrolment runs beside the others whenever its models are present. Its φ.onnx
   // recomputes the projector internally (self-contained, fed images like every encoder); the
@@ -118,8 +125,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const started = Date.now();
 
   return withLibrary(req.libraryPath, async (lib) => {
-    if (lib.listEntries().some((e) => e.name === req.name))
-      throw Object.assign(new Error(`the library already has an entry named "${req.name}"`), { code: 'name-taken' });
+    if (lib.listEntries().some((e) => e.name === req.name)) throw new LibraryError('name-taken', `the library already has an entry named "${req.name}"`);
     const cache = await FeatureCache.open(req.libraryPath);
     for (const folder of req.folders) {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
@@ -140,8 +146,9 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
       };
       const opts = {
         canvas: req.canvas ?? DEFAULTS.canvas,
+        followExternalLinks: req.followExternalLinks,
         signal: req.signal,
-        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `enrol ${path.basename(folder)}` }),
+        onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `${p.phase === 'scan' ? 'scan' : 'enrol'} ${path.basename(folder)}` }),
       };
       for await (const ev of req.files ? ingestFiles(folder, req.files, opts) : ingestFolder(folder, opts)) {
         throwIfAborted(req.signal);
@@ -215,8 +222,13 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const seed = req.seed ?? DEFAULTS.seed;
   const canvas = req.canvas ?? DEFAULTS.canvas;
   const caseRoot = path.resolve(req.caseRoot);
+  const followExternalLinks = req.followExternalLinks === true;
+  await requireFolder(req.caseRoot);
 
+  // Opening the library and preparing its classifier takes seconds: say so before it starts.
+  req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const attributor = await openAttributor({ ...req, method });
+  req.onProgress?.({ phase: 'prepare', done: 1, total: 1 });
   const prepared = attributor.library;
   const encoder = attributor.encoder;
   const tPrepared = Date.now();
@@ -224,14 +236,15 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     root: caseRoot,
     canvas,
     maxCrops: req.crops,
+    followExternalLinks,
     signal: req.signal,
-    onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
+    onProgress: (p) => req.onProgress?.({ ...p, phase: p.phase === 'scan' ? 'scan' : 'analyse' }),
   });
   throwIfAborted(req.signal);
   const tIngested = Date.now();
   // Remember newly computed features so a re-analysis of unchanged files costs no inference.
   await attributor.persistCache();
-  if (evidence.length === 0) throw new Error(`no usable images in ${caseRoot} (${skipped.length} files skipped)`);
+  if (evidence.length === 0) throw new EngineError('no-usable-images', `no usable images in ${caseRoot} (${skipped.length} files skipped)`);
 
   const folderVerdict = await attributor.judge(evidence);
   const { groupOf, groups } = await groupEvidence(attributor, evidence, folderVerdict);
@@ -242,10 +255,11 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     folderVerdict.mixed = true;
     folderVerdict.label = null;
     folderVerdict.family = null;
-    folderVerdict.statement =
-      `The ${evidence.length} images do not form one consistent set: they split into ${groupCount} groups ` +
-      `(${groups.map((g) => `${g.files.length} → ${g.label ?? 'unknown'}`).join('; ')}), attributed separately below. ` +
-      `Taken together they are closest to ${folderVerdict.candidates[0].name}.`;
+    folderVerdict.statement = mixedStatement(
+      evidence.length,
+      groups.map((g) => ({ images: g.files.length, label: g.label })),
+      folderVerdict.candidates[0].name,
+    );
   }
   const grouping = { groupOf };
 
@@ -262,39 +276,14 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
 
   // Stability (Sec. 4.3): how the verdict behaves as the number of images per bag grows.
   const names = prepared.entries.map((e) => e.name);
-  const refLabel = groups[0].label ?? groups[0].candidates[0].name;
-  const refIndex = names.indexOf(refLabel);
-  const stability: StabilityPoint[] = [];
-  const largest = evidence.filter((_, i) => grouping.groupOf[i] === 0);
-  for (const size of [1, 2, 5, 10, 25, 50, 100].filter((s) => s <= largest.length)) {
-    const draws = drawBags(largest.length, size, size === largest.length ? 1 : 20, seed + size);
-    const scores: number[] = [];
-    let agree = 0;
-    const rows: number[][] = [];
-    for (const d of draws) {
-      const members = d.map((i) => largest[i]);
-      const v = await attributor.judge(members, { withEmbedding: false });
-      scores.push(v.candidates.find((c) => c.name === refLabel)?.score ?? 0);
-      if (v.label === groups[0].label) agree++;
-      const row = new Array(names.length).fill(0);
-      for (const m of members) for (let k = 0; k < names.length; k++) row[k] += m.corr[k] / members.length;
-      rows.push(row);
-    }
-    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-    const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length - 1));
-    // Eq. 6 analogue for evidence: each bag's Eq. 4 row against a one-hot target at the reference entry.
-    const target = rows.map(() => names.map((_, k) => (k === refIndex ? 1 : 0)));
-    let fro = 0;
-    rows.forEach((r, i) => r.forEach((v, k) => (fro += (v - target[i][k]) ** 2)));
-    stability.push({
-      bagSize: size,
-      bags: draws.length,
-      meanScore: mean,
-      stdScore: std,
-      agreement: agree / draws.length,
-      decorrelation: Math.sqrt(fro) / (rows.length * names.length),
-    });
-  }
+  const stability = await stabilityCurve({
+    evidence: evidence.filter((_, i) => grouping.groupOf[i] === 0),
+    entryNames: names,
+    verdictLabel: groups[0].label,
+    referenceLabel: groups[0].label ?? groups[0].candidates[0].name,
+    seed,
+    judge: (members) => attributor.judge(members, { withEmbedding: false }),
+  });
 
   // Correlation analysis: evidence groups × library (Eq. 4) and library × library (Eq. 5).
   const groupRows = groups.map((_, gi) => {
@@ -342,6 +331,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       canvas,
       provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
+      followExternalLinks,
       ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
     },
     model: {

@@ -29,6 +29,8 @@ export interface IngestOptions {
   maxCrops?: number;
   /** Pixel-bomb guard (width × height). Default 100 million. */
   pixelLimit?: number;
+  /** Follow symbolic links that lead outside the folder (default false: skipped as 'outside-folder'). */
+  followExternalLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }

@@ -2,7 +2,7 @@
 // Kept free of I/O so the metric functions can be checked against hand-computed values.
 import path from 'node:path';
 import { createRandom, drawBags, shuffledIndices } from '../engine/util/random.js';
-import { verdictWording } from '../engine/report/wording.js';
+import { verdictWording } from '../shared/wording.js';
 import type { Verdict } from '../engine/types.js';
 
 export const BAG_SIZES = [1, 5, 10, 25, 50] as const;

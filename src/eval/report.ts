@@ -7,7 +7,7 @@ import { escapeXml } from '../shared/svg/index.js';
 import type { ModelCard } from '../engine/features/set-encoder.js';
 import { MANIFOLD_METHODS, METHOD_LABELS, type MethodId } from './methods.js';
 import { mean, pairedDifference, std, type BagScore, type FirmWrongTally, type PairedDifference } from './protocol.js';
-import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './run.js';
+import type { DomainResult, EvalResult, ReferenceCurve, ScopeResult, SplitSensitivity } from './results.js';
 
 const COLOURS = ['#1f5fa8', '#c4501b', '#2f8a3c', '#7b3fa0', '#b8860b', '#555555', '#d62728'];
 
@@ -204,92 +204,93 @@ function wordingSummary(domains: DomainResult[]): string[] {
   return lines.length > 2 ? lines : [];
 }
 
-export async function writeReport(r: EvalResult, outDir: string, card: ModelCard | null): Promise<void> {
-  const img = path.join(outDir, 'img');
-  await mkdir(img, { recursive: true });
-  const sizes = (r.protocol.bagSizes as number[]) ?? [1, 5, 10, 25, 50];
-  const md: string[] = [];
+/** Renders one scope's plots to img/ and records their paths in the result, so the markdown and results.json link them. */
+async function writeScopePlots(d: DomainResult, sc: ScopeResult, img: string, sizes: number[]): Promise<void> {
   const rel = (file: string) => `img/${path.basename(file)}`;
+  const base = `eval-${slug(d.domain)}-${sc.scope}`;
+  const heat = path.join(img, `${base}-corr.png`);
+  const m = sc.correlation.matrix;
+  const order = sc.clustering ? sc.clustering.tree.order : undefined;
+  await png(
+    heatmapSvg(m, {
+      title: `${d.domain} (${sc.scope}): query residuals vs enrolled fingerprints (Eq. 5)`,
+      rowTitle: 'query images of',
+      colTitle: 'fingerprint of',
+      width: Math.max(520, 80 + 34 * m.cols.length + 220),
+      markRowMax: true,
+      decimals: 3,
+      rowOrder: order,
+      colOrder: order,
+    }),
+    heat,
+  );
+  sc.correlation.image = rel(heat);
+  const acc = path.join(img, `${base}-accuracy.png`);
+  await png(
+    lineChartSvg(
+      sc.accuracy
+        .filter((a) => a.method !== 'dsf-')
+        .map((a) => ({
+          label: a.method,
+          points: sizes.filter((n) => a.bySize[String(n)]).map((n) => ({ x: n, y: a.bySize[String(n)]!.mean, sd: a.bySize[String(n)]!.std })),
+        })),
+      {
+        title: `${d.domain} (${sc.scope}): top-1 accuracy vs images per bag`,
+        xLabel: 'images per bag (n)',
+        yLabel: 'top-1 accuracy',
+        logX: true,
+        chance: sc.chance,
+      },
+    ),
+    acc,
+  );
+  sc.accuracyPlot = rel(acc);
+  if (sc.clustering) {
+    const den = path.join(img, `${base}-dendrogram.png`);
+    const labelled = { ...sc.clustering.tree, labels: sc.clustering.tree.labels.map((l, i) => `${l} [${sc.clustering!.families[i]}]`) };
+    const relabel = (n: typeof labelled.tree): typeof labelled.tree => ({
+      ...n,
+      label: n.index !== undefined ? labelled.labels[n.index] : n.label,
+      children: n.children?.map(relabel),
+    });
+    await png(
+      dendrogramSvg(
+        { ...labelled, tree: relabel(labelled.tree) },
+        { title: `${d.domain}: library dendrogram (${sc.clustering.clusteredOn})`, width: 640, maxLabelChars: 48 },
+      ),
+      den,
+    );
+    sc.clustering.image = rel(den);
+  }
+  if (sc.bagsAblation?.length) {
+    const ab = path.join(img, `${base}-bags-per-model.png`);
+    await png(
+      lineChartSvg(
+        [
+          { label: 'Eq. 1 embedding evidence', points: sc.bagsAblation.map((b) => ({ x: b.bags, y: b.embedding.mean, sd: b.embedding.std })) },
+          { label: 'library classifier (verdict)', points: sc.bagsAblation.map((b) => ({ x: b.bags, y: b.classifier.mean, sd: b.classifier.std })) },
+        ],
+        {
+          title: `${d.domain}: accuracy at n = 10 vs enrolment bags per model`,
+          xLabel: 'bag embeddings per model',
+          yLabel: 'top-1 accuracy',
+          logX: true,
+          chance: sc.chance,
+        },
+      ),
+      ab,
+    );
+  }
+}
 
-  // Plots first, so the markdown can link them.
-  for (const d of r.domains)
-    for (const sc of d.scopes) {
-      const base = `eval-${slug(d.domain)}-${sc.scope}`;
-      const heat = path.join(img, `${base}-corr.png`);
-      const m = sc.correlation.matrix;
-      const order = sc.clustering ? sc.clustering.tree.order : undefined;
-      await png(
-        heatmapSvg(m, {
-          title: `${d.domain} (${sc.scope}): query residuals vs enrolled fingerprints (Eq. 5)`,
-          rowTitle: 'query images of',
-          colTitle: 'fingerprint of',
-          width: Math.max(520, 80 + 34 * m.cols.length + 220),
-          markRowMax: true,
-          decimals: 3,
-          rowOrder: order,
-          colOrder: order,
-        }),
-        heat,
-      );
-      sc.correlation.image = rel(heat);
-      const acc = path.join(img, `${base}-accuracy.png`);
-      await png(
-        lineChartSvg(
-          sc.accuracy
-            .filter((a) => a.method !== 'dsf-')
-            .map((a) => ({
-              label: a.method,
-              points: sizes.filter((n) => a.bySize[String(n)]).map((n) => ({ x: n, y: a.bySize[String(n)]!.mean, sd: a.bySize[String(n)]!.std })),
-            })),
-          {
-            title: `${d.domain} (${sc.scope}): top-1 accuracy vs images per bag`,
-            xLabel: 'images per bag (n)',
-            yLabel: 'top-1 accuracy',
-            logX: true,
-            chance: sc.chance,
-          },
-        ),
-        acc,
-      );
-      sc.accuracyPlot = rel(acc);
-      if (sc.clustering) {
-        const den = path.join(img, `${base}-dendrogram.png`);
-        const labelled = { ...sc.clustering.tree, labels: sc.clustering.tree.labels.map((l, i) => `${l} [${sc.clustering!.families[i]}]`) };
-        const relabel = (n: typeof labelled.tree): typeof labelled.tree => ({
-          ...n,
-          label: n.index !== undefined ? labelled.labels[n.index] : n.label,
-          children: n.children?.map(relabel),
-        });
-        await png(
-          dendrogramSvg(
-            { ...labelled, tree: relabel(labelled.tree) },
-            { title: `${d.domain}: library dendrogram (${sc.clustering.clusteredOn})`, width: 640, maxLabelChars: 48 },
-          ),
-          den,
-        );
-        sc.clustering.image = rel(den);
-      }
-      if (sc.bagsAblation?.length) {
-        const ab = path.join(img, `${base}-bags-per-model.png`);
-        await png(
-          lineChartSvg(
-            [
-              { label: 'Eq. 1 embedding evidence', points: sc.bagsAblation.map((b) => ({ x: b.bags, y: b.embedding.mean, sd: b.embedding.std })) },
-              { label: 'library classifier (verdict)', points: sc.bagsAblation.map((b) => ({ x: b.bags, y: b.classifier.mean, sd: b.classifier.std })) },
-            ],
-            {
-              title: `${d.domain}: accuracy at n = 10 vs enrolment bags per model`,
-              xLabel: 'bag embeddings per model',
-              yLabel: 'top-1 accuracy',
-              logX: true,
-              chance: sc.chance,
-            },
-          ),
-          ab,
-        );
-      }
-    }
+/** Renders every plot (correlation heatmap, accuracy, dendrogram, bags ablation) of every scope. */
+async function writePlots(r: EvalResult, img: string, sizes: number[]): Promise<void> {
+  for (const d of r.domains) for (const sc of d.scopes) await writeScopePlots(d, sc, img, sizes);
+}
 
+/** Title, when and where the run was made, and which model it measured. */
+function headerSection(r: EvalResult): string[] {
+  const md: string[] = [];
   const shipped = r.models.shipped as { configuration?: string; name?: string; version?: string } | null;
   md.push('# Evaluation results', '');
   md.push(
@@ -306,6 +307,12 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
           : ''),
     '',
   );
+  return md;
+}
+
+/** How everything was measured. */
+function protocolSection(r: EvalResult, sizes: number[]): string[] {
+  const md: string[] = [];
   md.push('## Protocol', '');
   md.push(
     "- Everything is measured through the engine's public entry points: `enrol({ files })` into a fresh library per domain and method, `openAttributor(...).examine` once per query image, `judge(bag)` per bag — the code `genprint enrol` / `genprint attribute` run.",
@@ -317,7 +324,12 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     "- Images are analysed on the product's 256-px canvas (centre crop of larger images, never resampled).",
     '',
   );
+  return md;
+}
 
+/** The headline: held-out top-1, split sensitivity, reference curve, wording and the paired controls. */
+function headlineSection(r: EvalResult, sizes: number[]): string[] {
+  const md: string[] = [];
   md.push('## Headline: held-out generators, top-1 at n = 1 / n = 10', '');
   md.push(...headlineSummary(r.domains), '');
   const splitLines = r.domains.flatMap((d) => {
@@ -347,7 +359,7 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   const wording = wordingSummary(r.domains);
   if (wording.length)
     md.push(
-      'How DSF+ verdicts on bags of n = 10 read to an examiner (firm = worded above "weak" by report/wording.ts; the same bags as the accuracy tables; "all" scopes include training generators). A firm wrong verdict is the harm the wording rules exist to prevent:',
+      'How DSF+ verdicts on bags of n = 10 read to an examiner (firm = worded above "weak" by shared/wording.ts; the same bags as the accuracy tables; "all" scopes include training generators). A firm wrong verdict is the harm the wording rules exist to prevent:',
       '',
       ...wording,
       '',
@@ -365,31 +377,149 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
       '',
     );
   md.push('Per-domain tables, open set, robustness and plots follow. Chance = 1/M.', '');
+  return md;
+}
 
-  if (r.familyOverlaps.length) {
-    md.push('### Family overlap between training and held-out generators', '');
-    md.push(
-      'Held-out generators that share a source repository (same code, often the same training data, sibling checkpoints) with generators the encoder was trained on:',
-      '',
-    );
-    const byRepo = new Map<string, { held: string[]; trained: Set<string> }>();
-    for (const o of r.familyOverlaps) {
-      const e = byRepo.get(o.repo) ?? { held: [], trained: new Set<string>() };
-      e.held.push(o.heldOut);
-      o.trainedSiblings.forEach((t) => e.trained.add(t));
-      byRepo.set(o.repo, e);
-    }
-    for (const [repo, e] of byRepo)
-      md.push(`- ${repo}: held out ${e.held.map((x) => `\`${x}\``).join(', ')} ↔ trained ${[...e.trained].map((x) => `\`${x}\``).join(', ')}`);
-    md.push('');
+/** Held-out generators with siblings among the training generators. */
+function familyOverlapSection(r: EvalResult): string[] {
+  const md: string[] = [];
+  if (!r.familyOverlaps.length) return md;
+  md.push('### Family overlap between training and held-out generators', '');
+  md.push(
+    'Held-out generators that share a source repository (same code, often the same training data, sibling checkpoints) with generators the encoder was trained on:',
+    '',
+  );
+  const byRepo = new Map<string, { held: string[]; trained: Set<string> }>();
+  for (const o of r.familyOverlaps) {
+    const e = byRepo.get(o.repo) ?? { held: [], trained: new Set<string>() };
+    e.held.push(o.heldOut);
+    o.trainedSiblings.forEach((t) => e.trained.add(t));
+    byRepo.set(o.repo, e);
   }
+  for (const [repo, e] of byRepo)
+    md.push(`- ${repo}: held out ${e.held.map((x) => `\`${x}\``).join(', ')} ↔ trained ${[...e.trained].map((x) => `\`${x}\``).join(', ')}`);
+  md.push('');
+  return md;
+}
 
+/** Domains that could not be evaluated, and why. */
+function skippedSection(r: EvalResult): string[] {
+  const md: string[] = [];
   md.push('## Skipped domains', '');
   const skipped = r.domains.filter((d) => d.skipped);
   if (!skipped.length) md.push('None.');
   for (const d of skipped) md.push(`- ${d.domain}: ${d.skipped}${d.scopes.length ? ' (the "all generators" table is still reported)' : ''}`);
   md.push('');
+  return md;
+}
 
+/** Open-set AUROC and flag rates per method, when the scope was run with each generator left out in turn. */
+function openSetLines(sc: ScopeResult): string[] {
+  const md: string[] = [];
+  if (!sc.openSet) return md;
+  md.push(
+    `Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`,
+    '',
+  );
+  md.push('| method | AUROC | flagged unknown: left-out generator | flagged unknown: enrolled generators | bags |', '|---|---|---|---|---|');
+  for (const [m, o] of Object.entries(sc.openSet.perMethod))
+    md.push(`| ${m} | ${f(o!.auroc, 3)} | ${f(o!.unknownRateHeldOutGenerator)} | ${f(o!.unknownRateKnown)} | ${o!.bags} |`);
+  md.push('');
+  return md;
+}
+
+/** Top-1 on transformed query images, and DSF+ verdicts that stay firm while wrong. */
+function robustnessLines(sc: ScopeResult): string[] {
+  const md: string[] = [];
+  if (!sc.robustness) return md;
+  const ms: MethodId[] = ['dsf+', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'].filter(
+    (m) => m !== 'manifold-knn' || sc.accuracy.some((a) => a.method === m),
+  ) as MethodId[];
+  md.push(`Robustness (transformed query images, enrolment unchanged; top-1 at n = ${sc.robustness[0]?.n ?? 10}):`, '');
+  md.push(`| transform | images | ${ms.join(' | ')} |`, `|---|---|${ms.map(() => '---').join('|')}|`);
+  const clean = (m: MethodId) => sc.accuracy.find((a) => a.method === m)?.bySize['10'];
+  md.push(`| none | ${sc.generators.reduce((s, g) => s + g.query, 0)} | ${ms.map((m) => pm(clean(m))).join(' | ')} |`);
+  for (const t of sc.robustness) md.push(`| ${t.label} | ${t.images} | ${ms.map((m) => pm(t.accuracy[m])).join(' | ')} |`);
+  md.push('');
+  const firm = sc.robustness.filter((t) => t.firmWrong);
+  if (firm.length)
+    md.push(
+      `DSF+ verdicts that name a wrong entry without calling the evidence weak (bags of n = ${firm[0].n}; with the compression check / without it, of the bags with a wrong verdict): ` +
+        firm.map((t) => `${t.label} ${t.firmWrong!.wrongFirm} / ${t.firmWrong!.wrongFirmWithoutCompressionCheck} of ${t.firmWrong!.wrong} wrong`).join('; ') +
+        '.',
+      '',
+    );
+  return md;
+}
+
+/** The library dendrogram's agreement with the MANIFEST families. */
+function clusteringLines(sc: ScopeResult): string[] {
+  const md: string[] = [];
+  if (!sc.clustering) return md;
+  md.push(
+    `Clustering (${sc.clustering.clusteredOn}, average linkage): cophenetic correlation ${f(sc.clustering.cophenetic, 3)}; purity vs MANIFEST family at k = ${sc.clustering.k} families: ${f(sc.clustering.purity, 3)}.`,
+    '',
+    `![dendrogram](${sc.clustering.image})`,
+    '',
+  );
+  return md;
+}
+
+/** Accuracy against the number of enrolment bag embeddings per model (the paper's Appendix A.3 knob). */
+function bagsAblationLines(d: DomainResult, sc: ScopeResult): string[] {
+  const md: string[] = [];
+  if (!sc.bagsAblation) return md;
+  md.push(
+    'Ablation: enrolment bag embeddings per model (accuracy at n = 10 of the Eq. 1 embedding evidence, `verdict.agreement.embedding`, and of the verdict):',
+    '',
+  );
+  md.push('| bags per model | embedding (Eq. 1) | library classifier |', '|---|---|---|');
+  for (const b of sc.bagsAblation) md.push(`| ${b.bags} | ${pm(b.embedding)} | ${pm(b.classifier)} |`);
+  md.push('', `![bags per model](img/eval-${slug(d.domain)}-${sc.scope}-bags-per-model.png)`, '');
+  return md;
+}
+
+/** One domain's table for one scope: generators, accuracy, correlation, plots and the optional analyses. */
+function scopeSection(d: DomainResult, sc: ScopeResult, scope: ScopeResult['scope'], sizes: number[]): string[] {
+  const md: string[] = [];
+  md.push(`### ${d.domain} — ${scope === 'held-out' ? 'held-out' : 'all generators'} (${d.imageSize}; M = ${sc.generators.length})`, '');
+  md.push(
+    `Generators: ${sc.generators.map((g) => `${g.name} [${g.family}${g.trained ? ', trained' : ''}; ${g.enrol}/${g.query}]`).join(', ')} (enrolment/query images).`,
+    '',
+  );
+  md.push(...accuracyTable(sc, sizes), '');
+  if (sc.firmWrong) md.push(firmLine(sc.firmWrong), '');
+  if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
+  if (sc.splitSensitivity) md.push(`DSF+ top-1 at n = ${sc.splitSensitivity.n} on other enrolment/query splits: ${splitLine(sc.splitSensitivity)}.`, '');
+  if (sc.referenceCurve)
+    md.push(
+      'Accuracy vs reference images (random splits, shares of each generator enrolled):',
+      '',
+      ...REFERENCE_CURVE_HEADER,
+      ...referenceCurveRows(sc.referenceCurve),
+      '',
+    );
+  md.push(
+    `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
+    '',
+  );
+  if (sc.artifactCorrelation) {
+    const a = sc.artifactCorrelation;
+    md.push(
+      `Correlation on projector artifacts x − P(x) (manifold method, same analysis): decorrelation score ${f(a.decorrelation, 4)}, diagonal contrast ${f(a.diagonalContrast, 4)}. Vs images per bag: ${a.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
+      '',
+    );
+  }
+  md.push(`![correlation](${sc.correlation.image}) ![accuracy](${sc.accuracyPlot})`, '');
+  md.push(...openSetLines(sc), ...robustnessLines(sc), ...clusteringLines(sc), ...bagsAblationLines(d, sc));
+  for (const n of sc.notes) md.push(`> ${n}`);
+  if (sc.notes.length) md.push('');
+  return md;
+}
+
+/** The per-domain tables: held-out generators (headline) first, then all generators. */
+function perDomainSections(r: EvalResult, sizes: number[]): string[] {
+  const md: string[] = [];
   for (const scope of ['held-out', 'all'] as const) {
     md.push(
       scope === 'held-out' ? '## Held-out generators (headline), per domain' : "## All generators (INCLUDES the encoder's training generators), per domain",
@@ -398,88 +528,15 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     for (const d of r.domains) {
       const sc = d.scopes.find((s) => s.scope === scope);
       if (!sc) continue;
-      md.push(`### ${d.domain} — ${scope === 'held-out' ? 'held-out' : 'all generators'} (${d.imageSize}; M = ${sc.generators.length})`, '');
-      md.push(
-        `Generators: ${sc.generators.map((g) => `${g.name} [${g.family}${g.trained ? ', trained' : ''}; ${g.enrol}/${g.query}]`).join(', ')} (enrolment/query images).`,
-        '',
-      );
-      md.push(...accuracyTable(sc, sizes), '');
-      if (sc.firmWrong) md.push(firmLine(sc.firmWrong), '');
-      if (scope === 'held-out') md.push(...pairedTable(sc, sizes));
-      if (sc.splitSensitivity) md.push(`DSF+ top-1 at n = ${sc.splitSensitivity.n} on other enrolment/query splits: ${splitLine(sc.splitSensitivity)}.`, '');
-      if (sc.referenceCurve)
-        md.push(
-          'Accuracy vs reference images (random splits, shares of each generator enrolled):',
-          '',
-          ...REFERENCE_CURVE_HEADER,
-          ...referenceCurveRows(sc.referenceCurve),
-          '',
-        );
-      md.push(
-        `Correlation (Eq. 5 on query residuals): decorrelation score ${f(sc.correlation.decorrelation, 4)}, diagonal contrast ${f(sc.correlation.diagonalContrast, 4)}. Vs images per bag (Eq. 6 on one-bag-per-generator matrices): ${sc.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
-        '',
-      );
-      if (sc.artifactCorrelation) {
-        const a = sc.artifactCorrelation;
-        md.push(
-          `Correlation on projector artifacts x − P(x) (manifold method, same analysis): decorrelation score ${f(a.decorrelation, 4)}, diagonal contrast ${f(a.diagonalContrast, 4)}. Vs images per bag: ${a.scoreVsBagSize.map((p) => `n=${p.n}: ${f(p.decorrelation, 4)} (contrast ${f(p.diagonalContrast, 4)})`).join('; ')}.`,
-          '',
-        );
-      }
-      md.push(`![correlation](${sc.correlation.image}) ![accuracy](${sc.accuracyPlot})`, '');
-      if (sc.openSet) {
-        md.push(
-          `Open set (each generator in turn left out of the library; bags of n = ${sc.openSet.n}; score = the verdict's openSet.unknownScore, the largest exceedance of its open-set tests, > 0 = flagged unknown):`,
-          '',
-        );
-        md.push('| method | AUROC | flagged unknown: left-out generator | flagged unknown: enrolled generators | bags |', '|---|---|---|---|---|');
-        for (const [m, o] of Object.entries(sc.openSet.perMethod))
-          md.push(`| ${m} | ${f(o!.auroc, 3)} | ${f(o!.unknownRateHeldOutGenerator)} | ${f(o!.unknownRateKnown)} | ${o!.bags} |`);
-        md.push('');
-      }
-      if (sc.robustness) {
-        const ms: MethodId[] = ['dsf+', 'residual', 'manifold-projector', 'manifold-knn', 'spectral', 'untrained', 'random-ensemble'].filter(
-          (m) => m !== 'manifold-knn' || sc.accuracy.some((a) => a.method === m),
-        ) as MethodId[];
-        md.push(`Robustness (transformed query images, enrolment unchanged; top-1 at n = ${sc.robustness[0]?.n ?? 10}):`, '');
-        md.push(`| transform | images | ${ms.join(' | ')} |`, `|---|---|${ms.map(() => '---').join('|')}|`);
-        const clean = (m: MethodId) => sc.accuracy.find((a) => a.method === m)?.bySize['10'];
-        md.push(`| none | ${sc.generators.reduce((s, g) => s + g.query, 0)} | ${ms.map((m) => pm(clean(m))).join(' | ')} |`);
-        for (const t of sc.robustness) md.push(`| ${t.label} | ${t.images} | ${ms.map((m) => pm(t.accuracy[m])).join(' | ')} |`);
-        md.push('');
-        const firm = sc.robustness.filter((t) => t.firmWrong);
-        if (firm.length)
-          md.push(
-            `DSF+ verdicts that name a wrong entry without calling the evidence weak (bags of n = ${firm[0].n}; with the compression check / without it, of the bags with a wrong verdict): ` +
-              firm
-                .map((t) => `${t.label} ${t.firmWrong!.wrongFirm} / ${t.firmWrong!.wrongFirmWithoutCompressionCheck} of ${t.firmWrong!.wrong} wrong`)
-                .join('; ') +
-              '.',
-            '',
-          );
-      }
-      if (sc.clustering) {
-        md.push(
-          `Clustering (${sc.clustering.clusteredOn}, average linkage): cophenetic correlation ${f(sc.clustering.cophenetic, 3)}; purity vs MANIFEST family at k = ${sc.clustering.k} families: ${f(sc.clustering.purity, 3)}.`,
-          '',
-          `![dendrogram](${sc.clustering.image})`,
-          '',
-        );
-      }
-      if (sc.bagsAblation) {
-        md.push(
-          'Ablation: enrolment bag embeddings per model (accuracy at n = 10 of the Eq. 1 embedding evidence, `verdict.agreement.embedding`, and of the verdict):',
-          '',
-        );
-        md.push('| bags per model | embedding (Eq. 1) | library classifier |', '|---|---|---|');
-        for (const b of sc.bagsAblation) md.push(`| ${b.bags} | ${pm(b.embedding)} | ${pm(b.classifier)} |`);
-        md.push('', `![bags per model](img/eval-${slug(d.domain)}-${sc.scope}-bags-per-model.png)`, '');
-      }
-      for (const n of sc.notes) md.push(`> ${n}`);
-      if (sc.notes.length) md.push('');
+      md.push(...scopeSection(d, sc, scope, sizes));
     }
   }
+  return md;
+}
 
+/** The paper's published numbers, and what differs from our protocol. */
+function paperSection(): string[] {
+  const md: string[] = [];
   md.push("## The paper's numbers beside ours", '');
   md.push(
     "DSF (Song et al. 2022), Table 2 (decorrelation, higher = better in the paper's prose) and Table 3 (accuracy, 10-fold CV, classifier = 3 FC layers on the set embedding):",
@@ -497,7 +554,12 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
     "**What differs.** The paper trains and tests on the *same* models (4 GANs of Yu et al.; its own ~20 CelebA generative models, 64×64, thousands of images each) with 10-fold cross-validation and a trained 3-layer classifier; ours attributes generators **held out of the encoder's training**, by enrolment from tens of images per generator (often 32–100 enrolment images, some generators only 3–8), with a stacked logistic-regression library classifier (φ, residual spectrum, residual pixels), per corpus domain with mixed sizes (28–256 px) and colour types. Our residual row plays the role of PRNU. Our decorrelation score is Eq. 6 *as printed* (lower = closer to I); the paper's values (higher = better) cannot be compared directly. The paper's \"Correl. Score / AUC\" ablation is over bags per model for its trained set-encoder; ours measures the Eq. 1 embedding evidence of the shipped encoder against the same knob.",
     '',
   );
+  return md;
+}
 
+/** What did not work: per held-out scope, where DSF+ falls short or a control or baseline is ahead. */
+function caveatsSection(r: EvalResult, sizes: number[], card: ModelCard | null): string[] {
+  const md: string[] = [];
   md.push('## What did not work / caveats', '');
   const cav: string[] = [...residualBlockCaveats(r)];
   for (const d of r.domains)
@@ -551,7 +613,25 @@ export async function writeReport(r: EvalResult, outDir: string, card: ModelCard
   for (const n of r.notes) cav.push(n);
   md.push(...cav.map((c) => `- ${c}`), '');
   if (card) md.push(`Model card: ${card.name} ${card.version} (${card.configuration}), φ SHA-256 \`${card.phi.sha256}\`.`, '');
+  return md;
+}
 
+export async function writeReport(r: EvalResult, outDir: string, card: ModelCard | null): Promise<void> {
+  const img = path.join(outDir, 'img');
+  await mkdir(img, { recursive: true });
+  const sizes = (r.protocol.bagSizes as number[]) ?? [1, 5, 10, 25, 50];
+  // Plots first, so the markdown can link them.
+  await writePlots(r, img, sizes);
+  const md = [
+    ...headerSection(r),
+    ...protocolSection(r, sizes),
+    ...headlineSection(r, sizes),
+    ...familyOverlapSection(r),
+    ...skippedSection(r),
+    ...perDomainSections(r, sizes),
+    ...paperSection(),
+    ...caveatsSection(r, sizes, card),
+  ];
   await writeFile(path.join(outDir, 'results.md'), `${md.join('\n')}\n`);
   const json = JSON.parse(JSON.stringify(r, (k, v) => (k === 'tree' ? undefined : v)));
   await writeFile(path.join(outDir, 'results.json'), `${compactPerDraw(JSON.stringify(json, null, 1))}\n`);

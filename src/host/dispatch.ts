@@ -5,12 +5,13 @@ import { ApiError, isApiMethod, toErrorInfo, type ApiMethods, type Envelope } fr
 import { validateArgs } from '../shared/validate.js';
 import type { EngineClient } from './protocol.js';
 
-export type Dialogs = Pick<ApiMethods, 'pickFolder' | 'pickLibraryFile'>;
+export type Dialogs = Pick<ApiMethods, 'pickFolder' | 'pickLibraryFile' | 'pickReportFile'>;
 
 /** Hosts without native dialogs (the browser build) answer null, and the UI asks for a typed path. */
 export const NO_DIALOGS: Dialogs = {
   pickFolder: async () => null,
   pickLibraryFile: async () => null,
+  pickReportFile: async () => null,
 };
 
 export type Dispatch = (method: string, args: unknown) => Promise<Envelope<unknown>>;
@@ -23,6 +24,7 @@ export function createDispatcher(client: EngineClient, dialogs: Dialogs = NO_DIA
       let value: unknown;
       if (method === 'pickFolder') value = await dialogs.pickFolder(...(args as Parameters<Dialogs['pickFolder']>));
       else if (method === 'pickLibraryFile') value = await dialogs.pickLibraryFile(...(args as Parameters<Dialogs['pickLibraryFile']>));
+      else if (method === 'pickReportFile') value = await dialogs.pickReportFile(...(args as Parameters<Dialogs['pickReportFile']>));
       else value = await client.call(method, args as never);
       return { ok: true, value };
     } catch (err) {

@@ -11,6 +11,7 @@ import {
   toErrorInfo,
   type AnalyseJobRequest,
   type ApiArgs,
+  type CaseResult,
   type ApiResult,
   type EnrolJobRequest,
   type HostInfo,
@@ -21,11 +22,17 @@ import {
   type LibraryView,
   type LibraryErrorRates,
   type ManifoldOptions,
+  type ReportExport,
+  type ReportFormatChoice,
   type Settings,
 } from '../shared/api.js';
+import { defaultSettings, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
 import type * as Engine from '../engine/index.js';
+import { engineErrorCode } from '../engine/errors.js';
 import type { Progress } from '../engine/types.js';
 import type { HostMethod } from './host-methods.js';
+import type { PathScope } from './path-scope.js';
+import { toApiError } from './errors.js';
 
 /** The engine's public entry points, injected so tests and hosts choose the implementation. */
 export type EngineFacade = Pick<
@@ -40,6 +47,8 @@ export type EngineFacade = Pick<
   | 'exportLibrary'
   | 'importLibrary'
   | 'engineInfo'
+  | 'writeReport'
+  | 'installationSigningKey'
 >;
 
 export { HOST_METHODS, type HostMethod } from './host-methods.js';
@@ -53,22 +62,21 @@ export interface EngineHostOptions {
   /** Where settings persist between sessions; in memory only when absent. */
   settingsFile?: string;
   emit: (event: JobEvent) => void;
+  /**
+   * Folders the API may read evidence from and write library files to (`genprint serve --allow`);
+   * absent: any path (the Electron app, whose paths come from native dialogs).
+   */
+  scope?: PathScope;
+  /** Folder of the installation's report-signing key (default: the engine's signingKeyDir()). */
+  signingKeyDir?: string;
   /** Minimum milliseconds between two progress events of a job (the last one always goes out). */
   progressIntervalMs?: number;
   thumbnailSize?: number;
 }
 
-const FALLBACK_SETTINGS: Settings = {
-  method: 'dsf',
-  bagSize: 50,
-  bags: 100,
-  seed: 1,
-  provider: 'auto',
-  threads: 0,
-  manifold: { estimate: 'projector' },
-  classifierEvidence: 'all',
-};
 const THUMB_CACHE_MAX = 4000;
+/** Case results kept for report export; a case older than this many analyses must be analysed again. */
+const CASES_KEPT = 20;
 
 interface RunningJob {
   handle: JobHandle;
@@ -85,22 +93,30 @@ export function manifoldRequest(m: ManifoldOptions): ManifoldOptions {
 }
 
 function isAbort(err: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || (err as { name?: string } | null)?.name === 'AbortError';
+  return signal.aborted || engineErrorCode(err) === 'cancelled';
 }
 
 export class EngineHost {
   private settings: Settings | undefined;
+  private settingsProblems: string[] = [];
   private running: RunningJob | undefined;
   private nextJob = 1;
   /** Case roots analysed in this session, with their analysed files: thumbnails are served only for these. */
   private readonly analysed = new Map<string, Set<string>>();
   private readonly thumbs = new Map<string, string | null>();
+  /** Results of the cases analysed in this session, by caseId, newest last: what exportReport may write. */
+  private readonly cases = new Map<string, CaseResult>();
 
   constructor(private readonly opts: EngineHostOptions) {}
 
+  /** Runs one API method; whatever it throws leaves as an ApiError, engine errors with their code. */
   async call<M extends HostMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
     const impl = this[method] as unknown as (...a: unknown[]) => Promise<ApiResult<M>>;
-    return impl.apply(this, args as unknown[]);
+    try {
+      return await impl.apply(this, args as unknown[]);
+    } catch (err) {
+      throw toApiError(err);
+    }
   }
 
   get busy(): boolean {
@@ -113,23 +129,28 @@ export class EngineHost {
 
   private async getSettings(): Promise<Settings> {
     if (this.settings) return this.settings;
-    let base = { ...FALLBACK_SETTINGS };
-    try {
-      const d = (await this.opts.facade.engineInfo({ modelsDir: this.opts.modelsDir })).defaults;
-      base = { ...base, method: d.method, bagSize: d.bagSize, bags: d.bags, seed: d.seed, threads: 0 };
-    } catch {
-      /* engine defaults unavailable (no model yet): keep the fallback */
-    }
-    if (this.opts.settingsFile && existsSync(this.opts.settingsFile)) {
+    const file = this.opts.settingsFile;
+    let reading: SettingsReading = { settings: defaultSettings(), problems: [] };
+    if (file && existsSync(file)) {
       try {
-        const saved = JSON.parse(await readFile(this.opts.settingsFile, 'utf8')) as Partial<Settings>;
-        base = { ...base, ...saved };
-      } catch {
-        /* unreadable settings file: start from defaults rather than refuse to start */
+        reading = settingsFromSaved(JSON.parse(await readFile(file, 'utf8')));
+      } catch (err) {
+        // Unreadable or not JSON: start from the defaults rather than refuse to start, and say so.
+        reading.problems = [`cannot be read (${(err as Error).message}): every setting is at its default`];
       }
     }
-    this.settings = base;
-    return base;
+    this.settings = reading.settings;
+    this.settingsProblems = reading.problems.map((p) => `${file}: ${p}`);
+    return this.settings;
+  }
+
+  /**
+   * What was wrong with the settings file when it was read (one line per setting not used); empty
+   * when it was good or absent. The app shows them in a notice, `serve` prints them on stderr.
+   */
+  async settingsFileProblems(): Promise<string[]> {
+    await this.getSettings();
+    return [...this.settingsProblems];
   }
 
   async info(): Promise<HostInfo> {
@@ -145,6 +166,7 @@ export class EngineHost {
       libraryPath: this.opts.libraryPath,
       nativeDialogs: this.opts.nativeDialogs,
       settings,
+      ...(this.settingsProblems.length > 0 ? { settingsFileProblems: [...this.settingsProblems] } : {}),
     };
   }
 
@@ -154,6 +176,7 @@ export class EngineHost {
     if (this.opts.settingsFile) {
       await mkdir(path.dirname(this.opts.settingsFile), { recursive: true });
       await writeFile(this.opts.settingsFile, JSON.stringify(next, null, 2));
+      this.settingsProblems = []; // the file now holds exactly these, all valid
     }
     return next;
   }
@@ -192,11 +215,13 @@ export class EngineHost {
   }
 
   async exportLibrary(dest: string, names: string[]): Promise<LibraryView> {
+    this.opts.scope?.check(dest, 'the export destination');
     if (path.resolve(dest) === path.resolve(this.opts.libraryPath)) throw new ApiError('bad-argument', 'cannot export onto the open library');
     return this.libraryJob((o) => this.opts.facade.exportLibrary(this.opts.libraryPath, dest, names, o));
   }
 
   async importLibrary(source: string): Promise<LibraryView> {
+    this.opts.scope?.check(source, 'the library to import');
     await this.listLibrary(); // creates the library on first use
     return this.libraryJob(async (o) => {
       await this.opts.facade.importLibrary(this.opts.libraryPath, source, o);
@@ -230,6 +255,7 @@ export class EngineHost {
   }
 
   async startEnrol(req: EnrolJobRequest): Promise<JobHandle> {
+    for (const folder of req.folders) this.opts.scope?.check(folder, 'the reference folder');
     const settings = await this.getSettings();
     await this.listLibrary();
     return this.startJob('enrol', async (signal, onProgress) => {
@@ -248,6 +274,7 @@ export class EngineHost {
   }
 
   async startAnalyse(req: AnalyseJobRequest): Promise<JobHandle> {
+    this.opts.scope?.check(req.caseRoot, 'the case folder');
     const settings = await this.getSettings();
     await this.listLibrary();
     const method = req.method ?? settings.method;
@@ -272,8 +299,26 @@ export class EngineHost {
       // The result may name the root as the engine resolved it; the UI asks with that name.
       this.analysed.set(path.resolve(req.caseRoot), files);
       this.analysed.set(path.resolve(result.caseRoot), files);
+      this.cases.delete(result.caseId);
+      this.cases.set(result.caseId, result);
+      while (this.cases.size > CASES_KEPT) this.cases.delete(this.cases.keys().next().value!);
       return { jobId: '', type: 'analyse', kind: 'done', result };
     });
+  }
+
+  async exportReport(caseId: string, dest: string, format: ReportFormatChoice): Promise<ReportExport> {
+    const result = this.cases.get(caseId);
+    if (!result) throw new ApiError('bad-argument', `no case ${caseId} was analysed in this session; analyse the folder again to export its report`);
+    this.opts.scope?.check(dest, 'the report destination');
+    // Evidence folders stay as they were seized: a report is never written into one.
+    const root = path.resolve(result.caseRoot);
+    const target = path.resolve(dest);
+    if (target === root || target.startsWith(root + path.sep))
+      throw new ApiError('bad-argument', `the report would be written into the evidence folder ${result.caseRoot}; choose another folder`);
+    if (!existsSync(path.dirname(target))) throw new ApiError('bad-argument', `no such folder for the report: ${path.dirname(target)}`);
+    const signingKey = format === 'csv' ? undefined : this.opts.facade.installationSigningKey(this.opts.signingKeyDir);
+    const r = await this.opts.facade.writeReport(result, target, { format, signingKey });
+    return { path: r.path, format: r.format, sha256: r.sha256, sha256Path: r.sha256Path, bytes: r.bytes, pages: r.pages, signedBy: r.signedBy };
   }
 
   async cancelJob(jobId: string): Promise<boolean> {
@@ -324,7 +369,7 @@ export class EngineHost {
         .then((done) => emit({ ...done, jobId: handle.jobId } as JobEvent))
         .catch((err) => {
           if (isAbort(err, controller.signal)) emit({ jobId: handle.jobId, type, kind: 'cancelled' });
-          else emit({ jobId: handle.jobId, type, kind: 'failed', error: toErrorInfo(err) });
+          else emit({ jobId: handle.jobId, type, kind: 'failed', error: toErrorInfo(toApiError(err)) });
         })
         .finally(() => {
           if (this.running?.handle.jobId === handle.jobId) this.running = undefined;

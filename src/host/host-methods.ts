@@ -3,6 +3,6 @@
 // native dependencies.
 import { API_METHODS, type ApiMethod } from '../shared/api.js';
 
-export type HostMethod = Exclude<ApiMethod, 'pickFolder' | 'pickLibraryFile'>;
-const WINDOW_METHODS = ['pickFolder', 'pickLibraryFile'] as const;
+export type HostMethod = Exclude<ApiMethod, 'pickFolder' | 'pickLibraryFile' | 'pickReportFile'>;
+const WINDOW_METHODS = ['pickFolder', 'pickLibraryFile', 'pickReportFile'] as const;
 export const HOST_METHODS: readonly HostMethod[] = API_METHODS.filter((m): m is HostMethod => !(WINDOW_METHODS as readonly string[]).includes(m));

@@ -42,7 +42,7 @@ export function portClient(port: PortLike<HostMessage, HostRequest>): EngineClie
       if (!p) return;
       pending.delete(msg.id);
       if (msg.envelope.ok) p.resolve(msg.envelope.value);
-      else p.reject(new ApiError(msg.envelope.error.code, msg.envelope.error.message));
+      else p.reject(ApiError.from(msg.envelope.error));
     } else if (msg?.type === 'job') {
       for (const l of listeners) l(msg.event);
     }

@@ -92,6 +92,13 @@ function nativeDialogs(): Dialogs {
       const r = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
       return r.canceled ? null : (r.filePath ?? null);
     },
+    async pickReportFile(defaultName, format) {
+      const w = parent();
+      const names = { pdf: 'PDF report', json: 'JSON report', csv: 'CSV table' } as const;
+      const opts = { title: 'Save the report as', filters: [{ name: names[format], extensions: [format] }], defaultPath: defaultName };
+      const r = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
+      return r.canceled ? null : (r.filePath ?? null);
+    },
   };
 }
 
@@ -147,6 +154,8 @@ async function main(): Promise<void> {
     libraryPath: path.join(app.getPath('userData'), 'library.sqlite'),
     modelsDir,
     settingsFile: path.join(app.getPath('userData'), 'settings.json'),
+    // The report-signing key lives with the app's own data (private key readable by the user only).
+    signingKeyDir: path.join(app.getPath('userData'), 'keys'),
   });
   registerIpcHandlers(ipcMain, createDispatcher(engine, nativeDialogs()), isTrustedUrl);
   engine.onJobEvent((e) => {

@@ -6,7 +6,8 @@
 //   GET  /api/events     header X-Genprint-Token → Server-Sent Events, one JobEvent per message
 //   GET  /*              the browser build of the renderer (out/web)
 // Every request must come to 127.0.0.1/localhost on our port (DNS rebinding) and, when it carries an
-// Origin, from our own origin (cross-site pages); API requests need the per-run token.
+// Origin, from our own origin (cross-site pages); API requests need the per-run token. The API
+// reads and writes only inside the folders given with `--allow` (host/path-scope.ts).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -17,9 +18,16 @@ import type { ApiErrorCode, Envelope, JobEvent } from '../shared/api.js';
 import { createDispatcher, NO_DIALOGS, type Dispatch } from '../host/dispatch.js';
 import { EngineHost, type EngineFacade } from '../host/engine-host.js';
 import { inProcessClient, jobEventHub } from '../host/protocol.js';
+import { PathScope } from '../host/path-scope.js';
 
 export const TOKEN_HEADER = 'x-genprint-token';
-const MAX_BODY = 1 << 20;
+export const MAX_BODY = 1 << 20;
+/**
+ * A body above MAX_BODY is read to its end and dropped before the 413 goes out: closing the
+ * connection while the client still writes would reset it, and the client would never see the
+ * answer. Above this much, draining is not worth it and the connection is closed after the 413.
+ */
+const MAX_DRAIN = 64 << 20;
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -85,20 +93,31 @@ function send(res: http.ServerResponse, status: number, body: string | Buffer, t
   res.end(body);
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** The body as text, or 'too-large' (drained and dropped), or 'abandon' (too large even to drain). */
+function readBody(req: http.IncomingMessage): Promise<string | 'too-large' | 'abandon'> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > MAX_DRAIN) return resolve('abandon');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-      } else chunks.push(c);
+      if (size > MAX_DRAIN) {
+        req.pause();
+        resolve('abandon');
+      } else if (size <= MAX_BODY) chunks.push(c);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > MAX_BODY ? 'too-large' : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function tooLarge(res: http.ServerResponse, close: boolean): void {
+  const env: Envelope<never> = { ok: false, error: { code: 'bad-argument', message: `request body is larger than ${MAX_BODY} bytes` } };
+  if (close) res.setHeader('connection', 'close');
+  send(res, 413, JSON.stringify(env), 'application/json');
+  if (close) res.on('finish', () => res.req.destroy());
 }
 
 /** The request handler, separate from the listening server so tests can drive it on any port. */
@@ -177,6 +196,7 @@ export function createBridge(opts: BridgeOptions): http.RequestListener {
     const method = url.pathname.slice('/api/'.length);
     readBody(req)
       .then(async (body) => {
+        if (body === 'too-large' || body === 'abandon') return tooLarge(res, body === 'abandon');
         let args: unknown;
         try {
           args = (JSON.parse(body || '{}') as { args?: unknown }).args ?? [];
@@ -187,13 +207,20 @@ export function createBridge(opts: BridgeOptions): http.RequestListener {
         const env = await opts.dispatch(method, args);
         send(res, env.ok ? 200 : STATUS[env.error.code], JSON.stringify(env), 'application/json');
       })
-      .catch(() => send(res, 413, 'request too large\n'));
+      .catch(() => {
+        if (!res.headersSent) send(res, 400, 'request could not be read\n');
+      });
   };
 }
 
 export interface ServeOptions {
   facade: EngineFacade;
   libraryPath: string;
+  /**
+   * Folders the API may read cases and references from and export or import libraries in
+   * (`genprint serve --allow`); default: the library's own folder. Anything else is 'forbidden'.
+   */
+  allowedRoots?: string[];
   modelsDir?: string;
   webRoot?: string;
   settingsFile?: string;
@@ -204,6 +231,8 @@ export interface ServeOptions {
 
 export interface RunningServer {
   url: string;
+  /** The folders the API may use (real paths). */
+  allowedRoots: string[];
   /** The URL to open in a browser: carries the token, which the page moves out of its address bar. */
   openUrl: string;
   port: number;
@@ -215,9 +244,11 @@ export interface RunningServer {
 export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const hub = jobEventHub();
+  const scope = new PathScope(opts.allowedRoots?.length ? opts.allowedRoots : [path.dirname(path.resolve(opts.libraryPath))]);
   const host = new EngineHost({
     facade: opts.facade,
     libraryPath: opts.libraryPath,
+    scope,
     modelsDir: opts.modelsDir,
     settingsFile: opts.settingsFile,
     host: 'serve',
@@ -235,6 +266,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
   const url = `http://127.0.0.1:${port}/`;
   return {
     url,
+    allowedRoots: scope.roots,
     openUrl: `${url}?token=${encodeURIComponent(token)}`,
     port,
     token,

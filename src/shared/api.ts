@@ -18,7 +18,9 @@ import type {
   StabilityPoint,
   Verdict,
 } from './types.js';
+import type { EngineErrorCode } from './errors.js';
 
+export type { EngineErrorCode };
 export type {
   CaseResult,
   ClassifierEvidence,
@@ -50,7 +52,7 @@ export interface Settings {
   bags: number;
   seed: number;
   provider: ProviderChoice;
-  /** Intra-op threads for ONNX Runtime; 0 lets the runtime decide. */
+  /** Intra-op threads for ONNX Runtime; 0: the engine's default (DEFAULTS.threads, 2). */
   threads: number;
   /**
    * The manifold method's estimate and, for knn, the real reference entry (absent: the library's only
@@ -82,6 +84,11 @@ export interface HostInfo {
   /** Native open/save dialogs exist (Electron); the browser build asks for typed paths instead. */
   nativeDialogs: boolean;
   settings: Settings;
+  /**
+   * Present when the saved settings file had values that were not used (invalid, unknown or an
+   * unreadable file): one line each, naming the default used instead. Saving the settings clears it.
+   */
+  settingsFileProblems?: string[];
 }
 
 export interface EnrolJobRequest {
@@ -102,6 +109,22 @@ export interface AnalyseJobRequest {
 
 /** 'library': a change of the library (rename, remove, import, export) and the classifier fit that follows it. */
 export type JobType = 'enrol' | 'analyse' | 'library';
+
+/** Report formats (docs/report.md): the signed PDF for the case file, JSON and CSV for machines. */
+export type ReportFormatChoice = 'pdf' | 'json' | 'csv';
+export const REPORT_FORMATS: readonly ReportFormatChoice[] = ['pdf', 'json', 'csv'];
+
+/** A report written by exportReport: where, its SHA-256 (also written beside it) and who signed it. */
+export interface ReportExport {
+  path: string;
+  format: ReportFormatChoice;
+  sha256: string;
+  sha256Path: string;
+  bytes: number;
+  pages?: number;
+  /** Fingerprint of the installation key that signed it (PDF and JSON); absent for CSV. */
+  signedBy?: string;
+}
 
 export interface JobHandle {
   jobId: string;
@@ -128,11 +151,18 @@ export type JobEvent =
   | { jobId: string; type: JobType; kind: 'cancelled' }
   | { jobId: string; type: JobType; kind: 'failed'; error: ApiErrorInfo };
 
+/**
+ * Which door refused a call: the arguments ('bad-argument'), the sender ('forbidden'), the method
+ * name ('not-found'), a running job ('busy'), the engine ('engine', with engineCode saying why) or
+ * the engine process itself ('unavailable').
+ */
 export type ApiErrorCode = 'bad-argument' | 'forbidden' | 'not-found' | 'busy' | 'engine' | 'unavailable';
 
 export interface ApiErrorInfo {
   code: ApiErrorCode;
   message: string;
+  /** With code 'engine': the engine's own reason (src/shared/errors.ts). */
+  engineCode?: EngineErrorCode;
 }
 
 /** Request/response methods. Arguments are positional so the same tuple travels over IPC and HTTP. */
@@ -155,11 +185,19 @@ export interface ApiMethods {
   startAnalyse(req: AnalyseJobRequest): Promise<JobHandle>;
   /** True when a running job was told to stop; its 'cancelled' event follows. */
   cancelJob(jobId: string): Promise<boolean>;
+  /**
+   * Writes the report of a case analysed in this session (by its caseId) to dest, signed with the
+   * installation's key, with dest.sha256 beside it. The host reports only what it computed itself:
+   * the renderer names the case, it never supplies its content.
+   */
+  exportReport(caseId: string, dest: string, format: ReportFormatChoice): Promise<ReportExport>;
   /** A small PNG data: URL of an analysed image, or null when it cannot be decoded. */
   thumbnail(caseRoot: string, relPath: string): Promise<string | null>;
   /** Native dialogs; null when cancelled or when the host has none. */
   pickFolder(title: string): Promise<string | null>;
   pickLibraryFile(mode: 'open' | 'save'): Promise<string | null>;
+  /** Where to save a report (a save dialog proposing defaultName); null when cancelled or without dialogs. */
+  pickReportFile(defaultName: string, format: ReportFormatChoice): Promise<string | null>;
 }
 
 export type ApiMethod = keyof ApiMethods;
@@ -178,9 +216,11 @@ export const API_METHODS = [
   'startEnrol',
   'startAnalyse',
   'cancelJob',
+  'exportReport',
   'thumbnail',
   'pickFolder',
   'pickLibraryFile',
+  'pickReportFile',
 ] as const satisfies readonly ApiMethod[];
 
 // Compile-time proof that API_METHODS lists every method exactly: adding a method to ApiMethods
@@ -214,21 +254,31 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
+    readonly engineCode?: EngineErrorCode,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+
+  static from(info: ApiErrorInfo): ApiError {
+    return new ApiError(info.code, info.message, info.engineCode);
+  }
 }
 
+/**
+ * The error as it crosses IPC and HTTP. The engine host turns engine errors into ApiError('engine',
+ * …, engineCode) before they get here (src/host/errors.ts); anything else that arrives is
+ * unexpected and reported as an internal engine failure with its message.
+ */
 export function toErrorInfo(err: unknown): ApiErrorInfo {
-  if (err instanceof ApiError) return { code: err.code, message: err.message };
+  if (err instanceof ApiError) return { code: err.code, message: err.message, ...(err.engineCode ? { engineCode: err.engineCode } : {}) };
   const e = err as { message?: unknown } | null;
-  return { code: 'engine', message: typeof e?.message === 'string' ? e.message : String(err) };
+  return { code: 'engine', message: typeof e?.message === 'string' ? e.message : String(err), engineCode: 'internal' };
 }
 
 export function unwrap<T>(envelope: Envelope<T>): T {
   if (envelope.ok) return envelope.value;
-  throw new ApiError(envelope.error.code, envelope.error.message);
+  throw ApiError.from(envelope.error);
 }
 
 declare global {

@@ -1,5 +1,6 @@
 // Words and rules for compression histories, shared by the engine (verdicts, PDF) and the renderer.
 // The keys come from src/engine/ingest/compression.ts, which reads them from the files' bytes.
+import { displayText } from './display-text.js';
 
 /**
  * Compact, stable key (stored in library provenance and case reports): 'lossless', 'jpeg-q<1-100>',
@@ -60,7 +61,7 @@ export function compressionCaveat(c: CompressionCheck | undefined): string | nul
   const unmatched = c.total - c.matched;
   return (
     `${unmatched} of ${c.total} evidence image${c.total === 1 ? ' was' : 's were'} saved with a compression that none of ` +
-    `${c.entry}'s reference images has (evidence: ${describeCompressionCounts(c.evidence)}; references: ` +
+    `${displayText(c.entry)}'s reference images has (evidence: ${describeCompressionCounts(c.evidence)}; references: ` +
     `${describeCompressionCounts(c.references!)}); re-compression changes the traces this attribution reads, and Genprint's measured ` +
     `accuracy on re-compressed evidence is much lower`
   );
@@ -76,5 +77,5 @@ export function compressionSummary(c: CompressionCheck | undefined): string {
   if (!c) return 'not recorded';
   const refs = c.references ? describeCompressionCounts(c.references) : 'not recorded (entry enrolled before Genprint recorded it)';
   const verdict = c.matched === null ? '' : c.matched === c.total ? ' — alike' : ` — ${c.total - c.matched} of ${c.total} evidence images differ`;
-  return `evidence ${describeCompressionCounts(c.evidence)}; ${c.entry}'s references ${refs}${verdict}`;
+  return `evidence ${describeCompressionCounts(c.evidence)}; ${displayText(c.entry)}'s references ${refs}${verdict}`;
 }

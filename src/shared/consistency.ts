@@ -1,5 +1,8 @@
 // Words for the per-image consistency test behind a classifier verdict, shared by the engine
-// (statements, PDF, CLI) and the renderer. The test itself is src/engine/attribution/consistency.ts.
+// (statements, PDF, CLI) and the renderer; part of the wording layer (wording.ts decides what an
+// inconsistent verdict is worded). The test itself is src/engine/attribution/consistency.ts.
+import { displayText } from './display-text.js';
+import { formatPValue as formatP, formatT } from './numbers.js';
 
 /** Whether the images consistently favour the chosen entry over the runner-up (one-sided paired t-test). */
 export interface ConsistencyTest {
@@ -19,13 +22,10 @@ export interface ConsistencyTest {
   consistent: boolean;
 }
 
-const formatT = (t: number) => (Number.isFinite(t) ? t.toFixed(2) : t > 0 ? '∞' : '−∞');
-const formatP = (p: number) => (p < 0.001 ? 'below 0.001' : p.toFixed(3));
-
 /** e.g. "8 of 10 images favour A over B (mean per-image log-probability ratio 1.20, t = 3.10, one-sided p = 0.006)". */
 export function describeConsistency(c: ConsistencyTest, chosen: string): string {
   return (
-    `${c.favouring} of ${c.images} images favour ${chosen} over ${c.versus} ` +
+    `${c.favouring} of ${c.images} images favour ${displayText(chosen)} over ${displayText(c.versus)} ` +
     `(mean per-image log-probability ratio ${c.meanLogRatio.toFixed(2)}, t = ${formatT(c.t)}, one-sided p = ${formatP(c.pValue)}; consistent if p < ${c.level})`
   );
 }
@@ -34,7 +34,7 @@ export function describeConsistency(c: ConsistencyTest, chosen: string): string 
 export function consistencyCaveat(c: ConsistencyTest | undefined, chosen: string | null): string | null {
   if (!c || c.consistent || chosen === null) return null;
   return (
-    `the images do not consistently favour ${chosen} over ${c.versus} ` +
+    `the images do not consistently favour ${displayText(chosen)} over ${displayText(c.versus)} ` +
     `(${c.favouring} of ${c.images} do; paired t = ${formatT(c.t)}, one-sided p = ${formatP(c.pValue)}, consistent only if p < ${c.level})`
   );
 }

@@ -1,5 +1,8 @@
 // Words for the held-back error rate behind a classifier verdict, shared by the engine (statements,
-// PDF, CLI) and the renderer. The estimate itself is src/engine/classifier/held-back-error.ts.
+// PDF, CLI) and the renderer; part of the wording layer (wording.ts decides what an error-prone
+// verdict is worded). The estimate itself is src/engine/classifier/held-back-error.ts.
+import { displayText as name } from './display-text.js';
+import { formatRate as pct } from './numbers.js';
 
 /**
  * How often the library classifier errs when it names the chosen entry for a set of this size,
@@ -29,13 +32,9 @@ export interface HeldBackErrorRate {
   limit: number;
 }
 
-/** A rate as a percentage with one decimal, as every error-rate display shows it. */
-export const formatRate = (x: number): string => `${(100 * x).toFixed(1)} %`;
-const pct = formatRate;
-
 /** "C (12.0 % of its sets)": the entry whose held-back sets go to this one most often; null when none do. */
 export function mostConfusedText(e: Pick<HeldBackErrorRate, 'mostConfused'>): string | null {
-  return e.mostConfused && e.mostConfused.rate > 0 ? `${e.mostConfused.entry} (${pct(e.mostConfused.rate)} of its sets)` : null;
+  return e.mostConfused && e.mostConfused.rate > 0 ? `${name(e.mostConfused.entry)} (${pct(e.mostConfused.rate)} of its sets)` : null;
 }
 
 function sets(e: HeldBackErrorRate): string {
@@ -50,14 +49,14 @@ const neverChosen = (e: HeldBackErrorRate) => e.recall === 0 && (e.mostConfused?
 /** e.g. "4 % of held-back reference sets of 10 images attributed to A came from other entries (…)". */
 export function describeHeldBackError(e: HeldBackErrorRate): string {
   if (neverChosen(e))
-    return `none of the held-back reference ${sets(e)} was attributed to ${e.entry}, not even its own (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry)`;
+    return `none of the held-back reference ${sets(e)} was attributed to ${name(e.entry)}, not even its own (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry)`;
   const confused =
     e.mostConfused && e.mostConfused.rate > 0
-      ? `; most often from ${e.mostConfused.entry}, whose sets go to ${e.entry} in ${pct(e.mostConfused.rate)} of draws`
+      ? `; most often from ${name(e.mostConfused.entry)}, whose sets go to ${name(e.entry)} in ${pct(e.mostConfused.rate)} of draws`
       : '';
   return (
-    `${pct(e.errorRate)} of held-back reference ${sets(e)} attributed to ${e.entry} came from other entries` +
-    ` (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry, entries weighted equally${confused}); ${pct(e.recall)} of ${e.entry}'s own held-back sets are attributed to it`
+    `${pct(e.errorRate)} of held-back reference ${sets(e)} attributed to ${name(e.entry)} came from other entries` +
+    ` (${e.setsPerEntry} draw${e.setsPerEntry === 1 ? '' : 's'} per entry, entries weighted equally${confused}); ${pct(e.recall)} of ${name(e.entry)}'s own held-back sets are attributed to it`
   );
 }
 
@@ -67,10 +66,10 @@ export const heldBackErrorTooHigh = (e: HeldBackErrorRate | undefined): boolean 
 export function heldBackErrorCaveat(e: HeldBackErrorRate | undefined, chosen: string | null): string | null {
   if (!e || chosen === null || !heldBackErrorTooHigh(e)) return null;
   if (neverChosen(e))
-    return `on the library's own held-back reference images, none of the ${sets(e)} was attributed to ${chosen}, not even its own, so the library has no track record for a verdict on it; more reference images of it would sharpen the library`;
-  const from = e.mostConfused && e.mostConfused.rate > 0 ? ` (mostly ${e.mostConfused.entry}'s)` : '';
+    return `on the library's own held-back reference images, none of the ${sets(e)} was attributed to ${name(chosen)}, not even its own, so the library has no track record for a verdict on it; more reference images of it would sharpen the library`;
+  const from = e.mostConfused && e.mostConfused.rate > 0 ? ` (mostly ${name(e.mostConfused.entry)}'s)` : '';
   return (
-    `on the library's own held-back reference images, ${pct(e.errorRate)} of ${sets(e)} attributed to ${chosen} came from other entries${from}, ` +
+    `on the library's own held-back reference images, ${pct(e.errorRate)} of ${sets(e)} attributed to ${name(chosen)} came from other entries${from}, ` +
     `at or above the ${Math.round(100 * e.limit)} % this wording accepts; more reference images of these entries would sharpen the library`
   );
 }
@@ -83,7 +82,7 @@ export function summariseLibraryErrorRates(rates: HeldBackErrorRate[], all = fal
   const head = `held-back reference sets of ${n} image${n === 1 ? '' : 's'}${capped}`;
   if (shown.length === 0) return `every entry below ${Math.round(100 * (rates[0]?.limit ?? 0.1))} % on ${head}`;
   const one = (e: HeldBackErrorRate) =>
-    `${e.entry} ${pct(e.errorRate)}${e.mostConfused && e.mostConfused.rate > 0 && e.errorRate > 0 ? ` (mostly ${e.mostConfused.entry}'s sets)` : ''}`;
+    `${name(e.entry)} ${pct(e.errorRate)}${e.mostConfused && e.mostConfused.rate > 0 && e.errorRate > 0 ? ` (mostly ${name(e.mostConfused.entry)}'s sets)` : ''}`;
   const rest = !all && shown.length < rates.length ? `; the other entries below ${Math.round(100 * rates[0].limit)} %` : '';
   return `${shown.map(one).join(', ')} on ${head}${rest}`;
 }

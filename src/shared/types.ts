@@ -17,6 +17,7 @@ export type SkipReason =
   | 'too-small' // smaller than the minimum canvas (28×28)
   | 'permission-denied' // cannot be opened for reading
   | 'symlink-loop' // a symbolic link that points back into its own ancestry
+  | 'outside-folder' // a symbolic link whose target is outside the evidence folder (not followed unless asked)
   | 'not-a-regular-file' // FIFO, socket, device, dangling link
   | 'io-error'; // any other read failure
 
@@ -41,6 +42,11 @@ export interface EvidenceFile {
    * 'webp-lossy', … Absent in case files written before it was recorded.
    */
   compression?: string;
+  /**
+   * Set when the file decoded only with warnings (damaged data the decoder concealed, e.g. corrupt
+   * JPEG entropy data): the decoder's first warning. Absent for a clean decode (and in older cases).
+   */
+  decodeWarning?: string;
 }
 
 export interface SkippedFile {
@@ -224,6 +230,11 @@ export interface Verdict {
    * (classifier/held-back-error.ts). At or above its limit the verdict is worded weak.
    */
   errorRate?: HeldBackErrorRate;
+  /**
+   * How many of the verdict's images decoded only with warnings (their manifest entries carry
+   * `decodeWarning`); absent when none did. Damaged pixels are a caution in the statement.
+   */
+  decodedWithWarnings?: number;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */
@@ -270,6 +281,11 @@ export interface CaseParams {
   canvas: number;
   provider: string;
   threads: number;
+  /**
+   * Whether symbolic links leading outside the case folder were followed (absent in cases written
+   * before it was recorded; those are verified as if false: nothing outside the folder is read).
+   */
+  followExternalLinks?: boolean;
   /** Manifold method only: the estimate and, for knn, the real reference set. */
   manifold?: ManifoldParams;
 }

@@ -7,12 +7,14 @@ import {
   ESTIMATE_CHOICES,
   METHOD_CHOICES,
   PROVIDER_CHOICES,
+  REPORT_FORMATS,
   type AnalyseJobRequest,
   type ApiArgs,
   type ApiMethod,
   type EnrolJobRequest,
   type ManifoldOptions,
   type MethodId,
+  type ReportFormatChoice,
   type Settings,
 } from './api.js';
 
@@ -143,13 +145,20 @@ const VALIDATORS: Validators = {
   startEnrol: (a) => [enrolRequest(a[0])],
   startAnalyse: (a) => [analyseRequest(a[0])],
   cancelJob: (a) => [str(a[0], 'jobId', 100)],
+  exportReport: (a) => [str(a[0], 'caseId', 200), absPath(a[1], 'destination'), reportFormat(a[2])],
   thumbnail: (a) => [absPath(a[0], 'caseRoot'), relPath(a[1])],
   pickFolder: (a) => [str(a[0] ?? 'Choose a folder', 'title', 200)],
   pickLibraryFile: (a) => {
     if (a[0] !== 'open' && a[0] !== 'save') bad("mode must be 'open' or 'save'");
     return [a[0]];
   },
+  pickReportFile: (a) => [str(a[0], 'defaultName', 200), reportFormat(a[1])],
 };
+
+function reportFormat(v: unknown): ReportFormatChoice {
+  if (!REPORT_FORMATS.includes(v as ReportFormatChoice)) bad(`format must be one of ${REPORT_FORMATS.join(', ')}`);
+  return v as ReportFormatChoice;
+}
 
 /** Checks and normalises the arguments of a call; throws ApiError('bad-argument'). */
 export function validateArgs<M extends ApiMethod>(method: M, args: unknown): ApiArgs<M> {

@@ -27,14 +27,23 @@ const LAUNCH_ARGS = [
   '--disable-sync',
 ];
 
+/** The report-signing key of this run's `serve` and CLI calls (never the examiner's own). */
+let keyDir = '';
+
 function genprint(args: string[]): string {
-  return execFileSync(process.execPath, [path.join(repo, 'bin/genprint.js'), ...args], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(process.execPath, [path.join(repo, 'bin/genprint.js'), ...args], {
+    cwd: repo,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GENPRINT_CONFIG_DIR: keyDir },
+  });
 }
 
 describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'genprint-e2e-'));
   const demo = path.join(tmp, 'demo');
   const library = path.join(tmp, 'library.sqlite');
+  keyDir = path.join(tmp, 'keys');
   let server: ChildProcess;
   let origin = '';
   let openUrl = '';
@@ -65,9 +74,11 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     genprint(['library', 'init', library]);
     for (const r of refs.slice(0, -1)) genprint(['enrol', '-q', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
 
-    server = spawn(process.execPath, [path.join(repo, 'bin/genprint.js'), 'serve', '-l', library, '--web', path.join(repo, 'out/web')], {
+    // --allow: the page may open cases and reference folders of the demo only (docs/cli.md, "serve").
+    server = spawn(process.execPath, [path.join(repo, 'bin/genprint.js'), 'serve', '-l', library, '--allow', demo, '--web', path.join(repo, 'out/web')], {
       cwd: repo,
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, GENPRINT_CONFIG_DIR: keyDir },
     });
     openUrl = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -188,6 +199,27 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
       new RegExp(`^[0-9.]+ % of held-back reference sets of .* attributed to ${singleCase.expected} came from other entries \\(\\d+ draws? per entry`),
     );
   }, 400_000);
+
+  it('saves the signed report of the case on screen, which verify-report accepts; never into the evidence folder', async () => {
+    // Still showing the single-generator case analysed above.
+    await page.locator('#report').scrollIntoViewIfNeeded();
+    const field = page.locator('input[name=report-path]');
+    const save = page.getByRole('button', { name: 'Save report' });
+    await field.fill(path.join(singleCase.folder, 'inside.pdf'));
+    await save.click();
+    await expect.poll(() => page.locator('#report .notice-error').textContent()).toContain('into the evidence folder');
+    expect(existsSync(path.join(singleCase.folder, 'inside.pdf'))).toBe(false);
+
+    const reports = path.join(demo, 'reports');
+    mkdirSync(reports);
+    const pdf = path.join(reports, 'case.pdf');
+    await field.fill(pdf);
+    await save.click();
+    await expect.poll(() => page.locator('[data-testid=report-written]').textContent(), { timeout: 120_000 }).toMatch(/signed with this installation's key/);
+    expect(existsSync(`${pdf}.sha256`)).toBe(true);
+    const verified = genprint(['verify-report', pdf, singleCase.folder]);
+    expect(verified).toMatch(/VERIFIED: evidence unchanged, report signed by a trusted key/);
+  }, 300_000);
 
   it('shows verdicts, heatmaps with legends and values on hover, the dendrogram and the stability chart', async () => {
     // Still showing the single-generator case analysed above.

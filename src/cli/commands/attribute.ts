@@ -1,30 +1,35 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
-import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed, requireFolder } from '../common.js';
+import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseSeed } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
+import { formatScore } from '../../shared/numbers.js';
+import { displayJson, displayProse, displayText, quotedText } from '../../shared/display-text.js';
 import { withCancellation } from '../cancel.js';
 
 export function formatCase(result: CaseResult): string {
   const out: string[] = [];
   const { params, verdicts } = result;
   out.push(
-    `case ${result.caseId} · ${result.manifest.length} images analysed, ${result.skipped.length} skipped · ` +
+    `case ${displayText(result.caseId)} · ${result.manifest.length} images analysed, ${result.skipped.length} skipped · ` +
       `method ${params.method} · provider ${params.provider} · model ${result.model.phiSha256?.slice(0, 12) ?? 'none'}`,
   );
   const m = params.manifold;
   if (m)
     out.push(
       `manifold estimate ${m.estimate}: ${m.definition}` +
-        (m.reference ? ` · real reference "${m.reference.name}" (${m.reference.images} images) · search ${m.index}` : '') +
+        (m.reference ? ` · real reference ${quotedText(m.reference.name)} (${m.reference.images} images) · search ${m.index}` : '') +
         (m.projectorSha256 ? ` · projector ${m.projectorSha256.slice(0, 12)}` : ''),
     );
   out.push(formatVerdict(verdicts.folder, 'Folder'));
   if (verdicts.groups.length > 1) for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
   if (verdicts.bags.length > 0) {
     const counts = new Map<string, number>();
-    for (const b of verdicts.bags) counts.set(b.label ?? 'unknown', (counts.get(b.label ?? 'unknown') ?? 0) + 1);
+    for (const b of verdicts.bags) {
+      const label = b.label === null ? 'unknown' : displayText(b.label);
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
     out.push(`Bags of ${params.bagSize} (seed ${params.seed}): ` + [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '));
   }
   const classifier = result.library.classifier;
@@ -48,9 +53,12 @@ export function formatCase(result: CaseResult): string {
   if (result.stability.length > 0)
     out.push(
       'Stability (images per bag → mean score ± std, agreement with the verdict): ' +
-        result.stability.map((s) => `${s.bagSize}: ${s.meanScore.toFixed(3)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`).join(' · '),
+        result.stability
+          .map((s) => `${s.bagSize}: ${formatScore(verdicts.folder.method, s.meanScore)}±${s.stdScore.toFixed(3)} (${Math.round(100 * s.agreement)} %)`)
+          .join(' · '),
     );
-  for (const s of result.skipped) out.push(`skipped ${s.relPath}: ${s.reason} — ${s.message}`);
+  for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${displayText(f.relPath)}: ${displayProse(f.decodeWarning)}`);
+  for (const s of result.skipped) out.push(`skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}`);
   return out.join('\n');
 }
 
@@ -63,6 +71,10 @@ export function registerAttribute(program: Command): void {
     .option('--bags <n>', 'number of bags drawn', parsePositiveInt, DEFAULTS.bags)
     .option('-s, --seed <n>', 'seed for drawing bags', parseSeed, DEFAULTS.seed)
     .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
+    .option(
+      '--follow-external-links',
+      'follow symbolic links whose target is outside the folder (default: list them as skipped); recorded in the case, so verify-report reads those targets too',
+    )
     .option('--case-id <id>', 'case identifier for the report')
     .option('--examiner <name>', 'examiner name for the report')
     .option('--notes <text>', 'case notes for the report')
@@ -70,7 +82,6 @@ export function registerAttribute(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .argument('<folder>', 'suspect folder (read-only)');
   addEngineOptions(addMethodOptions(cmd)).action(async (folder: string, o) => {
-    requireFolder(folder);
     const progress = createProgressReporter(process.stderr, o.quiet);
     let result: CaseResult;
     try {
@@ -87,6 +98,7 @@ export function registerAttribute(program: Command): void {
             seed: o.seed,
             canvas: o.canvas,
             crops: o.crops,
+            followExternalLinks: o.followExternalLinks === true,
             provider: o.provider,
             threads: o.threads,
             modelsDir: o.models,
@@ -101,10 +113,9 @@ export function registerAttribute(program: Command): void {
     } finally {
       progress.stop();
     }
-    const json = `${JSON.stringify(result, null, 2)}\n`;
-    if (o.json === '-') process.stdout.write(json);
+    if (o.json === '-') process.stdout.write(`${displayJson(result)}\n`);
     else {
-      if (o.json) writeFileSync(o.json, json);
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(`${formatCase(result)}\n`);
     }
   });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { displayText } from '../../shared/display-text.js';
 import { runDemo } from '../../engine/demo/index.js';
 import { repoRoot } from '../../engine/version.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -26,13 +27,15 @@ export function registerDemo(program: Command): void {
       onCase: (c) => {
         progress.stop();
         writeFileSync(path.join(out, `${path.basename(c.folder)}.case.json`), `${JSON.stringify(c.result, null, 2)}\n`);
-        process.stdout.write(`\n${c.ok ? '✓' : '✗'} ${c.folder}: expected ${c.expected}, got ${c.got}\n`);
+        process.stdout.write(`\n${c.ok ? '✓' : '✗'} ${displayText(c.folder)}: expected ${c.expected}, got ${c.got}\n`);
         process.stdout.write(`${formatVerdict(c.result.verdicts.folder, '  Folder').replace(/^/gm, '  ')}\n`);
       },
     });
     progress.stop();
     const right = run.outcomes.filter((c) => c.ok).length;
-    process.stdout.write(`\n${right}/${run.outcomes.length} demo cases as expected · library ${run.libraryPath} · case results ${out}/*.case.json\n`);
+    process.stdout.write(
+      `\n${right}/${run.outcomes.length} demo cases as expected · library ${displayText(run.libraryPath)} · case results ${displayText(`${out}/*.case.json`)}\n`,
+    );
     if (right !== run.outcomes.length) throw new CliError('some demo verdicts differ from the known answers', EXIT.failure);
   });
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { enrol } from '../../engine/index.js';
-import { addEngineOptions, mapErrors, requireFolder } from '../common.js';
+import { addEngineOptions, mapErrors } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
+import { displayProse, displayText, quotedText } from '../../shared/display-text.js';
 import { describeFit } from './library.js';
 
 export function registerEnrol(program: Command): void {
@@ -18,10 +19,10 @@ export function registerEnrol(program: Command): void {
       '--no-manifold',
       "skip the manifold method's projector parts (about halves enrolment time; the entry then cannot be used with --method manifold --estimate projector)",
     )
+    .option('--follow-external-links', 'follow symbolic links whose target is outside the reference folders (default: list them as skipped)')
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
   addEngineOptions(cmd).action(async (folders: string[], o) => {
-    folders.forEach(requireFolder);
     const progress = createProgressReporter(process.stderr, o.quiet);
     try {
       const { entry, skipped, fit } = await withCancellation((signal) =>
@@ -37,6 +38,7 @@ export function registerEnrol(program: Command): void {
             threads: o.threads,
             modelsDir: o.models,
             manifoldParts: o.manifold,
+            followExternalLinks: o.followExternalLinks === true,
             signal,
             onProgress: (p) => progress.update(p),
           }),
@@ -44,12 +46,12 @@ export function registerEnrol(program: Command): void {
       );
       progress.stop();
       process.stdout.write(
-        `enrolled "${entry.name}" (${entry.family}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
+        `enrolled ${quotedText(entry.name)} (${displayText(entry.family)}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
           `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
           (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : '') +
           (fit ? `  ${describeFit(fit)}\n` : ''),
       );
-      for (const s of skipped) process.stdout.write(`  skipped ${s.relPath}: ${s.reason} — ${s.message}\n`);
+      for (const s of skipped) process.stdout.write(`  skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}\n`);
     } finally {
       progress.stop();
     }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { formatFingerprint, installationSigningKey, signingKeyDir } from '../../engine/report/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { displayText } from '../../shared/display-text.js';
 
 export function registerKey(program: Command): void {
   const key = program.command('key').description("this installation's report-signing key (Ed25519; created with the first report)");
@@ -14,7 +15,7 @@ export function registerKey(program: Command): void {
     .description('print the key folder, the public key and its fingerprint (creates the key if there is none)')
     .action(() => {
       const k = installationSigningKey();
-      process.stdout.write(`folder ${signingKeyDir()}\nfingerprint ${formatFingerprint(k.fingerprint)}\n${k.publicKeyPem}`);
+      process.stdout.write(`folder ${displayText(signingKeyDir())}\nfingerprint ${formatFingerprint(k.fingerprint)}\n${k.publicKeyPem}`);
     });
   key
     .command('export')
@@ -29,6 +30,6 @@ export function registerKey(program: Command): void {
       if (existsSync(file)) throw new CliError(`${file} exists; choose another name`, EXIT.usage);
       if (!existsSync(path.dirname(path.resolve(file)))) throw new CliError(`no such folder: ${path.dirname(file)}`, EXIT.input);
       await writeFile(file, k.publicKeyPem, { flag: 'wx' });
-      process.stdout.write(`${file}\n  fingerprint ${formatFingerprint(k.fingerprint)}\n`);
+      process.stdout.write(`${displayText(file)}\n  fingerprint ${formatFingerprint(k.fingerprint)}\n`);
     });
 }

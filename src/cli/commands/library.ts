@@ -16,14 +16,16 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
-import { cappingNote, confusionSizeIndex, formatRate, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
+import { cappingNote, confusionSizeIndex, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
+import { formatRate } from '../../shared/numbers.js';
+import { displayJson, displayProse, displayText } from '../../shared/display-text.js';
 
 /** One line on what a library change fitted (the classifier is stored in the library so analyses never fit it). */
 export function describeFit(fit: FitSummary): string {
   const parts = fit.fitted.map((f) => `${f.view} (${f.regressions} regression${f.regressions === 1 ? '' : 's'}, ${f.seconds.toFixed(1)} s)`);
   if (parts.length > 0) return `fitted and stored the library classifier: ${parts.join('; ')}`;
   if (fit.kept.length > 0) return `the stored library classifier already matches the entries (${fit.kept.join(', ')})`;
-  return `no library classifier${fit.notes.length > 0 ? `: ${fit.notes.join('; ')}` : ' (fewer than two entries with set-encoder features)'}`;
+  return `no library classifier${fit.notes.length > 0 ? `: ${displayProse(fit.notes.join('; '))}` : ' (fewer than two entries with set-encoder features)'}`;
 }
 
 /** A library change with its fit: progress on stderr (unless quiet), Ctrl-C cancels and leaves the library as it was. */
@@ -45,7 +47,7 @@ export function registerLibrary(program: Command): void {
     .argument('<file>', 'library file to create (refuses to overwrite)')
     .action(async (file: string) => {
       const info = await mapErrors(() => initLibrary(file));
-      process.stdout.write(`created library ${info.path} (schema v${info.schemaVersion})\n`);
+      process.stdout.write(`created library ${displayText(info.path)} (schema v${info.schemaVersion})\n`);
     });
 
   lib
@@ -55,21 +57,21 @@ export function registerLibrary(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const info = await mapErrors(() => listLibrary(file));
-      if (opts.json) return void process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-      process.stdout.write(`${info.path}  (SHA-256 ${info.sha256}, ${info.entries.length} entries)\n`);
+      if (opts.json) return void process.stdout.write(`${displayJson(info)}\n`);
+      process.stdout.write(`${displayText(info.path)}  (SHA-256 ${info.sha256}, ${info.entries.length} entries)\n`);
       if (info.entries.length > 1)
         process.stdout.write(
           info.classifiers.length > 0
-            ? `  library classifier stored (${info.classifiers.map((c) => `${c.view}, fitted ${c.fittedAt}`).join('; ')})\n`
-            : `  no library classifier stored: an analysis fits one for itself; 'genprint library fit ${info.path}' stores it in the library\n`,
+            ? `  library classifier stored (${info.classifiers.map((c) => `${displayText(c.view)}, fitted ${displayText(c.fittedAt)}`).join('; ')})\n`
+            : `  no library classifier stored: an analysis fits one for itself; 'genprint library fit ${displayText(info.path)}' stores it in the library\n`,
         );
       if (info.unverifiedEntries.length > 0)
         process.stdout.write(
-          `  ${info.unverifiedEntries.length} entries have no integrity digest (written before schema v5); 'genprint library fit ${info.path}' adds it\n`,
+          `  ${info.unverifiedEntries.length} entries have no integrity digest (written before schema v5); 'genprint library fit ${displayText(info.path)}' adds it\n`,
         );
       for (const e of info.entries)
         process.stdout.write(
-          `  ${e.name.padEnd(32)} ${e.family.padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${e.method}  ${e.createdAt}\n`,
+          `  ${displayText(e.name).padEnd(32)} ${displayText(e.family).padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${displayText(e.method)}  ${displayText(e.createdAt)}\n`,
         );
     });
 
@@ -80,7 +82,7 @@ export function registerLibrary(program: Command): void {
     .argument('<entry>', 'entry name or id')
     .action(async (file: string, entry: string) => {
       const details = await mapErrors(() => showEntry(file, entry));
-      process.stdout.write(`${JSON.stringify(details, null, 2)}\n`);
+      process.stdout.write(`${displayJson(details)}\n`);
     });
 
   lib
@@ -94,13 +96,13 @@ export function registerLibrary(program: Command): void {
       if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1))
         throw new CliError(`--sizes must be positive whole numbers separated by commas, got "${opts.sizes}"`, EXIT.usage);
       const r = await mapErrors(() => estimateLibraryErrorRates(file, { sizes }));
-      if (opts.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      if (r.note) return void process.stdout.write(`no error rates: ${r.note}\n`);
+      if (opts.json) return void process.stdout.write(`${displayJson(r)}\n`);
+      if (r.note) return void process.stdout.write(`no error rates: ${displayProse(r.note)}\n`);
       process.stdout.write(
         'error rate of a verdict for each entry: the share of held-back reference sets attributed to it that came from other entries\n' +
           `(weak at ${Math.round(100 * r.rates[0][0].limit)} % or more; estimated on the library's own images, so it can understate the error for evidence chosen or saved differently)\n`,
       );
-      const width = Math.max(5, ...r.rates[0].map((e) => e.entry.length));
+      const width = Math.max(5, ...r.rates[0].map((e) => displayText(e.entry).length));
       const capped = (row: HeldBackErrorRate[]) => cappingNote(row[0]) !== null;
       process.stdout.write(
         `  ${'entry'.padEnd(width)} ${r.rates.map((row) => `n=${row[0].n}${capped(row) ? '*' : ''}`.padStart(8)).join(' ')}  most often confused with (n=${r.sizes[confusionSizeIndex(r.rates)]})\n`,
@@ -108,7 +110,7 @@ export function registerLibrary(program: Command): void {
       const confusedAt = r.rates[confusionSizeIndex(r.rates)];
       r.rates[0].forEach((e, i) => {
         process.stdout.write(
-          `  ${e.entry.padEnd(width)} ${r.rates.map((row) => formatRate(row[i].errorRate).padStart(8)).join(' ')}  ${mostConfusedText(confusedAt[i]) ?? '-'}\n`,
+          `  ${displayText(e.entry).padEnd(width)} ${r.rates.map((row) => formatRate(row[i].errorRate).padStart(8)).join(' ')}  ${mostConfusedText(confusedAt[i]) ?? '-'}\n`,
         );
       });
       const cappedRow = r.rates.find(capped);
@@ -134,7 +136,7 @@ export function registerLibrary(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, entry: string, newName: string, opts: { quiet?: boolean }) => {
       const fit = await libraryJob(opts.quiet, (o) => renameEntry(file, entry, newName, o));
-      process.stdout.write(`renamed ${entry} → ${newName}\n${describeFit(fit)}\n`);
+      process.stdout.write(`renamed ${displayText(entry)} → ${displayText(newName)}\n${describeFit(fit)}\n`);
     });
 
   lib
@@ -145,7 +147,7 @@ export function registerLibrary(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, entry: string, opts: { quiet?: boolean }) => {
       const fit = await libraryJob(opts.quiet, (o) => removeEntry(file, entry, o));
-      process.stdout.write(`removed ${entry}\n${describeFit(fit)}\n`);
+      process.stdout.write(`removed ${displayText(entry)}\n${describeFit(fit)}\n`);
     });
 
   lib
@@ -157,7 +159,7 @@ export function registerLibrary(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, dest: string, entries: string[], opts: { quiet?: boolean }) => {
       const info = await libraryJob(opts.quiet, (o) => exportLibrary(file, dest, entries, o));
-      process.stdout.write(`exported ${info.entries.length} entries to ${info.path} (SHA-256 ${info.sha256})\n`);
+      process.stdout.write(`exported ${info.entries.length} entries to ${displayText(info.path)} (SHA-256 ${info.sha256})\n`);
     });
 
   lib
@@ -168,6 +170,6 @@ export function registerLibrary(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, source: string, opts: { quiet?: boolean }) => {
       const info = await libraryJob(opts.quiet, (o) => importLibrary(file, source, o));
-      process.stdout.write(`${info.path} now has ${info.entries.length} entries\n`);
+      process.stdout.write(`${displayText(info.path)} now has ${info.entries.length} entries\n`);
     });
 }

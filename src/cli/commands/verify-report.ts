@@ -10,6 +10,7 @@ import { CaseFormatError, formatFingerprint, parsePublicKey, verifyReport, type 
 import { requireFolder } from '../common.js';
 import { withCancellation } from '../cancel.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { displayJson, displayProse, displayText } from '../../shared/display-text.js';
 
 function signatureLine(r: VerifyResult): string {
   const s = r.signature;
@@ -31,8 +32,8 @@ function embeddedLine(r: VerifyResult): string | null {
 
 function sidecarLine(r: VerifyResult): string {
   const rep = r.report;
-  if (rep.status === 'match') return `report file: matches ${rep.checksumPath} (SHA-256 ${rep.sha256})`;
-  if (rep.status === 'differs') return `report file: DIFFERS from ${rep.checksumPath} (recorded ${rep.expected}, now ${rep.sha256})`;
+  if (rep.status === 'match') return `report file: matches ${displayText(rep.checksumPath ?? '')} (SHA-256 ${rep.sha256})`;
+  if (rep.status === 'differs') return `report file: DIFFERS from ${displayText(rep.checksumPath ?? '')} (recorded ${rep.expected}, now ${rep.sha256})`;
   return `report file: no .sha256 beside it (SHA-256 ${rep.sha256}); not needed when the signature is valid`;
 }
 
@@ -44,7 +45,7 @@ const OUTCOME_TEXT = {
 
 export function formatVerify(r: VerifyResult, all = false): string {
   const out: string[] = [];
-  out.push(`case ${r.caseId} · manifest from ${r.source === 'pdf' ? 'the PDF (embedded case.json)' : 'the case JSON'}`);
+  out.push(`case ${displayText(r.caseId)} · manifest from ${r.source === 'pdf' ? 'the PDF (embedded case.json)' : 'the case JSON'}`);
   out.push(signatureLine(r));
   const emb = embeddedLine(r);
   if (emb) out.push(emb);
@@ -58,11 +59,11 @@ export function formatVerify(r: VerifyResult, all = false): string {
         : f.status === 'new' && f.actualSha256
           ? ` (SHA-256 ${f.actualSha256.slice(0, 16)}…)`
           : '';
-    out.push(`${tag} ${f.relPath}${detail}${f.note ? ` — ${f.note}` : ''}`);
+    out.push(`${tag} ${displayText(f.relPath)}${detail}${f.note ? ` — ${displayProse(f.note)}` : ''}`);
   }
   const c = r.counts;
   out.push(`${c.match} match, ${c.differs} differ, ${c.missing} missing, ${c.new} new → ${OUTCOME_TEXT[r.outcome]}`);
-  for (const reason of r.reasons) out.push(`  because ${reason}`);
+  for (const reason of r.reasons) out.push(`  because ${displayProse(reason)}`);
   return out.join('\n');
 }
 
@@ -101,7 +102,7 @@ export function registerVerifyReport(program: Command): void {
         if (err instanceof CaseFormatError || err instanceof SyntaxError) throw new CliError((err as Error).message, EXIT.input);
         throw err;
       }
-      process.stdout.write((o.json ? JSON.stringify(result, null, 2) : formatVerify(result, o.all)) + '\n');
+      process.stdout.write((o.json ? displayJson(result) : formatVerify(result, o.all)) + '\n');
       if (result.outcome === 'not-verified') throw new CliError(`verification failed: ${result.reasons.join('; ')}`, EXIT.mismatch);
       if (result.outcome === 'unauthenticated') throw new CliError(`report not authenticated: ${result.reasons.join('; ')}`, EXIT.unauthenticated);
     });

@@ -6,6 +6,7 @@ import { residualStatistics, RESIDUAL_STATISTICS_DIM } from '../residual/statist
 import type { SetEncoder } from '../features/set-encoder.js';
 import type { Canvas, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 import { drawBags } from '../util/random.js';
+import { ENROLMENT_BAGS } from '../defaults.js';
 import { featureStats, novelty } from './prepared-library.js';
 
 const FOLDS = 4;
@@ -137,8 +138,8 @@ export class EnrolmentBuilder {
       }
 
       // Bag embeddings z = ρ(mean φ) over random bags of the reference images (paper: 100 bags).
-      const bagSize = Math.max(1, Math.min(this.opts.bagSize ?? 10, Math.floor(n / 2) || 1));
-      const bags = drawBags(n, bagSize, this.opts.bags ?? 100, this.opts.seed ?? 1);
+      const bagSize = Math.max(1, Math.min(this.opts.bagSize ?? ENROLMENT_BAGS.bagSize, Math.floor(n / 2) || 1));
+      const bags = drawBags(n, bagSize, this.opts.bags ?? ENROLMENT_BAGS.bags, this.opts.seed ?? 1);
       const pooled = bags.map((bag) => {
         const m = new Float32Array(dim);
         for (const i of bag) for (let d = 0; d < dim; d++) m[d] += this.features[i][d] / bag.length;

@@ -7,14 +7,15 @@
 //   embedding   – Eq. 1 over the entries' enrolled bag embeddings z, dsf method;
 //   residual    – mean |corr| of the residuals with each entry's fingerprint (Eq. 3–4).
 // The chosen method decides; the others are shown so an examiner sees whether they agree.
-import { scoreIsProbability, type MethodId, type ScoredCandidate, type Verdict } from '../types.js';
+import type { MethodId, ScoredCandidate, Verdict } from '../types.js';
 import { classifierParts, novelty, type PreparedLibrary } from './prepared-library.js';
 import { describeFusion, predictFusedLogProba } from '../classifier/fused.js';
 import type { SetEncoder } from '../features/set-encoder.js';
-import { checkCompression, compressionCaveat, compressionMismatchIsMajor } from '../ingest/compression.js';
+import { checkCompression } from '../ingest/compression.js';
 import { bagTemperature } from '../classifier/bag-temperature.js';
-import { consistencyCaveat, consistencyTest, describeConsistency, type ConsistencyTest } from './consistency.js';
-import { describeHeldBackError, heldBackErrorCaveat, heldBackErrorRate, type HeldBackErrorRate } from '../classifier/held-back-error.js';
+import { consistencyTest, describeConsistency, type ConsistencyTest } from './consistency.js';
+import { describeHeldBackError, heldBackErrorRate, type HeldBackErrorRate } from '../classifier/held-back-error.js';
+import { statementFor } from '../../shared/wording.js';
 
 export interface ImageEvidence {
   relPath: string;
@@ -28,6 +29,8 @@ export interface ImageEvidence {
   features: Float32Array | null;
   /** How the file was saved (ingest/compression.ts), when known. */
   compression?: string;
+  /** The file decoded only with warnings (EvidenceFile.decodeWarning): its pixels may be damaged. */
+  decodedWithWarnings?: boolean;
 }
 
 /** One-sided test strength: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean). */
@@ -200,51 +203,6 @@ export async function judgeEmbedding(
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
-/** A probability in words: never "1.000" — the classifier assumes independent images. */
-export function formatProbability(p: number): string {
-  if (!Number.isFinite(p)) return 'n/a';
-  if (p > 0.9995) return 'above 0.999';
-  if (p > 0 && p < 0.0005) return 'below 0.001';
-  return p.toFixed(3);
-}
-
-/** Wording policy: "consistent with", qualified when the evidence is thin; never "proves". */
-export function statementFor(
-  v: Pick<
-    Verdict,
-    'label' | 'family' | 'unknown' | 'score' | 'margin' | 'runnerUp' | 'evidenceCount' | 'method' | 'mixed' | 'compression' | 'consistency' | 'errorRate'
-  >,
-  closest: string | null,
-): string {
-  const n = v.evidenceCount;
-  const imgs = `${n} image${n === 1 ? '' : 's'}`;
-  if (v.mixed) return `The ${imgs} do not form one consistent set: they split into groups attributed separately (see the group verdicts).`;
-  const recompressed = compressionCaveat(v.compression);
-  if (v.unknown)
-    return `The ${imgs} are not consistent with any generator in the library${closest ? ` (closest entry: ${closest}, outside its calibrated range)` : ''}. They may come from a generator that is not enrolled, or be too heavily processed to compare.${recompressed ? ` Note: ${recompressed}.` : ''}`;
-  const inconsistent = consistencyCaveat(v.consistency, v.label);
-  const errorProne = heldBackErrorCaveat(v.errorRate, v.label);
-  const weak =
-    n < 5 ||
-    v.margin < 0.1 ||
-    (scoreIsProbability(v.method) && v.score < 0.6) ||
-    compressionMismatchIsMajor(v.compression) ||
-    inconsistent !== null ||
-    errorProne !== null;
-  const fam = v.family ? ` (family: ${v.family})` : '';
-  const base = `The ${imgs} are ${weak ? 'weakly ' : ''}consistent with the library entry ${v.label}${fam}`;
-  const how = scoreIsProbability(v.method)
-    ? `, with probability ${formatProbability(v.score)} and a margin of ${formatProbability(v.margin)} over ${v.runnerUp ?? 'no other entry'}`
-    : `, with mean residual correlation ${fmt(v.score, 4)} and a margin of ${fmt(v.margin, 4)} over ${v.runnerUp ?? 'no other entry'}`;
-  const cautions = [recompressed, inconsistent, errorProne].filter((c): c is string => c !== null);
-  const caveat = cautions.length
-    ? `. Caution: ${cautions.join('; ')}${weak ? ', so this is no firm attribution' : ''}`
-    : weak
-      ? '. The evidence is too thin or too close between entries for a firm attribution'
-      : '';
-  return `${base}${how}${caveat}. This does not exclude generators that are not in the library.`;
-}
-
 /** The full verdict for one set of images under the chosen method. */
 export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method: MethodId, encoder: SetEncoder | null): Promise<Verdict> {
   const n = items.length;
@@ -349,6 +307,8 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
   const evidenceCompression = items.map((i) => i.compression);
   if (top !== undefined && evidenceCompression.every((c): c is string => c !== undefined))
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);
+  const warned = items.filter((i) => i.decodedWithWarnings).length;
+  if (warned > 0) verdict.decodedWithWarnings = warned;
   if (embedding)
     verdict.explanation += ` Embedding (Eq. 1 over enrolled bag embeddings): ${embeddingLabel} with p = ${fmt(embedding.probability[embedding.order[0]])}.`;
   verdict.statement = statementFor(verdict, names[top] ?? null);

@@ -25,6 +25,11 @@ export interface ImageInfo {
   crops: number;
   /** Compression history read from the file's bytes (compression.ts): 'lossless', 'jpeg-q90', … */
   compression: CompressionKey;
+  /**
+   * Set when the pixels decoded only by tolerating damage the decoder warned about (e.g. corrupt
+   * JPEG entropy data, concealed by the decoder): its first warning. Absent for a clean decode.
+   */
+  decodeWarning?: string;
 }
 
 export type DecodeResult = { info: ImageInfo; crops: Canvas[] } | { skip: SkipReason; message: string };
@@ -390,13 +395,24 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   const bitDepth = DEPTH_BITS[meta.depth ?? ''];
   if (!bitDepth) return { skip: 'unsupported-format', message: `${format} with ${meta.depth} samples is not supported (8 or 16 bit only)` };
 
+  // removeAlpha drops the channel (no flattening); toColourspace('srgb') expands grey to RGB and
+  // maps 16-bit to 8-bit (v >> 8), never touching the pixel grid.
+  const decodeRaw = (options: SharpOptions) =>
+    sharp(buf, options).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   let raw: { data: Buffer; info: OutputInfo };
+  let decodeWarning: string | undefined;
   try {
-    // removeAlpha drops the channel (no flattening); toColourspace('srgb') expands grey to RGB and
-    // maps 16-bit to 8-bit (v >> 8), never touching the pixel grid.
-    raw = await sharp(buf, sharpOpts).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    return classifyError(err, buf, sniffed ?? format);
+    // Strict first: a file the decoder has any warning about fails here. sharp's 'warning' events
+    // cannot tell files apart (libvips queues warnings process-wide, and two files decode at once),
+    // so the failure of this file's own strict decode is what marks it.
+    raw = await decodeRaw({ ...sharpOpts, failOn: 'warning' });
+  } catch (strictErr) {
+    try {
+      raw = await decodeRaw(sharpOpts);
+    } catch (err) {
+      return classifyError(err, buf, sniffed ?? format);
+    }
+    decodeWarning = warningText(strictErr);
   }
   const { info } = raw;
   if (info.channels !== 3 || info.width !== width || info.height !== height) {
@@ -406,9 +422,32 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   const crops = rects.map((r) => rgbToCanvas(raw.data, width, r));
   const hasExif = await detectExif(buf, format, meta.exif);
   return {
-    info: { format, width, height, channels: meta.channels ?? 3, bitDepth, hasExif, crops: rects.length, compression: compressionOf(buf, format) },
+    info: {
+      format,
+      width,
+      height,
+      channels: meta.channels ?? 3,
+      bitDepth,
+      hasExif,
+      crops: rects.length,
+      compression: compressionOf(buf, format),
+      ...(decodeWarning ? { decodeWarning } : {}),
+    },
     crops,
   };
+}
+
+/**
+ * The decoder's own complaint from a strict decode that failed. sharp prefixes "Warning treated as
+ * error" and may append libvips' tile errors and warnings queued by other decodes; the first line
+ * naming the damage is kept.
+ */
+function warningText(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Warning treated as error|^error in tile|^read gave \d+ warnings?/i.test(l));
+  return lines[0] ?? 'the decoder reported a warning';
 }
 
 function checkSize(width: number, height: number, minSize: number): { skip: SkipReason; message: string } | null {

@@ -20,7 +20,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import type { DecodedImage, EvidenceFile, IngestEvent, IngestOptions, SkippedFile, SkipReason } from '../types.js';
 import { decodeImageBuffer, type DecodeOptions } from './decode.js';
 import { sha256Hex } from './hash.js';
-import { abortError, describeNonRegular, scanFiles, scanFolder, type ScanFile, type ScanItem } from './scan.js';
+import { abortError, describeNonRegular, scanFiles, scanFolder, type ScanFile, type ScanItem, type ScanResult } from './scan.js';
 
 export { sha256Hex, hashFile } from './hash.js';
 export {
@@ -36,7 +36,7 @@ export {
   type ImageInfo,
   type CropRect,
 } from './decode.js';
-export { scanFolder, scanFiles, describeRelPath, type ScanResult, type ScanItem, type ScanFile, type ScanSkip } from './scan.js';
+export { scanFolder, scanFiles, describeRelPath, type ScanOptions, type ScanResult, type ScanItem, type ScanFile, type ScanSkip } from './scan.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
@@ -146,14 +146,25 @@ export async function* ingestItems(items: ScanItem[], opts: IngestModuleOptions 
   }
 }
 
+/**
+ * Runs a folder scan between two 'scan' progress events, so a large folder shows progress from the
+ * start rather than only once its first file is decoded.
+ */
+async function scanned(scan: () => Promise<ScanResult>, opts: IngestModuleOptions): Promise<ScanResult> {
+  opts.onProgress?.({ phase: 'scan', done: 0, total: 0 });
+  const result = await scan();
+  opts.onProgress?.({ phase: 'scan', done: result.items.length, total: result.items.length });
+  return result;
+}
+
 /** Recursively ingest an evidence folder: one event per entry, sorted byte-wise by relative path. */
 export async function* ingestFolder(root: string, opts: IngestModuleOptions = {}): AsyncGenerator<IngestEvent> {
-  const scan = await scanFolder(root, { signal: opts.signal });
+  const scan = await scanned(() => scanFolder(root, { signal: opts.signal, followExternalLinks: opts.followExternalLinks }), opts);
   yield* ingestItems(scan.items, opts);
 }
 
 /** Ingest an explicit list of files (or folders) below `root`; relPaths are relative to `root`. */
 export async function* ingestFiles(root: string, absPaths: (string | Buffer)[], opts: IngestModuleOptions = {}): AsyncGenerator<IngestEvent> {
-  const scan = await scanFiles(root, absPaths);
+  const scan = await scanned(() => scanFiles(root, absPaths, { signal: opts.signal, followExternalLinks: opts.followExternalLinks }), opts);
   yield* ingestItems(scan.items, opts);
 }

@@ -1,6 +1,11 @@
 // Recursive, read-only enumeration of an evidence folder. Names are handled as raw bytes (Linux
 // allows any byte but '/' and NUL), so a file with a non-UTF-8 name can still be opened; nothing
 // here opens a file, so FIFOs and devices can never block the scan.
+//
+// A symbolic link whose target lies outside the chosen folder is not followed unless the caller
+// asks for it (`followExternalLinks`): a link to /etc would otherwise put the examiner's own files
+// (password hashes included) into the case. verify-report walks folders with this same scan, so
+// analysis and verification always agree on which files are evidence.
 import { promises as fsp } from 'node:fs';
 import type { BigIntStats, Stats } from 'node:fs';
 import path from 'node:path';
@@ -77,9 +82,30 @@ function dirKey(st: BigIntStats): string {
   return `${st.dev}:${st.ino}`;
 }
 
+export interface ScanOptions {
+  signal?: AbortSignal;
+  /** Follow symbolic links whose target is outside the scanned folder (default false: list them as skipped). */
+  followExternalLinks?: boolean;
+}
+
 interface WalkState {
   out: ScanItem[];
   signal?: AbortSignal;
+  /** The folder's real path (links resolved): a link whose real target is not below it leaves the folder. */
+  realRoot: Buffer | null;
+}
+
+/** True when `target` is `root` or lies below it (both real paths, as bytes). */
+function isInside(target: Buffer, root: Buffer): boolean {
+  if (target.equals(root)) return true;
+  const prefix = root[root.length - 1] === SLASH[0] ? root : Buffer.concat([root, SLASH]);
+  return target.length > prefix.length && target.subarray(0, prefix.length).equals(prefix);
+}
+
+async function realRootOf(root: Buffer, opts: ScanOptions): Promise<Buffer | null> {
+  if (opts.followExternalLinks) return null;
+  // A root that cannot be resolved holds nothing, so no link can lead into it.
+  return fsp.realpath(root, { encoding: 'buffer' }).catch(() => root);
 }
 
 /**
@@ -112,6 +138,20 @@ async function visit(absPath: Buffer, relBytes: Buffer, ancestors: Map<string, B
         state.out.push(errorSkip(relBytes, err, 'cannot follow symbolic link'));
       }
       return;
+    }
+    if (state.realRoot) {
+      let target: Buffer;
+      try {
+        target = await fsp.realpath(absPath, { encoding: 'buffer' });
+      } catch (err) {
+        state.out.push(errorSkip(relBytes, err, 'cannot resolve symbolic link'));
+        return;
+      }
+      if (!isInside(target, state.realRoot)) {
+        const what = st.isDirectory() ? 'a folder' : 'a file';
+        state.out.push(skip(relBytes, 'outside-folder', `symbolic link to ${what} outside the evidence folder ("${target.toString('utf8')}"); not followed`));
+        return;
+      }
     }
   }
   if (st.isDirectory()) {
@@ -156,20 +196,20 @@ export function abortError(): Error {
 }
 
 /** Every entry under `root`, regular files as candidates and everything else with a skip reason. */
-export async function scanFolder(root: string, opts: { signal?: AbortSignal } = {}): Promise<ScanResult> {
+export async function scanFolder(root: string, opts: ScanOptions = {}): Promise<ScanResult> {
   const absRoot = path.resolve(root);
   const st = await fsp.stat(absRoot, { bigint: true });
   if (!st.isDirectory()) throw new Error(`Evidence folder is not a directory: ${absRoot}`);
-  const state: WalkState = { out: [], signal: opts.signal };
   const rootBytes = Buffer.from(absRoot);
+  const state: WalkState = { out: [], signal: opts.signal, realRoot: await realRootOf(rootBytes, opts) };
   await walkDir(rootBytes, Buffer.alloc(0), new Map([[dirKey(st), Buffer.alloc(0)]]), state);
   return splitItems(state.out);
 }
 
 /** The same classification as scanFolder, for an explicit list of files (e.g. a selection in the UI). */
-export async function scanFiles(root: string, absPaths: (string | Buffer)[]): Promise<ScanResult> {
+export async function scanFiles(root: string, absPaths: (string | Buffer)[], opts: ScanOptions = {}): Promise<ScanResult> {
   const rootBytes = Buffer.from(path.resolve(root));
-  const state: WalkState = { out: [] };
+  const state: WalkState = { out: [], signal: opts.signal, realRoot: await realRootOf(rootBytes, opts) };
   for (const p of absPaths) {
     const abs = typeof p === 'string' ? Buffer.from(path.resolve(p)) : p;
     const prefix = Buffer.concat([rootBytes, SLASH]);

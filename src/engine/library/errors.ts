@@ -1,10 +1,13 @@
 // Library failures carry a stable code: the CLI maps codes to exit statuses and the app to messages,
-// so the wording can change without breaking either.
-export type LibraryErrorCode =
+// so the wording can change without breaking either. A LibraryError is an EngineError whose code is
+// one of the library's.
+import { EngineError, type EngineErrorCode } from '../errors.js';
+
+export type LibraryErrorCode = Extract<
+  EngineErrorCode,
   | 'not-found'
   | 'not-a-library'
   | 'corrupt'
-  /** An entry or the stored classifier no longer matches the digest written with it (the message names it). */
   | 'damaged'
   | 'newer-schema'
   | 'locked'
@@ -13,15 +16,13 @@ export type LibraryErrorCode =
   | 'name-taken'
   | 'invalid-name'
   | 'read-only'
-  | 'closed';
+  | 'closed'
+>;
 
-export class LibraryError extends Error {
-  override readonly name = 'LibraryError';
-  constructor(
-    readonly code: LibraryErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class LibraryError extends EngineError {
+  override name = 'LibraryError';
+  declare readonly code: LibraryErrorCode;
+  constructor(code: LibraryErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

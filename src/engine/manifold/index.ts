@@ -13,6 +13,7 @@ import { loadSetEncoder, defaultModelsDir, type ProviderPreference, type SetEnco
 import { REAL_FAMILY, type LibraryEntry, type ManifoldOptions, type ManifoldParams } from '../types.js';
 import { DEFAULT_K, knnProjector, type KnnProjector } from './knn.js';
 import { loadProjector, type ArtifactProjector } from './projector.js';
+import { EngineError } from '../errors.js';
 
 export { knnProjector, buildNeighbourIndex, DEFAULT_K, HNSW_THRESHOLD, type KnnProjector } from './knn.js';
 export { loadProjector, readProjectorCard, type ArtifactProjector } from './projector.js';
@@ -40,10 +41,11 @@ export async function maybeManifoldModels(opts: { modelsDir?: string; provider?:
   return { projector, encoder };
 }
 
-export class ManifoldUnavailable extends Error {
+/** The manifold method cannot run as asked; the message says what to enrol or restore. */
+export class ManifoldUnavailable extends EngineError {
+  override name = 'ManifoldUnavailable';
   constructor(message: string) {
-    super(message);
-    this.name = 'ManifoldUnavailable';
+    super('manifold-unavailable', message);
   }
 }
 

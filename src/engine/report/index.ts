@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { CaseResult } from '../types.js';
 import { renderCsv } from './csv.js';
 import { renderJson } from './json.js';
-import { renderPdf } from './pdf.js';
+import { renderPdf } from './pdf/index.js';
 import { sha256sumLine } from './hash.js';
 import type { SigningKey } from './signing.js';
 
@@ -75,13 +75,13 @@ export async function writeReport(caseResult: CaseResult, outPath: string, opts:
   return { path: outPath, format, sha256, sha256Path, bytes: data.length, pages, signedBy };
 }
 
-export { renderPdf, type PdfRenderOptions, type PdfRenderResult } from './pdf.js';
+export { renderPdf, type PdfRenderOptions, type PdfRenderResult } from './pdf/index.js';
 export { renderJson, reportJson, type ReportJson, type ReportBlock } from './json.js';
 export { renderCsv, csvField, csvRow, CSV_BASE_COLUMNS } from './csv.js';
 export { verifyReport, type VerifyResult, type FileCheck, type FileStatus, type ReportIntegrity } from './verify.js';
 export { loadCase, asCaseResult, CaseFormatError, type CaseSource } from './load.js';
 export { extractEmbeddedFile, listEmbeddedFiles } from './pdf-reader.js';
-export { verdictWording, strengthLine, overstates, type VerdictWording, type EvidenceStrength } from './wording.js';
+export { verdictWording, strengthLine, overstates, type VerdictWording, type EvidenceStrength } from '../../shared/wording.js';
 export { sha256File } from './hash.js';
 export {
   installationSigningKey,

@@ -3,9 +3,14 @@
 import { readFile } from 'node:fs/promises';
 import type { CaseResult } from '../types.js';
 import { extractEmbeddedFile } from './pdf-reader.js';
+import { EngineError } from '../errors.js';
 
-export class CaseFormatError extends Error {
+/** A file given as a case result is not one. */
+export class CaseFormatError extends EngineError {
   override name = 'CaseFormatError';
+  constructor(message: string) {
+    super('invalid-case-file', message);
+  }
 }
 
 /** Checks that a parsed value is a genprint.case/1 result and returns it typed. */

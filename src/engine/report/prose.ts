@@ -2,6 +2,7 @@
 // code so that the wording can be reviewed on its own (see docs/report.md, wording policy).
 // Only WinAnsi characters: the PDF uses the standard fonts (so "phi", not the Greek letter).
 import type { CaseParams } from '../types.js';
+import { quotedText } from '../../shared/display-text.js';
 
 /**
  * The manifold method in words, for cases analysed with it: what an artifact is under the estimate
@@ -12,7 +13,7 @@ function manifoldParagraph(p: CaseParams): { title: string; text: string } {
   const how =
     m?.estimate === 'knn'
       ? `In this case the projection was estimated from the ${m.k ?? 'k'} nearest images of a reference set of real images` +
-        `${m.reference ? ` (library entry "${m.reference.name}", ${m.reference.images} images)` : ''}, in the feature space of the image ` +
+        `${m.reference ? ` (library entry ${quotedText(m.reference.name)}, ${m.reference.images} images)` : ''}, in the feature space of the image ` +
         "encoder phi; the artifact is an image's features minus the distance-weighted average of its neighbours' features. " +
         'This estimate is only meaningful when the reference set shows real images of the same kind (domain) as the evidence, and the ' +
         'result depends on the reference set as well as on the library.'

@@ -6,8 +6,9 @@
 // established.
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { lstat, opendir, readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { scanFolder } from '../ingest/scan.js';
 import type { Progress } from '../types.js';
 import { readSidecar, sha256File } from './hash.js';
 import { loadCase, type CaseSource } from './load.js';
@@ -138,41 +139,28 @@ function checkEmbedded(pdf: Buffer): EmbeddedCaseCheck | null {
 interface Found {
   relPath: string;
   rawHex?: string;
-  abs: Buffer;
-  regular: boolean;
+  /** Absolute path of a regular file to hash; null for an entry the scan did not take as a file. */
+  abs: Buffer | null;
+  /** Why the entry is not hashed (the scan's skip message), for entries with abs null. */
+  note?: string;
 }
 
-function isValidUtf8(buf: Buffer): boolean {
-  return Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
-}
-
-/** Every entry under `root` that is not a directory, following directory links once (loop-safe). */
-async function walk(root: string, exclude: Set<string>): Promise<Found[]> {
+/**
+ * The evidence folder as analysis saw it: ingest's own scan (scan.ts), with the same rule for
+ * symbolic links that leave the folder, so a link skipped at analysis is neither hashed outside the
+ * folder nor reported as new here. A report saved inside the folder is not evidence.
+ */
+async function walk(root: string, exclude: Set<string>, followExternalLinks: boolean, signal?: AbortSignal): Promise<Found[]> {
+  const scan = await scanFolder(root, { signal, followExternalLinks });
   const out: Found[] = [];
-  const seen = new Set<string>();
-  const visit = async (absDir: Buffer, relParts: Buffer[]): Promise<void> => {
-    const real = await realpath(absDir).catch(() => null);
-    if (real === null || seen.has(real.toString())) return;
-    seen.add(real.toString());
-    const dir = await opendir(absDir as unknown as string, { encoding: 'buffer' } as never);
-    for await (const ent of dir as AsyncIterable<{ name: Buffer | string }>) {
-      const nameBuf = Buffer.isBuffer(ent.name) ? ent.name : Buffer.from(ent.name);
-      const abs = Buffer.concat([absDir, Buffer.from(path.sep), nameBuf]);
-      const parts = [...relParts, nameBuf];
-      const relBuf = Buffer.concat(parts.flatMap((p, i) => (i ? [Buffer.from('/'), p] : [p])));
-      const relPath = relBuf.toString('utf8');
-      const st = await stat(abs).catch(() => null); // follows links; null for dangling ones
-      if (st?.isDirectory()) {
-        await visit(abs, parts);
-        continue;
-      }
-      if (exclude.has(path.resolve(abs.toString()))) continue;
-      const isLink = st === null && (await lstat(abs).catch(() => null)) !== null;
-      if (st === null && !isLink) continue;
-      out.push({ relPath, rawHex: isValidUtf8(relBuf) ? undefined : relBuf.toString('hex'), abs, regular: !!st?.isFile() });
+  for (const item of scan.items) {
+    if (item.kind === 'file') {
+      if (exclude.has(path.resolve(item.absPath.toString()))) continue;
+      out.push({ relPath: item.relPath, rawHex: item.rawNameHex, abs: item.absPath });
+    } else {
+      out.push({ relPath: item.skipped.relPath, rawHex: item.skipped.rawNameHex, abs: null, note: item.skipped.message });
     }
-  };
-  await visit(Buffer.from(path.resolve(root)), []);
+  }
   return out;
 }
 
@@ -229,9 +217,11 @@ export async function verifyReport(reportPath: string, evidenceFolder: string, o
   const byPath = new Map<string, Expected[]>();
   for (const e of expected) for (const key of new Set([e.relPath, e.relPath.normalize('NFC')])) byPath.set(key, [...(byPath.get(key) ?? []), e]);
 
-  // A report saved inside the evidence folder is not evidence.
+  // A report saved inside the evidence folder is not evidence. Links leaving the folder are followed
+  // only where the analysis followed them (cases before this was recorded: not followed).
   const resolvedReport = path.resolve(reportPath);
-  const found = await walk(evidenceFolder, new Set([resolvedReport, `${resolvedReport}.sha256`]));
+  const followExternalLinks = caseResult.params?.followExternalLinks === true;
+  const found = await walk(evidenceFolder, new Set([resolvedReport, `${resolvedReport}.sha256`]), followExternalLinks, opts.signal);
   const claimed = new Set<Expected>();
   const pairs: { found: Found; exp: Expected | null }[] = [];
   for (const f of found) {
@@ -255,7 +245,7 @@ export async function verifyReport(reportPath: string, evidenceFolder: string, o
       check.expectedSha256 = exp.sha256;
       check.expectedSize = exp.sizeBytes;
     }
-    if (f.regular) {
+    if (f.abs) {
       try {
         check.actualSize = (await stat(f.abs)).size;
         check.actualSha256 = await sha256File(f.abs as unknown as string, opts.signal);
@@ -263,7 +253,7 @@ export async function verifyReport(reportPath: string, evidenceFolder: string, o
         if ((err as Error).name === 'AbortError') throw err;
         check.note = `could not be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
       }
-    } else check.note = 'not a regular file (not opened)';
+    } else check.note = `not opened: ${f.note ?? 'not a regular file'}`;
     if (!exp) check.status = 'new';
     else if (exp.sha256) {
       if (check.actualSha256 === undefined) {

@@ -1,11 +1,7 @@
-// Cancellation: every long job takes an AbortSignal and stops with an AbortError at its next check.
-
-export function abortError(): Error {
-  const err = new Error('cancelled');
-  err.name = 'AbortError';
-  return err;
-}
+// Cancellation: every long job takes an AbortSignal and stops with a CancelledError (named
+// 'AbortError', code 'cancelled') at its next check.
+import { CancelledError } from '../errors.js';
 
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError();
+  if (signal?.aborted) throw new CancelledError();
 }

@@ -14,6 +14,7 @@ export interface UtilityConfig {
   libraryPath: string;
   modelsDir?: string;
   settingsFile?: string;
+  signingKeyDir?: string;
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
@@ -27,6 +28,7 @@ const host = new EngineHost({
   libraryPath: config.libraryPath,
   modelsDir: config.modelsDir,
   settingsFile: config.settingsFile,
+  signingKeyDir: config.signingKeyDir,
   host: 'electron',
   nativeDialogs: true,
   emit: (event) => post({ type: 'job', event }),

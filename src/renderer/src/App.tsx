@@ -6,6 +6,7 @@ import { LibraryScreen } from './components/LibraryScreen.js';
 import { SettingsScreen } from './components/SettingsScreen.js';
 import { ThemeToggle } from './components/ThemeToggle.js';
 import { Notice } from './components/Notice.js';
+import { displayProse } from '../../shared/display-text.js';
 
 type Tab = 'case' | 'library' | 'settings';
 const TABS: { id: Tab; label: string }[] = [
@@ -18,6 +19,7 @@ export function App({ api }: { api: GenprintApi }) {
   const [tab, setTab] = useState<Tab>('case');
   const [info, setInfo] = useState<HostInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [settingsNoticeDismissed, setSettingsNoticeDismissed] = useState(false);
   const [droppedCase, setDroppedCase] = useState<string | null>(null);
   const [droppedRef, setDroppedRef] = useState<string | null>(null);
   const jobs = useJobs(api);
@@ -94,7 +96,14 @@ export function App({ api }: { api: GenprintApi }) {
       </header>
       {error && (
         <Notice kind="error" onDismiss={() => setError(null)}>
-          {error}
+          {displayProse(error)}
+        </Notice>
+      )}
+      {info?.settingsFileProblems && !settingsNoticeDismissed && (
+        <Notice kind="error" onDismiss={() => setSettingsNoticeDismissed(true)}>
+          <span data-testid="settings-file-problems">
+            Some saved settings could not be used, so their defaults apply: {info.settingsFileProblems.join(' · ')}. Saving the settings replaces the file.
+          </span>
         </Notice>
       )}
       <main className="content">

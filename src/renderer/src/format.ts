@@ -1,29 +1,13 @@
-// Number and text formatting shared by the screens.
-import { scoreIsProbability, type CaseResult, type ManifoldEstimate, type MethodId } from '../../shared/api.js';
+// Text formatting shared by the screens. Verdict numbers and words come from the shared wording
+// layer (src/shared/numbers.ts, wording.ts), as in the CLI and the PDF report.
+import type { CaseResult, ManifoldEstimate, MethodId } from '../../shared/api.js';
+import { scoreName as scoreNameInText } from '../../shared/numbers.js';
 
-export const pct = (x: number, digits = 1) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)} %` : '–');
-
-/**
- * A model probability as a percentage. Values that would round to 0 or 100 % are shown as bounds
- * ("> 99.9 %"): the classifier's probabilities assume independent images, and a printed "100 %"
- * would claim a certainty the model cannot give.
- */
-export function probability(x: number, digits = 1): string {
-  if (!Number.isFinite(x)) return '–';
-  const step = 10 ** -digits;
-  const v = 100 * x;
-  if (v > 100 - step / 2) return `> ${(100 - step).toFixed(digits)} %`;
-  if (v > 0 && v < step / 2) return `< ${step.toFixed(digits)} %`;
-  return `${v.toFixed(digits)} %`;
-}
-
-/** A verdict score as its method defines it: a probability for the classifier methods, a mean |corr| for residual. */
-export function formatScore(method: MethodId, x: number): string {
-  return scoreIsProbability(method) ? probability(x) : Number.isFinite(x) ? x.toFixed(4) : '–';
-}
-
-/** What a method's verdict score is, as a column or axis title. */
-export const scoreName = (method: MethodId) => (scoreIsProbability(method) ? 'Probability' : 'Mean |corr|');
+/** What a method's verdict score is, as a column or axis title: "Probability", "Mean |corr|". */
+export const scoreName = (method: MethodId) => {
+  const name = scoreNameInText(method);
+  return name[0]!.toUpperCase() + name.slice(1);
+};
 
 export const METHOD_NAMES: Record<MethodId, string> = {
   dsf: 'Set-encoder (DSF)',

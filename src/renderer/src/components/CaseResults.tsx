@@ -9,6 +9,7 @@ import { SkippedList } from './SkippedList.js';
 import { Heatmap } from './Heatmap.js';
 import { Dendrogram } from './Dendrogram.js';
 import { StabilityChart } from './StabilityChart.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 
 /** Short names of the library classifier's evidence blocks (engine: attribution/prepared-library.ts). */
 const BLOCK_LABELS: Record<string, string> = { phi: 'φ', spectrum: 'residual spectrum', pixels: 'residual pixels' };
@@ -35,7 +36,7 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
       <dl className="case-summary" aria-label="Case summary">
         <div>
           <dt>Case</dt>
-          <dd title={result.caseRoot}>{result.caseRoot}</dd>
+          <dd title={displayText(result.caseRoot)}>{displayText(result.caseRoot)}</dd>
         </div>
         <div>
           <dt>Images</dt>
@@ -66,7 +67,10 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
         {result.library.classifier && (
           <div>
             <dt>Classifier</dt>
-            <dd data-testid="case-classifier" title={[result.library.classifier.weighting, result.library.classifier.caveat].filter(Boolean).join('. ')}>
+            <dd
+              data-testid="case-classifier"
+              title={displayProse([result.library.classifier.weighting, result.library.classifier.caveat].filter(Boolean).join('. '))}
+            >
               {result.library.classifier.blocks
                 .filter((b) => b.weight > 0)
                 .map((b) => `${BLOCK_LABELS[b.name] ?? b.name} ×${b.weight.toPrecision(2)}`)

@@ -4,6 +4,7 @@ import { isRunning, type JobsState } from '../hooks/useJobs.js';
 import { JobProgressBar } from './JobProgressBar.js';
 import { PathField } from './PathField.js';
 import { CaseResults } from './CaseResults.js';
+import { ReportExport } from './ReportExport.js';
 
 export function CaseScreen(props: { api: GenprintApi; info: HostInfo | null; jobs: JobsState; droppedPath: string | null; onError(m: string): void }) {
   const { api, info, jobs, onError } = props;
@@ -38,7 +39,10 @@ export function CaseScreen(props: { api: GenprintApi; info: HostInfo | null; job
       </form>
       <JobProgressBar job={job} idleText="No analysis running." onCancel={() => job && void api.cancelJob(job.jobId)} />
       {jobs.caseResult ? (
-        <CaseResults api={api} result={jobs.caseResult} />
+        <>
+          <CaseResults api={api} result={jobs.caseResult} />
+          <ReportExport api={api} info={info} result={jobs.caseResult} />
+        </>
       ) : (
         <div className="empty card">
           <h2>No case open</h2>

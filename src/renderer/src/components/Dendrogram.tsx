@@ -2,6 +2,7 @@ import { useState, type JSX } from 'react';
 import type { ClusteringResult, DendrogramNode } from '../../../shared/types.js';
 import { ellipsizeMiddle, estimateTextWidth, fmt } from '../../../shared/svg/text.js';
 import { niceTicks } from '../../../shared/svg/ticks.js';
+import { displayText } from '../../../shared/display-text.js';
 
 const FS = 11;
 const SPACING = 22;
@@ -30,7 +31,7 @@ export function Dendrogram({ clustering, highlight = [], width = 900 }: { cluste
     pos.set(l, p >= 0 ? p : k);
   });
 
-  const labels = leaves.map((l) => ellipsizeMiddle(labelOf(l), 32));
+  const labels = leaves.map((l) => ellipsizeMiddle(displayText(labelOf(l)), 32));
   // Bold labels run wider than the estimate; leave room so they are not clipped.
   const labelW = Math.max(40, ...labels.map((l) => estimateTextWidth(l, FS))) * 1.15 + 16;
   const left = 16;
@@ -46,7 +47,7 @@ export function Dendrogram({ clustering, highlight = [], width = 900 }: { cluste
   const segs: JSX.Element[] = [];
   const merges: Merge[] = [];
   const draw = (node: DendrogramNode): { y: number; members: string[] } => {
-    if (!node.children?.length) return { y: yOf(pos.get(node) ?? 0), members: [labelOf(node)] };
+    if (!node.children?.length) return { y: yOf(pos.get(node) ?? 0), members: [displayText(labelOf(node))] };
     const kids = node.children.map(draw);
     const x = xOf(node.height);
     const ys = kids.map((k) => k.y);
@@ -96,7 +97,7 @@ export function Dendrogram({ clustering, highlight = [], width = 900 }: { cluste
           ))}
           {leaves.map((l, k) => (
             <text key={k} x={right + 6} y={yOf(pos.get(l) ?? k) + FS * 0.35} fontSize={FS} className={hl.has(labelOf(l)) ? 'label strong' : 'label'}>
-              <title>{labelOf(l)}</title>
+              <title>{displayText(labelOf(l))}</title>
               {labels[k]}
             </text>
           ))}

@@ -3,6 +3,7 @@ import type { GenprintApi, HostInfo } from '../../../shared/api.js';
 import { isRunning, type JobsState } from '../hooks/useJobs.js';
 import { JobProgressBar } from './JobProgressBar.js';
 import { PathField } from './PathField.js';
+import { displayText } from '../../../shared/display-text.js';
 
 const FAMILIES = ['gan', 'diffusion', 't2i', 'vae', 'flow', 'autoregressive', 'real', 'unknown'];
 
@@ -68,7 +69,7 @@ export function EnrolForm(props: { api: GenprintApi; info: HostInfo | null; jobs
       <JobProgressBar job={job} idleText="No enrolment running." onCancel={() => job && void api.cancelJob(job.jobId)} />
       {job?.status === 'done' && jobs.lastEnrol && (
         <p className="hint" role="status">
-          Enrolled <strong>{jobs.lastEnrol.entry.name}</strong> from {jobs.lastEnrol.entry.provenance.fileCount} images
+          Enrolled <strong>{displayText(jobs.lastEnrol.entry.name)}</strong> from {jobs.lastEnrol.entry.provenance.fileCount} images
           {jobs.lastEnrol.skipped.length > 0 && `; ${jobs.lastEnrol.skipped.length} files skipped`}.
         </p>
       )}

@@ -3,6 +3,7 @@ import type { LabelledMatrix } from '../../../shared/api.js';
 import { colourScale, type ColourScale } from '../../../shared/svg/colour.js';
 import { ellipsizeMiddle, estimateTextWidth, fmt } from '../../../shared/svg/text.js';
 import { ColourLegend } from './ColourLegend.js';
+import { displayText } from '../../../shared/display-text.js';
 
 const FS = 11;
 const MAX_LABEL = 24;
@@ -52,8 +53,8 @@ export function Heatmap(props: HeatmapProps) {
   const [active, setActive] = useState<{ r: number; c: number } | null>(null);
 
   const width = props.width ?? 560;
-  const rowLabels = rows.map((i) => ellipsizeMiddle(matrix.rows[i] ?? '', MAX_LABEL));
-  const colLabels = cols.map((j) => ellipsizeMiddle(matrix.cols[j] ?? '', MAX_LABEL));
+  const rowLabels = rows.map((i) => ellipsizeMiddle(displayText(matrix.rows[i] ?? ''), MAX_LABEL));
+  const colLabels = cols.map((j) => ellipsizeMiddle(displayText(matrix.cols[j] ?? ''), MAX_LABEL));
   // The estimate is for Helvetica; the UI font runs up to a fifth wider.
   const rowLabelW = Math.max(30, ...rowLabels.map((l) => estimateTextWidth(l, FS))) * 1.2 + 10;
   const colLabelH = (Math.max(30, ...colLabels.map((l) => estimateTextWidth(l, FS))) * 1.15 + 8) * Math.SQRT1_2 + FS;
@@ -107,14 +108,14 @@ export function Heatmap(props: HeatmapProps) {
                 fontSize={FS}
                 className={highlight.has(matrix.cols[cols[k]!]!) ? 'label strong' : 'label'}
               >
-                <title>{matrix.cols[cols[k]!]}</title>
+                <title>{displayText(matrix.cols[cols[k]!] ?? '')}</title>
                 {l}
               </text>
             );
           })}
           {rowLabels.map((l, k) => (
             <text key={`r${k}`} x={left - 6} y={top + (k + 0.5) * cell + FS * 0.35} fontSize={FS} textAnchor="end" className="label">
-              <title>{matrix.rows[rows[k]!]}</title>
+              <title>{displayText(matrix.rows[rows[k]!] ?? '')}</title>
               {l}
             </text>
           ))}
@@ -161,10 +162,10 @@ export function Heatmap(props: HeatmapProps) {
             style={{ left: Math.max(0, Math.min(svgW - 200, left + active.c * cell)), top: top + (active.r + 1) * cell + 4 }}
           >
             <div>
-              <span className="muted">{props.rowTitle}:</span> {matrix.rows[rows[active.r]!]}
+              <span className="muted">{props.rowTitle}:</span> {displayText(matrix.rows[rows[active.r]!] ?? '')}
             </div>
             <div>
-              <span className="muted">{props.colTitle}:</span> {matrix.cols[cols[active.c]!]}
+              <span className="muted">{props.colTitle}:</span> {displayText(matrix.cols[cols[active.c]!] ?? '')}
             </div>
             <div className="tooltip-value">
               {props.legendLabel} = {fmt(activeValue, 4)}

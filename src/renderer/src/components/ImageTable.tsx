@@ -1,7 +1,8 @@
 import { useMemo, useState } from 'react';
 import type { CaseResult, GenprintApi, MethodId } from '../../../shared/api.js';
-import { formatScore } from '../format.js';
+import { formatScore } from '../../../shared/numbers.js';
 import { Thumbnail } from './Thumbnail.js';
+import { displayText } from '../../../shared/display-text.js';
 
 type Key = 'relPath' | 'group' | 'topCandidate' | 'score';
 const COLUMNS: { key: Key; label: string; numeric?: boolean }[] = [
@@ -60,10 +61,10 @@ export function ImageTable({ api, caseRoot, images, method }: { api: GenprintApi
                 <Thumbnail api={api} caseRoot={caseRoot} relPath={img.relPath} />
               </td>
               <td className="path" title={`SHA-256 ${img.sha256}`}>
-                {img.relPath}
+                {displayText(img.relPath)}
               </td>
               <td className="num">{img.group + 1}</td>
-              <td>{img.topCandidate ?? <span className="muted">none</span>}</td>
+              <td>{img.topCandidate === null ? <span className="muted">none</span> : displayText(img.topCandidate)}</td>
               <td className="num">{formatScore(method, img.score)}</td>
             </tr>
           ))}

@@ -1,5 +1,6 @@
 import type { JobState } from '../hooks/useJobs.js';
 import { formatDuration } from '../format.js';
+import { displayProse } from '../../../shared/display-text.js';
 
 /** Progress of a job, in a box of fixed height so results below do not jump as it appears and goes. */
 export function JobProgressBar({ job, onCancel, idleText }: { job: JobState | undefined; onCancel(): void; idleText: string }) {
@@ -7,7 +8,7 @@ export function JobProgressBar({ job, onCancel, idleText }: { job: JobState | un
   const running = job?.status === 'running';
   const fraction = p && p.total > 0 ? Math.min(1, p.done / p.total) : undefined;
   let text = idleText;
-  if (job?.status === 'running') text = p ? `${p.phase}: ${p.done} of ${p.total}` : 'Starting…';
+  if (job?.status === 'running') text = p ? `${displayProse(p.phase)}: ${p.done} of ${p.total}` : 'Starting…';
   else if (job?.status === 'done') text = 'Finished.';
   else if (job?.status === 'cancelled') text = 'Cancelled. Nothing was written.';
   else if (job?.status === 'failed') text = `Failed: ${job.error ?? 'unknown error'}`;

@@ -1,5 +1,7 @@
 import type { LibraryErrorRates } from '../../../shared/api.js';
-import { cappingNote, confusionSizeIndex, formatRate as pct, heldBackErrorTooHigh, mostConfusedText } from '../../../shared/held-back-error.js';
+import { cappingNote, confusionSizeIndex, heldBackErrorTooHigh, mostConfusedText } from '../../../shared/held-back-error.js';
+import { formatRate as pct } from '../../../shared/numbers.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 
 /**
  * How reliably the library tells its entries apart: every entry's error rate on held-back
@@ -7,9 +9,9 @@ import { cappingNote, confusionSizeIndex, formatRate as pct, heldBackErrorTooHig
  */
 export function LibraryErrorRatesTable(props: { rates: LibraryErrorRates | null; error: string | null }) {
   const { rates, error } = props;
-  if (error) return <p className="muted">Error rates could not be estimated: {error}</p>;
+  if (error) return <p className="muted">Error rates could not be estimated: {displayProse(error)}</p>;
   if (!rates) return <p className="muted">Estimating error rates on held-back reference images…</p>;
-  if (rates.note) return <p className="muted">No error rates: {rates.note}.</p>;
+  if (rates.note) return <p className="muted">No error rates: {displayProse(rates.note)}.</p>;
   const entries = rates.rates[0]?.map((r) => r.entry) ?? [];
   // The entry each one is confused with, at the largest size no entry is capped at.
   const mid = rates.rates[confusionSizeIndex(rates.rates)];
@@ -39,13 +41,13 @@ export function LibraryErrorRatesTable(props: { rates: LibraryErrorRates | null;
             {entries.map((name, i) => (
               <tr key={name}>
                 <td>
-                  <strong>{name}</strong>
+                  <strong>{displayText(name)}</strong>
                 </td>
                 {rates.rates.map((row, s) => (
                   <td
                     key={rates.sizes[s]}
                     className={`num${heldBackErrorTooHigh(row[i]) ? ' warn-text' : ''}`}
-                    title={`${pct(row[i].recall)} of ${name}'s own held-back sets of ${row[i].n} are attributed to it`}
+                    title={`${pct(row[i].recall)} of ${displayText(name)}'s own held-back sets of ${row[i].n} are attributed to it`}
                   >
                     {pct(row[i].errorRate)}
                   </td>

@@ -9,6 +9,7 @@ import { ConfirmDialog } from './ConfirmDialog.js';
 import { PathDialog } from './PathDialog.js';
 import { LibraryErrorRatesTable } from './LibraryErrorRatesTable.js';
 import { JobProgressBar } from './JobProgressBar.js';
+import { displayText } from '../../../shared/display-text.js';
 
 export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; jobs: JobsState; droppedPath: string | null; onError(m: string): void }) {
   const { api, info, jobs, onError } = props;
@@ -57,7 +58,7 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
     if (mode === 'import') act(api.importLibrary(p), `Imported entries from ${p}.`);
     else
       api.exportLibrary(p, []).then(
-        (v) => setMessage(`Exported ${v.entries.length} entries to ${v.path}.`),
+        (v) => setMessage(`Exported ${v.entries.length} entries to ${displayText(v.path)}.`),
         (e: Error) => onError(e.message),
       );
   };
@@ -79,7 +80,7 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
         }
       >
         <p className="muted small library-path" title={library?.sha256}>
-          {library ? `${library.path} · ${library.entries.length} entries · SHA-256 ${shortHash(library.sha256)}` : 'Loading…'}
+          {library ? `${displayText(library.path)} · ${library.entries.length} entries · SHA-256 ${shortHash(library.sha256)}` : 'Loading…'}
         </p>
         {message && (
           <p className="hint" role="status">
@@ -93,7 +94,7 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
           <LibraryTable
             entries={library.entries}
             busy={busy}
-            onRename={(e, name) => act(api.renameEntry(String(e.id), name), `Renamed ${e.name} to ${name}.`)}
+            onRename={(e, name) => act(api.renameEntry(String(e.id), name), `Renamed ${displayText(e.name)} to ${displayText(name)}.`)}
             onRemove={setRemoving}
           />
         )}
@@ -115,12 +116,12 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
         onConfirm={() => {
           const e = removing!;
           setRemoving(null);
-          act(api.removeEntry(String(e.id)), `Removed ${e.name}.`);
+          act(api.removeEntry(String(e.id)), `Removed ${displayText(e.name)}.`);
         }}
       >
         <p>
-          <strong>{removing?.name}</strong> ({removing?.family}, {removing?.provenance.fileCount} images) will be deleted from the library. Cases already
-          analysed keep their results; to use this generator again it must be enrolled again.
+          <strong>{displayText(removing?.name ?? '')}</strong> ({displayText(removing?.family ?? '')}, {removing?.provenance.fileCount} images) will be deleted
+          from the library. Cases already analysed keep their results; to use this generator again it must be enrolled again.
         </p>
       </ConfirmDialog>
       <PathDialog

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { LibraryEntrySummary } from '../../../shared/api.js';
 import { formatDate, shortHash } from '../format.js';
 import { describeCompressionCounts } from '../../../shared/compression.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 
 export function LibraryTable(props: {
   entries: LibraryEntrySummary[];
@@ -44,7 +45,7 @@ export function LibraryTable(props: {
                   >
                     <input
                       autoFocus
-                      aria-label={`New name for ${e.name}`}
+                      aria-label={`New name for ${displayText(e.name)}`}
                       value={editing.value}
                       onChange={(ev) => setEditing({ id: e.id, value: ev.target.value })}
                       onKeyDown={(ev) => ev.key === 'Escape' && setEditing(null)}
@@ -52,12 +53,12 @@ export function LibraryTable(props: {
                     <button type="submit">Save</button>
                   </form>
                 ) : (
-                  <strong>{e.name}</strong>
+                  <strong>{displayText(e.name)}</strong>
                 )}
-                {e.notes && <div className="muted small">{e.notes}</div>}
+                {e.notes && <div className="muted small">{displayProse(e.notes)}</div>}
               </td>
               <td>
-                <span className="badge">{e.family}</span>
+                <span className="badge">{displayText(e.family)}</span>
               </td>
               <td
                 className="num"
@@ -66,16 +67,16 @@ export function LibraryTable(props: {
                 {e.provenance.fileCount}
                 {e.provenance.skippedCount > 0 && <span className="muted small"> (+{e.provenance.skippedCount} skipped)</span>}
               </td>
-              <td className="path small">{e.provenance.sourceFolders.join('\n')}</td>
+              <td className="path small">{e.provenance.sourceFolders.map(displayText).join('\n')}</td>
               <td className="small" title={e.modelVersion}>
                 {e.method} · {shortHash(e.modelVersion, 8)}
               </td>
               <td className="small">{formatDate(e.createdAt)}</td>
               <td className="actions">
-                <button disabled={props.busy} onClick={() => setEditing({ id: e.id, value: e.name })} aria-label={`Rename ${e.name}`}>
+                <button disabled={props.busy} onClick={() => setEditing({ id: e.id, value: e.name })} aria-label={`Rename ${displayText(e.name)}`}>
                   Rename
                 </button>
-                <button className="danger-ghost" disabled={props.busy} onClick={() => props.onRemove(e)} aria-label={`Remove ${e.name}`}>
+                <button className="danger-ghost" disabled={props.busy} onClick={() => props.onRemove(e)} aria-label={`Remove ${displayText(e.name)}`}>
                   Remove
                 </button>
               </td>

@@ -1,5 +1,6 @@
 import type { ManifoldParams } from '../../../shared/api.js';
 import { ESTIMATE_NAMES, shortHash } from '../format.js';
+import { displayText } from '../../../shared/display-text.js';
 
 /**
  * What the manifold method's analysis projected onto: the estimate, its definition of the artifact,
@@ -21,9 +22,9 @@ export function ManifoldFacts({ m }: { m: ManifoldParams }) {
         <div>
           <dt>Real reference set</dt>
           <dd>
-            {m.reference.name}{' '}
+            {displayText(m.reference.name)}{' '}
             <span className="muted">
-              ({m.reference.images} image{m.reference.images === 1 ? '' : 's'}, family {m.reference.family})
+              ({m.reference.images} image{m.reference.images === 1 ? '' : 's'}, family {displayText(m.reference.family)})
             </span>
           </dd>
         </div>

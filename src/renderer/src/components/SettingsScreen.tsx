@@ -13,6 +13,7 @@ import {
 } from '../../../shared/api.js';
 import { ESTIMATE_NAMES, shortHash } from '../format.js';
 import { Section } from './Section.js';
+import { displayText } from '../../../shared/display-text.js';
 
 const EVIDENCE_NAMES: Record<Settings['classifierEvidence'], string> = {
   all: 'φ + residual spectrum + residual pixels (default)',
@@ -105,7 +106,7 @@ function ManifoldFields({ value, entries, onChange }: { value: ManifoldOptions; 
               <option value="">automatic: the only real entry</option>
               {reals.map((e) => (
                 <option key={e.id} value={e.name}>
-                  {e.name} ({e.provenance.fileCount} images)
+                  {displayText(e.name)} ({e.provenance.fileCount} images)
                 </option>
               ))}
               {stale && <option value={value.reference}>{value.reference} (not a real entry of this library)</option>}
@@ -221,7 +222,7 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             min={0}
             max={256}
             onChange={(v) => set({ threads: v })}
-            hint="0 lets ONNX Runtime decide"
+            hint="0 uses the engine's default thread count"
           />
           <div className="form-actions wide">
             <button type="submit" className="primary">

@@ -1,4 +1,5 @@
 import type { SkippedFile } from '../../../shared/api.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 
 export function SkippedList({ skipped }: { skipped: SkippedFile[] }) {
   if (skipped.length === 0) return <p className="muted skipped-none">No files were skipped.</p>;
@@ -18,11 +19,11 @@ export function SkippedList({ skipped }: { skipped: SkippedFile[] }) {
         <tbody>
           {skipped.map((s) => (
             <tr key={s.relPath + s.reason}>
-              <td className="path">{s.relPath}</td>
+              <td className="path">{displayText(s.relPath)}</td>
               <td>
                 <code>{s.reason}</code>
               </td>
-              <td className="muted">{s.message}</td>
+              <td className="muted">{displayProse(s.message)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,6 +1,17 @@
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MethodId, StabilityPoint } from '../../../shared/types.js';
 import { scoreName as scoreNameOf } from '../format.js';
+import { displayText } from '../../../shared/display-text.js';
+import { formatScore } from '../../../shared/numbers.js';
+
+/**
+ * A value in the chart's tooltip. The mean score line is the verdict's score, so it is written as
+ * every display writes it (a probability never reads 1.000); the band and the shares get 3 decimals.
+ */
+export function tooltipValue(method: MethodId, scoreName: string, value: unknown, name: unknown): string {
+  if (Array.isArray(value)) return `${Number(value[0]).toFixed(3)} – ${Number(value[1]).toFixed(3)}`;
+  return name === scoreName ? formatScore(method, Number(value)) : Number(value).toFixed(3);
+}
 
 /** Verdict score (mean ± std over bags) and bag agreement against images per bag (paper Sec. 4.3). */
 export function StabilityChart({ points, label, method }: { points: StabilityPoint[]; label: string | null; method: MethodId }) {
@@ -15,7 +26,7 @@ export function StabilityChart({ points, label, method }: { points: StabilityPoi
       decorrelation: p.decorrelation,
       bags: p.bags,
     }));
-  const scoreName = `${scoreNameOf(method)} of ${label ?? 'the verdict'}`;
+  const scoreName = `${scoreNameOf(method)} of ${label === null ? 'the verdict' : displayText(label)}`;
   return (
     <figure className="chart stability" data-testid="stability">
       <div style={{ width: '100%', height: 300 }}>
@@ -31,9 +42,7 @@ export function StabilityChart({ points, label, method }: { points: StabilityPoi
             <YAxis domain={[0, 1]} stroke="var(--fg-muted)" tickFormatter={(v: number) => v.toFixed(1)} />
             <Tooltip
               contentStyle={{ background: 'var(--bg-card)', border: '1px solid var(--border)', color: 'var(--fg)' }}
-              formatter={(v: unknown, name: unknown) =>
-                [Array.isArray(v) ? `${Number(v[0]).toFixed(3)} – ${Number(v[1]).toFixed(3)}` : Number(v).toFixed(3), String(name)] as [string, string]
-              }
+              formatter={(v: unknown, name: unknown) => [tooltipValue(method, scoreName, v, name), String(name)] as [string, string]}
               labelFormatter={(l: unknown) => `${l} images per bag`}
             />
             <Legend verticalAlign="top" height={28} />

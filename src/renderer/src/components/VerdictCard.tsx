@@ -1,22 +1,17 @@
 import type { Verdict } from '../../../shared/api.js';
-import { formatScore, scoreName as scoreNameOf } from '../format.js';
+import { scoreName as scoreNameOf } from '../format.js';
 import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
-
-function Agreement({ name, value }: { name: string; value: string | null | undefined }) {
-  if (value === undefined) return null;
-  return (
-    <li>
-      <span className="muted">{name}</span> {value ?? 'unknown'}
-    </li>
-  );
-}
+import { formatScore } from '../../../shared/numbers.js';
+import { analysisVerdicts, strengthLine, verdictWording } from '../../../shared/wording.js';
+import { displayProse, displayText } from '../../../shared/display-text.js';
 
 export function VerdictCard(props: { verdict: Verdict; title: string; provider: string; primary?: boolean; solo?: boolean }) {
   const { verdict: v, title, provider, primary } = props;
-  const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : (v.label ?? 'No attribution');
+  const headline = v.unknown ? 'Unknown generator' : v.mixed ? 'Mixed sources' : v.label === null ? 'No attribution' : displayText(v.label);
   const scoreName = scoreNameOf(v.method);
+  const wording = verdictWording(v);
   return (
     <article
       className={`verdict-card${primary ? ' primary' : ''}${props.solo ? ' solo' : ''}${v.unknown ? ' unknown' : ''}`}
@@ -35,11 +30,14 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
       </header>
       <div className="verdict-label" data-testid="verdict-label">
         {headline}
-        {v.family && !v.unknown && <span className="family">{v.family}</span>}
+        {v.family && !v.unknown && <span className="family">{displayText(v.family)}</span>}
       </div>
-      <p className="statement">{v.statement}</p>
+      <p className="statement">{wording.statement}</p>
+      <p className={`strength${wording.strength === 'weak' ? ' warn-text' : ''}`} data-testid="verdict-strength">
+        {strengthLine(wording)}
+      </p>
       <dl className="verdict-facts">
-        <div title={v.explanation}>
+        <div title={displayProse(v.explanation)}>
           <dt>{scoreName}</dt>
           <dd>{formatScore(v.method, v.score)}</dd>
         </div>
@@ -47,7 +45,7 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
           <dt>Margin to runner-up</dt>
           <dd>
             {formatScore(v.method, v.margin)}
-            {v.runnerUp && <span className="muted"> ({v.runnerUp})</span>}
+            {v.runnerUp && <span className="muted"> ({displayText(v.runnerUp)})</span>}
           </dd>
         </div>
         <div>
@@ -117,13 +115,15 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
         )}
       </dl>
       <ul className="agreement" aria-label="Lines of evidence">
-        <Agreement name="classifier" value={v.agreement.classifier} />
-        <Agreement name="embedding" value={v.agreement.embedding} />
-        <Agreement name="residual" value={v.agreement.residual} />
+        {analysisVerdicts(v).map((a) => (
+          <li key={a.analysis}>
+            <span className="muted">{a.analysis}</span> {displayText(a.verdict)}
+          </li>
+        ))}
       </ul>
       <details>
         <summary>How this was computed</summary>
-        <p>{v.explanation}</p>
+        <p>{displayProse(v.explanation)}</p>
         {v.candidates.length > 0 && (
           <table className="candidates">
             <thead>
@@ -138,8 +138,8 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
             <tbody>
               {v.candidates.slice(0, 8).map((c) => (
                 <tr key={c.name}>
-                  <td>{c.name}</td>
-                  <td>{c.family}</td>
+                  <td>{displayText(c.name)}</td>
+                  <td>{displayText(c.family)}</td>
                   <td className="num">{formatScore(v.method, c.score)}</td>
                 </tr>
               ))}

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSetEncoder, sha256File } from '../src/engine/features/set-encoder.js';
-import { loadProjector } from '../src/engine/manifold/index.js';
+import { loadSetEncoder, sha256File } from '../../src/engine/features/set-encoder.js';
+import { loadProjector } from '../../src/engine/manifold/index.js';
 
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasTorch = spawnSync(python, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
@@ -15,7 +15,7 @@ if (!hasTorch) console.log('training smoke run skipped: python3-torch / python3-
 describe.skipIf(!hasTorch)('training pipeline (quick mode)', () => {
   it('trains, exports φ and ρ as ONNX with a model card, and the engine runs them', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'genprint-train-'));
-    const r = spawnSync(python, [path.join(__dirname, '..', 'training', 'train.py'), '--quick', '--out', out], {
+    const r = spawnSync(python, [path.join(__dirname, '..', '..', 'training', 'train.py'), '--quick', '--out', out], {
       encoding: 'utf8',
       env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', PYTHONUNBUFFERED: '1' },
       timeout: 280_000,
@@ -44,7 +44,7 @@ describe.skipIf(!hasTorch)('training pipeline (quick mode)', () => {
 
   it('manifold pipeline: trains the projector on real images and the set-encoder on its artifacts; the engine runs both', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'genprint-manifold-'));
-    const r = spawnSync(python, [path.join(__dirname, '..', 'training', 'train_manifold.py'), '--quick', '--out', out], {
+    const r = spawnSync(python, [path.join(__dirname, '..', '..', 'training', 'train_manifold.py'), '--quick', '--out', out], {
       encoding: 'utf8',
       env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', PYTHONUNBUFFERED: '1' },
       timeout: 280_000,

@@ -1,0 +1,50 @@
+// The analysis defaults, declared once: the app's settings start from DEFAULT_SETTINGS, the engine's
+// DEFAULTS (and so the CLI's option defaults and EngineInfo.defaults) take their method, bag size,
+// bags and seed from it, and docs/method.md ("default 20 × 10") describes these values.
+import type { Settings } from './api.js';
+import { ApiError } from './api.js';
+import { validateSettingsPatch } from './validate.js';
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  method: 'dsf',
+  /** Images per bag for the case's bag verdicts and the library error rate at the bag size. */
+  bagSize: 10,
+  /** Bags drawn per case. */
+  bags: 20,
+  seed: 1,
+  provider: 'auto',
+  /** 0: the engine's default thread count (DEFAULTS.threads in src/engine/defaults.ts). */
+  threads: 0,
+  manifold: Object.freeze({ estimate: 'projector' }),
+  classifierEvidence: 'all',
+} satisfies Settings);
+
+export const defaultSettings = (): Settings => ({ ...DEFAULT_SETTINGS, manifold: { ...DEFAULT_SETTINGS.manifold } });
+
+export interface SettingsReading {
+  settings: Settings;
+  /** One line per field that was not used, with the reason; empty when the whole file was good. */
+  problems: string[];
+}
+
+/**
+ * Settings as saved in a settings file (parsed JSON), checked field by field with the same validator
+ * that guards updateSettings: a valid field is kept, an invalid or unknown one is replaced by its
+ * default and named in `problems`, so one bad value neither reaches the engine nor costs the rest.
+ */
+export function settingsFromSaved(saved: unknown): SettingsReading {
+  const settings = defaultSettings();
+  if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
+    return { settings, problems: ['not a JSON object: every setting is at its default'] };
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(saved)) {
+    try {
+      Object.assign(settings, validateSettingsPatch({ [key]: value }));
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const fallback = key in DEFAULT_SETTINGS ? `; using the default, ${JSON.stringify(DEFAULT_SETTINGS[key as keyof Settings])}` : '; ignored';
+      problems.push(`${err.message}${fallback}`);
+    }
+  }
+  return { settings, problems };
+}
