@@ -136,7 +136,11 @@ describe('a library survives its writer being killed at any moment', () => {
     const after = await FingerprintLibrary.open(file, { readOnly: true });
     expect(after.listEntries()).toHaveLength(n + 1);
     after.close();
-    recordReliability('kill', `SIGKILL ${describeMoment(moment)}`, `library intact: ${n} complete entries, integrity ok, next save clean`);
+    recordReliability(
+      'kill',
+      `SIGKILL ${describeMoment(moment)}`,
+      `library intact: ${n} complete entries, integrity ok, leftover temp files removed by the next open`,
+    );
   });
 });
 

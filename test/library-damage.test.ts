@@ -12,6 +12,7 @@ import { openFittedLibrary, SYNTHETIC_MODEL_HASH, writeSyntheticLibrary } from '
 import { serializeClassifier } from '../src/engine/classifier/serialize.js';
 import { createRandom } from '../src/engine/util/random.js';
 import type { LibraryEntry } from '../src/engine/types.js';
+import { recordReliability } from './helpers/reliability.js';
 
 let dir: string;
 let file: string;
@@ -97,6 +98,7 @@ describe('a damaged entry is named', () => {
       forgetClassifiers();
       await expect(openFittedLibrary(copy, SYNTHETIC_MODEL_HASH)).rejects.toMatchObject({ code: 'damaged' });
     }
+    recordReliability('library-damage', `1–4 bytes flipped inside an entry's ${what} (3 seeded positions)`, 'refused: damaged, the entry named', { count: 3 });
   });
 
   it('bytes flipped in the stored classifier', async () => {
@@ -109,6 +111,14 @@ describe('a damaged entry is named', () => {
       forgetClassifiers();
       await expect(openFittedLibrary(copy, SYNTHETIC_MODEL_HASH)).rejects.toMatchObject({ code: 'damaged' });
     }
+    recordReliability(
+      'library-damage',
+      '1–4 bytes flipped inside the stored library classifier (3 seeded positions)',
+      'refused: damaged, the classifier named',
+      {
+        count: 3,
+      },
+    );
   });
 
   it('several damaged entries are all named at once', async () => {
@@ -121,6 +131,7 @@ describe('a damaged entry is named', () => {
     expect(err.code).toBe('damaged');
     expect(err.message).toMatch(/2 entries are damaged/);
     for (const e of entries.slice(0, 2)) expect(err.message).toContain(`"${e.name}"`);
+    recordReliability('library-damage', 'bytes flipped in two entries at once', 'refused: damaged, both entries named');
   });
 });
 
@@ -154,5 +165,11 @@ describe('50 bytes flipped anywhere never change what is read without saying so'
     console.log('50 random flips, 24 copies:', Object.fromEntries(outcomes));
     expect([...outcomes.keys()].every((o) => ['unchanged', 'corrupt', 'damaged', 'not-a-library'].includes(o))).toBe(true);
     expect(outcomes.get('damaged') ?? 0).toBeGreaterThan(0);
+    recordReliability(
+      'library-damage',
+      '50 bytes flipped at random positions of a library file (24 seeded copies)',
+      [...outcomes].map(([o, n]) => `${n} ${o === 'unchanged' ? 'read back unchanged' : `refused: ${o}`}`).join(', '),
+      { count: 24 },
+    );
   });
 });
