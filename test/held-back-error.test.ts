@@ -125,7 +125,7 @@ describe('held-back error rate', () => {
     expect(heldBackErrorRate({ ...withHeldBack([]), heldBack: null }, 0, 10)).toBeNull();
   });
 
-  it('comes from the stacking fit: separable entries get a low rate, overlapping ones a high rate that falls with more images', () => {
+  it('comes from the stacking fit: separable entries get a low rate, overlapping ones a high rate that falls with more images', async () => {
     // Entry 0 is far from 1 and 2; entries 1 and 2 overlap heavily in both blocks.
     const rand = createRandom(11);
     const centre = [
@@ -141,7 +141,7 @@ describe('held-back error rate', () => {
       dim: 4,
       data: Float32Array.from(Array.from(labels, (k) => [centre[k][0], centre[k][1], 0, 0].map((c) => c + gaussian(rand))).flat()),
     });
-    const c = fitFusedClassifier([block('a'), block('b')], labels, ['far', 'near-1', 'near-2']);
+    const c = await fitFusedClassifier([block('a'), block('b')], labels, ['far', 'near-1', 'near-2']);
     expect(c.heldBack!.labels).toHaveLength(3 * perEntry);
     for (const row of c.heldBack!.logProba) expect(row.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 6);
     const far = heldBackErrorRate(c, 0, 10)!;

@@ -310,6 +310,15 @@ export interface ClassifierSummary {
    * (classifier/held-back-error.ts), in library order; null or absent where it cannot be estimated.
    */
   errorRates?: HeldBackErrorRate[] | null;
+  /**
+   * Where the classifier came from: 'library' (stored in the library file by the change that last
+   * altered its entries; covered by the library's SHA-256), 'feature-cache' (fitted by an earlier
+   * analysis of the same content and kept in the sidecar), 'fitted' (fitted for this analysis).
+   * Absent in results written before it was recorded.
+   */
+  origin?: 'library' | 'feature-cache' | 'fitted';
+  /** Seconds the fit took, when origin is 'fitted'. */
+  fitSeconds?: number;
 }
 
 /** The library's error rates before any case (library-ops.ts estimateLibraryErrorRates). */
@@ -338,6 +347,11 @@ export interface CaseResult {
     entries: { id: number; name: string; family: string }[];
     /** The library classifier the verdicts used (classifier methods only): its evidence blocks and their weights. */
     classifier?: ClassifierSummary;
+    /**
+     * Entries written before library schema v5, which carry no digest, so damage to them cannot be
+     * detected (every other entry was checked against its digest); absent when there are none.
+     */
+    unverifiedEntries?: string[];
   };
   manifest: EvidenceFile[];
   skipped: SkippedFile[];
