@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FingerprintLibrary, LibraryError, loadSql, withLibrary } from '../src/engine/library/index.js';
+import { FingerprintLibrary, LibraryError, loadSql, SCHEMA_VERSION, withLibrary } from '../src/engine/library/index.js';
 import { fitLibrary, importLibrary, removeEntry, renameEntry, exportLibrary, estimateLibraryErrorRates } from '../src/engine/library-ops.js';
 import {
   classifierFitCount,
@@ -158,7 +158,7 @@ describe('the library classifier is fitted when the library changes', () => {
     ready = await openFittedLibrary(file, SYNTHETIC_MODEL_HASH);
     expect(ready.classifierOrigin).toBe('library');
     expect(ready.classifier!.classes).toContain('imported');
-    expect(phases).toEqual(new Set(['fit']));
+    expect(phases).toEqual(new Set(['fit', 'library matrix']));
 
     // A whole-library export copies the stored classifier instead of fitting it again.
     const before = classifierFitCount();
@@ -195,7 +195,7 @@ describe('libraries without a stored classifier', () => {
   async function downgradeToV4(file: string): Promise<void> {
     const SQL = await loadSql();
     const db = new SQL.Database(readFileSync(file));
-    db.exec('DROP TABLE classifiers; ALTER TABLE entries DROP COLUMN content_sha256; PRAGMA user_version = 4');
+    db.exec('DROP TABLE classifiers; DROP TABLE library_analyses; ALTER TABLE entries DROP COLUMN content_sha256; PRAGMA user_version = 4');
     writeFileSync(file, db.export());
     db.close();
   }
@@ -225,7 +225,7 @@ describe('libraries without a stored classifier', () => {
     const fit = await fitLibrary(file);
     expect(fit.fitted.map((f) => f.view)).toEqual(['phi']);
     const upgraded = await FingerprintLibrary.open(file, { readOnly: true });
-    expect(upgraded.schemaVersion).toBe(5);
+    expect(upgraded.schemaVersion).toBe(SCHEMA_VERSION);
     expect(upgraded.unverifiedEntries()).toEqual([]);
     upgraded.close();
     forgetClassifiers();
@@ -281,8 +281,9 @@ describe('in the app, a library change is a job whose fit reports progress and c
     const job = events.find((e) => e.kind === 'started')!;
     expect(job.type).toBe('library');
     const mine = events.filter((e) => e.jobId === job.jobId);
-    const fit = mine.flatMap((e) => (e.kind === 'progress' ? [e.progress] : []));
-    expect(fit.every((p) => p.phase === 'fit')).toBe(true);
+    const progress = mine.flatMap((e) => (e.kind === 'progress' ? [e.progress] : []));
+    const fit = progress.filter((p) => p.phase === 'fit');
+    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(['fit', 'library matrix']));
     expect(fit.at(-1)).toMatchObject({ done: 16, total: 16 });
     expect(mine.at(-1)).toMatchObject({ kind: 'done', type: 'library' });
     forgetClassifiers();

@@ -9,6 +9,7 @@ import { throwIfAborted } from './util/abort.js';
 import { computeResidual, perImageCorrelations } from './residual/index.js';
 import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { libraryMatrix, matrixPlan, type MatrixPlan, type MatrixView } from './attribution/library-analysis.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type ClassifierPlan, type ClassifierStore, type PreparedLibrary } from './attribution/prepared-library.js';
 import type { FusedClassifier } from './classifier/fused.js';
@@ -20,6 +21,7 @@ import type {
   Canvas,
   ClassifierEvidence,
   EvidenceFile,
+  LabelledMatrix,
   LibraryEntry,
   ManifoldOptions,
   ManifoldParams,
@@ -114,12 +116,28 @@ export interface Attributor {
   readonly encoder: SetEncoder | null;
   /** Manifold method: the estimate, its definition and (knn) the real reference set used. */
   readonly manifold: ManifoldParams | null;
+  /**
+   * The library × library matrix (Eq. 5) of the method's residual view: stored in the library by the
+   * change that last altered its entries, kept in the sidecar by an earlier analysis, or computed now.
+   */
+  readonly libraryMatrix: LibraryMatrix;
   /** Reads, hashes and decodes the evidence and computes every image's evidence vector. */
   examine(req: ExamineRequest): Promise<Examination>;
   /** The verdict for a set of examined images. */
   judge(items: ImageEvidence[], opts?: { withEmbedding?: boolean }): Promise<Verdict>;
   /** Stores newly computed φ features in the feature cache beside the library and releases it. */
   persistCache(): Promise<void>;
+}
+
+/** Where an analysis's library × library matrix came from. */
+export type LibraryMatrixOrigin = 'library' | 'feature-cache' | 'computed';
+
+export interface LibraryMatrix {
+  view: MatrixView;
+  matrix: LabelledMatrix;
+  origin: LibraryMatrixOrigin;
+  /** Seconds spent computing it, when it was computed for this analysis. */
+  seconds?: number;
 }
 
 /** Sidecar file holding the φ feature cache, so analyses never change the library file itself
@@ -130,6 +148,8 @@ export function featureCachePath(libraryPath: string): string {
 
 /** Classifiers fitted on demand that the sidecar keeps (the newest; each is up to a few MiB). */
 const SIDECAR_CLASSIFIERS = 4;
+/** Library × library matrices computed on demand that the sidecar keeps (the newest). */
+const SIDECAR_MATRICES = 4;
 
 /**
  * Reads cached features from the sidecar and collects new ones for one atomic write at the end.
@@ -139,6 +159,7 @@ const SIDECAR_CLASSIFIERS = 4;
 export class FeatureCache {
   readonly added: { sha256: string; model: string; features: Float32Array }[] = [];
   private readonly fitted: { plan: ClassifierPlan; classifier: FusedClassifier; seconds: number }[] = [];
+  private readonly matrices: { plan: MatrixPlan; matrix: LabelledMatrix; seconds: number }[] = [];
   private constructor(
     private readonly libraryPath: string,
     private store: FingerprintLibrary | null,
@@ -177,6 +198,18 @@ export class FeatureCache {
     this.fitted.push({ plan, classifier, seconds });
   }
 
+  getLibraryMatrix(key: string): LabelledMatrix | null {
+    try {
+      return this.store?.storedLibraryMatrix(key)?.matrix ?? this.matrices.find((m) => m.plan.key === key)?.matrix ?? null;
+    } catch {
+      return null; // a damaged cached matrix only costs computing it again
+    }
+  }
+
+  putLibraryMatrix(plan: MatrixPlan, matrix: LabelledMatrix, seconds: number): void {
+    this.matrices.push({ plan, matrix, seconds });
+  }
+
   /** Releases the sidecar without writing. */
   close(): void {
     this.store?.close();
@@ -186,7 +219,7 @@ export class FeatureCache {
   /** Writes the new features and classifiers to the sidecar (best effort: a locked cache just means no caching). */
   async persist(): Promise<void> {
     this.close();
-    if (this.added.length === 0 && this.fitted.length === 0) return;
+    if (this.added.length === 0 && this.fitted.length === 0 && this.matrices.length === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
       if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
@@ -199,9 +232,16 @@ export class FeatureCache {
           .sort((a, b) => b.fittedAt.localeCompare(a.fittedAt))
           .slice(0, SIDECAR_CLASSIFIERS);
         w.removeClassifiers(newest.map((c) => c.key));
+        for (const { plan, matrix, seconds } of this.matrices) w.putLibraryMatrix({ key: plan.key, view: plan.view, seconds, matrix });
+        const newestMatrices = w
+          .storedAnalysisKeys()
+          .sort((a, b) => b.computedAt.localeCompare(a.computedAt))
+          .slice(0, SIDECAR_MATRICES);
+        w.removeAnalyses(newestMatrices.map((a) => a.key));
       });
       this.added.length = 0;
       this.fitted.length = 0;
+      this.matrices.length = 0;
     } catch {
       /* cache only */
     }
@@ -252,12 +292,14 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   let librarySha256: string;
   let unverifiedEntries: string[];
   let setup: AttributionSetup;
+  let matrix: LibraryMatrix;
   try {
     librarySha256 = lib.fileSha256();
     const entries = lib.getAllEntries();
     unverifiedEntries = lib.unverifiedEntries();
     if (entries.length === 0) throw new EngineError('empty-library', `the library ${req.libraryPath} has no entries: enrol reference folders first`);
     setup = await attributionSetup(req, entries, classifierStore(lib, cache));
+    matrix = await libraryMatrixFor(matrixPlan(setup.matrixView, setup.prepared.entries), lib, cache, req.signal);
   } catch (err) {
     cache.close();
     throw err;
@@ -276,6 +318,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     unverifiedEntries,
     encoder,
     manifold: setup.manifold,
+    libraryMatrix: matrix,
     async examine(x) {
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
@@ -331,6 +374,23 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   };
 }
 
+/**
+ * The library × library matrix of `plan`: the one stored in the library (the last change of its
+ * entries computed it), else one an earlier analysis kept in the sidecar, else computed now and
+ * handed to the sidecar (never to the library, whose SHA-256 the report quotes).
+ */
+export async function libraryMatrixFor(plan: MatrixPlan, lib: FingerprintLibrary, cache: FeatureCache, signal?: AbortSignal): Promise<LibraryMatrix> {
+  const stored = lib.storedLibraryMatrix(plan.key);
+  if (stored) return { view: plan.view, matrix: stored.matrix, origin: 'library' };
+  const cached = cache.getLibraryMatrix(plan.key);
+  if (cached) return { view: plan.view, matrix: cached, origin: 'feature-cache' };
+  const t0 = performance.now();
+  const matrix = await libraryMatrix(plan, { signal });
+  const seconds = (performance.now() - t0) / 1000;
+  cache.putLibraryMatrix(plan, matrix, seconds);
+  return { view: plan.view, matrix, origin: 'computed', seconds };
+}
+
 interface AttributionSetup {
   encoder: SetEncoder | null;
   /** The encoder whose ρ embeds bags for Eq. 1, or null where the features are not ρ's input. */
@@ -339,6 +399,8 @@ interface AttributionSetup {
   manifold: ManifoldParams | null;
   /** What the correlation evidence is computed on: wavelet residuals, or projector artifacts. */
   residuals(crops: Canvas[]): Promise<Canvas[]>;
+  /** The residual view of the entries' fingerprints and held-out residuals (the library × library matrix's). */
+  matrixView: MatrixView;
   /** Evidence φ features as the classifier sees them (identity, or the knn artifact). */
   features(f: Float32Array): Float32Array;
 }
@@ -357,6 +419,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
       prepared: await prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { ...fit, classifierEvidence: req.classifierEvidence }),
       manifold: null,
       residuals: waveletResiduals,
+      matrixView: 'wavelet',
       features: identity,
     };
   }
@@ -375,6 +438,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
       prepared,
       manifold: projectorParams(models),
       residuals: (crops) => models.projector.artifacts(crops),
+      matrixView: 'projector-artifacts',
       features: identity,
     };
   } else {
@@ -389,6 +453,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
       prepared,
       manifold: params,
       residuals: waveletResiduals,
+      matrixView: 'wavelet',
       features: (f) => projector.artifact(f),
     };
   }

@@ -2,12 +2,27 @@
 // save atomically and close, plus the library's own correlation analysis, clustering and error rates.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FingerprintLibrary, withLibrary, type StoredClassifier } from './library/index.js';
+import { FingerprintLibrary, withLibrary, type StoredClassifier, type StoredLibraryMatrix } from './library/index.js';
 import { decorrelationScore, diagonalContrast } from './correlation.js';
 import { clusterModels, clusterVectors } from './cluster.js';
-import { fitPlannedClassifier, planClassifier, prepareLibrary, rememberClassifier, type ClassifierPlan } from './attribution/prepared-library.js';
-import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
-import { maybeEncoder, withClassifierStore, type EngineOptions } from './attributor.js';
+import {
+  fitPlannedClassifier,
+  planClassifier,
+  prepareLibrary,
+  rememberClassifier,
+  type ClassifierPlan,
+  type PreparedLibrary,
+} from './attribution/prepared-library.js';
+import { embeddingCentroid, libraryMatrix, matrixPlan, type MatrixPlan } from './attribution/library-analysis.js';
+import {
+  FeatureCache,
+  libraryMatrixFor,
+  maybeEncoder,
+  withClassifierStore,
+  type EngineOptions,
+  type LibraryMatrix,
+  type LibraryMatrixOrigin,
+} from './attributor.js';
 import { defaultModelsDir, sha256File } from './features/set-encoder.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
 import type { HeldBackErrorRate } from '../shared/held-back-error.js';
@@ -69,6 +84,10 @@ export interface FitSummary {
   kept: string[];
   /** Why a view has no classifier (fewer than two entries, features of different models, …), if one has none. */
   notes: string[];
+  /** Library × library matrices (Eq. 5) computed now, per residual view, with their seconds. */
+  matrices: { view: string; seconds: number }[];
+  /** Residual views whose stored matrix already matched the entries (or was copied from the source library). */
+  matricesKept: string[];
 }
 
 /**
@@ -97,17 +116,43 @@ export function libraryClassifierPlans(entries: LibraryEntry[]): { plans: Classi
 }
 
 /**
+ * The library × library matrices that depend on the library alone: on the wavelet residuals (every
+ * method but the manifold projector shows it), and on the manifold projector's artifacts when every
+ * entry was enrolled with the same manifold models.
+ */
+export function libraryMatrixPlans(entries: LibraryEntry[]): MatrixPlan[] {
+  if (entries.length === 0) return [];
+  const plans = [
+    matrixPlan(
+      'wavelet',
+      entries.map((e) => ({ name: e.name, fingerprint: e.residualFingerprint, heldOutResiduals: e.heldOutResiduals })),
+    ),
+  ];
+  const first = entries[0].manifold;
+  if (first && entries.every((e) => e.manifold && e.manifold.modelHash === first.modelHash && e.manifold.projectorHash === first.projectorHash))
+    plans.push(
+      matrixPlan(
+        'projector-artifacts',
+        entries.map((e) => ({ name: e.name, fingerprint: e.manifold!.artifactFingerprint, heldOutResiduals: e.manifold!.heldOutArtifacts })),
+      ),
+    );
+  return plans;
+}
+
+/**
  * Fits and stores in `lib` (in memory: the caller saves) every classifier libraryClassifierPlans
- * names that is not stored yet, and removes stored ones that no longer match the entries. `reuse`
- * offers classifiers fitted elsewhere on the same content (an export copies its source's).
+ * names that is not stored yet, and every library × library matrix libraryMatrixPlans names, and
+ * removes stored ones that no longer match the entries. `reuse` and `reuseMatrix` offer ones made
+ * elsewhere from the same content (an export copies its source's).
  */
 export async function fitStoredClassifiers(
   lib: FingerprintLibrary,
-  opts: LibraryJobOptions & { reuse?: (key: string) => StoredClassifier | null } = {},
+  opts: LibraryJobOptions & { reuse?: (key: string) => StoredClassifier | null; reuseMatrix?: (key: string) => StoredLibraryMatrix | null } = {},
 ): Promise<FitSummary> {
-  const { plans, notes } = libraryClassifierPlans(lib.getAllEntries());
+  const entries = lib.getAllEntries();
+  const { plans, notes } = libraryClassifierPlans(entries);
   const stored = new Set(lib.storedClassifierKeys().map((c) => c.key));
-  const summary: FitSummary = { fitted: [], kept: [], notes };
+  const summary: FitSummary = { fitted: [], kept: [], notes, matrices: [], matricesKept: [] };
   const todo: ClassifierPlan[] = [];
   for (const plan of plans) {
     const copy = stored.has(plan.key) ? null : opts.reuse?.(plan.key);
@@ -130,7 +175,39 @@ export async function fitStoredClassifiers(
     summary.fitted.push({ view: plan.view, seconds, regressions: plan.regressions });
   }
   lib.removeClassifiers(plans.map((p) => p.key));
+  await storeLibraryMatrices(lib, libraryMatrixPlans(entries), summary, opts);
   return summary;
+}
+
+/** Computes and stores the matrices not stored yet (phase 'library matrix': rows done of all), and removes stale ones. */
+async function storeLibraryMatrices(
+  lib: FingerprintLibrary,
+  plans: MatrixPlan[],
+  summary: FitSummary,
+  opts: LibraryJobOptions & { reuseMatrix?: (key: string) => StoredLibraryMatrix | null },
+): Promise<void> {
+  const stored = new Set(lib.storedAnalysisKeys().map((a) => a.key));
+  const todo: MatrixPlan[] = [];
+  for (const plan of plans) {
+    const copy = stored.has(plan.key) ? null : opts.reuseMatrix?.(plan.key);
+    if (copy) lib.putLibraryMatrix(copy);
+    if (stored.has(plan.key) || copy) summary.matricesKept.push(plan.view);
+    else todo.push(plan);
+  }
+  const total = todo.reduce((s, p) => s + p.entries.length, 0);
+  let offset = 0;
+  for (const plan of todo) {
+    const t0 = performance.now();
+    const matrix = await libraryMatrix(plan, {
+      signal: opts.signal,
+      onRow: (done) => opts.onProgress?.({ phase: 'library matrix', done: offset + done, total }),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    offset += plan.entries.length;
+    lib.putLibraryMatrix({ key: plan.key, view: plan.view, seconds, matrix });
+    summary.matrices.push({ view: plan.view, seconds });
+  }
+  lib.removeAnalyses(plans.map((p) => p.key));
 }
 
 /**
@@ -161,7 +238,9 @@ export async function exportLibrary(file: string, dest: string, names: string[] 
   try {
     await lib.exportEntries(dest, names.length ? names : undefined);
     try {
-      await withLibrary(dest, (out) => fitStoredClassifiers(out, { ...opts, reuse: (key) => lib.storedClassifier(key) }));
+      await withLibrary(dest, (out) =>
+        fitStoredClassifiers(out, { ...opts, reuse: (key) => lib.storedClassifier(key), reuseMatrix: (key) => lib.storedLibraryMatrix(key) }),
+      );
     } catch (err) {
       rmSync(dest, { force: true }); // written by this call moments ago: a cancelled export leaves nothing behind
       throw err;
@@ -181,18 +260,10 @@ export async function importLibrary(file: string, source: string, opts: LibraryJ
   return listLibrary(file);
 }
 
-/** Every entry with its stored parts, read from a library opened read-only. */
-async function readAllEntries(file: string): Promise<LibraryEntry[]> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  try {
-    return lib.getAllEntries();
-  } finally {
-    lib.close();
-  }
-}
-
 export interface LibraryAnalysis {
   libraryVsLibrary: LabelledMatrix;
+  /** Where the matrix came from: stored in the library, kept in the feature-cache sidecar, or computed now. */
+  libraryVsLibraryOrigin: LibraryMatrixOrigin;
   decorrelationScore: number;
   diagonalContrast: number;
   clustering: ClusteringResult | null;
@@ -212,20 +283,34 @@ export async function analyseLibrary(
     residuals?: 'wavelet' | 'projector';
   } = {},
 ): Promise<LibraryAnalysis> {
-  let entries = await readAllEntries(file);
-  let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
-  if (opts.residuals === 'projector') {
-    const models = await maybeManifoldModels(opts);
-    if (!models)
-      throw new ManifoldUnavailable("projector artifacts need models/projector.onnx and models/manifold/: run 'npm run train:manifold' or restore models/");
-    entries = projectorView(entries, models);
-    encoder = opts.space === 'residual' ? null : models.encoder;
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  const cache = await FeatureCache.open(file);
+  let prepared: PreparedLibrary;
+  let stored: LibraryMatrix;
+  try {
+    let entries = lib.getAllEntries();
+    let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
+    if (opts.residuals === 'projector') {
+      const models = await maybeManifoldModels(opts);
+      if (!models)
+        throw new ManifoldUnavailable("projector artifacts need models/projector.onnx and models/manifold/: run 'npm run train:manifold' or restore models/");
+      entries = projectorView(entries, models);
+      encoder = opts.space === 'residual' ? null : models.encoder;
+    }
+    // Correlations and clustering use the fingerprints and bag embeddings only: no classifier.
+    prepared = await prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi', {
+      withClassifier: false,
+    });
+    // The matrix stored by the library's last change (or kept in the sidecar, or computed now).
+    stored = await libraryMatrixFor(matrixPlan(opts.residuals === 'projector' ? 'projector-artifacts' : 'wavelet', prepared.entries), lib, cache);
+  } catch (err) {
+    cache.close();
+    throw err;
+  } finally {
+    lib.close();
   }
-  // Correlations and clustering use the fingerprints and bag embeddings only: no classifier.
-  const prepared = await prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi', {
-    withClassifier: false,
-  });
-  const matrix = libraryMatrix(prepared);
+  await cache.persist();
+  const matrix = stored.matrix;
   const finite = matrix.values.flat().every((v) => Number.isFinite(v));
   const linkage = opts.linkage ?? 'average';
   let clustering: ClusteringResult | null = null;
@@ -246,6 +331,7 @@ export async function analyseLibrary(
   }
   return {
     libraryVsLibrary: matrix,
+    libraryVsLibraryOrigin: stored.origin,
     decorrelationScore: finite ? decorrelationScore(matrix) : NaN,
     diagonalContrast: finite ? diagonalContrast(matrix) : NaN,
     clustering,

@@ -13,7 +13,7 @@ import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
 import { maybeManifoldModels } from './manifold/index.js';
-import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
+import { clusterLibrary, labelled } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
 import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
@@ -297,7 +297,8 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     names,
     groupRows,
   );
-  const libraryVsLibrary = libraryMatrix(prepared);
+  // Computed when the library last changed and stored in it (attributor.ts, matrixFor), not here.
+  const libraryVsLibrary = attributor.libraryMatrix.matrix;
   const clustering = clusterLibrary(prepared, libraryVsLibrary);
   const finite = libraryVsLibrary.values.flat().every((v) => Number.isFinite(v));
 
@@ -371,6 +372,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       evidenceVsLibrary,
       libraryVsLibrary,
       decorrelationScore: finite ? decorrelationScore(libraryVsLibrary) : NaN,
+      libraryVsLibraryOrigin: attributor.libraryMatrix.origin,
     },
     clustering,
     stability,

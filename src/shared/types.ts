@@ -363,6 +363,12 @@ export interface CaseResult {
     /** Library × library (Eq. 5) on the entries' calibration images. */
     libraryVsLibrary: LabelledMatrix;
     decorrelationScore: number;
+    /**
+     * Where libraryVsLibrary came from: stored in the library by its last change ('library'), kept
+     * in the feature-cache sidecar by an earlier analysis, or computed for this analysis (a library
+     * written before schema v6; `genprint library fit` stores it). Absent in cases written before.
+     */
+    libraryVsLibraryOrigin?: 'library' | 'feature-cache' | 'computed';
   };
   clustering: ClusteringResult | null;
   stability: StabilityPoint[];

@@ -44,6 +44,12 @@ export function formatCase(result: CaseResult): string {
         (storable ? `; 'genprint library fit ${result.library.path}' stores it in the library` : ''),
     );
   }
+  const matrixOrigin = result.correlation.libraryVsLibraryOrigin;
+  if (matrixOrigin && matrixOrigin !== 'library')
+    out.push(
+      `Library × library matrix: none stored in the library; ${matrixOrigin === 'computed' ? 'computed for this analysis' : 'computed by an earlier analysis (kept in the feature cache)'}; ` +
+        `'genprint library fit ${displayText(result.library.path)}' stores it in the library`,
+    );
   if (result.library.unverifiedEntries?.length)
     out.push(
       `Library integrity: ${result.library.unverifiedEntries.length} entries were written before schema v5 and carry no digest, so damage to them cannot be detected; 'genprint library fit ${result.library.path}' adds it`,

@@ -23,9 +23,14 @@ import { displayJson, displayProse, displayText } from '../../shared/display-tex
 /** One line on what a library change fitted (the classifier is stored in the library so analyses never fit it). */
 export function describeFit(fit: FitSummary): string {
   const parts = fit.fitted.map((f) => `${f.view} (${f.regressions} regression${f.regressions === 1 ? '' : 's'}, ${f.seconds.toFixed(1)} s)`);
-  if (parts.length > 0) return `fitted and stored the library classifier: ${parts.join('; ')}`;
-  if (fit.kept.length > 0) return `the stored library classifier already matches the entries (${fit.kept.join(', ')})`;
-  return `no library classifier${fit.notes.length > 0 ? `: ${displayProse(fit.notes.join('; '))}` : ' (fewer than two entries with set-encoder features)'}`;
+  const classifier =
+    parts.length > 0
+      ? `fitted and stored the library classifier: ${parts.join('; ')}`
+      : fit.kept.length > 0
+        ? `the stored library classifier already matches the entries (${fit.kept.join(', ')})`
+        : `no library classifier${fit.notes.length > 0 ? `: ${displayProse(fit.notes.join('; '))}` : ' (fewer than two entries with set-encoder features)'}`;
+  const matrices = fit.matrices.map((m) => `${m.view} residuals, ${m.seconds.toFixed(1)} s`);
+  return matrices.length > 0 ? `${classifier}; stored the library × library matrix (${matrices.join('; ')})` : classifier;
 }
 
 /** A library change with its fit: progress on stderr (unless quiet), Ctrl-C cancels and leaves the library as it was. */
@@ -119,7 +124,9 @@ export function registerLibrary(program: Command): void {
 
   lib
     .command('fit')
-    .description('fit the library classifier and store it in the file (libraries from older versions; changes fit it themselves)')
+    .description(
+      'fit the library classifier and compute the library × library matrix, and store both in the file (libraries from older versions; changes do it themselves)',
+    )
     .argument('<file>', 'library file')
     .option('-q, --quiet', 'no progress output')
     .action(async (file: string, opts: { quiet?: boolean }) => {

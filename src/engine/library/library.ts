@@ -4,13 +4,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlValue } from 'sql.js';
-import type { EnrolmentProvenance, EntryCalibration, LibraryEntry, LibraryEntrySummary, ManifoldParts, NewLibraryEntry } from '../types.js';
+import type { EnrolmentProvenance, EntryCalibration, LabelledMatrix, LibraryEntry, LibraryEntrySummary, ManifoldParts, NewLibraryEntry } from '../types.js';
 import { softwareVersion } from '../version.js';
 import { atomicCreate, atomicReplace, blobToFloats, checkSqliteHeader, floatsToBlob, loadSql, removeStaleTemps, type Database } from './database.js';
 import { LibraryError } from './errors.js';
 import { WriterLock, pidAlive, writerMayBeActive } from './lock.js';
 import { deserializeClassifier, serializeClassifier } from '../classifier/serialize.js';
 import type { FusedClassifier } from '../classifier/fused.js';
+import { deserializeLibraryMatrix, serializeLibraryMatrix } from './stored-analysis.js';
 import { APPLICATION_ID, CORE_TABLES, SCHEMA_VERSION, applicationId, migrate, userVersion } from './migrations.js';
 
 export interface OpenOptions {
@@ -39,6 +40,19 @@ export interface StoredClassifier {
   /** Wall-clock seconds the fit took. */
   seconds: number;
   classifier: FusedClassifier;
+}
+
+/** A library × library matrix (Eq. 5) kept in the file (table `library_analyses`, kind 'library-matrix'). */
+export interface StoredLibraryMatrix {
+  /** Digest of exactly what it was computed from (attribution/library-analysis.ts, libraryMatrixKey). */
+  key: string;
+  /** Which residuals it compares: 'wavelet' or 'projector-artifacts'. */
+  view: string;
+  computedAt: string;
+  computedBy: string;
+  /** Wall-clock seconds the computation took. */
+  seconds: number;
+  matrix: LabelledMatrix;
 }
 
 /**
@@ -387,7 +401,7 @@ export class FingerprintLibrary {
         ]);
       if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
       this.storeDigest(id);
-      db.run('DELETE FROM classifiers');
+      this.dropDerived(db);
     });
     return this.listEntries().find((s) => s.name === name)!;
   }
@@ -403,7 +417,7 @@ export class FingerprintLibrary {
     this.transaction(() => {
       db.run('UPDATE entries SET name = ? WHERE id = ?', [newName, id]);
       this.storeDigest(id);
-      db.run('DELETE FROM classifiers'); // fitted with the old name
+      this.dropDerived(db); // computed with the old name
     });
   }
 
@@ -422,7 +436,7 @@ export class FingerprintLibrary {
       ])
         db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
       db.run('DELETE FROM entries WHERE id = ?', [id]);
-      db.run('DELETE FROM classifiers');
+      this.dropDerived(db);
     });
   }
 
@@ -505,6 +519,74 @@ export class FingerprintLibrary {
     for (const c of stale) db.run('DELETE FROM classifiers WHERE key = ?', [c.key]);
   }
 
+  // ---- library analyses (what an analysis needs from the entries alone) ----
+
+  /**
+   * The library × library matrix stored under `key`, or null. One whose bytes no longer match the
+   * digest written with them is refused ('damaged'): `genprint library fit` computes it again.
+   */
+  storedLibraryMatrix(key: string): StoredLibraryMatrix | null {
+    const row = this.rows("SELECT * FROM library_analyses WHERE key = ? AND kind = 'library-matrix'", [key])[0];
+    if (!row) return null;
+    const data = row.data as Uint8Array;
+    const damaged = (why: string) =>
+      new LibraryError(
+        'damaged',
+        `${this.file}: the stored library × library matrix (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to compute it again`,
+      );
+    if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
+    let matrix: LabelledMatrix;
+    try {
+      matrix = deserializeLibraryMatrix(data);
+    } catch (err) {
+      throw damaged((err as Error).message);
+    }
+    return {
+      key,
+      view: String(row.view),
+      computedAt: String(row.computed_at),
+      computedBy: String(row.computed_by),
+      seconds: Number(row.seconds),
+      matrix,
+    };
+  }
+
+  /** Keys, kinds and views of the stored library analyses (without their data). */
+  storedAnalysisKeys(): { key: string; kind: string; view: string; computedAt: string; seconds: number }[] {
+    return this.rows('SELECT key, kind, view, computed_at, seconds FROM library_analyses ORDER BY kind, view, key').map((r) => ({
+      key: String(r.key),
+      kind: String(r.kind),
+      view: String(r.view),
+      computedAt: String(r.computed_at),
+      seconds: Number(r.seconds),
+    }));
+  }
+
+  /** Stores a library × library matrix under its key (replacing one with the same key). */
+  putLibraryMatrix(m: Omit<StoredLibraryMatrix, 'computedAt' | 'computedBy'> & { computedAt?: string; computedBy?: string }): void {
+    const db = this.writable();
+    const data = serializeLibraryMatrix(m.matrix);
+    db.run('INSERT OR REPLACE INTO library_analyses (key, kind, view, computed_at, computed_by, seconds, data, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      m.key,
+      'library-matrix',
+      m.view,
+      m.computedAt ?? localIsoTimestamp(),
+      m.computedBy ?? `Genprint ${safeVersion()}`,
+      m.seconds,
+      data,
+      sha256Hex(data),
+    ]);
+  }
+
+  /** Removes stored library analyses: all of them, or those whose key is not in `keep`. */
+  removeAnalyses(keep: string[] = []): void {
+    this.assertWritable();
+    const stale = this.storedAnalysisKeys().filter((a) => !keep.includes(a.key));
+    if (stale.length === 0) return;
+    const db = this.writable();
+    for (const a of stale) db.run('DELETE FROM library_analyses WHERE key = ?', [a.key]);
+  }
+
   // ---- feature cache ----
 
   getCachedFeatures(sha256: string, modelHash: string): Float32Array | undefined {
@@ -584,6 +666,12 @@ export class FingerprintLibrary {
     const stored = parts[0]?.content_sha256;
     if (stored === null || stored === undefined) return; // written before schema v5: nothing to check against
     if (entryDigest(parts) !== String(stored)) throw this.damagedError(id);
+  }
+
+  /** A change of the entries makes everything computed from them stale: the library operations compute it again before saving. */
+  private dropDerived(db: Database): void {
+    db.run('DELETE FROM classifiers');
+    db.run('DELETE FROM library_analyses');
   }
 
   private storeDigest(id: number): void {

@@ -111,6 +111,24 @@ export const MIGRATIONS: readonly Migration[] = [
         data_sha256 TEXT NOT NULL
       );
     `),
+  // v6: what an analysis needs that depends on the entries alone, computed with the classifier when
+  // the library changes instead of on every analysis: for now the library × library matrix of Eq. 5
+  // (kind 'library-matrix', one row per residual view), which grows with the square of the entries.
+  // Keyed like the classifiers by the digest of exactly what it was computed from, and checked
+  // against the SHA-256 of its bytes when read (docs/architecture.md, "Library analyses").
+  (db) =>
+    db.exec(`
+      CREATE TABLE library_analyses (
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        view TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        computed_by TEXT NOT NULL,
+        seconds REAL NOT NULL,
+        data BLOB NOT NULL,
+        data_sha256 TEXT NOT NULL
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
