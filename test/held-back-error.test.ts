@@ -15,7 +15,7 @@ import {
 } from '../src/engine/classifier/held-back-error.js';
 import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
 import { verdictWording } from '../src/shared/wording.js';
-import { createRandom, gaussian } from '../src/engine/util/random.js';
+import { createRandom, gaussian, shuffledIndices } from '../src/engine/util/random.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 
 const lp = (...p: number[]) => Float64Array.from(p, Math.log);
@@ -80,6 +80,31 @@ describe('held-back error rate', () => {
     expect(heldBackErrorRate(withHeldBack(rows), 0, 1)).toEqual(e);
     // With five images the three stray ones are outvoted more often: the error rate falls.
     expect(heldBackErrorRate(c, 0, 5)!.errorRate).toBeLessThan(e.errorRate);
+  });
+
+  it('draws exactly the sets of seeded Fisher–Yates shuffles (the first n of shuffledIndices, 200 per entry)', () => {
+    // Written out with shuffledIndices, as the estimate was defined: a faster draw must give the same sets.
+    const rand = createRandom(5);
+    const K = 4;
+    const rows = Array.from({ length: 4 * 23 }, (_, i) => ({
+      label: i % K,
+      logProba: Float64Array.from({ length: K }, (_, k) => Math.log(0.1 + rand() + (k === i % K ? 0.3 : 0))),
+    }));
+    const c: FusedClassifier = { ...withHeldBack(rows), classes: ['a', 'b', 'c', 'd'] };
+    for (const n of [1, 3, 7]) {
+      const draw = createRandom(0x4b1d + n);
+      const expected = [0, 1, 2, 3].map((t) => {
+        const ix = rows.flatMap((r, i) => (r.label === t ? [i] : []));
+        const row = new Array<number>(K).fill(0);
+        for (let s = 0; s < 200; s++) {
+          const sum = new Float64Array(K);
+          for (const j of shuffledIndices(ix.length, draw).slice(0, n)) rows[ix[j]].logProba.forEach((v, k) => (sum[k] += v));
+          row[sum.indexOf(Math.max(...sum))]++;
+        }
+        return row.map((x) => x / 200);
+      });
+      expect(heldBackConfusion(c, n)!.rates.map((r) => Array.from(r))).toEqual(expected);
+    }
   });
 
   it('lists every entry for the library, and names only those at or above the limit in the summary', () => {
