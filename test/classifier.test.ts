@@ -3,6 +3,8 @@ import { minimizeLbfgs } from '../src/engine/classifier/lbfgs.js';
 import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/engine/classifier/softmax-regression.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
 import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, STACKING_MAX_PER_CLASS, type EvidenceBlock } from '../src/engine/classifier/fused.js';
+import { SoftmaxObjective } from '../src/engine/backend/dense.js';
+import { minimizeLbfgsAsync } from '../src/engine/classifier/lbfgs.js';
 
 describe('L-BFGS', () => {
   it('finds the minimum of the Rosenbrock function', () => {
@@ -37,6 +39,55 @@ describe('L-BFGS', () => {
   });
 });
 
+describe('the fit objective on ONNX Runtime', () => {
+  it('equals the textbook weighted log-likelihood and its gradient', async () => {
+    const rand = mulberry32(3);
+    const [n, d, K] = [37, 5, 4];
+    const X = Float64Array.from({ length: n * d }, () => gauss(rand));
+    const labels = Int32Array.from({ length: n }, (_, i) => i % K);
+    const w = Float64Array.from({ length: n }, () => 0.5 + rand());
+    const W = Float64Array.from({ length: K * d }, () => gauss(rand));
+    const b = Float64Array.from({ length: K }, () => gauss(rand));
+    const gW = new Float64Array(K * d);
+    const gB = new Float64Array(K);
+    const ll = await new SoftmaxObjective(X, n, d, labels, K, w).evaluate(W, b, gW, gB);
+    // The same quantities by hand: Σ w_i log p(y_i), and w_i (p_ik − [k = y_i]) x_i summed over i.
+    let want = 0;
+    const wantW = new Float64Array(K * d);
+    const wantB = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      const z = Array.from({ length: K }, (_, k) => b[k] + Array.from({ length: d }, (_, j) => W[k * d + j] * X[i * d + j]).reduce((a, c) => a + c, 0));
+      const m = Math.max(...z);
+      const lse = m + Math.log(z.reduce((a, v) => a + Math.exp(v - m), 0));
+      want += w[i] * (z[labels[i]] - lse);
+      for (let k = 0; k < K; k++) {
+        const g = w[i] * (Math.exp(z[k] - lse) - (k === labels[i] ? 1 : 0));
+        wantB[k] += g;
+        for (let j = 0; j < d; j++) wantW[k * d + j] += g * X[i * d + j];
+      }
+    }
+    expect(ll).toBeCloseTo(want, 10);
+    gW.forEach((v, i) => expect(v).toBeCloseTo(wantW[i], 10));
+    gB.forEach((v, i) => expect(v).toBeCloseTo(wantB[i], 10));
+  });
+
+  it('L-BFGS with an awaited objective stops when cancelled', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const run = minimizeLbfgsAsync(
+      async (x, g) => {
+        if (++calls === 3) controller.abort();
+        g[0] = 2 * (x[0] - 1);
+        return (x[0] - 1) ** 2 + 1e-9 * calls; // never quite converges on its own
+      },
+      new Float64Array(1),
+      { signal: controller.signal, relativeTolerance: 0, gradientTolerance: 0 },
+    );
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(calls).toBe(3);
+  });
+});
+
 describe('softmax regression', () => {
   const rand = mulberry32(7);
   const dim = 16;
@@ -46,7 +97,7 @@ describe('softmax regression', () => {
     return centres[k].map((c) => c + noise * gauss(rand));
   }
 
-  it('separates Gaussian classes and calibrates bag scores', () => {
+  it('separates Gaussian classes and calibrates bag scores', async () => {
     const rows: number[][] = [];
     const labels: number[] = [];
     for (let k = 0; k < K; k++)
@@ -54,7 +105,7 @@ describe('softmax regression', () => {
         rows.push(sample(k, 1.5));
         labels.push(k);
       }
-    const model = fitSoftmaxRegression(Float32Array.from(rows.flat()), dim, labels, ['a', 'b', 'c', 'd']);
+    const model = await fitSoftmaxRegression(Float32Array.from(rows.flat()), dim, labels, ['a', 'b', 'c', 'd']);
     expect(model.converged).toBe(true);
 
     let correct = 0;
@@ -76,9 +127,9 @@ describe('softmax regression', () => {
     }
   });
 
-  it('rejects inconsistent input', () => {
-    expect(() => fitSoftmaxRegression(new Float32Array(5), 2, [0, 1], ['a', 'b'])).toThrow();
-    expect(() => fitSoftmaxRegression(new Float32Array(4), 2, [0, 0], ['a'])).toThrow();
+  it('rejects inconsistent input', async () => {
+    await expect(fitSoftmaxRegression(new Float32Array(5), 2, [0, 1], ['a', 'b'])).rejects.toThrow();
+    await expect(fitSoftmaxRegression(new Float32Array(4), 2, [0, 0], ['a'])).rejects.toThrow();
   });
 });
 
@@ -96,8 +147,8 @@ describe('fused library classifier (stacked evidence blocks)', () => {
   const block = (name: string, dim: number, rows: number[][]): EvidenceBlock => ({ name, description: name, dim, data: Float32Array.from(rows.flat()) });
   const classes = ['g0', 'g1', 'g2', 'g3'];
 
-  it('combines complementary blocks and gives a memorised noise block little weight', () => {
-    const model = fitFusedClassifier(
+  it('combines complementary blocks and gives a memorised noise block little weight', async () => {
+    const model = await fitFusedClassifier(
       [
         block(
           'a',
@@ -141,9 +192,9 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     expect(fused / trials).toBeGreaterThan(0.75);
   });
 
-  it('a single block is the plain softmax regression', () => {
+  it('a single block is the plain softmax regression', async () => {
     const rows = Array.from(labels, (k) => sampleA(k).concat(sampleB(k)));
-    const model = fitFusedClassifier([block('ab', 16, rows)], labels, classes);
+    const model = await fitFusedClassifier([block('ab', 16, rows)], labels, classes);
     expect(model.blocks[0].weight).toBe(1);
     expect(model.heldOutAccuracy).toBeNull();
     const x = sampleA(2).concat(sampleB(2));
@@ -151,9 +202,9 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     predictFusedLogProba(model, [x]).forEach((v, k) => expect(v).toBeCloseTo(want[k], 10));
   });
 
-  it('uses the first block alone when an entry has too few images to weigh the others', () => {
+  it('uses the first block alone when an entry has too few images to weigh the others', async () => {
     const few = Int32Array.from([0, 0, 0, 1, 1, 1, 1, 1]);
-    const model = fitFusedClassifier(
+    const model = await fitFusedClassifier(
       [
         block(
           'a',
@@ -173,7 +224,7 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     expect(model.weighting).toContain(`fewer than ${STACKING_FOLDS}`);
   });
 
-  it('weighs the blocks on the first STACKING_MAX_PER_CLASS images of each entry only', () => {
+  it('weighs the blocks on the first STACKING_MAX_PER_CLASS images of each entry only', async () => {
     const n = STACKING_MAX_PER_CLASS + 20;
     const many = Int32Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : 1));
     const a = Array.from(many, (k) => sampleA(2 * k));
@@ -181,15 +232,15 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     const fit = (rowsB: number[][]) => fitFusedClassifier([block('a', 8, a), block('b', 8, rowsB)], many, ['x', 'y']);
     // Changing images past the cap changes the full fits, but not the stacking weights.
     const changed = b.map((r, i) => (i % n >= STACKING_MAX_PER_CLASS ? r.map((v) => v + 5 * gauss(rand)) : r));
-    const [w1, w2] = [fit(b), fit(changed)].map((m) => m.blocks.map((x) => x.weight));
+    const [w1, w2] = (await Promise.all([fit(b), fit(changed)])).map((m) => m.blocks.map((x) => x.weight));
     expect(w2).toEqual(w1);
     // …while changing one image inside the cap does change them.
     const inside = b.map((r, i) => (i === 3 ? r.map((v) => v + 5) : r));
-    expect(fit(inside).blocks.map((x) => x.weight)).not.toEqual(w1);
+    expect((await fit(inside)).blocks.map((x) => x.weight)).not.toEqual(w1);
   });
 
-  it('rejects blocks that do not match the labels', () => {
-    expect(() => fitFusedClassifier([block('a', 8, [sampleA(0)])], labels, classes)).toThrow(/does not match/);
-    expect(() => fitFusedClassifier([], labels, classes)).toThrow();
+  it('rejects blocks that do not match the labels', async () => {
+    await expect(fitFusedClassifier([block('a', 8, [sampleA(0)])], labels, classes)).rejects.toThrow(/does not match/);
+    await expect(fitFusedClassifier([], labels, classes)).rejects.toThrow();
   });
 });

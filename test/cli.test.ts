@@ -61,6 +61,7 @@ describe('genprint CLI', () => {
       'invalid-case-file': 3,
       'not-a-library': 4,
       corrupt: 4,
+      damaged: 4,
       'newer-schema': 4,
       locked: 4,
       'manifold-unavailable': 4,
@@ -185,11 +186,14 @@ describe('genprint CLI', () => {
     const lib = path.join(work, 'lab.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);
     expect(cli(['library', 'init', lib]).code).toBe(2); // never overwrites
-    for (const ref of demo.reference.slice(0, 3)) {
+    for (const [i, ref] of demo.reference.slice(0, 3).entries()) {
       const r = cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`enrolled "${ref.generator}"`);
+      // From the second entry on, enrolment fits the library classifier and stores it in the file.
+      if (i > 0) expect(r.stdout).toMatch(/fitted and stored the library classifier: phi \(15 regressions, [0-9.]+ s\)/);
     }
+    expect(cli(['library', 'fit', lib]).stdout).toMatch(/stored library classifier already matches the entries/);
     const list = JSON.parse(cli(['library', 'list', '--json', lib]).stdout);
     expect(list.entries.map((e: { name: string }) => e.name).sort()).toEqual(
       demo.reference
@@ -228,6 +232,9 @@ describe('genprint CLI', () => {
     expect(result.params.seed).toBe(7);
     expect(result.verdicts.folder.label).toBe(target.expected);
     expect(result.library.classifier.blocks.map((b: { name: string }) => b.name)).toEqual(['phi', 'spectrum', 'pixels']);
+    // The classifier was read from the library, not fitted by the analysis.
+    expect(result.library.classifier.origin).toBe('library');
+    expect(r.stdout).not.toMatch(/Library classifier: none stored/);
     // The unknown test's thresholds are calibrated on this library for the default 5 %, and the verdict says so.
     expect(r.stdout).toMatch(
       /\n  open set: thresholds set so that at most 5\.0 % of enrolled generators' held-back reference sets of 12 images are called unknown; leaving each of the 3 entries out in turn, [0-9.]+ % /,
@@ -244,13 +251,18 @@ describe('genprint CLI', () => {
     expect(cli(['attribute', '-q', '-l', lib, '--evidence', 'phi', '--json', phiOnly, path.join(work, 'demo', target.folder)]).code).toBe(0);
     const phiResult = JSON.parse(readFileSync(phiOnly, 'utf8'));
     expect(phiResult.library.classifier.blocks.map((b: { name: string }) => b.name)).toEqual(['phi']);
+    // A view chosen at attribution time is fitted for it (then kept in the feature cache), never stored in the library.
+    expect(phiResult.library.classifier.origin).toBe('fitted');
+    expect(phiResult.library.sha256).toBe(result.library.sha256);
     expect(phiResult.verdicts.folder.explanation).not.toMatch(/residual log power spectrum/);
     // φ alone keeps no held-back data: the fixed thresholds, and no rate is stated.
     expect(phiResult.verdicts.folder.openSet.calibration).toBeUndefined();
     expect(phiResult.verdicts.folder.explanation).toMatch(/fixed thresholds of 3 standard errors/);
     expect(cli(['attribute', '-q', '-l', lib, '--evidence', 'spectrum', path.join(work, 'demo', target.folder)]).code).toBe(2);
 
-    expect(cli(['library', 'rename', lib, demo.reference[1].generator, 'renamed']).code).toBe(0);
+    const renamed = cli(['library', 'rename', lib, demo.reference[1].generator, 'renamed']);
+    expect(renamed.code, renamed.stderr).toBe(0);
+    expect(renamed.stdout).toMatch(/fitted and stored the library classifier/);
     expect(cli(['library', 'rename', lib, 'nope', 'x']).code).toBe(2);
     const shared = path.join(work, 'shared.gplib');
     expect(cli(['library', 'export', lib, shared, 'renamed']).code).toBe(0);
@@ -268,6 +280,25 @@ describe('genprint CLI', () => {
     const clu = cli(['cluster', '-l', lib, '--linkage', 'ward']);
     expect(clu.code).toBe(0);
     expect(clu.stdout).toMatch(/leaf order: /);
+  });
+
+  it('a library with a damaged entry is refused with exit 4, naming the entry', async () => {
+    const lib = path.join(work, 'lab.gplib'); // enrolled by the test above
+    const ro = await FingerprintLibrary.open(lib, { readOnly: true });
+    const victim = ro.getAllEntries()[1];
+    ro.close();
+    const bytes = readFileSync(lib);
+    const f = victim.imageFeatures!.data;
+    const at = bytes.indexOf(Buffer.from(f.buffer, f.byteOffset + 256, 32));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 7] ^= 0x20; // one bit of one φ feature: SQLite's checks cannot see it
+    const damaged = path.join(work, 'damaged.gplib');
+    writeFileSync(damaged, bytes);
+    const target = demo.cases.find((c) => c.kind === 'single')!;
+    const r = cli(['attribute', '-q', '-l', damaged, path.join(work, 'demo', target.folder)]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`entry "${victim.name}" (id ${victim.id}) is damaged`);
+    expect(r.stdout).toBe('');
   });
 
   it('manifold method: knn needs a real entry (exit 4 with the reason), then names it; projector artifacts in correlate', () => {

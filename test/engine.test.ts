@@ -13,6 +13,7 @@ import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
 import type { LibraryEntry } from '../src/engine/types.js';
 import { RESIDUAL_STATISTICS_DIM } from '../src/engine/residual/statistics.js';
+import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -64,6 +65,19 @@ describe('demo case with the default method (set-encoder + library classifier)',
       const right = g.files.filter((f) => truth[path.basename(f)] === g.label).length;
       expect(right / g.files.length).toBeGreaterThanOrEqual(0.75);
     }
+  });
+
+  it('the library classifier is read from the library: no analysis fits it', async () => {
+    for (const o of run.outcomes) expect(o.result.library.classifier!.origin, o.folder).toBe('library');
+    const c = run.manifest.cases.find((x) => x.kind === 'single')!;
+    const libraryBytes = readFileSync(run.libraryPath);
+    forgetClassifiers(); // not even this process's memory of the fit: read it back from the file
+    const before = classifierFitCount();
+    const again = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), bags: 2, provider: 'cpu' });
+    expect(classifierFitCount()).toBe(before);
+    expect(again.library.classifier!.origin).toBe('library');
+    expect(again.verdicts.folder.label).toBe(c.expected);
+    expect(readFileSync(run.libraryPath).equals(libraryBytes)).toBe(true);
   });
 
   it('records every file with the SHA-256 of its bytes and leaves the evidence untouched', async () => {

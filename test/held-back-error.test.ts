@@ -15,7 +15,7 @@ import {
 } from '../src/engine/classifier/held-back-error.js';
 import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
 import { verdictWording } from '../src/shared/wording.js';
-import { createRandom, gaussian } from '../src/engine/util/random.js';
+import { createRandom, gaussian, shuffledIndices } from '../src/engine/util/random.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 
 const lp = (...p: number[]) => Float64Array.from(p, Math.log);
@@ -82,6 +82,31 @@ describe('held-back error rate', () => {
     expect(heldBackErrorRate(c, 0, 5)!.errorRate).toBeLessThan(e.errorRate);
   });
 
+  it('draws exactly the sets of seeded Fisher–Yates shuffles (the first n of shuffledIndices, 200 per entry)', () => {
+    // Written out with shuffledIndices, as the estimate was defined: a faster draw must give the same sets.
+    const rand = createRandom(5);
+    const K = 4;
+    const rows = Array.from({ length: 4 * 23 }, (_, i) => ({
+      label: i % K,
+      logProba: Float64Array.from({ length: K }, (_, k) => Math.log(0.1 + rand() + (k === i % K ? 0.3 : 0))),
+    }));
+    const c: FusedClassifier = { ...withHeldBack(rows), classes: ['a', 'b', 'c', 'd'] };
+    for (const n of [1, 3, 7]) {
+      const draw = createRandom(0x4b1d + n);
+      const expected = [0, 1, 2, 3].map((t) => {
+        const ix = rows.flatMap((r, i) => (r.label === t ? [i] : []));
+        const row = new Array<number>(K).fill(0);
+        for (let s = 0; s < 200; s++) {
+          const sum = new Float64Array(K);
+          for (const j of shuffledIndices(ix.length, draw).slice(0, n)) rows[ix[j]].logProba.forEach((v, k) => (sum[k] += v));
+          row[sum.indexOf(Math.max(...sum))]++;
+        }
+        return row.map((x) => x / 200);
+      });
+      expect(heldBackConfusion(c, n)!.rates.map((r) => Array.from(r))).toEqual(expected);
+    }
+  });
+
   it('lists every entry for the library, and names only those at or above the limit in the summary', () => {
     const c = withHeldBack([
       ...Array.from({ length: 4 }, () => ({ label: 0, logProba: lp(0.8, 0.2) })),
@@ -125,7 +150,7 @@ describe('held-back error rate', () => {
     expect(heldBackErrorRate({ ...withHeldBack([]), heldBack: null }, 0, 10)).toBeNull();
   });
 
-  it('comes from the stacking fit: separable entries get a low rate, overlapping ones a high rate that falls with more images', () => {
+  it('comes from the stacking fit: separable entries get a low rate, overlapping ones a high rate that falls with more images', async () => {
     // Entry 0 is far from 1 and 2; entries 1 and 2 overlap heavily in both blocks.
     const rand = createRandom(11);
     const centre = [
@@ -141,7 +166,7 @@ describe('held-back error rate', () => {
       dim: 4,
       data: Float32Array.from(Array.from(labels, (k) => [centre[k][0], centre[k][1], 0, 0].map((c) => c + gaussian(rand))).flat()),
     });
-    const c = fitFusedClassifier([block('a'), block('b')], labels, ['far', 'near-1', 'near-2']);
+    const c = await fitFusedClassifier([block('a'), block('b')], labels, ['far', 'near-1', 'near-2']);
     expect(c.heldBack!.labels).toHaveLength(3 * perEntry);
     for (const row of c.heldBack!.logProba) expect(row.reduce((s, v) => s + Math.exp(v), 0)).toBeCloseTo(1, 6);
     const far = heldBackErrorRate(c, 0, 10)!;

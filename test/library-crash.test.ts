@@ -126,13 +126,21 @@ describe('a library survives its writer being killed at any moment', () => {
         `library holds ${n}, temp files left ${leftovers.length}, lock left ${existsSync(lockPath(file))}`,
     );
 
-    // The dead writer's lock is taken over and its half-written temp file cleared by the next save.
+    // A reader opening the library clears the dead writer's half-written temp file (up to a whole
+    // library in size); the next writer takes over the dead writer's lock.
+    if (moment.after === 'temp') expect(leftovers.length).toBeGreaterThan(0);
+    (await FingerprintLibrary.open(file, { readOnly: true })).close();
+    expect(readdirSync(dir).filter((f) => f.startsWith(`lib-${i}.gplib.tmp-`))).toEqual([]);
     await withLibrary(file, (lib) => void lib.addEntry(crashEntry(n)));
     expect(readdirSync(dir).filter((f) => f.startsWith(`lib-${i}.gplib`))).toEqual([`lib-${i}.gplib`]);
     const after = await FingerprintLibrary.open(file, { readOnly: true });
     expect(after.listEntries()).toHaveLength(n + 1);
     after.close();
-    recordReliability('kill', `SIGKILL ${describeMoment(moment)}`, `library intact: ${n} complete entries, integrity ok, next save clean`);
+    recordReliability(
+      'kill',
+      `SIGKILL ${describeMoment(moment)}`,
+      `library intact: ${n} complete entries, integrity ok, leftover temp files removed by the next open`,
+    );
   });
 });
 

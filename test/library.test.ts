@@ -351,6 +351,31 @@ describe('library file', () => {
     expect(names).toEqual(['lab.gplib', 'lab.gplib.tmp-notes.txt', 'other.gplib.tmp-99999-0123456789ab']);
   });
 
+  it('removes leftovers of its own on open: a writer all of them, a reader only those of dead writers', async () => {
+    const file = path.join(dir, 'lab.gplib');
+    await FingerprintLibrary.create(file).then((l) => l.close());
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    const ofDead = `${file}.tmp-${dead}-0123456789ab`;
+    const ofLive = `${file}.tmp-${process.pid}-abcdef012345`; // a save of a running process, maybe mid-write
+    const unrelated = [`${file}.tmp-notes.txt`, path.join(dir, 'other.gplib.tmp-99999-0123456789ab'), `${file}.feature-cache.tmp-${dead}-0123456789ab`];
+    for (const f of [ofDead, ofLive, ...unrelated]) writeFileSync(f, 'partial');
+
+    // A reader, while a live writer holds the lock: touches nothing (the writer may be saving).
+    writeFileSync(lockPath(file), JSON.stringify({ pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString(), token: 't' }));
+    (await FingerprintLibrary.open(file, { readOnly: true })).close();
+    expect(existsSync(ofDead)).toBe(true);
+    rmSync(lockPath(file));
+    // A reader without a live writer: removes the dead process's leftover, keeps the live one's.
+    (await FingerprintLibrary.open(file, { readOnly: true })).close();
+    expect(existsSync(ofDead)).toBe(false);
+    expect(existsSync(ofLive)).toBe(true);
+    // A writer holds the lock, so every temp file of this library is a leftover.
+    (await FingerprintLibrary.open(file)).close();
+    expect(existsSync(ofLive)).toBe(false);
+    for (const f of unrelated) expect(existsSync(f)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['lab.gplib', ...unrelated.map((f) => path.basename(f))].sort());
+  });
+
   it('does not save when the callback of withLibrary fails, and releases the lock', async () => {
     const file = path.join(dir, 'lab.gplib');
     await FingerprintLibrary.create(file).then((l) => l.close());

@@ -9,7 +9,7 @@ export const EXIT = {
   usage: 2,
   /** A file or folder named on the command line is missing or unreadable. */
   input: 3,
-  /** The library file is corrupt, foreign, locked or of a newer schema. */
+  /** The library file is corrupt, damaged (an entry or the classifier fails its digest), foreign, locked or of a newer schema. */
   library: 4,
   /** verify-report: an evidence file differs, is missing or is new, or the report contradicts itself (signature, printed digest, .sha256). */
   mismatch: 5,
@@ -34,6 +34,7 @@ export const EXIT_FOR_ENGINE_ERROR: Record<EngineErrorCode, ExitCode> = {
   'invalid-case-file': EXIT.input,
   'not-a-library': EXIT.library,
   corrupt: EXIT.library,
+  damaged: EXIT.library,
   'newer-schema': EXIT.library,
   locked: EXIT.library,
   'manifold-unavailable': EXIT.library,

@@ -16,12 +16,16 @@ export {
   importLibrary,
   analyseLibrary,
   estimateLibraryErrorRates,
+  fitLibrary,
   showEntry,
   type EntryDetails,
+  type FitSummary,
+  type LibraryJobOptions,
   type LibraryInfo,
   type LibraryAnalysis,
 } from './library-ops.js';
 export { engineInfo, type EngineInfo } from './engine-info.js';
+export { benchLibrary, writeSyntheticLibrary, type LibraryBenchRow, type SyntheticLibraryOptions } from './library-bench.js';
 export { openAttributor, type Attributor, type AttributorRequest, type Examination, type ExamineRequest } from './attributor.js';
 export type { ImageEvidence } from './attribution/judge.js';
 // Report writing and the installation's signing key, for hosts that export reports (the app, serve).

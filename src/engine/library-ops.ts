@@ -1,17 +1,32 @@
 // Library operations used by the CLI and the app: thin wrappers over ./library that open, act,
 // save atomically and close, plus the library's own correlation analysis, clustering and error rates.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { FingerprintLibrary, withLibrary, type StoredClassifier, type StoredLibraryMatrix } from './library/index.js';
 import { decorrelationScore, diagonalContrast } from './correlation.js';
 import { clusterModels, clusterVectors } from './cluster.js';
-import { prepareLibrary } from './attribution/prepared-library.js';
-import { embeddingCentroid, libraryMatrix } from './attribution/library-analysis.js';
-import { maybeEncoder, type EngineOptions } from './attributor.js';
+import {
+  fitPlannedClassifier,
+  planClassifier,
+  prepareLibrary,
+  rememberClassifier,
+  type ClassifierPlan,
+  type PreparedLibrary,
+} from './attribution/prepared-library.js';
+import { embeddingCentroid, libraryMatrix, matrixPlan, type MatrixPlan } from './attribution/library-analysis.js';
+import {
+  FeatureCache,
+  libraryMatrixFor,
+  maybeEncoder,
+  withClassifierStore,
+  type EngineOptions,
+  type LibraryMatrix,
+  type LibraryMatrixOrigin,
+} from './attributor.js';
 import { defaultModelsDir, sha256File } from './features/set-encoder.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
 import type { HeldBackErrorRate } from '../shared/held-back-error.js';
-import type { ClassifierEvidence, LibraryErrorRates } from './types.js';
+import type { ClassifierEvidence, LibraryErrorRates, Progress } from './types.js';
 import { ManifoldUnavailable, maybeManifoldModels, projectorView } from './manifold/index.js';
 import type { ClusteringResult, LabelledMatrix, LibraryEntry, LibraryEntrySummary, Linkage } from './types.js';
 
@@ -20,10 +35,21 @@ export interface LibraryInfo {
   sha256: string;
   schemaVersion: number;
   entries: LibraryEntrySummary[];
+  /** The library classifiers stored in the file (empty: analyses fit one; `fitLibrary` stores it). */
+  classifiers: { view: string; fittedAt: string; seconds: number }[];
+  /** Entries written before schema v5, without a digest to check them against. */
+  unverifiedEntries: string[];
 }
 
 async function info(lib: FingerprintLibrary): Promise<LibraryInfo> {
-  return { path: lib.path, sha256: lib.fileSha256(), schemaVersion: lib.schemaVersion, entries: lib.listEntries() };
+  return {
+    path: lib.path,
+    sha256: lib.fileSha256(),
+    schemaVersion: lib.schemaVersion,
+    entries: lib.listEntries(),
+    classifiers: lib.storedClassifierKeys().map(({ view, fittedAt, seconds }) => ({ view, fittedAt, seconds })),
+    unverifiedEntries: lib.unverifiedEntries(),
+  };
 }
 
 export async function initLibrary(file: string): Promise<LibraryInfo> {
@@ -44,19 +70,181 @@ export async function listLibrary(file: string): Promise<LibraryInfo> {
   }
 }
 
-export async function renameEntry(file: string, nameOrId: string, newName: string): Promise<void> {
-  await withLibrary(file, async (lib) => lib.renameEntry(nameOrId, newName));
+/** Progress and cancellation of an operation that changes a library and then fits its classifier. */
+export interface LibraryJobOptions {
+  signal?: AbortSignal;
+  /** Phase 'fit': regressions fitted out of all the library's classifiers need. */
+  onProgress?: (p: Progress) => void;
 }
 
-export async function removeEntry(file: string, nameOrId: string): Promise<void> {
-  await withLibrary(file, async (lib) => lib.removeEntry(nameOrId));
+export interface FitSummary {
+  /** Views fitted now, with their seconds. */
+  fitted: { view: string; seconds: number; regressions: number }[];
+  /** Views whose stored classifier already matched the entries (or was copied from the source library). */
+  kept: string[];
+  /** Why a view has no classifier (fewer than two entries, features of different models, …), if one has none. */
+  notes: string[];
+  /** Library × library matrices (Eq. 5) computed now, per residual view, with their seconds. */
+  matrices: { view: string; seconds: number }[];
+  /** Residual views whose stored matrix already matched the entries (or was copied from the source library). */
+  matricesKept: string[];
 }
 
-/** Writes the chosen entries (all when names is empty) into a new single-file library at dest. */
-export async function exportLibrary(file: string, dest: string, names: string[] = []): Promise<LibraryInfo> {
+/**
+ * The classifiers that depend on the library alone, one per entry view: plain φ with the residual
+ * statistics (what `attribute` uses by default), and the manifold method's projector view when
+ * every entry was enrolled with the same manifold models. Views that depend on choices made at
+ * attribution time (φ alone, a knn reference set) are fitted when asked for and kept in the
+ * feature-cache sidecar instead (attributor.ts).
+ */
+export function libraryClassifierPlans(entries: LibraryEntry[]): { plans: ClassifierPlan[]; notes: string[] } {
+  const plans: ClassifierPlan[] = [];
+  const notes: string[] = [];
+  const models = new Set(entries.map((e) => e.modelVersion));
+  const modelHash = models.size === 1 && !models.has('none') ? [...models][0] : null;
+  const phi = planClassifier(entries, modelHash, 'phi', { classifierEvidence: 'all' });
+  if (phi.plan) plans.push(phi.plan);
+  else if (entries.length >= 2) notes.push(modelHash ? phi.note! : 'the entries were not all enrolled with the same set-encoder, or without one');
+  const manifold = entries.map((e) => e.manifold);
+  const first = manifold[0];
+  if (first && manifold.every((m) => m && m.modelHash === first.modelHash && m.projectorHash === first.projectorHash)) {
+    const view = projectorView(entries, { phiSha256: first.modelHash, projectorSha256: first.projectorHash });
+    const projector = planClassifier(view, first.modelHash, 'manifold:projector');
+    if (projector.plan) plans.push(projector.plan);
+  }
+  return { plans, notes };
+}
+
+/**
+ * The library × library matrices that depend on the library alone: on the wavelet residuals (every
+ * method but the manifold projector shows it), and on the manifold projector's artifacts when every
+ * entry was enrolled with the same manifold models.
+ */
+export function libraryMatrixPlans(entries: LibraryEntry[]): MatrixPlan[] {
+  if (entries.length === 0) return [];
+  const plans = [
+    matrixPlan(
+      'wavelet',
+      entries.map((e) => ({ name: e.name, fingerprint: e.residualFingerprint, heldOutResiduals: e.heldOutResiduals })),
+    ),
+  ];
+  const first = entries[0].manifold;
+  if (first && entries.every((e) => e.manifold && e.manifold.modelHash === first.modelHash && e.manifold.projectorHash === first.projectorHash))
+    plans.push(
+      matrixPlan(
+        'projector-artifacts',
+        entries.map((e) => ({ name: e.name, fingerprint: e.manifold!.artifactFingerprint, heldOutResiduals: e.manifold!.heldOutArtifacts })),
+      ),
+    );
+  return plans;
+}
+
+/**
+ * Fits and stores in `lib` (in memory: the caller saves) every classifier libraryClassifierPlans
+ * names that is not stored yet, and every library × library matrix libraryMatrixPlans names, and
+ * removes stored ones that no longer match the entries. `reuse` and `reuseMatrix` offer ones made
+ * elsewhere from the same content (an export copies its source's).
+ */
+export async function fitStoredClassifiers(
+  lib: FingerprintLibrary,
+  opts: LibraryJobOptions & { reuse?: (key: string) => StoredClassifier | null; reuseMatrix?: (key: string) => StoredLibraryMatrix | null } = {},
+): Promise<FitSummary> {
+  const entries = lib.getAllEntries();
+  const { plans, notes } = libraryClassifierPlans(entries);
+  const stored = new Set(lib.storedClassifierKeys().map((c) => c.key));
+  const summary: FitSummary = { fitted: [], kept: [], notes, matrices: [], matricesKept: [] };
+  const todo: ClassifierPlan[] = [];
+  for (const plan of plans) {
+    const copy = stored.has(plan.key) ? null : opts.reuse?.(plan.key);
+    if (copy) lib.putClassifier(copy);
+    if (stored.has(plan.key) || copy) summary.kept.push(plan.view);
+    else todo.push(plan);
+  }
+  const total = todo.reduce((s, p) => s + p.regressions, 0);
+  let offset = 0;
+  for (const plan of todo) {
+    const t0 = performance.now();
+    const classifier = await fitPlannedClassifier(plan, {
+      signal: opts.signal,
+      onProgress: (p) => opts.onProgress?.({ phase: 'fit', done: offset + p.done, total }),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    offset += plan.regressions;
+    lib.putClassifier({ key: plan.key, view: plan.view, modelHash: plan.modelHash, seconds, classifier });
+    rememberClassifier(plan.key, classifier, 'library');
+    summary.fitted.push({ view: plan.view, seconds, regressions: plan.regressions });
+  }
+  lib.removeClassifiers(plans.map((p) => p.key));
+  await storeLibraryMatrices(lib, libraryMatrixPlans(entries), summary, opts);
+  return summary;
+}
+
+/** Computes and stores the matrices not stored yet (phase 'library matrix': rows done of all), and removes stale ones. */
+async function storeLibraryMatrices(
+  lib: FingerprintLibrary,
+  plans: MatrixPlan[],
+  summary: FitSummary,
+  opts: LibraryJobOptions & { reuseMatrix?: (key: string) => StoredLibraryMatrix | null },
+): Promise<void> {
+  const stored = new Set(lib.storedAnalysisKeys().map((a) => a.key));
+  const todo: MatrixPlan[] = [];
+  for (const plan of plans) {
+    const copy = stored.has(plan.key) ? null : opts.reuseMatrix?.(plan.key);
+    if (copy) lib.putLibraryMatrix(copy);
+    if (stored.has(plan.key) || copy) summary.matricesKept.push(plan.view);
+    else todo.push(plan);
+  }
+  const total = todo.reduce((s, p) => s + p.entries.length, 0);
+  let offset = 0;
+  for (const plan of todo) {
+    const t0 = performance.now();
+    const matrix = await libraryMatrix(plan, {
+      signal: opts.signal,
+      onRow: (done) => opts.onProgress?.({ phase: 'library matrix', done: offset + done, total }),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    offset += plan.entries.length;
+    lib.putLibraryMatrix({ key: plan.key, view: plan.view, seconds, matrix });
+    summary.matrices.push({ view: plan.view, seconds });
+  }
+  lib.removeAnalyses(plans.map((p) => p.key));
+}
+
+/**
+ * Fits the library's classifiers where they are missing or stale and stores them in the file: for
+ * libraries written by older versions (or changed without a fit), so analyses need not fit them.
+ */
+export async function fitLibrary(file: string, opts: LibraryJobOptions = {}): Promise<FitSummary> {
+  return withLibrary(file, (lib) => fitStoredClassifiers(lib, opts));
+}
+
+export async function renameEntry(file: string, nameOrId: string, newName: string, opts: LibraryJobOptions = {}): Promise<FitSummary> {
+  return withLibrary(file, async (lib) => {
+    lib.renameEntry(nameOrId, newName);
+    return fitStoredClassifiers(lib, opts);
+  });
+}
+
+export async function removeEntry(file: string, nameOrId: string, opts: LibraryJobOptions = {}): Promise<FitSummary> {
+  return withLibrary(file, async (lib) => {
+    lib.removeEntry(nameOrId);
+    return fitStoredClassifiers(lib, opts);
+  });
+}
+
+/** Writes the chosen entries (all when names is empty) into a new single-file library at dest, fitted. */
+export async function exportLibrary(file: string, dest: string, names: string[] = [], opts: LibraryJobOptions = {}): Promise<LibraryInfo> {
   const lib = await FingerprintLibrary.open(file, { readOnly: true });
   try {
     await lib.exportEntries(dest, names.length ? names : undefined);
+    try {
+      await withLibrary(dest, (out) =>
+        fitStoredClassifiers(out, { ...opts, reuse: (key) => lib.storedClassifier(key), reuseMatrix: (key) => lib.storedLibraryMatrix(key) }),
+      );
+    } catch (err) {
+      rmSync(dest, { force: true }); // written by this call moments ago: a cancelled export leaves nothing behind
+      throw err;
+    }
   } finally {
     lib.close();
   }
@@ -64,23 +252,18 @@ export async function exportLibrary(file: string, dest: string, names: string[] 
 }
 
 /** Merges the entries of another library file; name clashes get a numeric suffix, never overwrite. */
-export async function importLibrary(file: string, source: string): Promise<LibraryInfo> {
-  await withLibrary(file, async (lib) => lib.importFrom(source));
+export async function importLibrary(file: string, source: string, opts: LibraryJobOptions = {}): Promise<LibraryInfo> {
+  await withLibrary(file, async (lib) => {
+    await lib.importFrom(source);
+    await fitStoredClassifiers(lib, opts);
+  });
   return listLibrary(file);
-}
-
-/** Every entry with its stored parts, read from a library opened read-only. */
-async function readAllEntries(file: string): Promise<LibraryEntry[]> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  try {
-    return lib.getAllEntries();
-  } finally {
-    lib.close();
-  }
 }
 
 export interface LibraryAnalysis {
   libraryVsLibrary: LabelledMatrix;
+  /** Where the matrix came from: stored in the library, kept in the feature-cache sidecar, or computed now. */
+  libraryVsLibraryOrigin: LibraryMatrixOrigin;
   decorrelationScore: number;
   diagonalContrast: number;
   clustering: ClusteringResult | null;
@@ -100,17 +283,34 @@ export async function analyseLibrary(
     residuals?: 'wavelet' | 'projector';
   } = {},
 ): Promise<LibraryAnalysis> {
-  let entries = await readAllEntries(file);
-  let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
-  if (opts.residuals === 'projector') {
-    const models = await maybeManifoldModels(opts);
-    if (!models)
-      throw new ManifoldUnavailable("projector artifacts need models/projector.onnx and models/manifold/: run 'npm run train:manifold' or restore models/");
-    entries = projectorView(entries, models);
-    encoder = opts.space === 'residual' ? null : models.encoder;
+  const lib = await FingerprintLibrary.open(file, { readOnly: true });
+  const cache = await FeatureCache.open(file);
+  let prepared: PreparedLibrary;
+  let stored: LibraryMatrix;
+  try {
+    let entries = lib.getAllEntries();
+    let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
+    if (opts.residuals === 'projector') {
+      const models = await maybeManifoldModels(opts);
+      if (!models)
+        throw new ManifoldUnavailable("projector artifacts need models/projector.onnx and models/manifold/: run 'npm run train:manifold' or restore models/");
+      entries = projectorView(entries, models);
+      encoder = opts.space === 'residual' ? null : models.encoder;
+    }
+    // Correlations and clustering use the fingerprints and bag embeddings only: no classifier.
+    prepared = await prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi', {
+      withClassifier: false,
+    });
+    // The matrix stored by the library's last change (or kept in the sidecar, or computed now).
+    stored = await libraryMatrixFor(matrixPlan(opts.residuals === 'projector' ? 'projector-artifacts' : 'wavelet', prepared.entries), lib, cache);
+  } catch (err) {
+    cache.close();
+    throw err;
+  } finally {
+    lib.close();
   }
-  const prepared = prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi');
-  const matrix = libraryMatrix(prepared);
+  await cache.persist();
+  const matrix = stored.matrix;
   const finite = matrix.values.flat().every((v) => Number.isFinite(v));
   const linkage = opts.linkage ?? 'average';
   let clustering: ClusteringResult | null = null;
@@ -131,6 +331,7 @@ export async function analyseLibrary(
   }
   return {
     libraryVsLibrary: matrix,
+    libraryVsLibraryOrigin: stored.origin,
     decorrelationScore: finite ? decorrelationScore(matrix) : NaN,
     diagonalContrast: finite ? diagonalContrast(matrix) : NaN,
     clustering,
@@ -191,16 +392,19 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
 
 /**
  * How reliably the library's classifier tells its entries apart, before any case: every entry's
- * error rate on held-back reference sets of each size (classifier/held-back-error.ts). Fits the
- * library classifier as attribution would (cached per library content).
+ * error rate on held-back reference sets of each size (classifier/held-back-error.ts), from the
+ * classifier attribution would use — the one stored in the library, or one fitted now and kept in
+ * the feature-cache sidecar where none is stored for these settings.
  */
 export async function estimateLibraryErrorRates(
   file: string,
-  opts: { sizes: number[]; modelsDir?: string; classifierEvidence?: ClassifierEvidence },
+  opts: { sizes: number[]; modelsDir?: string; classifierEvidence?: ClassifierEvidence; signal?: AbortSignal; onProgress?: (p: Progress) => void },
 ): Promise<LibraryErrorRates> {
-  const entries = await readAllEntries(file);
   const phi = path.join(opts.modelsDir ?? defaultModelsDir(), 'phi.onnx');
-  const prepared = prepareLibrary(entries, existsSync(phi) ? sha256File(phi) : null, 'phi', { classifierEvidence: opts.classifierEvidence });
+  const modelHash = existsSync(phi) ? sha256File(phi) : null;
+  const prepared = await withClassifierStore(file, (entries, store) =>
+    prepareLibrary(entries, modelHash, 'phi', { classifierEvidence: opts.classifierEvidence, store, signal: opts.signal, onProgress: opts.onProgress }),
+  );
   const sizes = [...new Set(opts.sizes.filter((n) => Number.isInteger(n) && n >= 1))].sort((a, b) => a - b);
   if (!prepared.classifier) return { sizes: [], rates: [], note: prepared.classifierNote ?? 'no library classifier' };
   const rates = sizes.map((n) => libraryErrorRates(prepared.classifier!, n));

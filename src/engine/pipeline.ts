@@ -13,11 +13,12 @@ import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeResidual } from './residual/index.js';
 import { maybeManifoldModels } from './manifold/index.js';
-import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
+import { clusterLibrary, labelled } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood, mixtureSplit, splitStatistic } from './attribution/grouping.js';
 import { splitThresholdAt, type CalibrationSettings, type SplitTest } from './attribution/calibration.js';
 import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
+import { fitStoredClassifiers, type FitSummary } from './library-ops.js';
 import { drawBags } from './util/random.js';
 import { stabilityCurve } from './attribution/stability.js';
 import { gitCommit, softwareVersion } from './version.js';
@@ -59,6 +60,11 @@ export interface EnrolRequest extends EngineOptions {
    * about double enrolment time: the projector and the manifold φ run on every reference image.
    */
   manifoldParts?: boolean;
+  /**
+   * Fit and store the library classifier with the entry (default true). false leaves the library
+   * without one until the next change or `fitLibrary` (batch enrolment: fit once at the end).
+   */
+  fit?: boolean;
   /** Follow symbolic links that lead outside the reference folders (default false: listed as skipped). */
   followExternalLinks?: boolean;
   signal?: AbortSignal;
@@ -68,6 +74,8 @@ export interface EnrolRequest extends EngineOptions {
 export interface EnrolResult {
   entry: LibraryEntrySummary;
   skipped: SkippedFile[];
+  /** The library classifier fitted with the new entry (null with `fit: false`). */
+  fit: FitSummary | null;
 }
 
 export interface AnalyseRequest extends EngineOptions {
@@ -197,8 +205,10 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         : {}),
     });
     await cache.persist();
+    // The library classifier is fitted now, with the entry, so no analysis has to (library-ops.ts).
+    const fit = req.fit === false ? null : await fitStoredClassifiers(lib, { signal: req.signal, onProgress: req.onProgress });
     req.onProgress?.({ phase: 'saved', done: shas.length, total: shas.length, rate: shas.length / ((Date.now() - started) / 1000) });
-    return { entry, skipped };
+    return { entry, skipped, fit };
   });
 }
 
@@ -296,7 +306,8 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     names,
     groupRows,
   );
-  const libraryVsLibrary = libraryMatrix(prepared);
+  // Computed when the library last changed and stored in it (attributor.ts, matrixFor), not here.
+  const libraryVsLibrary = attributor.libraryMatrix.matrix;
   const clustering = clusterLibrary(prepared, libraryVsLibrary);
   const finite = libraryVsLibrary.values.flat().every((v) => Number.isFinite(v));
 
@@ -355,9 +366,12 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
               bagTemperatureExponent: prepared.classifier.bagTemperature?.exponent ?? null,
               caveat: prepared.classifierCaveat,
               errorRates: libraryErrorRates(prepared.classifier, Math.max(1, Math.min(bagSize, evidence.length))),
+              ...(prepared.classifierOrigin ? { origin: prepared.classifierOrigin } : {}),
+              ...(prepared.classifierFitSeconds !== undefined ? { fitSeconds: prepared.classifierFitSeconds } : {}),
             },
           }
         : {}),
+      ...(attributor.unverifiedEntries.length > 0 ? { unverifiedEntries: attributor.unverifiedEntries } : {}),
     },
     manifest,
     skipped,
@@ -367,6 +381,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       evidenceVsLibrary,
       libraryVsLibrary,
       decorrelationScore: finite ? decorrelationScore(libraryVsLibrary) : NaN,
+      libraryVsLibraryOrigin: attributor.libraryMatrix.origin,
     },
     clustering,
     stability,

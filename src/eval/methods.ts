@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { enrol, initLibrary, openAttributor, type Attributor, type ImageEvidence, type Verdict } from '../engine/index.js';
+import { enrol, fitLibrary, initLibrary, openAttributor, type Attributor, type ImageEvidence, type Verdict } from '../engine/index.js';
 import { featureCachePath } from '../engine/attributor.js';
 import { imageEvidence } from '../engine/attribution/judge.js';
 import { ingestFiles } from '../engine/ingest/index.js';
@@ -88,9 +88,11 @@ export async function runEngine(
       modelsDir: setup.modelsDir,
       canvas: CANVAS,
       bags: opts.bags,
+      fit: false, // fitted once below, with every generator enrolled
     });
     opts.onImages?.(files.length);
   }
+  await fitLibrary(libraryPath);
   const t1 = Date.now();
   const dsf = await openAttributor({ libraryPath, method: 'dsf', modelsDir: setup.modelsDir });
   const residual = await openAttributor({ libraryPath, method: 'residual', modelsDir: setup.modelsDir });
@@ -177,7 +179,7 @@ export async function runSpectral(domain: Domain, split: DomainSplit): Promise<S
     const f = await spectralFeaturesOf(domain.root, split.enrol.get(g.name)!);
     for (const v of f.values()) rows.push({ label: g.name, features: v });
   }
-  const model = fitSpectral(rows);
+  const model = await fitSpectral(rows);
   const logProba = new Map<string, Map<string, Float64Array>>();
   for (const g of split.generators) {
     const f = await spectralFeaturesOf(domain.root, split.query.get(g.name)!);

@@ -19,12 +19,12 @@ export interface SpectralModel {
 }
 
 /** Fits the baseline on the enrolment half: rows of features with their generator labels. */
-export function fitSpectral(rows: { label: string; features: Float32Array }[], C = 1): SpectralModel {
+export async function fitSpectral(rows: { label: string; features: Float32Array }[], C = 1): Promise<SpectralModel> {
   const classes = [...new Set(rows.map((r) => r.label))].sort();
   const X = new Float32Array(rows.length * SPECTRAL_DIM);
   rows.forEach((r, i) => X.set(r.features, i * SPECTRAL_DIM));
   const y = Int32Array.from(rows, (r) => classes.indexOf(r.label));
-  return { classes, model: fitSoftmaxRegression(X, SPECTRAL_DIM, y, classes, { C }) };
+  return { classes, model: await fitSoftmaxRegression(X, SPECTRAL_DIM, y, classes, { C }) };
 }
 
 /** Per-image log-probabilities, computed once per query image and summed per bag. */

@@ -201,28 +201,53 @@ export class EngineHost {
   }
 
   async renameEntry(nameOrId: string, newName: string): Promise<LibraryView> {
-    this.refuseWhileEnrolling();
-    await this.opts.facade.renameEntry(this.opts.libraryPath, nameOrId, newName);
-    return this.listLibrary();
+    return this.libraryJob(async (o) => {
+      await this.opts.facade.renameEntry(this.opts.libraryPath, nameOrId, newName, o);
+      return this.listLibrary();
+    });
   }
 
   async removeEntry(nameOrId: string): Promise<LibraryView> {
-    this.refuseWhileEnrolling();
-    await this.opts.facade.removeEntry(this.opts.libraryPath, nameOrId);
-    return this.listLibrary();
+    return this.libraryJob(async (o) => {
+      await this.opts.facade.removeEntry(this.opts.libraryPath, nameOrId, o);
+      return this.listLibrary();
+    });
   }
 
   async exportLibrary(dest: string, names: string[]): Promise<LibraryView> {
     this.opts.scope?.check(dest, 'the export destination');
     if (path.resolve(dest) === path.resolve(this.opts.libraryPath)) throw new ApiError('bad-argument', 'cannot export onto the open library');
-    return this.opts.facade.exportLibrary(this.opts.libraryPath, dest, names);
+    return this.libraryJob((o) => this.opts.facade.exportLibrary(this.opts.libraryPath, dest, names, o));
   }
 
   async importLibrary(source: string): Promise<LibraryView> {
     this.opts.scope?.check(source, 'the library to import');
-    this.refuseWhileEnrolling();
     await this.listLibrary(); // creates the library on first use
-    return this.opts.facade.importLibrary(this.opts.libraryPath, source);
+    return this.libraryJob(async (o) => {
+      await this.opts.facade.importLibrary(this.opts.libraryPath, source, o);
+      return this.listLibrary();
+    });
+  }
+
+  /**
+   * A library change runs as a job of type 'library': the classifier fit that follows it reports
+   * phase 'fit' progress in job events and cancelJob stops it, leaving the library as it was. The
+   * call itself answers when the job ends, with the job's result or its error.
+   */
+  private libraryJob(work: (o: { signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<LibraryView>): Promise<LibraryView> {
+    this.refuseWhileEnrolling();
+    return new Promise<LibraryView>((resolve, reject) => {
+      this.startJob('library', async (signal, onProgress) => {
+        try {
+          const view = await work({ signal, onProgress });
+          resolve(view);
+          return { jobId: '', type: 'library', kind: 'done', result: view };
+        } catch (err) {
+          reject(err);
+          throw err;
+        }
+      });
+    });
   }
 
   private refuseWhileEnrolling(): void {

@@ -114,7 +114,8 @@ export interface AnalyseJobRequest {
   manifold?: ManifoldOptions;
 }
 
-export type JobType = 'enrol' | 'analyse';
+/** 'library': a change of the library (rename, remove, import, export) and the classifier fit that follows it. */
+export type JobType = 'enrol' | 'analyse' | 'library';
 
 /** Report formats (docs/report.md): the signed PDF for the case file, JSON and CSV for machines. */
 export type ReportFormatChoice = 'pdf' | 'json' | 'csv';
@@ -153,6 +154,7 @@ export type JobEvent =
   | { jobId: string; type: JobType; kind: 'progress'; progress: JobProgress }
   | { jobId: string; type: 'enrol'; kind: 'done'; result: EnrolOutcome }
   | { jobId: string; type: 'analyse'; kind: 'done'; result: CaseResult }
+  | { jobId: string; type: 'library'; kind: 'done'; result: LibraryView }
   | { jobId: string; type: JobType; kind: 'cancelled' }
   | { jobId: string; type: JobType; kind: 'failed'; error: ApiErrorInfo };
 

@@ -8,6 +8,8 @@ export const ENGINE_ERROR_CODES = [
   'not-found',
   'not-a-library',
   'corrupt',
+  /** An entry or the stored classifier no longer matches the digest written with it (the message names it). */
+  'damaged',
   'newer-schema',
   /** Another process is writing the library. */
   'locked',

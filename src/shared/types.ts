@@ -328,6 +328,15 @@ export interface ClassifierSummary {
    * (classifier/held-back-error.ts), in library order; null or absent where it cannot be estimated.
    */
   errorRates?: HeldBackErrorRate[] | null;
+  /**
+   * Where the classifier came from: 'library' (stored in the library file by the change that last
+   * altered its entries; covered by the library's SHA-256), 'feature-cache' (fitted by an earlier
+   * analysis of the same content and kept in the sidecar), 'fitted' (fitted for this analysis).
+   * Absent in results written before it was recorded.
+   */
+  origin?: 'library' | 'feature-cache' | 'fitted';
+  /** Seconds the fit took, when origin is 'fitted'. */
+  fitSeconds?: number;
 }
 
 /** The library's error rates before any case (library-ops.ts estimateLibraryErrorRates). */
@@ -356,6 +365,11 @@ export interface CaseResult {
     entries: { id: number; name: string; family: string }[];
     /** The library classifier the verdicts used (classifier methods only): its evidence blocks and their weights. */
     classifier?: ClassifierSummary;
+    /**
+     * Entries written before library schema v5, which carry no digest, so damage to them cannot be
+     * detected (every other entry was checked against its digest); absent when there are none.
+     */
+    unverifiedEntries?: string[];
   };
   manifest: EvidenceFile[];
   skipped: SkippedFile[];
@@ -367,6 +381,12 @@ export interface CaseResult {
     /** Library × library (Eq. 5) on the entries' calibration images. */
     libraryVsLibrary: LabelledMatrix;
     decorrelationScore: number;
+    /**
+     * Where libraryVsLibrary came from: stored in the library by its last change ('library'), kept
+     * in the feature-cache sidecar by an earlier analysis, or computed for this analysis (a library
+     * written before schema v6; `genprint library fit` stores it). Absent in cases written before.
+     */
+    libraryVsLibraryOrigin?: 'library' | 'feature-cache' | 'computed';
   };
   clustering: ClusteringResult | null;
   stability: StabilityPoint[];

@@ -32,6 +32,28 @@ export function formatCase(result: CaseResult): string {
     }
     out.push(`Bags of ${params.bagSize} (seed ${params.seed}): ` + [...counts].map(([k, v]) => `${k} ${v}/${verdicts.bags.length}`).join(', '));
   }
+  const classifier = result.library.classifier;
+  if (classifier?.origin && classifier.origin !== 'library') {
+    // The views a library change fits: dsf with every evidence block (or φ alone for entries without
+    // residual statistics, caveat set) and the manifold projector; --evidence phi and knn are always fitted on demand.
+    const storable =
+      (params.method === 'dsf' && (classifier.blocks.length > 1 || classifier.caveat !== null)) ||
+      (params.method === 'manifold' && m?.estimate === 'projector');
+    out.push(
+      `Library classifier: none stored in the library for these settings; ${classifier.origin === 'fitted' ? `fitted for this analysis (${classifier.fitSeconds?.toFixed(1)} s)` : 'fitted by an earlier analysis (kept in the feature cache)'}` +
+        (storable ? `; 'genprint library fit ${result.library.path}' stores it in the library` : ''),
+    );
+  }
+  const matrixOrigin = result.correlation.libraryVsLibraryOrigin;
+  if (matrixOrigin && matrixOrigin !== 'library')
+    out.push(
+      `Library × library matrix: none stored in the library; ${matrixOrigin === 'computed' ? 'computed for this analysis' : 'computed by an earlier analysis (kept in the feature cache)'}; ` +
+        `'genprint library fit ${displayText(result.library.path)}' stores it in the library`,
+    );
+  if (result.library.unverifiedEntries?.length)
+    out.push(
+      `Library integrity: ${result.library.unverifiedEntries.length} entries were written before schema v5 and carry no digest, so damage to them cannot be detected; 'genprint library fit ${result.library.path}' adds it`,
+    );
   const rates = result.library.classifier?.errorRates;
   if (rates?.length) out.push(`Library error rates (a verdict for the entry is wrong this often): ${summariseLibraryErrorRates(rates, true)}`);
   if (result.stability.length > 0)

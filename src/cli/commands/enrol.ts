@@ -5,6 +5,7 @@ import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
 import { displayProse, displayText, quotedText } from '../../shared/display-text.js';
+import { describeFit } from './library.js';
 
 export function registerEnrol(program: Command): void {
   const cmd = program
@@ -24,7 +25,7 @@ export function registerEnrol(program: Command): void {
   addEngineOptions(cmd).action(async (folders: string[], o) => {
     const progress = createProgressReporter(process.stderr, o.quiet);
     try {
-      const { entry, skipped } = await withCancellation((signal) =>
+      const { entry, skipped, fit } = await withCancellation((signal) =>
         mapErrors(() =>
           enrol({
             libraryPath: o.library,
@@ -47,7 +48,8 @@ export function registerEnrol(program: Command): void {
       process.stdout.write(
         `enrolled ${quotedText(entry.name)} (${displayText(entry.family)}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
           `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
-          (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : ''),
+          (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : '') +
+          (fit ? `  ${describeFit(fit)}\n` : ''),
       );
       for (const s of skipped) process.stdout.write(`  skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}\n`);
     } finally {

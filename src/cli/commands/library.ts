@@ -1,10 +1,47 @@
 import type { Command } from 'commander';
-import { estimateLibraryErrorRates, exportLibrary, importLibrary, initLibrary, listLibrary, removeEntry, renameEntry, showEntry } from '../../engine/index.js';
+import {
+  estimateLibraryErrorRates,
+  exportLibrary,
+  fitLibrary,
+  importLibrary,
+  initLibrary,
+  listLibrary,
+  removeEntry,
+  renameEntry,
+  showEntry,
+  type FitSummary,
+  type Progress,
+} from '../../engine/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { mapErrors } from '../common.js';
+import { createProgressReporter } from '../progress.js';
+import { withCancellation } from '../cancel.js';
 import { cappingNote, confusionSizeIndex, mostConfusedText, type HeldBackErrorRate } from '../../shared/held-back-error.js';
 import { formatRate } from '../../shared/numbers.js';
 import { displayJson, displayProse, displayText } from '../../shared/display-text.js';
+
+/** One line on what a library change fitted (the classifier is stored in the library so analyses never fit it). */
+export function describeFit(fit: FitSummary): string {
+  const parts = fit.fitted.map((f) => `${f.view} (${f.regressions} regression${f.regressions === 1 ? '' : 's'}, ${f.seconds.toFixed(1)} s)`);
+  const classifier =
+    parts.length > 0
+      ? `fitted and stored the library classifier: ${parts.join('; ')}`
+      : fit.kept.length > 0
+        ? `the stored library classifier already matches the entries (${fit.kept.join(', ')})`
+        : `no library classifier${fit.notes.length > 0 ? `: ${displayProse(fit.notes.join('; '))}` : ' (fewer than two entries with set-encoder features)'}`;
+  const matrices = fit.matrices.map((m) => `${m.view} residuals, ${m.seconds.toFixed(1)} s`);
+  return matrices.length > 0 ? `${classifier}; stored the library × library matrix (${matrices.join('; ')})` : classifier;
+}
+
+/** A library change with its fit: progress on stderr (unless quiet), Ctrl-C cancels and leaves the library as it was. */
+async function libraryJob<T>(quiet: boolean | undefined, job: (opts: { signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<T>): Promise<T> {
+  const progress = createProgressReporter(process.stderr, quiet);
+  try {
+    return await withCancellation((signal) => mapErrors(() => job({ signal, onProgress: (p) => progress.update(p) })));
+  } finally {
+    progress.stop();
+  }
+}
 
 export function registerLibrary(program: Command): void {
   const lib = program.command('library').description('create and manage a local fingerprint library (one SQLite file)');
@@ -27,6 +64,16 @@ export function registerLibrary(program: Command): void {
       const info = await mapErrors(() => listLibrary(file));
       if (opts.json) return void process.stdout.write(`${displayJson(info)}\n`);
       process.stdout.write(`${displayText(info.path)}  (SHA-256 ${info.sha256}, ${info.entries.length} entries)\n`);
+      if (info.entries.length > 1)
+        process.stdout.write(
+          info.classifiers.length > 0
+            ? `  library classifier stored (${info.classifiers.map((c) => `${displayText(c.view)}, fitted ${displayText(c.fittedAt)}`).join('; ')})\n`
+            : `  no library classifier stored: an analysis fits one for itself; 'genprint library fit ${displayText(info.path)}' stores it in the library\n`,
+        );
+      if (info.unverifiedEntries.length > 0)
+        process.stdout.write(
+          `  ${info.unverifiedEntries.length} entries have no integrity digest (written before schema v5); 'genprint library fit ${displayText(info.path)}' adds it\n`,
+        );
       for (const e of info.entries)
         process.stdout.write(
           `  ${displayText(e.name).padEnd(32)} ${displayText(e.family).padEnd(12)} ${String(e.provenance.fileCount).padStart(5)} images  ${displayText(e.method)}  ${displayText(e.createdAt)}\n`,
@@ -76,24 +123,38 @@ export function registerLibrary(program: Command): void {
     });
 
   lib
+    .command('fit')
+    .description(
+      'fit the library classifier and compute the library × library matrix, and store both in the file (libraries from older versions; changes do it themselves)',
+    )
+    .argument('<file>', 'library file')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (file: string, opts: { quiet?: boolean }) => {
+      const fit = await libraryJob(opts.quiet, (o) => fitLibrary(file, o));
+      process.stdout.write(`${describeFit(fit)}\n`);
+    });
+
+  lib
     .command('rename')
-    .description('rename an entry')
+    .description('rename an entry (the library classifier is fitted again)')
     .argument('<file>', 'library file')
     .argument('<entry>', 'entry name or id')
     .argument('<new-name>', 'new name')
-    .action(async (file: string, entry: string, newName: string) => {
-      await mapErrors(() => renameEntry(file, entry, newName));
-      process.stdout.write(`renamed ${displayText(entry)} → ${displayText(newName)}\n`);
+    .option('-q, --quiet', 'no progress output')
+    .action(async (file: string, entry: string, newName: string, opts: { quiet?: boolean }) => {
+      const fit = await libraryJob(opts.quiet, (o) => renameEntry(file, entry, newName, o));
+      process.stdout.write(`renamed ${displayText(entry)} → ${displayText(newName)}\n${describeFit(fit)}\n`);
     });
 
   lib
     .command('remove')
-    .description('remove an entry')
+    .description('remove an entry (the library classifier is fitted again)')
     .argument('<file>', 'library file')
     .argument('<entry>', 'entry name or id')
-    .action(async (file: string, entry: string) => {
-      await mapErrors(() => removeEntry(file, entry));
-      process.stdout.write(`removed ${displayText(entry)}\n`);
+    .option('-q, --quiet', 'no progress output')
+    .action(async (file: string, entry: string, opts: { quiet?: boolean }) => {
+      const fit = await libraryJob(opts.quiet, (o) => removeEntry(file, entry, o));
+      process.stdout.write(`removed ${displayText(entry)}\n${describeFit(fit)}\n`);
     });
 
   lib
@@ -102,18 +163,20 @@ export function registerLibrary(program: Command): void {
     .argument('<file>', 'library file')
     .argument('<dest>', 'new library file to write (refuses to overwrite)')
     .argument('[entries...]', 'entry names (default: all)')
-    .action(async (file: string, dest: string, entries: string[]) => {
-      const info = await mapErrors(() => exportLibrary(file, dest, entries));
+    .option('-q, --quiet', 'no progress output')
+    .action(async (file: string, dest: string, entries: string[], opts: { quiet?: boolean }) => {
+      const info = await libraryJob(opts.quiet, (o) => exportLibrary(file, dest, entries, o));
       process.stdout.write(`exported ${info.entries.length} entries to ${displayText(info.path)} (SHA-256 ${info.sha256})\n`);
     });
 
   lib
     .command('import')
-    .description('merge the entries of another library file (name clashes get a suffix)')
+    .description('merge the entries of another library file (name clashes get a suffix; the classifier is fitted again)')
     .argument('<file>', 'library file')
     .argument('<source>', 'library file to import from')
-    .action(async (file: string, source: string) => {
-      const info = await mapErrors(() => importLibrary(file, source));
+    .option('-q, --quiet', 'no progress output')
+    .action(async (file: string, source: string, opts: { quiet?: boolean }) => {
+      const info = await libraryJob(opts.quiet, (o) => importLibrary(file, source, o));
       process.stdout.write(`${displayText(info.path)} now has ${info.entries.length} entries\n`);
     });
 }

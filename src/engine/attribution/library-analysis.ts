@@ -1,10 +1,12 @@
 // The library's own correlation analysis and clustering: the library × library matrix of Eq. 5 on
 // the entries' held-out enrolment residuals, and the hierarchical clustering into families (in the
 // set-encoder's embedding space when every entry has bag embeddings, else on the Eq. 5 matrix).
-import { centredCrop, corr, type Planar } from '../residual/index.js';
+import { createHash } from 'node:crypto';
+import { centredCrop, centredOffset, type Planar } from '../residual/index.js';
 import { clusterModels, clusterVectors } from '../cluster.js';
+import { throwIfAborted } from '../util/abort.js';
 import type { ClusteringResult, LabelledMatrix, ResidualFingerprint } from '../types.js';
-import type { PreparedLibrary } from './prepared-library.js';
+import type { PreparedEntry, PreparedLibrary } from './prepared-library.js';
 
 export function labelled(rows: string[], cols: string[], values: number[][]): LabelledMatrix {
   return { rows, cols, values };
@@ -29,7 +31,7 @@ export function complementFingerprint(fp: ResidualFingerprint, held: Planar[]): 
   return { width: w, height: h, data: sum };
 }
 
-export function heldOutList(e: PreparedLibrary['entries'][number]): Planar[] {
+export function heldOutList(e: Pick<MatrixEntry, 'heldOutResiduals'>): Planar[] {
   const h = e.heldOutResiduals;
   if (!h || h.count === 0) return [];
   const plane = 3 * h.width * h.height;
@@ -40,22 +42,149 @@ export function heldOutList(e: PreparedLibrary['entries'][number]): Planar[] {
   }));
 }
 
+/** What the library × library matrix is computed from: each entry's name, fingerprint and held-out residuals. */
+export type MatrixEntry = Pick<PreparedEntry, 'name' | 'fingerprint' | 'heldOutResiduals'>;
+
+/**
+ * A plane's centred w×h region in double precision with its sum of squares, accumulated in the
+ * order corr() (residual/region.ts) uses, so that a dot product of two of them divided by the root
+ * of the product of their sums of squares is exactly corr()'s value, bit for bit.
+ */
+interface CentredRegion {
+  centred: Float64Array;
+  sumSq: number;
+}
+
+function centredRegion(a: Planar, w: number, h: number): CentredRegion {
+  const ox = centredOffset(a.width, w);
+  const oy = centredOffset(a.height, h);
+  const area = a.width * a.height;
+  const centred = new Float64Array(3 * w * h);
+  let i = 0;
+  let sum = 0;
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < h; y++) {
+      const row = c * area + (y + oy) * a.width + ox;
+      for (let x = 0; x < w; x++) sum += centred[i++] = a.data[row + x];
+    }
+  const mean = sum / centred.length;
+  let sumSq = 0;
+  for (let k = 0; k < centred.length; k++) {
+    const d = (centred[k] -= mean);
+    sumSq += d * d;
+  }
+  return { centred, sumSq };
+}
+
+/** |corr| of two centred regions of the same size, as corr() computes it (0 where either is constant). */
+function absCorr(a: CentredRegion, b: CentredRegion): number {
+  if (a.sumSq <= 0 || b.sumSq <= 0) return 0;
+  const x = a.centred;
+  const y = b.centred;
+  let s = 0;
+  for (let k = 0; k < x.length; k++) s += x[k] * y[k];
+  const r = s / Math.sqrt(a.sumSq * b.sumSq);
+  return Math.abs(r > 1 ? 1 : r < -1 ? -1 : r);
+}
+
+let matricesComputed = 0;
+
+/** How many library × library matrices this process has computed (tests use it to prove that an analysis of a fitted library computes none). */
+export function libraryMatrixComputeCount(): number {
+  return matricesComputed;
+}
+
 /**
  * Library × library matrix (Eq. 5): row i = mean over entry i's held-out enrolment residuals of
  * |corr(residual, fingerprint of entry j)|; on the diagonal the fingerprint excludes those residuals.
+ * Every value is what corr() gives for the pair (each region is centred once instead of once per
+ * pair; the sums run in the same order). Quadratic in the entries, so it is computed when the
+ * library changes and stored in it (libraryMatrixKey); `signal` stops it between rows.
  */
-export function libraryMatrix(lib: PreparedLibrary): LabelledMatrix {
+export async function libraryMatrix(
+  lib: { entries: readonly MatrixEntry[] },
+  opts: { signal?: AbortSignal; onRow?: (done: number, total: number) => void } = {},
+): Promise<LabelledMatrix> {
+  matricesComputed++;
   const names = lib.entries.map((e) => e.name);
-  const values = lib.entries.map((src) => {
+  // Each fingerprint's centred region, per region size (usually one: held-out residuals are alike).
+  const regions = lib.entries.map(() => new Map<string, CentredRegion>());
+  const fingerprintRegion = (j: number, w: number, h: number): CentredRegion => {
+    const key = `${w}x${h}`;
+    let r = regions[j].get(key);
+    if (!r) regions[j].set(key, (r = centredRegion(lib.entries[j].fingerprint, w, h)));
+    return r;
+  };
+  const values: number[][] = [];
+  for (const [i, src] of lib.entries.entries()) {
+    // A row takes up to a second for large libraries: let progress, cancellation and other work through.
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfAborted(opts.signal);
     const held = heldOutList(src);
-    return lib.entries.map((dst) => {
+    const complement = held.length > 0 ? complementFingerprint(src.fingerprint, held) : null;
+    // This entry's residuals, centred once per region size.
+    const heldRegions = held.map(() => new Map<string, CentredRegion>());
+    const residualRegion = (k: number, w: number, h: number): CentredRegion => {
+      const key = `${w}x${h}`;
+      let r = heldRegions[k].get(key);
+      if (!r) heldRegions[k].set(key, (r = centredRegion(held[k], w, h)));
+      return r;
+    };
+    const row = lib.entries.map((dst, j) => {
       if (held.length === 0) return NaN;
-      const fp = dst === src ? complementFingerprint(dst.fingerprint, held) : dst.fingerprint;
+      const fp = j === i ? complement : dst.fingerprint;
       if (!fp) return NaN;
-      return held.reduce((s, r) => s + Math.abs(corr(r, fp)), 0) / held.length;
+      let sum = 0;
+      held.forEach((r, k) => {
+        const w = Math.min(r.width, fp.width);
+        const h = Math.min(r.height, fp.height);
+        sum += absCorr(residualRegion(k, w, h), j === i ? centredRegion(fp, w, h) : fingerprintRegion(j, w, h));
+      });
+      return sum / held.length;
     });
-  });
+    values.push(row);
+    opts.onRow?.(i + 1, lib.entries.length);
+  }
   return labelled(names, names, values);
+}
+
+/**
+ * Version of the matrix's computation: part of its key, so a release that computes it differently
+ * never uses a matrix stored by an older one.
+ */
+export const LIBRARY_MATRIX_VERSION = 1;
+
+/**
+ * Digest of exactly what the matrix is computed from: the kind of residuals, and every entry's name,
+ * fingerprint (with its image count, which the diagonal uses) and held-out residuals, in order.
+ */
+export function libraryMatrixKey(entries: readonly MatrixEntry[], residuals: string): string {
+  const h = createHash('sha256').update(`library-matrix-v${LIBRARY_MATRIX_VERSION}|${residuals}|${entries.length}`);
+  const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  for (const e of entries) {
+    const fp = e.fingerprint;
+    const held = e.heldOutResiduals;
+    h.update(`\n${e.name.length}:${e.name}|fp ${fp.width}x${fp.height}x${fp.count}|held ${held ? `${held.width}x${held.height}x${held.count}` : 'none'}|`);
+    h.update(bytes(fp.data));
+    if (held) h.update(bytes(held.data));
+  }
+  return h.digest('hex');
+}
+
+/** The residual views of the library × library matrix: wavelet residuals, or the manifold projector's artifacts x − P(x). */
+export type MatrixView = 'wavelet' | 'projector-artifacts';
+
+/** One library × library matrix: its residual view, its key and what it is computed from. */
+export interface MatrixPlan {
+  view: MatrixView;
+  key: string;
+  entries: MatrixEntry[];
+}
+
+/** The plan for the matrix of entries as the view shows them (fingerprints and held-out residuals of that view). */
+export function matrixPlan(view: MatrixView, entries: readonly MatrixEntry[]): MatrixPlan {
+  const inputs = entries.map(({ name, fingerprint, heldOutResiduals }) => ({ name, fingerprint, heldOutResiduals }));
+  return { view, key: libraryMatrixKey(inputs, view), entries: inputs };
 }
 
 export function clusterLibrary(lib: PreparedLibrary, libMatrix: LabelledMatrix): ClusteringResult | null {

@@ -1,8 +1,9 @@
 // The library in the form attribution needs: fingerprints, per-entry feature statistics for the
 // open-set test, the bag embeddings for Eq. 1, and the classifier over the entries — fitted on the
-// enrolled per-image φ features and residual statistics whenever the library's content changes.
+// enrolled per-image φ features and residual statistics whenever the library's content changes
+// (library-ops.ts stores it in the library file), and read back, never refitted, by an analysis.
 import { createHash } from 'node:crypto';
-import { fitFusedClassifier, type EvidenceBlock, type FusedClassifier } from '../classifier/fused.js';
+import { fitFusedClassifier, regressionCount, type EvidenceBlock, type FitOptions, type FusedClassifier } from '../classifier/fused.js';
 import { SPECTRAL_DIM, PIXEL_DIM, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { columnMoments } from '../util/stats.js';
 import type { ClassifierEvidence, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
@@ -39,6 +40,10 @@ export interface PreparedLibrary {
    * is not tested). Absent in libraries prepared without it (tests that build one by hand).
    */
   calibration?: LibraryCalibration | null;
+  /** Where the classifier came from (null without one); see ClassifierOrigin. */
+  classifierOrigin?: ClassifierOrigin | null;
+  /** Seconds spent fitting it, when it was fitted for this analysis. */
+  classifierFitSeconds?: number;
   /** What the classifier's features are, for verdict explanations (default: the set-encoder's φ). */
   featureDescription?: string;
   /** What the correlation evidence compares (default: wavelet residuals with residual fingerprints). */
@@ -72,7 +77,6 @@ export function novelty(x: ArrayLike<number>, mean: Float64Array, variance: Floa
   return s / mean.length;
 }
 
-const classifierCache = new Map<string, FusedClassifier>();
 /** Calibrations per classifier and setting: computed once per library content and setting (about a second). */
 const calibrationCache = new WeakMap<FusedClassifier, Map<string, LibraryCalibration>>();
 
@@ -127,9 +131,15 @@ function withoutStatistics(entries: LibraryEntry[]): LibraryEntry[] {
   });
 }
 
+/**
+ * Version of the fit itself (classifier/fused.ts and what it calls): part of every classifier's
+ * key, so a release that fits differently never uses a classifier stored by an older one.
+ */
+export const CLASSIFIER_FIT_VERSION = 1;
+
 /** Digest of exactly what the classifier is fitted on: entry names in order and their feature bytes. */
 function contentDigest(entries: LibraryEntry[], modelHash: string, view: string): string {
-  const h = createHash('sha256').update(`${modelHash}|${view}`);
+  const h = createHash('sha256').update(`fit-v${CLASSIFIER_FIT_VERSION}|${modelHash}|${view}`);
   const bytes = (a?: Float32Array) => (a ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength) : new Uint8Array(0));
   for (const e of entries) {
     h.update(`${e.name}|${e.imageFeatures?.data.length ?? 0}|${e.residualStatistics?.data.length ?? 0}\n`);
@@ -139,63 +149,83 @@ function contentDigest(entries: LibraryEntry[], modelHash: string, view: string)
   return h.digest('hex');
 }
 
+/** Where a prepared library's classifier came from. */
+export type ClassifierOrigin =
+  /** Stored in the library file by the change that last altered its entries (covered by the file's SHA-256). */
+  | 'library'
+  /** Fitted by an earlier analysis of this library content and kept in the feature-cache sidecar. */
+  | 'feature-cache'
+  /** Fitted for this analysis (no stored one matched). */
+  | 'fitted';
+
+/** What one view's classifier is fitted on, and the key it is stored under. */
+export interface ClassifierPlan {
+  /** Digest of what it is fitted on (entry names, features, statistics, view, model, fit version). */
+  key: string;
+  view: string;
+  modelHash: string;
+  classes: string[];
+  /** Regressions the fit runs (progress is counted in these). */
+  regressions: number;
+  /** The evidence blocks and labels, stacked on demand (they are large; a stored classifier never needs them). */
+  build(): { blocks: EvidenceBlock[]; labels: Int32Array };
+}
+
+/** Where classifiers are looked up before one is fitted, and where one fitted on demand is kept. */
+export interface ClassifierStore {
+  get(key: string): { classifier: FusedClassifier; origin: ClassifierOrigin } | null;
+  /** Keeps a classifier fitted on demand (best effort; an analysis never writes the library itself). */
+  put?(plan: ClassifierPlan, classifier: FusedClassifier, seconds: number): void;
+}
+
 /**
  * `view` names what the entries' features are (plain φ, or a manifold method's artifacts): the same
- * entries and model give different features under different views, and the fitted classifier is
- * cached by content.
+ * entries and model give different features under different views. Returns the plan for the view's
+ * classifier, or why there is none.
  */
-export function prepareLibrary(
+export function planClassifier(
   entries: LibraryEntry[],
   modelHash: string | null,
   view = 'phi',
-  /** `calibration`: the rates to calibrate for (default 5 % / 1 %); null keeps the fixed thresholds (the evaluation's "before" rows). */
-  opts: { classifierEvidence?: ClassifierEvidence; calibration?: CalibrationSettings | null } = {},
-): PreparedLibrary {
-  const prepared: PreparedEntry[] = entries.map((e) => {
-    const usable = modelHash !== null && e.modelVersion === modelHash && e.imageFeatures && e.imageFeatures.data.length > 0;
-    const stats = usable ? featureStats(e.imageFeatures!.data, e.imageFeatures!.dim) : null;
+  opts: { classifierEvidence?: ClassifierEvidence } = {},
+): { plan: ClassifierPlan | null; note: string | null; caveat: string | null } {
+  const counts = entries.map((e) =>
+    modelHash !== null && e.modelVersion === modelHash && e.imageFeatures && e.imageFeatures.data.length > 0 ? e.imageFeatures.sha256.length : 0,
+  );
+  if (modelHash === null) return { plan: null, note: 'no set-encoder model is loaded', caveat: null };
+  if (entries.length < 2) return { plan: null, note: 'the classifier needs at least two library entries', caveat: null };
+  if (counts.some((c) => c === 0))
     return {
-      id: e.id,
-      name: e.name,
-      family: e.family,
-      fingerprint: e.residualFingerprint,
-      calibration: e.calibration,
-      featureMean: stats?.mean,
-      featureVar: stats?.variance,
-      featureCount: usable ? e.imageFeatures!.data.length / e.imageFeatures!.dim : 0,
-      bagEmbeddings: usable ? e.bagEmbeddings : undefined,
-      heldOutResiduals: e.heldOutResiduals,
-      referenceCompression: e.provenance?.compression ?? null,
+      plan: null,
+      note: `entries ${entries
+        .filter((_, k) => counts[k] === 0)
+        .map((e) => `"${e.name}"`)
+        .join(', ')} have no features from the current model (re-enrol them)`,
+      caveat: null,
     };
-  });
-
-  let classifier: FusedClassifier | null = null;
-  let classifierNote: string | null = null;
-  let classifierCaveat: string | null = null;
-  if (modelHash === null) classifierNote = 'no set-encoder model is loaded';
-  else if (prepared.length < 2) classifierNote = 'the classifier needs at least two library entries';
-  else if (prepared.some((p) => p.featureCount === 0))
-    classifierNote = `entries ${prepared
-      .filter((p) => p.featureCount === 0)
-      .map((p) => `"${p.name}"`)
-      .join(', ')} have no features from the current model (re-enrol them)`;
-  else {
-    // Residual statistics join φ only for the plain set-encoder view (a manifold view's features
-    // are artifacts of another kind) and only when every entry has them.
-    const wanted = view === 'phi' && opts.classifierEvidence !== 'phi';
-    const stale = wanted ? withoutStatistics(entries) : [];
-    const fused = wanted && stale.length === 0;
-    if (stale.length > 0)
-      classifierCaveat = `the classifier uses φ alone: entries ${stale.map((e) => `"${e.name}"`).join(', ')} have no residual statistics (enrolled before schema v4; re-enrol them)`;
-    const key = contentDigest(entries, modelHash, `${view}|${fused ? 'fused' : 'phi-only'}`);
-    classifier = classifierCache.get(key) ?? null;
-    if (!classifier) {
-      const total = prepared.reduce((s, p) => s + p.featureCount, 0);
-      const y = new Int32Array(total);
+  // Residual statistics join φ only for the plain set-encoder view (a manifold view's features
+  // are artifacts of another kind) and only when every entry has them.
+  const wanted = view === 'phi' && opts.classifierEvidence !== 'phi';
+  const stale = wanted ? withoutStatistics(entries) : [];
+  const fused = wanted && stale.length === 0;
+  const caveat =
+    stale.length > 0
+      ? `the classifier uses φ alone: entries ${stale.map((e) => `"${e.name}"`).join(', ')} have no residual statistics (enrolled before schema v4; re-enrol them)`
+      : null;
+  const blockCount = fused ? 3 : 1;
+  const plan: ClassifierPlan = {
+    key: contentDigest(entries, modelHash, `${view}|${fused ? 'fused' : 'phi-only'}`),
+    view,
+    modelHash,
+    classes: entries.map((e) => e.name),
+    regressions: regressionCount(blockCount, counts),
+    build() {
+      const total = counts.reduce((a, b) => a + b, 0);
+      const labels = new Int32Array(total);
       let row = 0;
-      prepared.forEach((p, k) => {
-        y.fill(k, row, row + p.featureCount);
-        row += p.featureCount;
+      counts.forEach((n, k) => {
+        labels.fill(k, row, row + n);
+        row += n;
       });
       const stack = (dim: number, part: (e: LibraryEntry) => { data: Float32Array; width: number; offset: number }): Float32Array => {
         const X = new Float32Array(total * dim);
@@ -221,15 +251,106 @@ export function prepareLibrary(
         blocks.push({ ...SPECTRUM_BLOCK, dim: SPECTRAL_DIM, data: stack(SPECTRAL_DIM, stat(0)) });
         blocks.push({ ...PIXELS_BLOCK, dim: PIXEL_DIM, data: stack(PIXEL_DIM, stat(SPECTRAL_DIM)) });
       }
-      classifier = fitFusedClassifier(
-        blocks,
-        y,
-        prepared.map((p) => p.name),
-      );
-      classifierCache.set(key, classifier);
-    }
+      return { blocks, labels };
+    },
+  };
+  return { plan, note: null, caveat };
+}
+
+let fitsRun = 0;
+
+/** How many library classifiers this process has fitted (tests use it to prove that an analysis of a fitted library fits none). */
+export function classifierFitCount(): number {
+  return fitsRun;
+}
+
+/** Fits the planned classifier (phase 'fit' progress, cancellable through `signal`). */
+export async function fitPlannedClassifier(plan: ClassifierPlan, opts: FitOptions = {}): Promise<FusedClassifier> {
+  const { blocks, labels } = plan.build();
+  fitsRun++;
+  return fitFusedClassifier(blocks, labels, plan.classes, opts);
+}
+
+/** Classifiers already read or fitted in this process, by key (the app analyses one library many times). */
+const memory = new Map<string, { classifier: FusedClassifier; origin: ClassifierOrigin }>();
+const MEMORY_LIMIT = 8;
+
+/** Forgets the classifiers kept in this process (benchmarks and tests that measure reading them back). */
+export function forgetClassifiers(): void {
+  memory.clear();
+}
+
+/** Keeps a classifier for later analyses in this process (the fit at a library change hands it over). */
+export function rememberClassifier(key: string, classifier: FusedClassifier, origin: ClassifierOrigin): void {
+  remember(key, { classifier, origin });
+}
+
+function remember(key: string, value: { classifier: FusedClassifier; origin: ClassifierOrigin }): void {
+  memory.delete(key);
+  memory.set(key, value);
+  while (memory.size > MEMORY_LIMIT) memory.delete(memory.keys().next().value as string);
+}
+
+export function prepareEntries(entries: LibraryEntry[], modelHash: string | null): PreparedEntry[] {
+  return entries.map((e) => {
+    const usable = modelHash !== null && e.modelVersion === modelHash && e.imageFeatures && e.imageFeatures.data.length > 0;
+    const stats = usable ? featureStats(e.imageFeatures!.data, e.imageFeatures!.dim) : null;
+    return {
+      id: e.id,
+      name: e.name,
+      family: e.family,
+      fingerprint: e.residualFingerprint,
+      calibration: e.calibration,
+      featureMean: stats?.mean,
+      featureVar: stats?.variance,
+      featureCount: usable ? e.imageFeatures!.data.length / e.imageFeatures!.dim : 0,
+      bagEmbeddings: usable ? e.bagEmbeddings : undefined,
+      heldOutResiduals: e.heldOutResiduals,
+      referenceCompression: e.provenance?.compression ?? null,
+    };
+  });
+}
+
+export interface PrepareOptions extends FitOptions {
+  classifierEvidence?: ClassifierEvidence;
+  /** Where a fitted classifier is looked up (the library file, the sidecar) before one is fitted. */
+  store?: ClassifierStore;
+  /** false: entries only, no classifier (correlation and clustering need none). */
+  withClassifier?: boolean;
+  /** The rates to calibrate for (default 5 % / 1 %); null keeps the fixed thresholds (the evaluation's "before" rows). */
+  calibration?: CalibrationSettings | null;
+}
+
+/**
+ * The library as attribution needs it. The classifier is taken from memory or `store` when one
+ * was fitted on exactly this content; otherwise it is fitted now (counted by classifierFitCount)
+ * and handed to `store.put`.
+ */
+export async function prepareLibrary(entries: LibraryEntry[], modelHash: string | null, view = 'phi', opts: PrepareOptions = {}): Promise<PreparedLibrary> {
+  const prepared = prepareEntries(entries, modelHash);
+  if (opts.withClassifier === false)
+    return { entries: prepared, modelHash, classifier: null, classifierNote: 'not needed here', classifierCaveat: null, classifierOrigin: null };
+  const { plan, note, caveat } = planClassifier(entries, modelHash, view, opts);
+  if (!plan) return { entries: prepared, modelHash, classifier: null, classifierNote: note, classifierCaveat: caveat, classifierOrigin: null };
+  let found = memory.get(plan.key) ?? opts.store?.get(plan.key) ?? null;
+  let fitSeconds: number | undefined;
+  if (!found) {
+    const t0 = performance.now();
+    const classifier = await fitPlannedClassifier(plan, opts);
+    fitSeconds = (performance.now() - t0) / 1000;
+    found = { classifier, origin: 'fitted' };
+    opts.store?.put?.(plan, classifier, fitSeconds);
   }
-  const lib: PreparedLibrary = { entries: prepared, modelHash, classifier, classifierNote, classifierCaveat };
+  remember(plan.key, found);
+  const lib: PreparedLibrary = {
+    entries: prepared,
+    modelHash,
+    classifier: found.classifier,
+    classifierNote: null,
+    classifierCaveat: caveat,
+    classifierOrigin: found.origin,
+    ...(fitSeconds !== undefined ? { classifierFitSeconds: fitSeconds } : {}),
+  };
   lib.calibration = opts.calibration === null ? null : libraryCalibration(lib, entries, opts.calibration ?? DEFAULT_CALIBRATION);
   return lib;
 }

@@ -7,6 +7,8 @@
 // two-loop recursion (Nocedal & Wright, Alg. 7.4) with a backtracking Armijo line search; the
 // tests check it against problems with known minima.
 
+import { throwIfAborted } from '../util/abort.js';
+
 export type Objective = (x: Float64Array, gradOut: Float64Array) => number;
 
 export interface LbfgsOptions {
@@ -32,7 +34,18 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-export function minimizeLbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions = {}): LbfgsResult {
+/** A point the optimiser wants evaluated: the caller writes ∇f(x) into `g` and answers with f(x). */
+export interface LbfgsEvaluation {
+  x: Float64Array;
+  g: Float64Array;
+}
+
+/**
+ * The optimiser as a coroutine: it yields every point to evaluate and is resumed with the value,
+ * so the same iterations run with a plain objective (minimizeLbfgs) or one that awaits its
+ * products (minimizeLbfgsAsync) — identical arithmetic either way.
+ */
+export function* lbfgsIterations(x0: Float64Array, opts: LbfgsOptions = {}): Generator<LbfgsEvaluation, LbfgsResult, number> {
   const maxIt = opts.maxIterations ?? 200;
   const m = opts.memory ?? 8;
   const gtol = opts.gradientTolerance ?? 1e-6;
@@ -41,7 +54,7 @@ export function minimizeLbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions
 
   let x = Float64Array.from(x0);
   let g = new Float64Array(n);
-  let fx = f(x, g);
+  let fx = yield { x, g };
   const sHist: Float64Array[] = [];
   const yHist: Float64Array[] = [];
   const rhoHist: number[] = [];
@@ -95,7 +108,7 @@ export function minimizeLbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions
     let fNew = Infinity;
     for (let tries = 0; tries < 40; tries++) {
       for (let i = 0; i < n; i++) xNew[i] = x[i] + step * dir[i];
-      fNew = f(xNew, gNew);
+      fNew = yield { x: xNew, g: gNew };
       if (Number.isFinite(fNew) && fNew <= fx + 1e-4 * step * slope) break;
       step *= 0.5;
     }
@@ -129,4 +142,24 @@ export function minimizeLbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions
     }
   }
   return { x, f: fx, iterations: it, converged };
+}
+
+export function minimizeLbfgs(f: Objective, x0: Float64Array, opts: LbfgsOptions = {}): LbfgsResult {
+  const steps = lbfgsIterations(x0, opts);
+  let next = steps.next();
+  while (!next.done) next = steps.next(f(next.value.x, next.value.g));
+  return next.value;
+}
+
+export type AsyncObjective = (x: Float64Array, gradOut: Float64Array) => Promise<number>;
+
+/** minimizeLbfgs for an objective that awaits its work; checks `signal` before every evaluation. */
+export async function minimizeLbfgsAsync(f: AsyncObjective, x0: Float64Array, opts: LbfgsOptions & { signal?: AbortSignal } = {}): Promise<LbfgsResult> {
+  const steps = lbfgsIterations(x0, opts);
+  let next = steps.next();
+  while (!next.done) {
+    throwIfAborted(opts.signal);
+    next = steps.next(await f(next.value.x, next.value.g));
+  }
+  return next.value;
 }

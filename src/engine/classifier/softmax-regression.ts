@@ -2,7 +2,8 @@
 // library's fingerprints). Fitted on the enrolled images' per-image φ features whenever the
 // library changes; a bag of evidence is scored by summing per-image log-probabilities, i.e. the
 // images are treated as independent draws from one generator.
-import { minimizeLbfgs } from './lbfgs.js';
+import { minimizeLbfgsAsync } from './lbfgs.js';
+import { SoftmaxObjective } from '../backend/dense.js';
 import { columnMoments } from '../util/stats.js';
 
 export interface SoftmaxRegressionOptions {
@@ -27,14 +28,18 @@ export interface SoftmaxRegressionModel {
 
 /**
  * Fits the model. `features` is row-major N × dim; `labels[n]` indexes `classes`.
+ *
+ * The loss and gradient are the textbook ones, computed by ONNX Runtime in double precision
+ * (backend/dense.ts: almost all of the work is two matrix products per evaluation); the
+ * regulariser and L-BFGS run here. `signal` stops the fit between evaluations.
  */
-export function fitSoftmaxRegression(
+export async function fitSoftmaxRegression(
   features: Float32Array,
   dim: number,
   labels: Int32Array | number[],
   classes: string[],
-  opts: SoftmaxRegressionOptions = {},
-): SoftmaxRegressionModel {
+  opts: SoftmaxRegressionOptions & { signal?: AbortSignal } = {},
+): Promise<SoftmaxRegressionModel> {
   const n = labels.length;
   const K = classes.length;
   if (n === 0 || features.length !== n * dim) throw new Error('fitSoftmaxRegression: features do not match labels');
@@ -51,35 +56,12 @@ export function fitSoftmaxRegression(
   for (let i = 0; i < n; i++) counts[labels[i]]++;
   const sampleWeight = new Float64Array(n);
   for (let i = 0; i < n; i++) sampleWeight[i] = opts.balanced === false ? 1 : n / (K * counts[labels[i]]);
+  const data = new SoftmaxObjective(X, n, dim, labels, K, sampleWeight);
 
   const nW = K * dim;
-  const logits = new Float64Array(K);
-  const objective = (theta: Float64Array, grad: Float64Array): number => {
-    grad.fill(0);
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = i * dim;
-      let maxL = -Infinity;
-      for (let k = 0; k < K; k++) {
-        let s = theta[nW + k];
-        const wk = k * dim;
-        for (let d = 0; d < dim; d++) s += theta[wk + d] * X[xi + d];
-        logits[k] = s;
-        if (s > maxL) maxL = s;
-      }
-      let z = 0;
-      for (let k = 0; k < K; k++) z += Math.exp(logits[k] - maxL);
-      const logZ = maxL + Math.log(z);
-      const w = sampleWeight[i];
-      loss += w * (logZ - logits[labels[i]]);
-      for (let k = 0; k < K; k++) {
-        const coeff = w * (Math.exp(logits[k] - logZ) - (k === labels[i] ? 1 : 0));
-        if (coeff === 0) continue;
-        const wk = k * dim;
-        for (let d = 0; d < dim; d++) grad[wk + d] += coeff * X[xi + d];
-        grad[nW + k] += coeff;
-      }
-    }
+  const objective = async (theta: Float64Array, grad: Float64Array): Promise<number> => {
+    // Σ w·CE and its gradient with respect to W and b (backend/dense.ts), then the regulariser.
+    const loss = -(await data.evaluate(theta.subarray(0, nW), theta.subarray(nW), grad.subarray(0, nW), grad.subarray(nW)));
     // loss = C·Σ w·CE + ½‖W‖²; divided by C·n to keep magnitudes independent of n.
     const norm = 1 / n;
     const lambda = 1 / (C * n);
@@ -92,9 +74,10 @@ export function fitSoftmaxRegression(
     return loss * norm + 0.5 * lambda * reg;
   };
 
-  const result = minimizeLbfgs(objective, new Float64Array(nW + K), {
+  const result = await minimizeLbfgsAsync(objective, new Float64Array(nW + K), {
     maxIterations: opts.maxIterations ?? 300,
     gradientTolerance: 1e-5,
+    signal: opts.signal,
   });
   return {
     classes: [...classes],

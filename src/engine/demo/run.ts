@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { analyseCase, enrol, type EngineOptions } from '../pipeline.js';
-import { initLibrary } from '../library-ops.js';
+import { fitLibrary, initLibrary } from '../library-ops.js';
 import type { CaseResult, ClassifierEvidence, ManifoldOptions, MethodId, Progress } from '../types.js';
 import { buildDemo, type DemoCaseFolder, type DemoManifest } from './build.js';
 
@@ -61,9 +61,12 @@ export async function runDemo(
       family: ref.family,
       notes: 'synthetic demo generator written in Genprint (src/engine/demo)',
       folders: [path.join(root, ref.folder)],
+      // One fit for the whole library once every entry is in, rather than one per entry.
+      fit: false,
       onProgress: opts.onProgress,
     });
   }
+  await fitLibrary(libraryPath, { onProgress: opts.onProgress });
   const outcomes: DemoCaseOutcome[] = [];
   for (const c of manifest.cases) {
     const result = await analyseCase({

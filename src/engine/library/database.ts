@@ -152,13 +152,16 @@ export function atomicCreate(file: string, bytes: Uint8Array): void {
 }
 
 /**
- * Deletes temp files left by a save that was killed mid-write. Only called by the lock holder: no
- * other process writes this library meanwhile, so every temp file of this library is a leftover.
+ * Deletes temp files left by a save that was killed mid-write (up to the size of the library each).
+ * Called by the lock holder (on open and after each save), where every temp file of this library is
+ * a leftover since no other process writes it meanwhile; and by readers on open with `keep`, which
+ * spares the temp files of processes that may still be running (library.ts decides which).
+ * Only names of the form `<this file>.tmp-<pid>-<12 hex>` are ever touched.
  */
-export function removeStaleTemps(file: string): string[] {
+export function removeStaleTemps(file: string, keep: (pid: number) => boolean = () => false): string[] {
   const dir = path.dirname(file);
   const base = path.basename(file);
-  const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-\\d+-[0-9a-f]{12}$`);
+  const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-(\\d+)-[0-9a-f]{12}$`);
   const removed: string[] = [];
   let names: string[];
   try {
@@ -166,10 +169,12 @@ export function removeStaleTemps(file: string): string[] {
   } catch {
     return removed;
   }
-  for (const name of names)
-    if (pattern.test(name)) {
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m && !keep(Number(m[1]))) {
       unlinkQuiet(path.join(dir, name));
       removed.push(name);
     }
+  }
   return removed;
 }

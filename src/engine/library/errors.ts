@@ -5,7 +5,18 @@ import { EngineError, type EngineErrorCode } from '../errors.js';
 
 export type LibraryErrorCode = Extract<
   EngineErrorCode,
-  'not-found' | 'not-a-library' | 'corrupt' | 'newer-schema' | 'locked' | 'exists' | 'no-such-entry' | 'name-taken' | 'invalid-name' | 'read-only' | 'closed'
+  | 'not-found'
+  | 'not-a-library'
+  | 'corrupt'
+  | 'damaged'
+  | 'newer-schema'
+  | 'locked'
+  | 'exists'
+  | 'no-such-entry'
+  | 'name-taken'
+  | 'invalid-name'
+  | 'read-only'
+  | 'closed'
 >;
 
 export class LibraryError extends EngineError {

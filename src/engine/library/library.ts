@@ -4,11 +4,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlValue } from 'sql.js';
-import type { EnrolmentProvenance, EntryCalibration, LibraryEntry, LibraryEntrySummary, ManifoldParts, NewLibraryEntry } from '../types.js';
+import type { EnrolmentProvenance, EntryCalibration, LabelledMatrix, LibraryEntry, LibraryEntrySummary, ManifoldParts, NewLibraryEntry } from '../types.js';
 import { softwareVersion } from '../version.js';
 import { atomicCreate, atomicReplace, blobToFloats, checkSqliteHeader, floatsToBlob, loadSql, removeStaleTemps, type Database } from './database.js';
 import { LibraryError } from './errors.js';
-import { WriterLock } from './lock.js';
+import { WriterLock, pidAlive, writerMayBeActive } from './lock.js';
+import { deserializeClassifier, serializeClassifier } from '../classifier/serialize.js';
+import type { FusedClassifier } from '../classifier/fused.js';
+import { deserializeLibraryMatrix, serializeLibraryMatrix } from './stored-analysis.js';
 import { APPLICATION_ID, CORE_TABLES, SCHEMA_VERSION, applicationId, migrate, userVersion } from './migrations.js';
 
 export interface OpenOptions {
@@ -24,6 +27,93 @@ export interface ImportResult {
 }
 
 type Row = Record<string, SqlValue>;
+
+/** A library classifier kept in the file (table `classifiers`), with when and how it was fitted. */
+export interface StoredClassifier {
+  /** Digest of exactly what it was fitted on (attribution/prepared-library.ts, planClassifier). */
+  key: string;
+  /** Which entry view it classifies ('phi', 'manifold:projector'). */
+  view: string;
+  modelHash: string;
+  fittedAt: string;
+  fittedBy: string;
+  /** Wall-clock seconds the fit took. */
+  seconds: number;
+  classifier: FusedClassifier;
+}
+
+/** A library × library matrix (Eq. 5) kept in the file (table `library_analyses`, kind 'library-matrix'). */
+export interface StoredLibraryMatrix {
+  /** Digest of exactly what it was computed from (attribution/library-analysis.ts, libraryMatrixKey). */
+  key: string;
+  /** Which residuals it compares: 'wavelet' or 'projector-artifacts'. */
+  view: string;
+  computedAt: string;
+  computedBy: string;
+  /** Wall-clock seconds the computation took. */
+  seconds: number;
+  matrix: LabelledMatrix;
+}
+
+/**
+ * What an entry's digest covers: every stored column of every table that holds a part of it, in
+ * this order (ids excluded, so an exported or imported copy of an entry has the same digest). A
+ * later migration that adds a column must add it here only together with a new digest prefix.
+ */
+const DIGESTED_PARTS: readonly (readonly [table: string, columns: readonly string[]])[] = [
+  ['entries', ['name', 'family', 'notes', 'created_at', 'provenance', 'method', 'model_version', 'calibration']],
+  ['residual_fingerprints', ['width', 'height', 'count', 'data']],
+  ['image_features', ['model_hash', 'dim', 'count', 'sha256_list', 'data']],
+  ['bag_embeddings', ['model_hash', 'dim', 'count', 'bag_size', 'data']],
+  ['centroids', ['model_hash', 'dim', 'data']],
+  ['held_out_residuals', ['width', 'height', 'count', 'data']],
+  [
+    'manifold_parts',
+    [
+      'model_hash',
+      'projector_hash',
+      'calibration',
+      'fp_width',
+      'fp_height',
+      'fp_count',
+      'fp_data',
+      'feat_dim',
+      'feat_sha256_list',
+      'feat_data',
+      'bag_dim',
+      'bag_count',
+      'bag_size',
+      'bag_data',
+      'centroid',
+      'held_width',
+      'held_height',
+      'held_count',
+      'held_data',
+    ],
+  ],
+  ['residual_statistics', ['dim', 'count', 'sha256_list', 'data']],
+];
+
+/** SHA-256 over an entry's rows (one per DIGESTED_PARTS table, undefined where it has none), each value with its type and length. */
+function entryDigest(parts: (Row | undefined)[]): string {
+  const h = createHash('sha256').update('genprint-entry-v1');
+  DIGESTED_PARTS.forEach(([table, columns], i) => {
+    const row = parts[i];
+    h.update(`\n${table}:${row ? 'present' : 'absent'}`);
+    if (!row) return;
+    for (const c of columns) {
+      const v = row[c];
+      if (v === null || v === undefined) h.update(`|${c}=null`);
+      else if (v instanceof Uint8Array) h.update(`|${c}=blob${v.byteLength}:`).update(v);
+      else if (typeof v === 'number') h.update(`|${c}=number:${v}`);
+      else {
+        const text = Buffer.from(String(v), 'utf8');
+        h.update(`|${c}=text${text.length}:`).update(text);
+      }
+    }
+  });
+  return h.digest('hex');
+}
 
 /** A row of a per-image table (`dim`, `sha256_list`, `data`): count × dim values with their images' SHA-256s. */
 function perImageRows(row: Row, what: string): { dim: number; sha256: string[]; data: Float32Array } {
@@ -128,10 +218,12 @@ export class FingerprintLibrary {
           migrate(db, version);
           if (!readOnly) {
             atomicCreateBackup(`${abs}.schema-v${version}.bak`, bytes);
+            lib.addMissingDigests();
             lib.dirty = true;
             lib.save();
           }
         }
+        removeLeftoverTemps(abs, readOnly);
         return lib;
       } catch (err) {
         db.close();
@@ -183,21 +275,26 @@ export class FingerprintLibrary {
   // ---- entries ----
 
   listEntries(): LibraryEntrySummary[] {
-    return this.rows('SELECT * FROM entries ORDER BY lower(name), name').map(summaryFromRow);
+    return this.rows('SELECT * FROM entries ORDER BY lower(name), name').map((r) => this.summary(r));
   }
 
+  /**
+   * One entry with all its stored parts. Its rows are checked against the digest written with them
+   * first: an entry that no longer matches is refused ('damaged', named) rather than read.
+   */
   getEntry(nameOrId: string | number): LibraryEntry {
     const id = this.resolveId(nameOrId);
-    const row = this.rows('SELECT * FROM entries WHERE id = ?', [id])[0];
-    const summary = summaryFromRow(row);
+    const parts = this.entryRows(id);
+    const [row, fp, feats, bags, centroid, held, mp, stats] = parts;
+    this.verifyEntry(id, parts);
+    const summary = this.summary(row!);
     const what = (table: string) => `${this.file}: ${table} of entry "${summary.name}"`;
-    const fp = this.rows('SELECT * FROM residual_fingerprints WHERE entry_id = ?', [id])[0];
     if (!fp) throw new LibraryError('corrupt', `${what('residual fingerprint')} is missing`);
     const w = Number(fp.width);
     const h = Number(fp.height);
     const entry: LibraryEntry = {
       ...summary,
-      calibration: JSON.parse(String(row.calibration)) as EntryCalibration,
+      calibration: this.parseJson(row!, 'calibration') as EntryCalibration,
       residualFingerprint: {
         width: w,
         height: h,
@@ -205,9 +302,7 @@ export class FingerprintLibrary {
         data: blobToFloats(fp.data as Uint8Array, 3 * w * h, what('residual fingerprint')),
       },
     };
-    const feats = this.rows('SELECT * FROM image_features WHERE entry_id = ?', [id])[0];
     if (feats) entry.imageFeatures = perImageRows(feats, what('image features'));
-    const bags = this.rows('SELECT * FROM bag_embeddings WHERE entry_id = ?', [id])[0];
     if (bags) {
       const dim = Number(bags.dim);
       const count = Number(bags.count);
@@ -218,9 +313,7 @@ export class FingerprintLibrary {
         data: blobToFloats(bags.data as Uint8Array, dim * count, what('bag embeddings')),
       };
     }
-    const centroid = this.rows('SELECT * FROM centroids WHERE entry_id = ?', [id])[0];
     if (centroid) entry.centroid = blobToFloats(centroid.data as Uint8Array, Number(centroid.dim), what('centroid'));
-    const held = this.rows('SELECT * FROM held_out_residuals WHERE entry_id = ?', [id])[0];
     if (held) {
       const [hw, hh, count] = [Number(held.width), Number(held.height), Number(held.count)];
       entry.heldOutResiduals = {
@@ -230,15 +323,40 @@ export class FingerprintLibrary {
         data: blobToFloats(held.data as Uint8Array, count * 3 * hw * hh, what('held-out residuals')),
       };
     }
-    const stats = this.rows('SELECT * FROM residual_statistics WHERE entry_id = ?', [id])[0];
     if (stats) entry.residualStatistics = perImageRows(stats, what('residual statistics'));
-    const mp = this.rows('SELECT * FROM manifold_parts WHERE entry_id = ?', [id])[0];
     if (mp) entry.manifold = manifoldFromRow(mp, what);
     return entry;
   }
 
+  /**
+   * Every entry, in list order. Damaged entries are all named in one 'damaged' error, so a library
+   * with several is diagnosed in one run.
+   */
   getAllEntries(): LibraryEntry[] {
-    return this.listEntries().map((e) => this.getEntry(e.id));
+    const ids = this.rows('SELECT id FROM entries ORDER BY lower(name), name').map((r) => Number(r.id));
+    const out: LibraryEntry[] = [];
+    const damaged: number[] = [];
+    for (const id of ids) {
+      try {
+        out.push(this.getEntry(id));
+      } catch (err) {
+        if (!(err instanceof LibraryError && err.code === 'damaged')) throw err;
+        damaged.push(id);
+      }
+    }
+    if (damaged.length === 1) throw this.damagedError(damaged[0]);
+    if (damaged.length > 1)
+      throw new LibraryError(
+        'damaged',
+        `${this.file}: ${damaged.length} entries are damaged (what is stored for them no longer matches the digest written with it): ` +
+          `${damaged.map((id) => this.describeEntry(id)).join(', ')}. Remove them (genprint library remove) and enrol them again, or use an undamaged copy of the library.`,
+      );
+    return out;
+  }
+
+  /** Names of entries written before schema v5, which have no digest to check yet (a writable open adds it). */
+  unverifiedEntries(): string[] {
+    return this.rows('SELECT name FROM entries WHERE content_sha256 IS NULL ORDER BY lower(name), name').map((r) => String(r.name));
   }
 
   addEntry(e: NewLibraryEntry): LibraryEntrySummary {
@@ -282,6 +400,8 @@ export class FingerprintLibrary {
           floatsToBlob(stats.data),
         ]);
       if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
+      this.storeDigest(id);
+      this.dropDerived(db);
     });
     return this.listEntries().find((s) => s.name === name)!;
   }
@@ -293,7 +413,12 @@ export class FingerprintLibrary {
     const other = this.findId(newName);
     if (other === id) return;
     if (other !== undefined) throw new LibraryError('name-taken', `${this.file} already has an entry named "${newName}"`);
-    db.run('UPDATE entries SET name = ? WHERE id = ?', [newName, id]);
+    this.verifyEntry(id, this.entryRows(id));
+    this.transaction(() => {
+      db.run('UPDATE entries SET name = ? WHERE id = ?', [newName, id]);
+      this.storeDigest(id);
+      this.dropDerived(db); // computed with the old name
+    });
   }
 
   removeEntry(nameOrId: string | number): void {
@@ -311,12 +436,155 @@ export class FingerprintLibrary {
       ])
         db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
       db.run('DELETE FROM entries WHERE id = ?', [id]);
+      this.dropDerived(db);
     });
   }
 
   setNotes(nameOrId: string | number, notes: string): void {
     const db = this.writable();
-    db.run('UPDATE entries SET notes = ? WHERE id = ?', [notes, this.resolveId(nameOrId)]);
+    const id = this.resolveId(nameOrId);
+    this.verifyEntry(id, this.entryRows(id));
+    this.transaction(() => {
+      db.run('UPDATE entries SET notes = ? WHERE id = ?', [notes, id]);
+      this.storeDigest(id);
+    });
+  }
+
+  // ---- the fitted library classifier ----
+
+  /**
+   * The classifier stored under `key`, or null. One whose bytes no longer match the digest written
+   * with them is refused ('damaged'): `genprint library fit` writes it again.
+   */
+  storedClassifier(key: string): StoredClassifier | null {
+    const row = this.rows('SELECT * FROM classifiers WHERE key = ?', [key])[0];
+    if (!row) return null;
+    const data = row.data as Uint8Array;
+    const damaged = (why: string) =>
+      new LibraryError(
+        'damaged',
+        `${this.file}: the stored library classifier (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to fit it again`,
+      );
+    if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
+    let classifier: FusedClassifier;
+    try {
+      classifier = deserializeClassifier(data);
+    } catch (err) {
+      throw damaged((err as Error).message);
+    }
+    return {
+      key,
+      view: String(row.view),
+      modelHash: String(row.model_hash),
+      fittedAt: String(row.fitted_at),
+      fittedBy: String(row.fitted_by),
+      seconds: Number(row.seconds),
+      classifier,
+    };
+  }
+
+  /** Keys and views of the stored classifiers (without their data). */
+  storedClassifierKeys(): { key: string; view: string; modelHash: string; fittedAt: string; seconds: number }[] {
+    return this.rows('SELECT key, view, model_hash, fitted_at, seconds FROM classifiers ORDER BY view, key').map((r) => ({
+      key: String(r.key),
+      view: String(r.view),
+      modelHash: String(r.model_hash),
+      fittedAt: String(r.fitted_at),
+      seconds: Number(r.seconds),
+    }));
+  }
+
+  /** Stores a fitted classifier under its key (replacing one with the same key). */
+  putClassifier(c: Omit<StoredClassifier, 'fittedAt' | 'fittedBy'> & { fittedAt?: string; fittedBy?: string }): void {
+    const db = this.writable();
+    const data = serializeClassifier(c.classifier);
+    db.run('INSERT OR REPLACE INTO classifiers (key, view, model_hash, fitted_at, fitted_by, seconds, data, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      c.key,
+      c.view,
+      c.modelHash,
+      c.fittedAt ?? localIsoTimestamp(),
+      c.fittedBy ?? `Genprint ${safeVersion()}`,
+      c.seconds,
+      data,
+      sha256Hex(data),
+    ]);
+  }
+
+  /** Removes stored classifiers: all of them, or those whose key is not in `keep`. */
+  removeClassifiers(keep: string[] = []): void {
+    this.assertWritable();
+    const stale = this.storedClassifierKeys().filter((c) => !keep.includes(c.key));
+    if (stale.length === 0) return;
+    const db = this.writable();
+    for (const c of stale) db.run('DELETE FROM classifiers WHERE key = ?', [c.key]);
+  }
+
+  // ---- library analyses (what an analysis needs from the entries alone) ----
+
+  /**
+   * The library × library matrix stored under `key`, or null. One whose bytes no longer match the
+   * digest written with them is refused ('damaged'): `genprint library fit` computes it again.
+   */
+  storedLibraryMatrix(key: string): StoredLibraryMatrix | null {
+    const row = this.rows("SELECT * FROM library_analyses WHERE key = ? AND kind = 'library-matrix'", [key])[0];
+    if (!row) return null;
+    const data = row.data as Uint8Array;
+    const damaged = (why: string) =>
+      new LibraryError(
+        'damaged',
+        `${this.file}: the stored library × library matrix (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to compute it again`,
+      );
+    if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
+    let matrix: LabelledMatrix;
+    try {
+      matrix = deserializeLibraryMatrix(data);
+    } catch (err) {
+      throw damaged((err as Error).message);
+    }
+    return {
+      key,
+      view: String(row.view),
+      computedAt: String(row.computed_at),
+      computedBy: String(row.computed_by),
+      seconds: Number(row.seconds),
+      matrix,
+    };
+  }
+
+  /** Keys, kinds and views of the stored library analyses (without their data). */
+  storedAnalysisKeys(): { key: string; kind: string; view: string; computedAt: string; seconds: number }[] {
+    return this.rows('SELECT key, kind, view, computed_at, seconds FROM library_analyses ORDER BY kind, view, key').map((r) => ({
+      key: String(r.key),
+      kind: String(r.kind),
+      view: String(r.view),
+      computedAt: String(r.computed_at),
+      seconds: Number(r.seconds),
+    }));
+  }
+
+  /** Stores a library × library matrix under its key (replacing one with the same key). */
+  putLibraryMatrix(m: Omit<StoredLibraryMatrix, 'computedAt' | 'computedBy'> & { computedAt?: string; computedBy?: string }): void {
+    const db = this.writable();
+    const data = serializeLibraryMatrix(m.matrix);
+    db.run('INSERT OR REPLACE INTO library_analyses (key, kind, view, computed_at, computed_by, seconds, data, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      m.key,
+      'library-matrix',
+      m.view,
+      m.computedAt ?? localIsoTimestamp(),
+      m.computedBy ?? `Genprint ${safeVersion()}`,
+      m.seconds,
+      data,
+      sha256Hex(data),
+    ]);
+  }
+
+  /** Removes stored library analyses: all of them, or those whose key is not in `keep`. */
+  removeAnalyses(keep: string[] = []): void {
+    this.assertWritable();
+    const stale = this.storedAnalysisKeys().filter((a) => !keep.includes(a.key));
+    if (stale.length === 0) return;
+    const db = this.writable();
+    for (const a of stale) db.run('DELETE FROM library_analyses WHERE key = ?', [a.key]);
   }
 
   // ---- feature cache ----
@@ -388,6 +656,72 @@ export class FingerprintLibrary {
   }
 
   // ---- internals ----
+
+  /** The rows that hold entry `id`, one per DIGESTED_PARTS table (undefined where it has none). */
+  private entryRows(id: number): (Row | undefined)[] {
+    return DIGESTED_PARTS.map(([table]) => this.rows(`SELECT * FROM ${table} WHERE ${table === 'entries' ? 'id' : 'entry_id'} = ?`, [id])[0]);
+  }
+
+  private verifyEntry(id: number, parts: (Row | undefined)[]): void {
+    const stored = parts[0]?.content_sha256;
+    if (stored === null || stored === undefined) return; // written before schema v5: nothing to check against
+    if (entryDigest(parts) !== String(stored)) throw this.damagedError(id);
+  }
+
+  /** A change of the entries makes everything computed from them stale: the library operations compute it again before saving. */
+  private dropDerived(db: Database): void {
+    db.run('DELETE FROM classifiers');
+    db.run('DELETE FROM library_analyses');
+  }
+
+  private storeDigest(id: number): void {
+    this.live().run('UPDATE entries SET content_sha256 = ? WHERE id = ?', [entryDigest(this.entryRows(id)), id]);
+  }
+
+  /** Digests for entries written before schema v5 (on the writable open that upgrades the file). */
+  private addMissingDigests(): void {
+    for (const r of this.rows('SELECT id FROM entries WHERE content_sha256 IS NULL')) this.storeDigest(Number(r.id));
+  }
+
+  /** `"name" (id N)`, the name escaped as JSON so a damaged one cannot carry control characters into a message. */
+  private describeEntry(id: number): string {
+    let name: string;
+    try {
+      name = String(this.rows('SELECT name FROM entries WHERE id = ?', [id])[0]?.name ?? '?');
+    } catch {
+      name = '?';
+    }
+    return `${JSON.stringify(name)} (id ${id})`;
+  }
+
+  private damagedError(id: number): LibraryError {
+    return new LibraryError(
+      'damaged',
+      `${this.file}: entry ${this.describeEntry(id)} is damaged: what is stored for it no longer matches the digest written with it. ` +
+        'Remove it (genprint library remove) and enrol it again, or use an undamaged copy of the library.',
+    );
+  }
+
+  private parseJson(row: Row, column: string): unknown {
+    try {
+      return JSON.parse(String(row[column]));
+    } catch {
+      throw this.damagedError(Number(row.id));
+    }
+  }
+
+  private summary(r: Row): LibraryEntrySummary {
+    return {
+      id: Number(r.id),
+      name: String(r.name),
+      family: String(r.family),
+      notes: String(r.notes),
+      createdAt: String(r.created_at),
+      provenance: this.parseJson(r, 'provenance') as EnrolmentProvenance,
+      method: String(r.method),
+      modelVersion: String(r.model_version),
+    };
+  }
 
   private live(): Database {
     if (!this.db) throw new LibraryError('closed', `${this.file} is closed`);
@@ -464,6 +798,19 @@ export async function withLibrary<T>(file: string, fn: (lib: FingerprintLibrary)
   }
 }
 
+/**
+ * Removes temp files that saves killed mid-write left beside the library (each up to the library's
+ * size). A writer holds the lock, so every such file is a leftover. A reader removes only those of
+ * processes that no longer run on this host, and only while no writer may be active: the folder is
+ * listed before the lock is checked, so a writer that starts meanwhile writes a temp file the
+ * listing does not contain. Best effort: a read-only folder keeps its files.
+ */
+function removeLeftoverTemps(file: string, readOnly: boolean): void {
+  if (!readOnly) return void removeStaleTemps(file);
+  let active: boolean | undefined;
+  removeStaleTemps(file, (pid) => (active ??= writerMayBeActive(file)) || pidAlive(pid));
+}
+
 /** Checks that an open sql.js database is a sound Genprint library this software can read; returns its version. */
 function inspect(file: string, db: Database): number {
   let appId: number;
@@ -495,19 +842,6 @@ function inspect(file: string, db: Database): number {
   }
   if (check !== 'ok') throw new LibraryError('corrupt', `${file} is corrupt: ${check.slice(0, 200)}`);
   return version;
-}
-
-function summaryFromRow(r: Row): LibraryEntrySummary {
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    family: String(r.family),
-    notes: String(r.notes),
-    createdAt: String(r.created_at),
-    provenance: JSON.parse(String(r.provenance)) as EnrolmentProvenance,
-    method: String(r.method),
-    modelVersion: String(r.model_version),
-  };
 }
 
 function withoutId(e: LibraryEntry): NewLibraryEntry {

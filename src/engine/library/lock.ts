@@ -19,7 +19,8 @@ export function lockPath(file: string): string {
   return `${file}.lock`;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this host. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -56,6 +57,13 @@ function staleReason(file: string, info: LockInfo | null): string | null {
   if (info.hostname !== hostname()) return null; // a pid on another machine cannot be checked
   if (info.pid === process.pid) return null; // this process holds it (another open library object)
   return pidAlive(info.pid) ? null : `process ${info.pid} no longer exists`;
+}
+
+/** Whether `library` has a writer lock whose holder may still be running (any lock that is not stale). */
+export function writerMayBeActive(library: string): boolean {
+  const file = lockPath(library);
+  const held = readLock(file);
+  return held !== null && staleReason(file, held.info) === null;
 }
 
 export class WriterLock {

@@ -91,6 +91,44 @@ export const MIGRATIONS: readonly Migration[] = [
         data BLOB NOT NULL
       );
     `),
+  // v5: integrity and the fitted classifier. `content_sha256` is the digest of everything stored for
+  // an entry (library.ts, entryDigest), checked whenever the entry is read, so damage that SQLite's
+  // own checks cannot see (a changed byte inside a blob) is named instead of silently changing
+  // scores; entries written before have NULL until a writable open adds it. `classifiers` holds the
+  // library classifier fitted whenever the entries change, keyed by the digest of exactly what it was
+  // fitted on, so an analysis never refits it (docs/architecture.md, "Fitting the library classifier").
+  (db) =>
+    db.exec(`
+      ALTER TABLE entries ADD COLUMN content_sha256 TEXT;
+      CREATE TABLE classifiers (
+        key TEXT NOT NULL UNIQUE,
+        view TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        fitted_at TEXT NOT NULL,
+        fitted_by TEXT NOT NULL,
+        seconds REAL NOT NULL,
+        data BLOB NOT NULL,
+        data_sha256 TEXT NOT NULL
+      );
+    `),
+  // v6: what an analysis needs that depends on the entries alone, computed with the classifier when
+  // the library changes instead of on every analysis: for now the library × library matrix of Eq. 5
+  // (kind 'library-matrix', one row per residual view), which grows with the square of the entries.
+  // Keyed like the classifiers by the digest of exactly what it was computed from, and checked
+  // against the SHA-256 of its bytes when read (docs/architecture.md, "Library analyses").
+  (db) =>
+    db.exec(`
+      CREATE TABLE library_analyses (
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        view TEXT NOT NULL,
+        computed_at TEXT NOT NULL,
+        computed_by TEXT NOT NULL,
+        seconds REAL NOT NULL,
+        data BLOB NOT NULL,
+        data_sha256 TEXT NOT NULL
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

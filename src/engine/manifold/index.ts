@@ -54,10 +54,10 @@ export class ManifoldUnavailable extends EngineError {
  * manifold encoder's features in place of the residual/φ parts. Every entry must have them, computed
  * with the same models: a library mixing projections cannot be compared entry to entry.
  */
-export function projectorView(entries: LibraryEntry[], models: ManifoldModels): LibraryEntry[] {
-  const lacking = entries.filter(
-    (e) => !e.manifold || e.manifold.modelHash !== models.encoder.phiSha256 || e.manifold.projectorHash !== models.projector.sha256,
-  );
+export function projectorView(entries: LibraryEntry[], models: ManifoldModels | { phiSha256: string; projectorSha256: string }): LibraryEntry[] {
+  const phi = 'encoder' in models ? models.encoder.phiSha256 : models.phiSha256;
+  const projector = 'projector' in models ? models.projector.sha256 : models.projectorSha256;
+  const lacking = entries.filter((e) => !e.manifold || e.manifold.modelHash !== phi || e.manifold.projectorHash !== projector);
   if (lacking.length > 0)
     throw new ManifoldUnavailable(
       `the manifold method (projector) needs every entry enrolled with the current manifold models; ` +

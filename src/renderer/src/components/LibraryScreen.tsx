@@ -8,6 +8,7 @@ import { EnrolForm } from './EnrolForm.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { PathDialog } from './PathDialog.js';
 import { LibraryErrorRatesTable } from './LibraryErrorRatesTable.js';
+import { JobProgressBar } from './JobProgressBar.js';
 import { displayText } from '../../../shared/display-text.js';
 
 export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; jobs: JobsState; droppedPath: string | null; onError(m: string): void }) {
@@ -16,14 +17,15 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
   const [removing, setRemoving] = useState<LibraryEntrySummary | null>(null);
   const [asking, setAsking] = useState<'import' | 'export' | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const busy = isRunning(jobs.jobs.enrol);
+  // A library change (rename, remove, import, export) runs as a job: its classifier fit can take a while.
+  const busy = isRunning(jobs.jobs.enrol) || isRunning(jobs.jobs.library);
 
   const reload = useCallback(() => {
     api.listLibrary().then(setLibrary, (e: Error) => onError(e.message));
   }, [api, onError]);
   useEffect(reload, [reload, jobs.libraryVersion]);
 
-  // Estimated whenever the library's content changes (it fits the library classifier: seconds).
+  // Estimated whenever the library's content changes, from the classifier stored with it.
   const [rates, setRates] = useState<{ value: LibraryErrorRates | null; error: string | null }>({ value: null, error: null });
   useEffect(() => {
     let current = true;
@@ -84,6 +86,9 @@ export function LibraryScreen(props: { api: GenprintApi; info: HostInfo | null; 
           <p className="hint" role="status">
             {message}
           </p>
+        )}
+        {jobs.jobs.library && (
+          <JobProgressBar job={jobs.jobs.library} idleText="" onCancel={() => jobs.jobs.library && void api.cancelJob(jobs.jobs.library.jobId)} />
         )}
         {library && (
           <LibraryTable

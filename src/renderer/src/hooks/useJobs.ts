@@ -41,10 +41,10 @@ export function useJobs(api: GenprintApi): JobsState & { bumpLibrary(): void } {
             case 'done':
               job = { ...base, status: 'done' };
               if (e.type === 'analyse') caseResult = e.result;
-              else {
+              else if (e.type === 'enrol') {
                 lastEnrol = e.result;
                 libraryVersion++;
-              }
+              } else libraryVersion++;
               break;
             case 'cancelled':
               job = { ...base, status: 'cancelled' };
