@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   atSize,
   calibrateLibrary,
+  calibrationAt,
+  calibrationStatistics,
   correlationTest,
   neighbourCheck,
   noveltyTest,
@@ -175,6 +177,22 @@ describe('calibrateLibrary on synthetic held-back data', () => {
     expect(cal.logOdds.mean[0][1]).toBeLessThan(1.3);
     expect(cal.logOdds.sd[0][1]).toBeGreaterThan(0.5);
     expect(cal.logOdds.sd[0][1]).toBeLessThan(0.9);
+  });
+
+  it('derives any setting from one draw of statistics (what the library stores)', () => {
+    const data = synthetic(4, 30, 2, (k, j) => (k + j) % 3);
+    const stats = calibrationStatistics(data, { setsPerEntry: 60 });
+    expect(stats.openSet.knownZ).toHaveLength(stats.openSet.sizes.length);
+    expect(stats.openSet.missing[0].chosen).toHaveLength(4 * 60);
+    const strict = { falseUnknownRate: 0.01, falseSplitRate: 0.005 };
+    const loose = { falseUnknownRate: 0.2, falseSplitRate: 0.1 };
+    for (const setting of [strict, loose, settings]) expect(calibrationAt(stats, setting)).toEqual(calibrateLibrary(data, setting, { setsPerEntry: 60 }));
+    const a = calibrationAt(stats, strict);
+    const b = calibrationAt(stats, loose);
+    // A higher false-unknown rate lowers the thresholds and catches at least as many missing generators; a higher false-split rate splits more readily.
+    a.openSet.noveltyZ.forEach((z, i) => expect(b.openSet.noveltyZ[i]).toBeLessThanOrEqual(z));
+    a.openSet.detection.forEach((d, i) => expect(b.openSet.detection[i]!).toBeGreaterThanOrEqual(d!));
+    a.split.threshold.forEach((t, i) => expect(b.split.threshold[i]).toBeLessThanOrEqual(t));
   });
 
   it('is deterministic', () => {

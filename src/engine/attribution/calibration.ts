@@ -154,6 +154,12 @@ const SPREAD_FLOOR = 1e-6;
 export const NOVELTY_FLOOR = Math.log(1.25);
 export const CORRELATION_FLOOR = 0.25;
 
+/** The novelty test's tolerance band at n images for a reference spread `sd` and z standard errors. */
+const noveltyBand = (sd: number, z: number, n: number): number => Math.max((z * MEDIAN_SE * Math.max(sd, SPREAD_FLOOR)) / Math.sqrt(n), NOVELTY_FLOOR, 1e-12);
+/** The correlation test's tolerance band. */
+const correlationBand = (ref: { mean: number; sd: number }, z: number, n: number): number =>
+  Math.max((z * Math.max(ref.sd, SPREAD_FLOOR)) / Math.sqrt(n), CORRELATION_FLOOR * ref.mean, 1e-12);
+
 /**
  * One open-set test in band units: the statistic's distance from the reference over the tolerance
  * band, minus 1 (> 0 rejects, −1 is exactly at the reference). The band is the larger of z standard
@@ -169,7 +175,7 @@ export interface StandardisedTest {
 export function noveltyTest(ref: { median: number; sd: number }, logNovelties: readonly number[], z: number): StandardisedTest {
   const n = logNovelties.length;
   const statistic = median(logNovelties);
-  const band = Math.max((z * MEDIAN_SE * Math.max(ref.sd, SPREAD_FLOOR)) / Math.sqrt(n), NOVELTY_FLOOR, 1e-12);
+  const band = noveltyBand(ref.sd, z, n);
   return { statistic, threshold: ref.median + band, exceedance: (statistic - ref.median) / band - 1 };
 }
 
@@ -177,7 +183,7 @@ export function noveltyTest(ref: { median: number; sd: number }, logNovelties: r
 export function correlationTest(ref: { mean: number; sd: number }, correlations: ArrayLike<number>, z: number): StandardisedTest {
   const n = correlations.length;
   const statistic = mean(correlations);
-  const band = Math.max((z * Math.max(ref.sd, SPREAD_FLOOR)) / Math.sqrt(n), CORRELATION_FLOOR * ref.mean, 1e-12);
+  const band = correlationBand(ref, z, n);
   return { statistic, threshold: ref.mean - band, exceedance: (ref.mean - statistic) / band - 1 };
 }
 
@@ -185,9 +191,9 @@ export function correlationTest(ref: { mean: number; sd: number }, correlations:
  * The threshold that at most `rate` of `values` exceed: sorted ascending, the value with
  * floor(rate · N) values above it. A value equal to the threshold does not exceed it.
  */
-export function upperThreshold(values: readonly number[], rate: number): number {
+export function upperThreshold(values: ArrayLike<number>, rate: number): number {
   if (values.length === 0) return Infinity;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort();
   const allowed = Math.floor(rate * sorted.length + 1e-9);
   return sorted[sorted.length - 1 - Math.min(allowed, sorted.length - 1)];
 }
@@ -218,7 +224,7 @@ function imagesByEntry(labels: Int32Array, K: number): number[][] {
  * entry, in order, with fold = index mod STACKING_FOLDS (fused.ts); their novelty against their own
  * entry uses the entry's statistics without that fold, as the enrolment's calibration does.
  */
-export function calibrationData(lib: PreparedLibrary, features: readonly ({ data: Float32Array; dim: number } | undefined)[]): CalibrationData | null {
+export function calibrationData(lib: Pick<PreparedLibrary, 'entries' | 'classifier'>, features: readonly ({ data: Float32Array; dim: number } | undefined)[]): CalibrationData | null {
   const hb = lib.classifier?.heldBack;
   if (!hb || features.length !== lib.entries.length) return null;
   const K = lib.entries.length;
@@ -269,10 +275,52 @@ function decide(sum: Float64Array, excluded: number): number {
 }
 
 /**
- * Thresholds and rates for one library under one setting (see the file comment). Deterministic:
- * every draw is seeded by the set size.
+ * Version of what calibrationStatistics computes (the draws, the sizes, the statistics kept): part
+ * of the stored statistics' key, so a release that calibrates differently never reads older ones.
  */
-export function calibrateLibrary(data: CalibrationData, settings: CalibrationSettings, opts: { setsPerEntry?: number } = {}): LibraryCalibration {
+export const CALIBRATION_VERSION = 1;
+
+/**
+ * Everything the calibration draws from the held-back data, for any setting: the statistics of
+ * every held-back set it decides, sorted where only their order matters. calibrationAt turns them
+ * into the thresholds and rates of one setting (milliseconds), so they are what the library
+ * stores — computed when the library changes — and any false-unknown or false-split rate chosen at
+ * attribution time is derived from them without drawing again.
+ */
+export interface CalibrationStatistics {
+  version: typeof CALIBRATION_VERSION;
+  classes: string[];
+  setsPerEntry: number;
+  entries: LibraryCalibration['entries'];
+  /** Per entry: its stored held-out residuals' |corr| with its own fingerprint without them (mean, sd), the left-out estimate's correlation reference. */
+  cropReference: ({ mean: number; sd: number } | null)[];
+  logOdds: LibraryCalibration['logOdds'];
+  openSet: {
+    sizes: number[];
+    /** Entries left out in turn (0 with fewer than 3). */
+    leftOut: number;
+    /** Per size: the novelty z of every enrolled entry's held-back sets (K · S), sorted ascending (−∞ where the chosen entry has no reference). */
+    knownZ: Float64Array[];
+    /**
+     * Per size, with at least 3 entries (else empty): entry e's held-back sets decided among the
+     * others (sets e · S … e · S + S − 1): the entry chosen, the median log novelty's excess over its
+     * reference (NaN: no novelty test) and the mean correlation's shortfall below its crop
+     * reference (NaN: no correlation test).
+     */
+    missing: { chosen: Int32Array; noveltyExcess: Float64Array; correlationShortfall: Float64Array }[];
+  };
+  split: {
+    sizes: number[];
+    /** Per size: the split statistic of every single-entry held-back set (K · S), sorted ascending. */
+    statistics: Float64Array[];
+  };
+}
+
+/**
+ * What the calibration of one library draws from its held-back data, for every setting (see the
+ * file comment and CalibrationStatistics). Deterministic: every draw is seeded by the set size.
+ */
+export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntry?: number } = {}): CalibrationStatistics {
   const K = data.classes.length;
   const S = opts.setsPerEntry ?? CALIBRATION_SETS_PER_ENTRY;
   const by = imagesByEntry(data.labels, K);
@@ -297,12 +345,9 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
     ),
   };
 
-  const halfRate = settings.falseUnknownRate / 2;
-  const corrZ = jStat.normal.inv(1 - halfRate, 0, 1);
   const sum = new Float64Array(K);
-  const noveltyZs: number[] = [];
-  const detection: (number | null)[] = [];
-  const absorbed: LibraryCalibration['openSet']['absorbed'] = [];
+  const knownZ: Float64Array[] = [];
+  const missing: CalibrationStatistics['openSet']['missing'] = [];
   for (const n of OPEN_SET_SIZES) {
     const rand = createRandom(0x0b5e7 + n);
     const draw = (rows: number[]) => Array.from({ length: n }, () => rows[Math.floor(rand() * rows.length)]);
@@ -314,35 +359,107 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
     };
     // Enrolled generators: sets of each entry's held-back images, decided among all entries; the
     // novelty z (median against the chosen entry's reference, in standard errors) of each.
-    const known: number[] = [];
+    const known = new Float64Array(K * S);
     for (let j = 0; j < K; j++)
       for (let s = 0; s < S; s++) {
         const { c, logNovelties } = decideSet(draw(by[j]), -1);
         const ref = entries[c].novelty;
-        known.push(ref ? ((median(logNovelties) - ref.median) / Math.max(ref.sd, SPREAD_FLOOR)) * (Math.sqrt(n) / MEDIAN_SE) : -Infinity);
+        known[j * S + s] = ref ? ((median(logNovelties) - ref.median) / Math.max(ref.sd, SPREAD_FLOOR)) * (Math.sqrt(n) / MEDIAN_SE) : -Infinity;
       }
-    const zThr = upperThreshold(known, halfRate);
-    noveltyZs.push(zThr);
-    // A missing generator: each entry left out in turn, its sets decided among the others.
-    if (K < 3) {
+    knownZ.push(known.sort());
+    if (K < 3) continue;
+    // A missing generator: each entry left out in turn, its sets decided among the others. Both
+    // tests' statistics are kept for every set (whether it is caught depends on the setting).
+    const chosen = new Int32Array(K * S);
+    const noveltyExcess = new Float64Array(K * S).fill(NaN);
+    const correlationShortfall = new Float64Array(K * S).fill(NaN);
+    for (let e = 0; e < K; e++) {
+      const crossCorr = data.heldOutCorrelation[e];
+      for (let s = 0; s < S; s++) {
+        const { c, logNovelties } = decideSet(draw(by[e]), e);
+        chosen[e * S + s] = c;
+        const novRef = entries[c].novelty;
+        if (novRef) noveltyExcess[e * S + s] = median(logNovelties) - novRef.median;
+        const corrRef = cropReference[c];
+        if (corrRef && crossCorr) {
+          const values = Array.from({ length: n }, () => crossCorr[Math.floor(rand() * crossCorr.length)][c]);
+          correlationShortfall[e * S + s] = corrRef.mean - mean(values);
+        }
+      }
+    }
+    missing.push({ chosen, noveltyExcess, correlationShortfall });
+  }
+
+  // Split test: single-entry sets without replacement (a repeated image would fake a cluster); where
+  // the folder is larger than half an entry's held-back images, sets of that half are drawn and
+  // their statistic scaled per image to n (conservative: smaller sets overfit the mixture more).
+  const splitStatistics: Float64Array[] = [];
+  for (const n of SPLIT_SIZES) {
+    const rand = createRandom(0x5b117 + n);
+    const values = new Float64Array(K * S);
+    for (let j = 0; j < K; j++) {
+      const pool = by[j].length;
+      const m = Math.min(n, pool, Math.max(SPLIT_SIZES[0], Math.floor(pool / 2)));
+      for (let s = 0; s < S; s++) {
+        const rows = shuffledIndices(pool, rand)
+          .slice(0, m)
+          .map((i) => data.logProba[by[j][i]]);
+        values[j * S + s] = (mixtureSplit(rows).statistic * n) / m;
+      }
+    }
+    splitStatistics.push(values.sort());
+  }
+
+  return {
+    version: CALIBRATION_VERSION,
+    classes: [...data.classes],
+    setsPerEntry: S,
+    entries,
+    cropReference,
+    logOdds,
+    openSet: { sizes: [...OPEN_SET_SIZES], leftOut: K >= 3 ? K : 0, knownZ, missing },
+    split: { sizes: [...SPLIT_SIZES], statistics: splitStatistics },
+  };
+}
+
+/**
+ * The thresholds and rates of one setting, from the statistics of every held-back set
+ * (calibrationStatistics): the novelty z that at most half the false-unknown rate of enrolled
+ * generators' sets exceed, the correlation z at the normal quantile of half the rate, the share
+ * of left-out entries' sets either test then rejects, and the split statistic at most the
+ * false-split rate of single-entry sets exceed.
+ */
+export function calibrationAt(stats: CalibrationStatistics, settings: CalibrationSettings): LibraryCalibration {
+  const K = stats.classes.length;
+  const S = stats.setsPerEntry;
+  const halfRate = settings.falseUnknownRate / 2;
+  const corrZ = jStat.normal.inv(1 - halfRate, 0, 1);
+  const noveltyZ: number[] = [];
+  const detection: (number | null)[] = [];
+  const absorbed: LibraryCalibration['openSet']['absorbed'] = [];
+  stats.openSet.sizes.forEach((n, i) => {
+    const zThr = upperThreshold(stats.openSet.knownZ[i], halfRate);
+    noveltyZ.push(zThr);
+    const sets = stats.openSet.missing[i];
+    if (K < 3 || !sets) {
       detection.push(null);
       absorbed.push({ rate: new Array<number>(K).fill(0), from: new Array<number>(K).fill(-1) });
-      continue;
+      return;
     }
     let caught = 0;
     const named = Array.from({ length: K }, () => new Float64Array(K)); // named[c][e]: share of e's sets named c, not caught
     for (let e = 0; e < K; e++) {
-      const crossCorr = data.heldOutCorrelation[e];
       let hits = 0;
       for (let s = 0; s < S; s++) {
-        const { c, logNovelties } = decideSet(draw(by[e]), e);
-        const novRef = entries[c].novelty;
-        let rejected = novRef !== null && noveltyTest(novRef, logNovelties, zThr).exceedance > 0;
-        const corrRef = cropReference[c];
-        if (!rejected && corrRef && crossCorr) {
-          const values = Array.from({ length: n }, () => crossCorr[Math.floor(rand() * crossCorr.length)][c]);
-          rejected = correlationTest(corrRef, values, corrZ).exceedance > 0;
-        }
+        const at = e * S + s;
+        const c = sets.chosen[at];
+        const excess = sets.noveltyExcess[at];
+        const shortfall = sets.correlationShortfall[at];
+        const novRef = stats.entries[c].novelty;
+        const corrRef = stats.cropReference[c];
+        const rejected =
+          (novRef !== null && !Number.isNaN(excess) && excess / noveltyBand(novRef.sd, zThr, n) - 1 > 0) ||
+          (corrRef !== null && !Number.isNaN(shortfall) && shortfall / correlationBand(corrRef, corrZ, n) - 1 > 0);
         if (rejected) hits++;
         else named[c][e] += 1 / S;
       }
@@ -351,37 +468,24 @@ export function calibrateLibrary(data: CalibrationData, settings: CalibrationSet
     detection.push(caught);
     const from = named.map((row) => row.indexOf(Math.max(...row)));
     absorbed.push({ rate: named.map((row, c) => row[from[c]]), from });
-  }
-
-  // Split test: single-entry sets without replacement (a repeated image would fake a cluster); where
-  // the folder is larger than half an entry's held-back images, sets of that half are drawn and
-  // their statistic scaled per image to n (conservative: smaller sets overfit the mixture more).
-  const splitThresholds: number[] = [];
-  for (const n of SPLIT_SIZES) {
-    const rand = createRandom(0x5b117 + n);
-    const values: number[] = [];
-    for (let j = 0; j < K; j++) {
-      const pool = by[j].length;
-      const m = Math.min(n, pool, Math.max(SPLIT_SIZES[0], Math.floor(pool / 2)));
-      for (let s = 0; s < S; s++) {
-        const rows = shuffledIndices(pool, rand)
-          .slice(0, m)
-          .map((i) => data.logProba[by[j][i]]);
-        values.push((mixtureSplit(rows).statistic * n) / m);
-      }
-    }
-    splitThresholds.push(upperThreshold(values, settings.falseSplitRate));
-  }
-
+  });
   return {
     version: 1,
     settings: { ...settings },
     setsPerEntry: S,
-    entries,
-    logOdds,
-    openSet: { sizes: [...OPEN_SET_SIZES], noveltyZ: noveltyZs, correlationZ: corrZ, detection, leftOut: K >= 3 ? K : 0, absorbed },
-    split: { sizes: [...SPLIT_SIZES], threshold: splitThresholds },
+    entries: stats.entries,
+    logOdds: stats.logOdds,
+    openSet: { sizes: [...stats.openSet.sizes], noveltyZ, correlationZ: corrZ, detection, leftOut: stats.openSet.leftOut, absorbed },
+    split: { sizes: [...stats.split.sizes], threshold: stats.split.statistics.map((values) => upperThreshold(values, settings.falseSplitRate)) },
   };
+}
+
+/**
+ * Thresholds and rates for one library under one setting (see the file comment): the statistics
+ * of its held-back sets, then the setting's thresholds. Deterministic.
+ */
+export function calibrateLibrary(data: CalibrationData, settings: CalibrationSettings, opts: { setsPerEntry?: number } = {}): LibraryCalibration {
+  return calibrationAt(calibrationStatistics(data, opts), settings);
 }
 
 /**
