@@ -224,7 +224,10 @@ function imagesByEntry(labels: Int32Array, K: number): number[][] {
  * entry, in order, with fold = index mod STACKING_FOLDS (fused.ts); their novelty against their own
  * entry uses the entry's statistics without that fold, as the enrolment's calibration does.
  */
-export function calibrationData(lib: Pick<PreparedLibrary, 'entries' | 'classifier'>, features: readonly ({ data: Float32Array; dim: number } | undefined)[]): CalibrationData | null {
+export function calibrationData(
+  lib: Pick<PreparedLibrary, 'entries' | 'classifier'>,
+  features: readonly ({ data: Float32Array; dim: number } | undefined)[],
+): CalibrationData | null {
   const hb = lib.classifier?.heldBack;
   if (!hb || features.length !== lib.entries.length) return null;
   const K = lib.entries.length;
