@@ -235,9 +235,12 @@ describe('genprint CLI', () => {
     // The classifier was read from the library, not fitted by the analysis.
     expect(result.library.classifier.origin).toBe('library');
     expect(r.stdout).not.toMatch(/Library classifier: none stored/);
+    // …and so was the calibration of its unknown and split tests.
+    expect(result.library.classifier.calibration).toEqual({ origin: 'library' });
+    expect(r.stdout).not.toMatch(/Calibration: none stored/);
     // The unknown test's thresholds are calibrated on this library for the default 5 %, and the verdict says so.
     expect(r.stdout).toMatch(
-      /\n  open set: thresholds set so that at most 5\.0 % of enrolled generators' held-back reference sets of 12 images are called unknown; leaving each of the 3 entries out in turn, [0-9.]+ % /,
+      /\n {2}open set: thresholds set so that at most 5\.0 % of enrolled generators' held-back reference sets of 12 images are called unknown; leaving each of the 3 entries out in turn, [0-9.]+ % /,
     );
     expect(result.verdicts.folder.openSet.calibration).toMatchObject({ falseUnknownRate: 0.05, n: 12, leftOut: 3 });
     const looser = path.join(work, 'case-looser.json');

@@ -13,7 +13,7 @@ import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
 import type { LibraryEntry } from '../src/engine/types.js';
 import { RESIDUAL_STATISTICS_DIM } from '../src/engine/residual/statistics.js';
-import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
+import { calibrationComputeCount, classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
 
 let run: DemoRun;
 const root = mkdtempSync(path.join(tmpdir(), 'genprint-engine-'));
@@ -67,15 +67,26 @@ describe('demo case with the default method (set-encoder + library classifier)',
     }
   });
 
-  it('the library classifier is read from the library: no analysis fits it', async () => {
-    for (const o of run.outcomes) expect(o.result.library.classifier!.origin, o.folder).toBe('library');
+  it('the library classifier and its calibration are read from the library: no analysis fits or calibrates', async () => {
+    for (const o of run.outcomes) {
+      expect(o.result.library.classifier!.origin, o.folder).toBe('library');
+      expect(o.result.library.classifier!.calibration, o.folder).toEqual({ origin: 'library' });
+    }
     const c = run.manifest.cases.find((x) => x.kind === 'single')!;
     const libraryBytes = readFileSync(run.libraryPath);
     forgetClassifiers(); // not even this process's memory of the fit: read it back from the file
     const before = classifierFitCount();
+    const calibrationsBefore = calibrationComputeCount();
     const again = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), bags: 2, provider: 'cpu' });
+    // Another rate is derived from the stored statistics, not drawn again.
+    const looser = await analyseCase({ libraryPath: run.libraryPath, caseRoot: path.join(root, c.folder), bags: 2, provider: 'cpu', falseUnknownRate: 0.2 });
     expect(classifierFitCount()).toBe(before);
+    expect(calibrationComputeCount()).toBe(calibrationsBefore);
     expect(again.library.classifier!.origin).toBe('library');
+    expect(again.library.classifier!.calibration).toEqual({ origin: 'library' });
+    expect(again.verdicts.folder.openSet.calibration!.falseUnknownRate).toBe(0.05);
+    expect(looser.verdicts.folder.openSet.calibration!.falseUnknownRate).toBe(0.2);
+    expect(looser.library.classifier!.calibration).toEqual({ origin: 'library' });
     expect(again.verdicts.folder.label).toBe(c.expected);
     expect(readFileSync(run.libraryPath).equals(libraryBytes)).toBe(true);
   });

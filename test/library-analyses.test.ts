@@ -140,7 +140,7 @@ describe('the library × library matrix (Eq. 5)', () => {
     await fitLibrary(file);
     const phases = new Set<string>();
     await renameEntry(file, 'synthetic-002', 'renamed', { onProgress: (p) => phases.add(p.phase) });
-    expect(phases).toEqual(new Set(['fit', 'library matrix']));
+    expect(phases).toEqual(new Set(['fit', 'library matrix', 'calibrate']));
     const attributor = await openAttributor({ libraryPath: file, method: 'residual' });
     expect(attributor.libraryMatrix.origin).toBe('library');
     expect(attributor.libraryMatrix.matrix.rows).toContain('renamed');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { FingerprintLibrary, LibraryError, loadSql, SCHEMA_VERSION, withLibrary } from '../src/engine/library/index.js';
 import { fitLibrary, importLibrary, removeEntry, renameEntry, exportLibrary, estimateLibraryErrorRates } from '../src/engine/library-ops.js';
 import {
+  calibrationComputeCount,
   classifierFitCount,
   classifierParts,
   fitPlannedClassifier,
@@ -20,6 +21,8 @@ import { predictFusedLogProba, type FusedClassifier } from '../src/engine/classi
 import { deserializeClassifier, serializeClassifier } from '../src/engine/classifier/serialize.js';
 import { openFittedLibrary, syntheticEntries, SYNTHETIC_MODEL_HASH, writeSyntheticLibrary } from '../src/engine/library-bench.js';
 import { featureCachePath, withClassifierStore } from '../src/engine/attributor.js';
+import { calibrateLibrary, calibrationData, DEFAULT_CALIBRATION } from '../src/engine/attribution/calibration.js';
+import { deserializeCalibrationStatistics, serializeCalibrationStatistics } from '../src/engine/library/stored-analysis.js';
 import type { LibraryEntry, Progress } from '../src/engine/types.js';
 import type { JobEvent } from '../src/shared/api.js';
 import { EngineHost } from '../src/host/engine-host.js';
@@ -158,7 +161,7 @@ describe('the library classifier is fitted when the library changes', () => {
     ready = await openFittedLibrary(file, SYNTHETIC_MODEL_HASH);
     expect(ready.classifierOrigin).toBe('library');
     expect(ready.classifier!.classes).toContain('imported');
-    expect(phases).toEqual(new Set(['fit', 'library matrix']));
+    expect(phases).toEqual(new Set(['fit', 'library matrix', 'calibrate']));
 
     // A whole-library export copies the stored classifier instead of fitting it again.
     const before = classifierFitCount();
@@ -262,6 +265,139 @@ describe('libraries without a stored classifier', () => {
     const err = await openFittedLibrary(file, SYNTHETIC_MODEL_HASH).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibraryError);
     expect(err).toMatchObject({ code: 'damaged', message: expect.stringMatching(/stored library classifier \(phi\) is damaged.*library fit/) });
+    // …and `library fit` fits it again, as the message says.
+    expect((await fitLibrary(file)).fitted.map((f) => f.view)).toEqual(['phi']);
+    forgetClassifiers();
+    expect((await openFittedLibrary(file, SYNTHETIC_MODEL_HASH)).classifierOrigin).toBe('library');
+  });
+});
+
+describe('the calibration is stored with the classifier', () => {
+  async function storedCalibrations(file: string): Promise<{ key: string; view: string }[]> {
+    const lib = await FingerprintLibrary.open(file, { readOnly: true });
+    try {
+      return lib.storedAnalysisKeys().filter((a) => a.kind === 'calibration');
+    } finally {
+      lib.close();
+    }
+  }
+  const calibrated = (file: string, settings = DEFAULT_CALIBRATION) =>
+    withClassifierStore(file, (entries, store) => prepareLibrary(entries, SYNTHETIC_MODEL_HASH, 'phi', { store, calibration: settings }));
+
+  it('an analysis of an unchanged library reads it, computes nothing, and derives any rate from it', async () => {
+    const file = path.join(dir, 'lab.gplib');
+    await writeSyntheticLibrary(file, { ...SMALL, manifold: false });
+    const fit = await fitLibrary(file);
+    expect(fit.calibrations.map((c) => c.view)).toEqual(['phi']);
+    expect(await storedCalibrations(file)).toHaveLength(1);
+    const bytes = sha(file);
+    forgetClassifiers();
+    const before = calibrationComputeCount();
+    const ready = await calibrated(file);
+    const looser = await calibrated(file, { falseUnknownRate: 0.2, falseSplitRate: 0.05 });
+    expect(calibrationComputeCount()).toBe(before);
+    expect(ready.calibrationOrigin).toBe('library');
+    expect(ready.calibrationSeconds).toBeUndefined();
+    // The thresholds derived from the stored statistics are those of a calibration computed now, for either setting.
+    const data = calibrationData(
+      ready,
+      (await readEntries(file)).map((e) => e.imageFeatures),
+    )!;
+    expect(ready.calibration).toEqual(calibrateLibrary(data, DEFAULT_CALIBRATION));
+    expect(looser.calibration).toEqual(calibrateLibrary(data, { falseUnknownRate: 0.2, falseSplitRate: 0.05 }));
+    expect(looser.calibration!.openSet.correlationZ).toBeLessThan(ready.calibration!.openSet.correlationZ);
+    expect(sha(file)).toBe(bytes);
+    expect(existsSync(featureCachePath(file))).toBe(false);
+  });
+
+  it('serialises the statistics without losing a bit (−∞ and NaN included)', async () => {
+    const file = path.join(dir, 'lab.gplib');
+    await writeSyntheticLibrary(file, { ...SMALL, manifold: false });
+    await fitLibrary(file);
+    const lib = await FingerprintLibrary.open(file, { readOnly: true });
+    const stored = lib.storedCalibration((await storedCalibrations(file))[0].key)!;
+    lib.close();
+    const stats = stored.statistics;
+    stats.openSet.knownZ[0][0] = -Infinity;
+    stats.openSet.missing[0].noveltyExcess[1] = NaN;
+    expect(deserializeCalibrationStatistics(serializeCalibrationStatistics(stats))).toEqual(stats);
+    expect(() => deserializeCalibrationStatistics(serializeCalibrationStatistics(stats).subarray(0, 40))).toThrow(RangeError);
+  });
+
+  it('every change of the entries drops it and stores a new one; an export copies it', async () => {
+    const file = path.join(dir, 'lab.gplib');
+    await writeSyntheticLibrary(file, { ...SMALL, manifold: false });
+    await fitLibrary(file);
+    const [first] = await storedCalibrations(file);
+    const renamed = await renameEntry(file, 'synthetic-002', 'renamed');
+    expect(renamed.calibrations.map((c) => c.view)).toEqual(['phi']);
+    const after = await storedCalibrations(file);
+    expect(after).toHaveLength(1);
+    expect(after[0].key).not.toBe(first.key);
+    await removeEntry(file, 'renamed');
+    forgetClassifiers();
+    const before = calibrationComputeCount();
+    const ready = await calibrated(file);
+    expect(ready.calibrationOrigin).toBe('library');
+    expect(ready.calibration!.logOdds.mean).toHaveLength(SMALL.entries - 1);
+    // Nothing to do: kept, not computed again.
+    const again = await fitLibrary(file);
+    expect(again.calibrations).toEqual([]);
+    expect(again.calibrationsKept).toEqual(['phi']);
+    await exportLibrary(file, path.join(dir, 'copy.gplib'));
+    expect(calibrationComputeCount()).toBe(before);
+    forgetClassifiers();
+    expect((await calibrated(path.join(dir, 'copy.gplib'))).calibrationOrigin).toBe('library');
+  });
+
+  it('a library without one gets it computed by the analysis, kept in the sidecar, and stored by `library fit`', async () => {
+    const file = path.join(dir, 'lab.gplib');
+    await writeSyntheticLibrary(file, { ...SMALL, manifold: false });
+    await fitLibrary(file);
+    const SQL = await loadSql();
+    const db = new SQL.Database(readFileSync(file));
+    db.run("DELETE FROM library_analyses WHERE kind = 'calibration'");
+    writeFileSync(file, db.export());
+    db.close();
+    forgetClassifiers();
+    const before = calibrationComputeCount();
+    const first = await calibrated(file);
+    expect(first.calibrationOrigin).toBe('computed');
+    expect(first.calibrationSeconds).toBeGreaterThan(0);
+    expect(calibrationComputeCount()).toBe(before + 1);
+    forgetClassifiers();
+    const second = await calibrated(file);
+    expect(second.calibrationOrigin).toBe('feature-cache');
+    expect(second.calibration).toEqual(first.calibration);
+    const fit = await fitLibrary(file);
+    expect(fit.fitted).toEqual([]);
+    expect(fit.calibrations.map((c) => c.view)).toEqual(['phi']);
+    forgetClassifiers();
+    expect((await calibrated(file)).calibrationOrigin).toBe('library');
+  });
+
+  it('stored statistics that fail their digest are refused, naming them', async () => {
+    const file = path.join(dir, 'lab.gplib');
+    await writeSyntheticLibrary(file, { ...SMALL, manifold: false });
+    await fitLibrary(file);
+    const SQL = await loadSql();
+    const db = new SQL.Database(readFileSync(file));
+    const data = db.exec("SELECT data FROM library_analyses WHERE kind = 'calibration'")[0].values[0][0] as Uint8Array;
+    data[data.length - 3] ^= 0x10;
+    db.run("UPDATE library_analyses SET data = ? WHERE kind = 'calibration'", [data]);
+    writeFileSync(file, db.export());
+    db.close();
+    forgetClassifiers();
+    const err = await calibrated(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LibraryError);
+    expect(err).toMatchObject({
+      code: 'damaged',
+      message: expect.stringMatching(/stored calibration of the library classifier \(phi\) is damaged.*library fit/),
+    });
+    // `library fit` computes it again.
+    await fitLibrary(file);
+    forgetClassifiers();
+    expect((await calibrated(file)).calibrationOrigin).toBe('library');
   });
 });
 
@@ -283,7 +419,7 @@ describe('in the app, a library change is a job whose fit reports progress and c
     const mine = events.filter((e) => e.jobId === job.jobId);
     const progress = mine.flatMap((e) => (e.kind === 'progress' ? [e.progress] : []));
     const fit = progress.filter((p) => p.phase === 'fit');
-    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(['fit', 'library matrix']));
+    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(['fit', 'library matrix', 'calibrate']));
     expect(fit.at(-1)).toMatchObject({ done: 16, total: 16 });
     expect(mine.at(-1)).toMatchObject({ kind: 'done', type: 'library' });
     forgetClassifiers();

@@ -11,7 +11,8 @@ import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { libraryMatrix, matrixPlan, type MatrixPlan, type MatrixView } from './attribution/library-analysis.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
-import { prepareLibrary, type ClassifierPlan, type ClassifierStore, type PreparedLibrary } from './attribution/prepared-library.js';
+import { prepareLibrary, type CalibrationPlan, type ClassifierPlan, type ClassifierStore, type PreparedLibrary } from './attribution/prepared-library.js';
+import type { CalibrationStatistics } from './attribution/calibration.js';
 import type { CalibrationSettings } from './attribution/calibration.js';
 import type { FusedClassifier } from './classifier/fused.js';
 import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
@@ -156,6 +157,8 @@ export function featureCachePath(libraryPath: string): string {
 const SIDECAR_CLASSIFIERS = 4;
 /** Library × library matrices computed on demand that the sidecar keeps (the newest). */
 const SIDECAR_MATRICES = 4;
+/** Calibration statistics computed on demand that the sidecar keeps (the newest). */
+const SIDECAR_CALIBRATIONS = 4;
 
 /**
  * Reads cached features from the sidecar and collects new ones for one atomic write at the end.
@@ -166,6 +169,7 @@ export class FeatureCache {
   readonly added: { sha256: string; model: string; features: Float32Array }[] = [];
   private readonly fitted: { plan: ClassifierPlan; classifier: FusedClassifier; seconds: number }[] = [];
   private readonly matrices: { plan: MatrixPlan; matrix: LabelledMatrix; seconds: number }[] = [];
+  private readonly calibrations: { plan: CalibrationPlan; statistics: CalibrationStatistics; seconds: number }[] = [];
   private constructor(
     private readonly libraryPath: string,
     private store: FingerprintLibrary | null,
@@ -216,6 +220,18 @@ export class FeatureCache {
     this.matrices.push({ plan, matrix, seconds });
   }
 
+  getCalibration(key: string): CalibrationStatistics | null {
+    try {
+      return this.store?.storedCalibration(key)?.statistics ?? this.calibrations.find((c) => c.plan.key === key)?.statistics ?? null;
+    } catch {
+      return null; // damaged cached statistics only cost computing them again
+    }
+  }
+
+  putCalibration(plan: CalibrationPlan, statistics: CalibrationStatistics, seconds: number): void {
+    this.calibrations.push({ plan, statistics, seconds });
+  }
+
   /** Releases the sidecar without writing. */
   close(): void {
     this.store?.close();
@@ -225,7 +241,7 @@ export class FeatureCache {
   /** Writes the new features and classifiers to the sidecar (best effort: a locked cache just means no caching). */
   async persist(): Promise<void> {
     this.close();
-    if (this.added.length === 0 && this.fitted.length === 0 && this.matrices.length === 0) return;
+    if (this.added.length === 0 && this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
       if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
@@ -239,15 +255,20 @@ export class FeatureCache {
           .slice(0, SIDECAR_CLASSIFIERS);
         w.removeClassifiers(newest.map((c) => c.key));
         for (const { plan, matrix, seconds } of this.matrices) w.putLibraryMatrix({ key: plan.key, view: plan.view, seconds, matrix });
-        const newestMatrices = w
-          .storedAnalysisKeys()
-          .sort((a, b) => b.computedAt.localeCompare(a.computedAt))
-          .slice(0, SIDECAR_MATRICES);
-        w.removeAnalyses(newestMatrices.map((a) => a.key));
+        for (const { plan, statistics, seconds } of this.calibrations) w.putCalibration({ key: plan.key, view: plan.view, seconds, statistics });
+        const newestAnalyses = (kind: string, count: number) =>
+          w
+            .storedAnalysisKeys()
+            .filter((a) => a.kind === kind)
+            .sort((a, b) => b.computedAt.localeCompare(a.computedAt))
+            .slice(0, count)
+            .map((a) => a.key);
+        w.removeAnalyses([...newestAnalyses('library-matrix', SIDECAR_MATRICES), ...newestAnalyses('calibration', SIDECAR_CALIBRATIONS)]);
       });
       this.added.length = 0;
       this.fitted.length = 0;
       this.matrices.length = 0;
+      this.calibrations.length = 0;
     } catch {
       /* cache only */
     }
@@ -268,6 +289,13 @@ export function classifierStore(lib: FingerprintLibrary, cache: FeatureCache): C
       return cached ? { classifier: cached, origin: 'feature-cache' } : null;
     },
     put: (plan, classifier, seconds) => cache.putClassifier(plan, classifier, seconds),
+    getCalibration(key) {
+      const stored = lib.storedCalibration(key);
+      if (stored) return { statistics: stored.statistics, origin: 'library' };
+      const cached = cache.getCalibration(key);
+      return cached ? { statistics: cached, origin: 'feature-cache' } : null;
+    },
+    putCalibration: (plan, statistics, seconds) => cache.putCalibration(plan, statistics, seconds),
   };
 }
 
@@ -422,7 +450,11 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
     return {
       encoder,
       embeddingEncoder: encoder,
-      prepared: await prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { ...fit, classifierEvidence: req.classifierEvidence, calibration: req.calibration }),
+      prepared: await prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', {
+        ...fit,
+        classifierEvidence: req.classifierEvidence,
+        calibration: req.calibration,
+      }),
       manifold: null,
       residuals: waveletResiduals,
       matrixView: 'wavelet',

@@ -2,17 +2,22 @@
 // save atomically and close, plus the library's own correlation analysis, clustering and error rates.
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FingerprintLibrary, withLibrary, type StoredClassifier, type StoredLibraryMatrix } from './library/index.js';
+import { FingerprintLibrary, LibraryError, withLibrary, type StoredCalibration, type StoredClassifier, type StoredLibraryMatrix } from './library/index.js';
 import { decorrelationScore, diagonalContrast } from './correlation.js';
 import { clusterModels, clusterVectors } from './cluster.js';
 import {
   fitPlannedClassifier,
+  planCalibration,
   planClassifier,
   prepareLibrary,
+  rememberCalibration,
   rememberClassifier,
+  type CalibrationPlan,
   type ClassifierPlan,
   type PreparedLibrary,
 } from './attribution/prepared-library.js';
+import type { FusedClassifier } from './classifier/fused.js';
+import { throwIfAborted } from './util/abort.js';
 import { embeddingCentroid, libraryMatrix, matrixPlan, type MatrixPlan } from './attribution/library-analysis.js';
 import {
   FeatureCache,
@@ -88,6 +93,13 @@ export interface FitSummary {
   matrices: { view: string; seconds: number }[];
   /** Residual views whose stored matrix already matched the entries (or was copied from the source library). */
   matricesKept: string[];
+  /**
+   * Classifier views whose calibration statistics (attribution/calibration.ts: what the calibrated
+   * unknown and split thresholds of any rate are derived from) were computed now, with their seconds.
+   */
+  calibrations: { view: string; seconds: number }[];
+  /** Classifier views whose stored calibration already matched (or was copied from the source library). */
+  calibrationsKept: string[];
 }
 
 /**
@@ -147,18 +159,29 @@ export function libraryMatrixPlans(entries: LibraryEntry[]): MatrixPlan[] {
  */
 export async function fitStoredClassifiers(
   lib: FingerprintLibrary,
-  opts: LibraryJobOptions & { reuse?: (key: string) => StoredClassifier | null; reuseMatrix?: (key: string) => StoredLibraryMatrix | null } = {},
+  opts: LibraryJobOptions & {
+    reuse?: (key: string) => StoredClassifier | null;
+    reuseMatrix?: (key: string) => StoredLibraryMatrix | null;
+    reuseCalibration?: (key: string) => StoredCalibration | null;
+  } = {},
 ): Promise<FitSummary> {
   const entries = lib.getAllEntries();
   const { plans, notes } = libraryClassifierPlans(entries);
   const stored = new Set(lib.storedClassifierKeys().map((c) => c.key));
-  const summary: FitSummary = { fitted: [], kept: [], notes, matrices: [], matricesKept: [] };
+  const summary: FitSummary = { fitted: [], kept: [], notes, matrices: [], matricesKept: [], calibrations: [], calibrationsKept: [] };
   const todo: ClassifierPlan[] = [];
+  /** Every plan's classifier, stored, copied or fitted now: its calibration is computed from it. */
+  const classifiers: { plan: ClassifierPlan; classifier: FusedClassifier }[] = [];
   for (const plan of plans) {
-    const copy = stored.has(plan.key) ? null : opts.reuse?.(plan.key);
+    // A stored one is read back (its digest checked): a damaged one is fitted again, as its error message advises.
+    const kept = stored.has(plan.key) ? readIntact(() => lib.storedClassifier(plan.key)) : null;
+    const copy = kept ? null : opts.reuse?.(plan.key);
     if (copy) lib.putClassifier(copy);
-    if (stored.has(plan.key) || copy) summary.kept.push(plan.view);
-    else todo.push(plan);
+    const found = kept ?? copy;
+    if (found) {
+      summary.kept.push(plan.view);
+      classifiers.push({ plan, classifier: found.classifier });
+    } else todo.push(plan);
   }
   const total = todo.reduce((s, p) => s + p.regressions, 0);
   let offset = 0;
@@ -173,25 +196,78 @@ export async function fitStoredClassifiers(
     lib.putClassifier({ key: plan.key, view: plan.view, modelHash: plan.modelHash, seconds, classifier });
     rememberClassifier(plan.key, classifier, 'library');
     summary.fitted.push({ view: plan.view, seconds, regressions: plan.regressions });
+    classifiers.push({ plan, classifier });
   }
   lib.removeClassifiers(plans.map((p) => p.key));
-  await storeLibraryMatrices(lib, libraryMatrixPlans(entries), summary, opts);
+  const matrixKeys = await storeLibraryMatrices(lib, libraryMatrixPlans(entries), summary, opts);
+  const calibrationKeys = await storeCalibrations(lib, classifiers, summary, opts);
+  lib.removeAnalyses([...matrixKeys, ...calibrationKeys]);
   return summary;
 }
 
-/** Computes and stores the matrices not stored yet (phase 'library matrix': rows done of all), and removes stale ones. */
+/** What `read` returns, or null where the stored bytes fail their digest ('damaged': computed again). */
+function readIntact<T>(read: () => T | null): T | null {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof LibraryError && err.code === 'damaged') return null;
+    throw err;
+  }
+}
+
+/**
+ * Computes and stores the calibration statistics of every classifier that kept held-back data
+ * (phase 'calibrate': classifiers done of all), unless stored or copied already; returns their keys.
+ * They are what the calibrated "unknown generator" and split thresholds of any rate come from, so
+ * an analysis of the unchanged library derives its thresholds without drawing a set.
+ */
+async function storeCalibrations(
+  lib: FingerprintLibrary,
+  classifiers: { plan: ClassifierPlan; classifier: FusedClassifier }[],
+  summary: FitSummary,
+  opts: LibraryJobOptions & { reuseCalibration?: (key: string) => StoredCalibration | null },
+): Promise<string[]> {
+  const stored = new Set(lib.storedAnalysisKeys().map((a) => a.key));
+  const plans = classifiers.map(({ plan, classifier }) => planCalibration(plan, classifier)).filter((p): p is CalibrationPlan => p !== null);
+  const todo: CalibrationPlan[] = [];
+  for (const plan of plans) {
+    const kept = stored.has(plan.key) && readIntact(() => lib.storedCalibration(plan.key)) !== null;
+    const copy = kept ? null : opts.reuseCalibration?.(plan.key);
+    if (copy) lib.putCalibration(copy);
+    if (kept || copy) summary.calibrationsKept.push(plan.view);
+    else todo.push(plan);
+  }
+  for (const [i, plan] of todo.entries()) {
+    throwIfAborted(opts.signal);
+    opts.onProgress?.({ phase: 'calibrate', done: i, total: todo.length });
+    // Let progress and cancellation through before a second of drawing.
+    await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    const statistics = plan.compute();
+    const seconds = (performance.now() - t0) / 1000;
+    lib.putCalibration({ key: plan.key, view: plan.view, seconds, statistics });
+    rememberCalibration(plan.key, statistics, 'library');
+    summary.calibrations.push({ view: plan.view, seconds });
+    opts.onProgress?.({ phase: 'calibrate', done: i + 1, total: todo.length });
+  }
+  throwIfAborted(opts.signal);
+  return plans.map((p) => p.key);
+}
+
+/** Computes and stores the matrices not stored yet (phase 'library matrix': rows done of all); returns their keys (the caller removes stale ones). */
 async function storeLibraryMatrices(
   lib: FingerprintLibrary,
   plans: MatrixPlan[],
   summary: FitSummary,
   opts: LibraryJobOptions & { reuseMatrix?: (key: string) => StoredLibraryMatrix | null },
-): Promise<void> {
+): Promise<string[]> {
   const stored = new Set(lib.storedAnalysisKeys().map((a) => a.key));
   const todo: MatrixPlan[] = [];
   for (const plan of plans) {
-    const copy = stored.has(plan.key) ? null : opts.reuseMatrix?.(plan.key);
+    const kept = stored.has(plan.key) && readIntact(() => lib.storedLibraryMatrix(plan.key)) !== null;
+    const copy = kept ? null : opts.reuseMatrix?.(plan.key);
     if (copy) lib.putLibraryMatrix(copy);
-    if (stored.has(plan.key) || copy) summary.matricesKept.push(plan.view);
+    if (kept || copy) summary.matricesKept.push(plan.view);
     else todo.push(plan);
   }
   const total = todo.reduce((s, p) => s + p.entries.length, 0);
@@ -207,7 +283,7 @@ async function storeLibraryMatrices(
     lib.putLibraryMatrix({ key: plan.key, view: plan.view, seconds, matrix });
     summary.matrices.push({ view: plan.view, seconds });
   }
-  lib.removeAnalyses(plans.map((p) => p.key));
+  return plans.map((p) => p.key);
 }
 
 /**
@@ -239,7 +315,12 @@ export async function exportLibrary(file: string, dest: string, names: string[] 
     await lib.exportEntries(dest, names.length ? names : undefined);
     try {
       await withLibrary(dest, (out) =>
-        fitStoredClassifiers(out, { ...opts, reuse: (key) => lib.storedClassifier(key), reuseMatrix: (key) => lib.storedLibraryMatrix(key) }),
+        fitStoredClassifiers(out, {
+          ...opts,
+          reuse: (key) => lib.storedClassifier(key),
+          reuseMatrix: (key) => lib.storedLibraryMatrix(key),
+          reuseCalibration: (key) => lib.storedCalibration(key),
+        }),
       );
     } catch (err) {
       rmSync(dest, { force: true }); // written by this call moments ago: a cancelled export leaves nothing behind

@@ -368,6 +368,14 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
               errorRates: libraryErrorRates(prepared.classifier, Math.max(1, Math.min(bagSize, evidence.length))),
               ...(prepared.classifierOrigin ? { origin: prepared.classifierOrigin } : {}),
               ...(prepared.classifierFitSeconds !== undefined ? { fitSeconds: prepared.classifierFitSeconds } : {}),
+              ...(prepared.calibration && prepared.calibrationOrigin
+                ? {
+                    calibration: {
+                      origin: prepared.calibrationOrigin,
+                      ...(prepared.calibrationSeconds !== undefined ? { seconds: prepared.calibrationSeconds } : {}),
+                    },
+                  }
+                : {}),
             },
           }
         : {}),

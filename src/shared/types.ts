@@ -337,6 +337,14 @@ export interface ClassifierSummary {
   origin?: 'library' | 'feature-cache' | 'fitted';
   /** Seconds the fit took, when origin is 'fitted'. */
   fitSeconds?: number;
+  /**
+   * Where the calibration's held-back statistics (the calibrated unknown and split thresholds are
+   * derived from them for the case's rates) came from: 'library' (stored with the classifier by the
+   * change that last altered the entries), 'feature-cache' (computed by an earlier analysis and kept
+   * in the sidecar) or 'computed' (for this analysis, in `seconds`). Absent where the classifier
+   * keeps no held-back data (the fixed thresholds apply) and in results written before it was recorded.
+   */
+  calibration?: { origin: 'library' | 'feature-cache' | 'computed'; seconds?: number };
 }
 
 /** The library's error rates before any case (library-ops.ts estimateLibraryErrorRates). */

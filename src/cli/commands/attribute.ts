@@ -44,6 +44,13 @@ export function formatCase(result: CaseResult): string {
         (storable ? `; 'genprint library fit ${result.library.path}' stores it in the library` : ''),
     );
   }
+  const calibrationOrigin = classifier?.calibration?.origin;
+  // Only the classifier a library change fits keeps held-back data, so a calibration can always be stored.
+  if (calibrationOrigin && calibrationOrigin !== 'library')
+    out.push(
+      `Calibration: none stored in the library for this classifier; ${calibrationOrigin === 'computed' ? `computed for this analysis (${classifier!.calibration!.seconds?.toFixed(1)} s)` : 'computed by an earlier analysis (kept in the feature cache)'}; ` +
+        `'genprint library fit ${displayText(result.library.path)}' stores it in the library`,
+    );
   const matrixOrigin = result.correlation.libraryVsLibraryOrigin;
   if (matrixOrigin && matrixOrigin !== 'library')
     out.push(

@@ -30,7 +30,12 @@ export function describeFit(fit: FitSummary): string {
         ? `the stored library classifier already matches the entries (${fit.kept.join(', ')})`
         : `no library classifier${fit.notes.length > 0 ? `: ${displayProse(fit.notes.join('; '))}` : ' (fewer than two entries with set-encoder features)'}`;
   const matrices = fit.matrices.map((m) => `${m.view} residuals, ${m.seconds.toFixed(1)} s`);
-  return matrices.length > 0 ? `${classifier}; stored the library × library matrix (${matrices.join('; ')})` : classifier;
+  const calibrations = fit.calibrations.map((c) => `${c.view}, ${c.seconds.toFixed(1)} s`);
+  return (
+    classifier +
+    (matrices.length > 0 ? `; stored the library × library matrix (${matrices.join('; ')})` : '') +
+    (calibrations.length > 0 ? `; stored the calibration of its unknown and split tests (${calibrations.join('; ')})` : '')
+  );
 }
 
 /** A library change with its fit: progress on stderr (unless quiet), Ctrl-C cancels and leaves the library as it was. */

@@ -7,7 +7,18 @@ import { fitFusedClassifier, regressionCount, type EvidenceBlock, type FitOption
 import { SPECTRAL_DIM, PIXEL_DIM, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { columnMoments } from '../util/stats.js';
 import type { ClassifierEvidence, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
-import { calibrateLibrary, calibrationData, DEFAULT_CALIBRATION, type CalibrationSettings, type LibraryCalibration } from './calibration.js';
+import {
+  CALIBRATION_SETS_PER_ENTRY,
+  CALIBRATION_VERSION,
+  calibrationAt,
+  calibrationData,
+  calibrationStatistics,
+  DEFAULT_CALIBRATION,
+  type CalibrationSettings,
+  type CalibrationStatistics,
+  type LibraryCalibration,
+} from './calibration.js';
+import { libraryMatrixKey } from './library-analysis.js';
 
 export interface PreparedEntry {
   id: number;
@@ -40,6 +51,10 @@ export interface PreparedLibrary {
    * is not tested). Absent in libraries prepared without it (tests that build one by hand).
    */
   calibration?: LibraryCalibration | null;
+  /** Where the calibration's held-back statistics came from (absent without a calibration); see CalibrationOrigin. */
+  calibrationOrigin?: CalibrationOrigin;
+  /** Seconds spent computing them, when they were computed for this analysis. */
+  calibrationSeconds?: number;
   /** Where the classifier came from (null without one); see ClassifierOrigin. */
   classifierOrigin?: ClassifierOrigin | null;
   /** Seconds spent fitting it, when it was fitted for this analysis. */
@@ -75,31 +90,6 @@ export function novelty(x: ArrayLike<number>, mean: Float64Array, variance: Floa
     s += (v * v) / variance[d];
   }
   return s / mean.length;
-}
-
-/** Calibrations per classifier and setting: computed once per library content and setting (about a second). */
-const calibrationCache = new WeakMap<FusedClassifier, Map<string, LibraryCalibration>>();
-
-/**
- * The library's calibration under `settings`, from its classifier's held-back data and the entries'
- * φ features (the ones the classifier was fitted on); null where the classifier kept no held-back data.
- */
-export function libraryCalibration(prepared: PreparedLibrary, entries: LibraryEntry[], settings: CalibrationSettings): LibraryCalibration | null {
-  const classifier = prepared.classifier;
-  if (!classifier?.heldBack) return null;
-  const byKey = calibrationCache.get(classifier) ?? new Map<string, LibraryCalibration>();
-  calibrationCache.set(classifier, byKey);
-  const key = `${settings.falseUnknownRate}|${settings.falseSplitRate}`;
-  const hit = byKey.get(key);
-  if (hit) return hit;
-  const data = calibrationData(
-    prepared,
-    entries.map((e) => e.imageFeatures),
-  );
-  if (!data) return null;
-  const calibration = calibrateLibrary(data, settings);
-  byKey.set(key, calibration);
-  return calibration;
 }
 
 /** The classifier's evidence blocks for plain φ: the set-encoder's features, then the residual statistics. */
@@ -158,6 +148,15 @@ export type ClassifierOrigin =
   /** Fitted for this analysis (no stored one matched). */
   | 'fitted';
 
+/** Where a prepared library's calibration statistics came from (as the library × library matrix's). */
+export type CalibrationOrigin =
+  /** Stored in the library file with the classifier by the change that last altered its entries. */
+  | 'library'
+  /** Computed by an earlier analysis of this library content and kept in the feature-cache sidecar. */
+  | 'feature-cache'
+  /** Computed for this analysis (none stored matched). */
+  | 'computed';
+
 /** What one view's classifier is fitted on, and the key it is stored under. */
 export interface ClassifierPlan {
   /** Digest of what it is fitted on (entry names, features, statistics, view, model, fit version). */
@@ -167,6 +166,8 @@ export interface ClassifierPlan {
   classes: string[];
   /** Regressions the fit runs (progress is counted in these). */
   regressions: number;
+  /** The entries (in the view) it is fitted on. */
+  entries: LibraryEntry[];
   /** The evidence blocks and labels, stacked on demand (they are large; a stored classifier never needs them). */
   build(): { blocks: EvidenceBlock[]; labels: Int32Array };
 }
@@ -176,6 +177,88 @@ export interface ClassifierStore {
   get(key: string): { classifier: FusedClassifier; origin: ClassifierOrigin } | null;
   /** Keeps a classifier fitted on demand (best effort; an analysis never writes the library itself). */
   put?(plan: ClassifierPlan, classifier: FusedClassifier, seconds: number): void;
+  /** The calibration statistics stored under `key` (calibrationKey), with where they were found. */
+  getCalibration?(key: string): { statistics: CalibrationStatistics; origin: CalibrationOrigin } | null;
+  /** Keeps calibration statistics computed on demand (best effort, as `put`). */
+  putCalibration?(plan: CalibrationPlan, statistics: CalibrationStatistics, seconds: number): void;
+}
+
+/**
+ * Digest of exactly what a classifier's calibration is computed from: the classifier's own key
+ * (entry names, features, residual statistics, view, model, fit version), the entries' residual
+ * fingerprints and held-out residuals (libraryMatrixKey) and their enrolment correlation
+ * statistics, the calibration's version and its sets per entry. Any change of the entries changes it.
+ */
+export function calibrationKey(classifierKey: string, entries: readonly PreparedEntry[], setsPerEntry = CALIBRATION_SETS_PER_ENTRY): string {
+  return createHash('sha256')
+    .update(`calibration-v${CALIBRATION_VERSION}|sets ${setsPerEntry}|${classifierKey}|${libraryMatrixKey(entries, 'wavelet')}|`)
+    .update(JSON.stringify(entries.map((e) => e.calibration.residual ?? null)))
+    .digest('hex');
+}
+
+/** The calibration of one stored classifier: its key, and how to compute it (about a second for a few entries). */
+export interface CalibrationPlan {
+  key: string;
+  /** The classifier's view. */
+  view: string;
+  compute(): CalibrationStatistics;
+}
+
+/**
+ * The calibration plan of a classifier, or null where it kept no held-back data (one evidence
+ * block, or an entry with fewer than 4 enrolment images): the fixed thresholds then apply.
+ */
+export function planCalibration(plan: ClassifierPlan, classifier: FusedClassifier, prepared?: PreparedEntry[]): CalibrationPlan | null {
+  if (!classifier.heldBack) return null;
+  const entries = prepared ?? prepareEntries(plan.entries, plan.modelHash);
+  return {
+    key: calibrationKey(plan.key, entries),
+    view: plan.view,
+    compute() {
+      const data = calibrationData(
+        { entries, classifier },
+        plan.entries.map((e) => e.imageFeatures),
+      );
+      if (!data) throw new Error(`calibration: the ${plan.view} classifier's held-back data do not match its entries`);
+      calibrationsComputed++;
+      return calibrationStatistics(data);
+    },
+  };
+}
+
+let calibrationsComputed = 0;
+
+/** How many calibrations this process has computed (tests use it to prove that an analysis of a fitted library computes none). */
+export function calibrationComputeCount(): number {
+  return calibrationsComputed;
+}
+
+/** Calibration statistics already read or computed in this process, by key. */
+const calibrationMemory = new Map<string, { statistics: CalibrationStatistics; origin: CalibrationOrigin }>();
+
+/** Keeps calibration statistics for later analyses in this process (the change that computed them hands them over). */
+export function rememberCalibration(key: string, statistics: CalibrationStatistics, origin: CalibrationOrigin): void {
+  calibrationMemory.delete(key);
+  calibrationMemory.set(key, { statistics, origin });
+  while (calibrationMemory.size > MEMORY_LIMIT) calibrationMemory.delete(calibrationMemory.keys().next().value as string);
+}
+
+/**
+ * The calibration statistics of `plan`: from memory, the store (library, then sidecar), or computed
+ * now and handed to `store.putCalibration`.
+ */
+function calibrationFor(plan: CalibrationPlan, store?: ClassifierStore): { statistics: CalibrationStatistics; origin: CalibrationOrigin; seconds?: number } {
+  const found = calibrationMemory.get(plan.key) ?? store?.getCalibration?.(plan.key) ?? null;
+  if (found) {
+    rememberCalibration(plan.key, found.statistics, found.origin);
+    return found;
+  }
+  const t0 = performance.now();
+  const statistics = plan.compute();
+  const seconds = (performance.now() - t0) / 1000;
+  store?.putCalibration?.(plan, statistics, seconds);
+  rememberCalibration(plan.key, statistics, 'computed');
+  return { statistics, origin: 'computed', seconds };
 }
 
 /**
@@ -219,6 +302,7 @@ export function planClassifier(
     modelHash,
     classes: entries.map((e) => e.name),
     regressions: regressionCount(blockCount, counts),
+    entries,
     build() {
       const total = counts.reduce((a, b) => a + b, 0);
       const labels = new Int32Array(total);
@@ -275,9 +359,10 @@ export async function fitPlannedClassifier(plan: ClassifierPlan, opts: FitOption
 const memory = new Map<string, { classifier: FusedClassifier; origin: ClassifierOrigin }>();
 const MEMORY_LIMIT = 8;
 
-/** Forgets the classifiers kept in this process (benchmarks and tests that measure reading them back). */
+/** Forgets the classifiers and calibrations kept in this process (benchmarks and tests that measure reading them back). */
 export function forgetClassifiers(): void {
   memory.clear();
+  calibrationMemory.clear();
 }
 
 /** Keeps a classifier for later analyses in this process (the fit at a library change hands it over). */
@@ -351,6 +436,14 @@ export async function prepareLibrary(entries: LibraryEntry[], modelHash: string 
     classifierOrigin: found.origin,
     ...(fitSeconds !== undefined ? { classifierFitSeconds: fitSeconds } : {}),
   };
-  lib.calibration = opts.calibration === null ? null : libraryCalibration(lib, entries, opts.calibration ?? DEFAULT_CALIBRATION);
+  // The calibration's held-back statistics are stored with the classifier (or computed once and
+  // kept); the thresholds of the chosen rates are derived from them (milliseconds).
+  const calibrationPlan = opts.calibration === null ? null : planCalibration(plan, found.classifier, prepared);
+  if (calibrationPlan) {
+    const c = calibrationFor(calibrationPlan, opts.store);
+    lib.calibration = calibrationAt(c.statistics, opts.calibration ?? DEFAULT_CALIBRATION);
+    lib.calibrationOrigin = c.origin;
+    if (c.seconds !== undefined) lib.calibrationSeconds = c.seconds;
+  } else lib.calibration = null;
   return lib;
 }

@@ -7,6 +7,7 @@ export {
   type OpenOptions,
   type StoredClassifier,
   type StoredLibraryMatrix,
+  type StoredCalibration,
 } from './library.js';
 export { LibraryError, type LibraryErrorCode } from './errors.js';
 export { APPLICATION_ID, SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';

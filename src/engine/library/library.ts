@@ -11,7 +11,8 @@ import { LibraryError } from './errors.js';
 import { WriterLock, pidAlive, writerMayBeActive } from './lock.js';
 import { deserializeClassifier, serializeClassifier } from '../classifier/serialize.js';
 import type { FusedClassifier } from '../classifier/fused.js';
-import { deserializeLibraryMatrix, serializeLibraryMatrix } from './stored-analysis.js';
+import { deserializeCalibrationStatistics, deserializeLibraryMatrix, serializeCalibrationStatistics, serializeLibraryMatrix } from './stored-analysis.js';
+import type { CalibrationStatistics } from '../attribution/calibration.js';
 import { APPLICATION_ID, CORE_TABLES, SCHEMA_VERSION, applicationId, migrate, userVersion } from './migrations.js';
 
 export interface OpenOptions {
@@ -53,6 +54,23 @@ export interface StoredLibraryMatrix {
   /** Wall-clock seconds the computation took. */
   seconds: number;
   matrix: LabelledMatrix;
+}
+
+/**
+ * The calibration's held-back statistics kept in the file (table `library_analyses`, kind
+ * 'calibration'): what the calibrated "unknown generator" and "mixed folder" thresholds of any
+ * setting are derived from (attribution/calibration.ts).
+ */
+export interface StoredCalibration {
+  /** Digest of exactly what it was computed from: the classifier's key and the entries' residual parts (calibrationKey). */
+  key: string;
+  /** The view of the classifier it belongs to. */
+  view: string;
+  computedAt: string;
+  computedBy: string;
+  /** Wall-clock seconds the computation took. */
+  seconds: number;
+  statistics: CalibrationStatistics;
 }
 
 /**
@@ -551,6 +569,41 @@ export class FingerprintLibrary {
     };
   }
 
+  /**
+   * The calibration statistics stored under `key`, or null. Ones whose bytes no longer match the
+   * digest written with them are refused ('damaged'): `genprint library fit` computes them again.
+   */
+  storedCalibration(key: string): StoredCalibration | null {
+    const row = this.rows("SELECT * FROM library_analyses WHERE key = ? AND kind = 'calibration'", [key])[0];
+    if (!row) return null;
+    const data = row.data as Uint8Array;
+    const damaged = (why: string) =>
+      new LibraryError(
+        'damaged',
+        `${this.file}: the stored calibration of the library classifier (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to compute it again`,
+      );
+    if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
+    let statistics: CalibrationStatistics;
+    try {
+      statistics = deserializeCalibrationStatistics(data);
+    } catch (err) {
+      throw damaged((err as Error).message);
+    }
+    return {
+      key,
+      view: String(row.view),
+      computedAt: String(row.computed_at),
+      computedBy: String(row.computed_by),
+      seconds: Number(row.seconds),
+      statistics,
+    };
+  }
+
+  /** Stores calibration statistics under their key (replacing ones with the same key). */
+  putCalibration(c: Omit<StoredCalibration, 'computedAt' | 'computedBy'> & { computedAt?: string; computedBy?: string }): void {
+    this.putAnalysis(c.key, 'calibration', c.view, c, serializeCalibrationStatistics(c.statistics));
+  }
+
   /** Keys, kinds and views of the stored library analyses (without their data). */
   storedAnalysisKeys(): { key: string; kind: string; view: string; computedAt: string; seconds: number }[] {
     return this.rows('SELECT key, kind, view, computed_at, seconds FROM library_analyses ORDER BY kind, view, key').map((r) => ({
@@ -564,18 +617,14 @@ export class FingerprintLibrary {
 
   /** Stores a library × library matrix under its key (replacing one with the same key). */
   putLibraryMatrix(m: Omit<StoredLibraryMatrix, 'computedAt' | 'computedBy'> & { computedAt?: string; computedBy?: string }): void {
-    const db = this.writable();
-    const data = serializeLibraryMatrix(m.matrix);
-    db.run('INSERT OR REPLACE INTO library_analyses (key, kind, view, computed_at, computed_by, seconds, data, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
-      m.key,
-      'library-matrix',
-      m.view,
-      m.computedAt ?? localIsoTimestamp(),
-      m.computedBy ?? `Genprint ${safeVersion()}`,
-      m.seconds,
-      data,
-      sha256Hex(data),
-    ]);
+    this.putAnalysis(m.key, 'library-matrix', m.view, m, serializeLibraryMatrix(m.matrix));
+  }
+
+  private putAnalysis(key: string, kind: string, view: string, m: { computedAt?: string; computedBy?: string; seconds: number }, data: Uint8Array): void {
+    this.writable().run(
+      'INSERT OR REPLACE INTO library_analyses (key, kind, view, computed_at, computed_by, seconds, data, data_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [key, kind, view, m.computedAt ?? localIsoTimestamp(), m.computedBy ?? `Genprint ${safeVersion()}`, m.seconds, data, sha256Hex(data)],
+    );
   }
 
   /** Removes stored library analyses: all of them, or those whose key is not in `keep`. */
