@@ -130,7 +130,7 @@ export function registerLibrary(program: Command): void {
   lib
     .command('fit')
     .description(
-      'fit the library classifier and compute the library × library matrix, and store both in the file (libraries from older versions; changes do it themselves)',
+      "fit the library classifier, compute the library × library matrix and the classifier's calibration, and store them in the file (libraries from older versions; changes do it themselves)",
     )
     .argument('<file>', 'library file')
     .option('-q, --quiet', 'no progress output')
