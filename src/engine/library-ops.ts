@@ -484,7 +484,14 @@ export async function estimateLibraryErrorRates(
   const phi = path.join(opts.modelsDir ?? defaultModelsDir(), 'phi.onnx');
   const modelHash = existsSync(phi) ? sha256File(phi) : null;
   const prepared = await withClassifierStore(file, (entries, store) =>
-    prepareLibrary(entries, modelHash, 'phi', { classifierEvidence: opts.classifierEvidence, store, signal: opts.signal, onProgress: opts.onProgress }),
+    // The error rates need the classifier alone, not the calibration of its unknown and split tests.
+    prepareLibrary(entries, modelHash, 'phi', {
+      classifierEvidence: opts.classifierEvidence,
+      store,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      calibration: null,
+    }),
   );
   const sizes = [...new Set(opts.sizes.filter((n) => Number.isInteger(n) && n >= 1))].sort((a, b) => a - b);
   if (!prepared.classifier) return { sizes: [], rates: [], note: prepared.classifierNote ?? 'no library classifier' };
