@@ -47,22 +47,49 @@ export function providerCandidates(pref: ProviderPreference = 'auto'): string[] 
   return list;
 }
 
-/** A session on the first provider of `providers` that accepts the model. */
-export async function createSession(file: string, providers: string[], threads: number): Promise<{ session: ort.InferenceSession; provider: string }> {
+export interface SessionTuning {
+  /** Labels an in-memory model in errors. */
+  name?: string;
+  /**
+   * 'all' adds the CPU's blocked (NCHWc) layouts, right for φ's wide convolutions; graphs of one- and
+   * two-channel filters (the residual graph) run several times slower with them and ask for 'extended'.
+   */
+  graphOptimizationLevel?: 'all' | 'extended';
+  /**
+   * Whether idle intra-op threads spin waiting for work (ONNX Runtime's default). Spinning buys
+   * latency on an otherwise idle machine but burns a core that the overlapped stages (decoding, the
+   * residual graph, JavaScript) need; the analysis pipeline turns it off.
+   */
+  spinning?: boolean;
+}
+
+/**
+ * A session on the first provider of `providers` that accepts the model: a file, or the bytes of a
+ * graph built in code (backend/onnx-graph.ts).
+ */
+export async function createSession(
+  model: string | Uint8Array,
+  providers: string[],
+  threads: number,
+  tuning: SessionTuning = {},
+): Promise<{ session: ort.InferenceSession; provider: string }> {
+  const name = tuning.name ?? (typeof model === 'string' ? path.basename(model) : 'in-memory model');
   let lastError: unknown;
   for (const ep of providers) {
     try {
-      const session = await ort.InferenceSession.create(file, {
+      const options: ort.InferenceSession.SessionOptions = {
         executionProviders: [ep],
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel: tuning.graphOptimizationLevel ?? 'all',
         logSeverityLevel: 3,
-      });
+        ...(tuning.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+      };
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return { session, provider: ep };
     } catch (err) {
       lastError = err;
     }
   }
-  throw new Error(`could not create an ONNX Runtime session for ${path.basename(file)}: ${String(lastError)}`);
+  throw new Error(`could not create an ONNX Runtime session for ${name}: ${String(lastError)}`);
 }
