@@ -2,10 +2,12 @@
 // statistics) plus the set-encoder, able to examine evidence and judge any subset of it.
 // `analyseCase` is built on it, and the evaluation harness uses it directly, so the numbers the
 // evaluation reports are produced by the very code that produces investigators' verdicts.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { ingestFiles, ingestFolder } from './ingest/index.js';
-import { computeResidual, perImageCorrelations } from './residual/index.js';
+import { FingerprintBank } from './correlation.js';
+import { RESIDUAL_VERSION, residualEngine } from './residual/wavelet-onnx.js';
 import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
@@ -34,7 +36,8 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_THREADS = 2;
-const BATCH = 16;
+/** Images per batch through the residual graph and φ (sized with `npm run bench`, docs/performance.md). */
+export const DEFAULT_BATCH = 8;
 
 /** Loads the set-encoder when the models folder has one; the residual method works without it. */
 export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
@@ -92,6 +95,8 @@ export interface ExamineRequest {
   canvas: number;
   /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
   maxCrops?: number;
+  /** Images per batch (default DEFAULT_BATCH); memory grows with it, not with the folder. */
+  batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -100,6 +105,8 @@ export interface Examination {
   manifest: EvidenceFile[];
   skipped: SkippedFile[];
   evidence: ImageEvidence[];
+  /** Images whose evidence came from the cache beside the library (no residual computed). */
+  cachedEvidence: number;
 }
 
 export interface Attributor {
@@ -126,7 +133,8 @@ export function featureCachePath(libraryPath: string): string {
 
 /** Reads cached features from the sidecar and collects new ones for one atomic write at the end. */
 export class FeatureCache {
-  readonly added: { sha256: string; model: string; features: Float32Array }[] = [];
+  /** Entries computed in this session, by `${model}|${sha256}`, written by persist(). */
+  private readonly added = new Map<string, { sha256: string; model: string; features: Float32Array }>();
   private constructor(
     private readonly libraryPath: string,
     private store: FingerprintLibrary | null,
@@ -146,30 +154,64 @@ export class FeatureCache {
   }
 
   get(sha256: string, model: string): Float32Array | undefined {
-    return this.store?.getCachedFeatures(sha256, model) ?? this.added.find((a) => a.sha256 === sha256 && a.model === model)?.features;
+    return this.added.get(`${model}|${sha256}`)?.features ?? this.store?.getCachedFeatures(sha256, model);
   }
 
   put(sha256: string, model: string, features: Float32Array): void {
-    this.added.push({ sha256, model, features });
+    this.added.set(`${model}|${sha256}`, { sha256, model, features });
   }
 
   /** Writes the new features to the sidecar (best effort: a locked cache just means no caching). */
   async persist(): Promise<void> {
     this.store?.close();
     this.store = null;
-    if (this.added.length === 0) return;
+    if (this.added.size === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
       if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
       await withLibrary(file, async (w) => {
-        for (const c of this.added) w.putCachedFeatures(c.sha256, c.model, c.features);
+        for (const c of this.added.values()) w.putCachedFeatures(c.sha256, c.model, c.features);
       });
-      this.added.length = 0;
+      this.added.clear();
     } catch {
       /* cache only */
     }
   }
 }
+
+/**
+ * The per-image evidence that depends on the library (|corr| per entry, the classifier's
+ * log-probabilities and novelty), cached beside φ features in the sidecar so that re-analysing
+ * unchanged files skips the residual too. Kept in the same table as the features, under a key that
+ * names everything the numbers depend on (see `evidenceKey`); float64 values are stored bit for bit.
+ */
+export const evidenceCodec = {
+  encode(e: Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'>): Float32Array {
+    const n = e.corr.length;
+    const out = new Float64Array(2 + 3 * n).fill(NaN);
+    out[0] = n;
+    out[1] = (e.logProba ? 1 : 0) + (e.novelty ? 2 : 0);
+    out.set(e.corr, 2);
+    if (e.logProba) out.set(e.logProba, 2 + n);
+    if (e.novelty) out.set(e.novelty, 2 + 2 * n);
+    return new Float32Array(out.buffer);
+  },
+  decode(data: Float32Array, entries: number): Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'> | null {
+    if (data.length % 2 !== 0) return null;
+    const v = new Float64Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    const n = v[0];
+    const flags = v[1];
+    if (n !== entries || v.length !== 2 + 3 * n || !(flags >= 0 && flags <= 3)) return null;
+    return {
+      corr: v.slice(2, 2 + n),
+      logProba: flags & 1 ? v.slice(2 + n, 2 + 2 * n) : null,
+      novelty: flags & 2 ? v.slice(2 + 2 * n, 2 + 3 * n) : null,
+    };
+  },
+};
+
+/** Bump when what an evidence record holds, or how it is computed, changes. */
+const EVIDENCE_RECORD_VERSION = 1;
 
 export async function openAttributor(req: AttributorRequest): Promise<Attributor> {
   // The library is read once and closed: an analysis never holds it open or writes to it.
@@ -187,6 +229,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   const { encoder, prepared } = setup;
   const cache = await FeatureCache.open(req.libraryPath);
   const fingerprints = prepared.entries.map((e) => e.fingerprint);
+  const bank = new FingerprintBank(fingerprints);
   const needsStatistics = prepared.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false;
 
   return {
@@ -200,45 +243,93 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
       const evidence: ImageEvidence[] = [];
-      let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
-      const flush = async () => {
-        const feats =
+      // Evidence records are valid for exactly this library file, method, models and canvas.
+      const recordKey = setup.evidenceKey
+        ? `evidence:${createHash('sha256')
+            .update(JSON.stringify([EVIDENCE_RECORD_VERSION, librarySha256, req.method, setup.evidenceKey, x.canvas, x.maxCrops ?? 1]))
+            .digest('hex')}`
+        : null;
+      const entryCount = prepared.entries.length;
+      let cachedEvidence = 0;
+
+      const examineBatch = async (batch: { file: EvidenceFile; crops: Canvas[] }[]) => {
+        const cached = batch.map((p) => {
+          const hit = recordKey ? cache.get(p.file.sha256, recordKey) : undefined;
+          return hit ? evidenceCodec.decode(hit, entryCount) : null;
+        });
+        const todo = batch.filter((_, i) => !cached[i]);
+        const owner = todo.flatMap((p, i) => p.crops.map(() => i));
+        // The residuals (ONNX graph or projector) and φ run at the same time on ONNX Runtime's threads.
+        const [residuals, feats] = await Promise.all([
+          todo.length > 0 ? setup.residuals(todo.flatMap((p) => p.crops)) : Promise.resolve([]),
           encoder && prepared.classifier
-            ? await featuresFor(
+            ? featuresFor(
                 encoder,
-                pending.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
+                batch.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
                 cache,
               )
-            : null;
-        for (let i = 0; i < pending.length; i++) {
-          const p = pending[i];
+            : Promise.resolve(null),
+        ]);
+        for (let i = 0, t = 0; i < batch.length; i++) {
+          const p = batch[i];
+          const f = feats ? setup.features(feats[i]) : null;
+          const hit = cached[i];
+          if (hit) {
+            cachedEvidence++;
+            evidence.push({
+              relPath: p.file.relPath,
+              sha256: p.file.sha256,
+              ...hit,
+              features: f,
+              ...(p.file.compression ? { compression: p.file.compression } : {}),
+            });
+            continue;
+          }
+          const mine = residuals.filter((_, j) => owner[j] === t);
+          t++;
           // Eq. 3 per crop, averaged over the crops of one image.
           const corrs = new Float64Array(fingerprints.length);
-          const residuals = await setup.residuals(p.crops);
-          for (const residual of residuals) {
-            const c = perImageCorrelations(residual, fingerprints);
-            for (let k = 0; k < c.length; k++) corrs[k] += Math.abs(c[k]) / p.crops.length;
+          for (const residual of mine) {
+            const c = bank.absCorrelations(residual);
+            for (let k = 0; k < c.length; k++) corrs[k] += c[k] / mine.length;
           }
-          const f = feats ? setup.features(feats[i]) : null;
-          const stats = needsStatistics ? residualStatistics(residuals) : null;
-          evidence.push(imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression));
+          const stats = needsStatistics ? residualStatistics(mine) : null;
+          const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
+          if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev));
+          evidence.push(ev);
         }
-        pending = [];
       };
+
+      // Decoding the next batch overlaps the ONNX work and the JavaScript scoring of this one. At most
+      // two batches of decoded canvases are held at once, whatever the folder size.
+      const batchSize = Math.max(1, Math.floor(x.batchSize ?? DEFAULT_BATCH));
+      let inflight: Promise<void> = Promise.resolve();
+      let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
       const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
-      for await (const ev of events) {
-        throwIfAborted(x.signal);
-        if (ev.kind === 'skipped') {
-          skipped.push(ev.skipped);
-          continue;
+      try {
+        for await (const ev of events) {
+          throwIfAborted(x.signal);
+          if (ev.kind === 'skipped') {
+            skipped.push(ev.skipped);
+            continue;
+          }
+          manifest.push(ev.image.file);
+          pending.push({ file: ev.image.file, crops: ev.image.crops });
+          if (pending.length >= batchSize) {
+            const batch = pending;
+            pending = [];
+            await inflight;
+            inflight = examineBatch(batch);
+            inflight.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+          }
         }
-        manifest.push(ev.image.file);
-        pending.push({ file: ev.image.file, crops: ev.image.crops });
-        if (pending.length >= BATCH) await flush();
+      } finally {
+        await inflight.catch(() => undefined);
       }
-      await flush();
-      return { manifest, skipped, evidence };
+      await inflight;
+      if (pending.length > 0) await examineBatch(pending);
+      return { manifest, skipped, evidence, cachedEvidence };
     },
     judge(items, opts = {}) {
       return judge(prepared, items, req.method, opts.withEmbedding === false ? null : setup.embeddingEncoder);
@@ -257,11 +348,20 @@ interface AttributionSetup {
   manifold: ManifoldParams | null;
   /** What the correlation evidence is computed on: wavelet residuals, or projector artifacts. */
   residuals(crops: Canvas[]): Promise<Canvas[]>;
+  /**
+   * What, besides the library file and the canvas, the per-image evidence depends on; null where it
+   * is not cached (the manifold method's views depend on more than the library file).
+   */
+  evidenceKey: string | null;
   /** Evidence φ features as the classifier sees them (identity, or the knn artifact). */
   features(f: Float32Array): Float32Array;
 }
 
-const waveletResiduals = async (crops: Canvas[]) => crops.map((c) => computeResidual(c));
+/** Wavelet residuals through the ONNX residual graph (wavelet-onnx.ts) on the session's provider. */
+function waveletResiduals(opts: EngineOptions): (crops: Canvas[]) => Promise<Canvas[]> {
+  const engine = residualEngine({ provider: opts.provider, threads: opts.threads ?? DEFAULT_THREADS });
+  return async (crops) => (await engine).residuals(crops);
+}
 const identity = (f: Float32Array) => f;
 
 /** The library, encoder and evidence transforms of one method (and, for manifold, one estimate). */
@@ -273,7 +373,8 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[])
       embeddingEncoder: encoder,
       prepared: prepareLibrary(entries, encoder?.phiSha256 ?? null, 'phi', { classifierEvidence: req.classifierEvidence }),
       manifold: null,
-      residuals: waveletResiduals,
+      residuals: waveletResiduals(req),
+      evidenceKey: JSON.stringify([RESIDUAL_VERSION, encoder?.phiSha256 ?? null, req.classifierEvidence ?? 'fused']),
       features: identity,
     };
   }
@@ -292,6 +393,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[])
       prepared,
       manifold: projectorParams(models),
       residuals: (crops) => models.projector.artifacts(crops),
+      evidenceKey: null,
       features: identity,
     };
   } else {
@@ -305,7 +407,8 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[])
       embeddingEncoder: null,
       prepared,
       manifold: params,
-      residuals: waveletResiduals,
+      residuals: waveletResiduals(req),
+      evidenceKey: null,
       features: (f) => projector.artifact(f),
     };
   }

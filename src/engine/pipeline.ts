@@ -8,7 +8,7 @@ import { decorrelationScore } from './correlation.js';
 import { withLibrary } from './library/index.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
-import { computeResidual } from './residual/index.js';
+import { residualEngine } from './residual/wavelet-onnx.js';
 import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled, libraryMatrix } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood } from './attribution/grouping.js';
@@ -87,6 +87,8 @@ export interface AnalyseRequest extends EngineOptions {
    * the centre). More crops add evidence from large images without resampling them.
    */
   crops?: number;
+  /** Images per batch through the residual graph and φ (default: attributor's DEFAULT_BATCH). */
+  batchSize?: number;
   caseId?: string;
   examiner?: string;
   notes?: string;
@@ -113,17 +115,20 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
     if (lib.listEntries().some((e) => e.name === req.name))
       throw Object.assign(new Error(`the library already has an entry named "${req.name}"`), { code: 'name-taken' });
     const cache = await FeatureCache.open(req.libraryPath);
+    const residuals$ = residualEngine({ provider: req.provider, threads: req.threads ?? DEFAULTS.threads });
     for (const folder of req.folders) {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
       const flush = async () => {
-        const feats = encoder ? await featuresFor(encoder, pending, cache) : null;
-        pending.forEach((p, i) =>
-          builder.add(
-            p.sha256,
-            p.crops.map((c) => computeResidual(c)),
-            feats ? feats[i] : null,
-          ),
-        );
+        // Residuals (ONNX graph) and φ run side by side on ONNX Runtime's threads.
+        const [residuals, feats] = await Promise.all([
+          residuals$.then((r) => r.residuals(pending.flatMap((p) => p.crops))),
+          encoder ? featuresFor(encoder, pending, cache) : null,
+        ]);
+        let next = 0;
+        pending.forEach((p, i) => {
+          builder.add(p.sha256, residuals.slice(next, next + p.crops.length), feats ? feats[i] : null);
+          next += p.crops.length;
+        });
         if (manifold && manifoldBuilder) {
           const mfeats = await featuresFor(manifold.encoder, pending, cache);
           for (let i = 0; i < pending.length; i++) manifoldBuilder.add(pending[i].sha256, await manifold.projector.artifacts(pending[i].crops), mfeats[i]);
@@ -214,6 +219,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     root: caseRoot,
     canvas,
     maxCrops: req.crops,
+    batchSize: req.batchSize,
     signal: req.signal,
     onProgress: (p) => req.onProgress?.({ ...p, phase: 'analyse' }),
   });
@@ -330,7 +336,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       bags: bags.length,
       seed,
       canvas,
-      provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
+      provider: encoder?.provider ?? (await residualEngine({ provider: req.provider, threads: req.threads ?? DEFAULTS.threads })).provider,
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
       ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
     },
