@@ -32,15 +32,37 @@ function cudaInstalled(): boolean {
   return false;
 }
 
+/** Execution providers compiled into this onnxruntime-node build ('webgpu' is missing on Linux arm64). */
+function bundledProviders(): Set<string> {
+  try {
+    return new Set(ort.listSupportedBackends().map((b) => b.name));
+  } catch {
+    return new Set(['cpu']);
+  }
+}
+
+/** A GPU that Vulkan (WebGPU's backend on Linux) can use: a DRM render node, or NVIDIA's device nodes. */
+function linuxGpuPresent(): boolean {
+  try {
+    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) return true;
+  } catch {
+    /* unreadable /dev/dri: look further */
+  }
+  // NVIDIA's driver without its DRM module (headless servers) has no render node, but Vulkan works.
+  return existsSync('/dev/nvidia0');
+}
+
 /** Providers to try, best first, for this platform and preference. CPU is always the last resort. */
 export function providerCandidates(pref: ProviderPreference = 'auto'): string[] {
   if (pref !== 'auto') return pref === 'cpu' ? ['cpu'] : [pref, 'cpu'];
   const list: string[] = [];
   if (process.platform === 'linux') {
+    // CUDA: only where the user installed its provider (onnxruntime-node's optional download, which
+    // also needs the CUDA 12 runtime and cuDNN; a session that cannot load them falls through).
     if (cudaInstalled()) list.push('cuda');
-    // WebGPU ships in the Linux x64 package but needs a Vulkan GPU; without a render node it only
-    // prints adapter errors, so it is tried only where one exists.
-    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) list.push('webgpu');
+    // WebGPU ships in the Linux x64 package but needs a Vulkan GPU; without one it only prints
+    // adapter errors, so it is tried only where a GPU device exists.
+    if (bundledProviders().has('webgpu') && linuxGpuPresent()) list.push('webgpu');
   } else if (process.platform === 'win32') list.push('dml');
   else if (process.platform === 'darwin') list.push('coreml');
   list.push('cpu');
