@@ -66,6 +66,8 @@ export interface EvalOptions {
   domains?: string[];
   draws?: number;
   seed?: number;
+  /** Models folder to score beside the shipped models (paired "DSF+ minus baseline" rows). */
+  baselineModels?: string;
   log?: (line: string) => void;
 }
 
@@ -147,7 +149,7 @@ export interface EvalResult {
   createdAt: string;
   quick: boolean;
   protocol: Record<string, unknown>;
-  models: { shipped: unknown; controls: Record<string, unknown> };
+  models: { shipped: unknown; controls: Record<string, unknown>; baseline?: { dir: string; card: unknown } };
   corpus: { dir: string; present: boolean };
   familyOverlaps: { heldOut: string; trainedSiblings: string[]; repo: string }[];
   domains: DomainResult[];
@@ -156,6 +158,8 @@ export interface EvalResult {
 }
 
 const CONTROLS = ['untrained', 'random-ensemble'] as const;
+/** Encoders scored beside the shipped one with the same classifier, in table order. */
+const COMPARED = [...CONTROLS, 'baseline'] as const;
 /** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
 const FIRM_WRONG_N = 10;
 
@@ -419,7 +423,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     if (knn.note) notes.push(knn.note);
   } else if (s) notes.push(`manifold kNN row skipped: ${domain.name} has no real image set to serve as the reference.`);
   await row('spectral', spectralJudge(spectral));
-  for (const c of CONTROLS) {
+  for (const c of COMPARED) {
     const r = runs.get(c);
     if (r) await row(c, engineJudge(r.dsf, r.evidence));
   }
@@ -748,7 +752,7 @@ async function robustness(
         bag.map((r) => sp.get(g)!.get(r)!),
       ),
     );
-    for (const c of CONTROLS) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
+    for (const c of COMPARED) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
     out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}) });
   }
   return out;
@@ -774,6 +778,14 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   const controls = ensureControls(log);
   for (const c of CONTROLS) if (controls[c]) setups.push({ id: c, modelsDir: controls[c] });
   if (!controls.untrained) notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
+  const baselineCard = opts.baselineModels ? readModelCard(path.resolve(opts.baselineModels)) : null;
+  if (opts.baselineModels) {
+    if (!baselineCard) throw new Error(`--baseline-models ${opts.baselineModels}: no model-card.json there`);
+    setups.push({ id: 'baseline', modelsDir: path.resolve(opts.baselineModels) });
+    notes.push(
+      `Baseline models (${opts.baselineModels}): ${baselineCard.name} ${baselineCard.version}, φ ${baselineCard.phi.sha256.slice(0, 12)}…, scored on the same bags with the same classifier; "DSF+ minus the baseline" rows are the paired comparison of a model change.`,
+    );
+  }
   if (setups.length === 0) setups.push({ id: 'shipped', modelsDir }); // residual-only libraries
 
   const corpusDir = path.resolve(opts.corpusDir ?? defaultCorpusDir());
@@ -860,6 +872,7 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
         ? { name: card.name, version: card.version, configuration: card.configuration, phiSha256: card.phi.sha256, featureDim: card.phi.featureDim }
         : null,
       controls: Object.fromEntries(Object.entries(controls).map(([k, dir]) => [k, readModelCard(dir)])),
+      ...(baselineCard ? { baseline: { dir: path.resolve(opts.baselineModels!), card: baselineCard } } : {}),
     },
     corpus: { dir: corpusDir, present: corpus.length > 0 },
     familyOverlaps: familyOverlaps(corpus, split),
