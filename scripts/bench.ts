@@ -8,7 +8,8 @@
 //   npm run bench -- --sizes 256 --counts 1000 --batch 4,8,16 --keep /tmp/b
 //
 // Every stage runs in its own child process (this script with --child), so each reports its own
-// peak RSS (process.resourceUsage().maxRSS) and starts from a cold process like a CLI run does.
+// peak RSS (VmHWM on Linux, else process.resourceUsage().maxRSS) and starts from a cold process
+// like a CLI run does.
 //
 // Stages, per image size:
 //   decode      read + SHA-256 + decode + centre crop (ingest), one file in flight: the practical limit
@@ -19,7 +20,7 @@
 //   attribute   analyseCase on the folder, cold (fresh library copy, no cache), then warm (rerun)
 // Rates of the single stages count only the time inside the stage (decoding runs beside them).
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,10 +156,24 @@ async function runStage(a: StageArgs): Promise<Omit<StageResult, 'wallSeconds' |
   }
 }
 
+/**
+ * Peak resident memory of this process in MiB. On Linux VmHWM of /proc/self/status: getrusage's
+ * maxRSS (process.resourceUsage) also counts the parent's RSS at fork time, which exec keeps.
+ */
+function peakRssMiB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 async function childMain(json: string): Promise<void> {
   const t = performance.now();
   const r = await runStage(JSON.parse(json) as StageArgs);
-  const out: StageResult = { ...r, wallSeconds: (performance.now() - t) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
+  const out: StageResult = { ...r, wallSeconds: (performance.now() - t) / 1000, maxRssMiB: peakRssMiB() };
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(out)}\n`);
 }
 
