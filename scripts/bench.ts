@@ -27,7 +27,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { analyseCase, enrol, initLibrary } from '../src/engine/index.js';
 import { ingestFolder } from '../src/engine/ingest/index.js';
-import { computeResidual, perImageCorrelations } from '../src/engine/residual/index.js';
+import { computeResidual } from '../src/engine/residual/index.js';
+import { FingerprintBank } from '../src/engine/correlation.js';
 import { residualStatistics } from '../src/engine/residual/statistics.js';
 import { residualEngine } from '../src/engine/residual/wavelet-onnx.js';
 import { loadSetEncoder } from '../src/engine/features/set-encoder.js';
@@ -125,15 +126,14 @@ async function runStage(a: StageArgs): Promise<Omit<StageResult, 'wallSeconds' |
       const attributor = await openAttributor({ libraryPath: a.library!, method: 'dsf', threads: a.threads });
       const prepareSeconds = (performance.now() - t0) / 1000;
       const lib = attributor.library;
-      const fingerprints = lib.entries.map((e) => e.fingerprint);
+      const bank = new FingerprintBank(lib.entries.map((e) => e.fingerprint));
       const engine = await residualEngine({ threads: a.threads });
       const encoder = attributor.encoder!;
       const n = await batches(a.dir, a.batch, async (crops) => {
         const [residuals, feats] = await Promise.all([engine.residuals(crops), encoder.embedImages(crops)]);
         await time(() =>
           residuals.forEach((r, i) => {
-            const corr = Float64Array.from(perImageCorrelations(r, fingerprints), Math.abs);
-            imageEvidence(lib, 'x', 'x', corr, feats[i], residualStatistics([r]));
+            imageEvidence(lib, 'x', 'x', bank.absCorrelations(r), feats[i], residualStatistics([r]));
           }),
         );
       });
@@ -325,7 +325,7 @@ function fmtRate(r: number): string {
   return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
 }
 
-async function cliStart(root: string, library: string, caseDir: string, log: (s: string) => void): Promise<Record<string, number>> {
+async function cliStart(root: string, library: string, caseDir: string, size: number, log: (s: string) => void): Promise<Record<string, number>> {
   const bin = path.join(repoRoot(), 'bin', 'genprint.js');
   const run = (args: string[]) => {
     const t = performance.now();
@@ -339,7 +339,7 @@ async function cliStart(root: string, library: string, caseDir: string, log: (s:
   const cold = run(['attribute', '-q', '-l', lib, caseDir, '--json', path.join(root, 'cli-case.json')]);
   const warm = run(['attribute', '-q', '-l', lib, caseDir, '--json', path.join(root, 'cli-case.json')]);
   log(
-    `CLI: 'genprint --version' ${version[1].toFixed(2)} s (median of 3); 'genprint attribute' of 10 images of 256² (${ENTRIES}-entry library): first run ${cold.toFixed(2)} s, rerun ${warm.toFixed(2)} s, process start included`,
+    `CLI: 'genprint --version' ${version[1].toFixed(2)} s (median of 3); 'genprint attribute' of 10 images of ${size}² (${ENTRIES}-entry library): first run ${cold.toFixed(2)} s, rerun ${warm.toFixed(2)} s, process start included`,
   );
   return { versionSeconds: version[1], attributeTenColdSeconds: cold, attributeTenWarmSeconds: warm };
 }
@@ -430,7 +430,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (size === 256 || (sizes.length === 1 && size !== 256)) {
       const ten = subsetFolder(all, path.join(root, `case-${size}-10`), 10);
-      extra.cli = await cliStart(root, lib.file, ten, log);
+      extra.cli = await cliStart(root, lib.file, ten, size, log);
     }
   }
 

@@ -109,6 +109,8 @@ describe('demo case with the default method (set-encoder + library classifier)',
     // The demo run analysed this folder against the library already, so its evidence is cached.
     const warm = await (await openAttributor({ libraryPath: run.libraryPath, method: 'dsf', provider: 'cpu' })).examine({ root: caseDir, canvas: 256 });
     expect(warm.cachedEvidence).toBe(warm.manifest.length);
+    // Those files were hashed but not decoded: their manifest entries come from the records.
+    expect(warm.manifest).toEqual(cold.manifest);
     expect(warm.evidence.map((e) => e.relPath)).toEqual(cold.evidence.map((e) => e.relPath));
     warm.evidence.forEach((w, i) => {
       expect(Array.from(w.corr)).toEqual(Array.from(cold.evidence[i].corr));

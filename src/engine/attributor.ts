@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { ingestFiles, ingestFolder } from './ingest/index.js';
+import { ingestFiles, ingestFolder, type DecodedInfo } from './ingest/index.js';
 import { FingerprintBank } from './correlation.js';
 import { RESIDUAL_VERSION, residualEngine } from './residual/wavelet-onnx.js';
 import { residualStatistics } from './residual/statistics.js';
@@ -105,7 +105,7 @@ export interface Examination {
   manifest: EvidenceFile[];
   skipped: SkippedFile[];
   evidence: ImageEvidence[];
-  /** Images whose evidence came from the cache beside the library (no residual computed). */
+  /** Images whose evidence came from the cache beside the library (not decoded, no residual, no φ). */
   cachedEvidence: number;
 }
 
@@ -186,29 +186,53 @@ export class FeatureCache {
  * names everything the numbers depend on (see `evidenceKey`); float64 values are stored bit for bit.
  */
 export const evidenceCodec = {
-  encode(e: Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'>): Float32Array {
+  /**
+   * Layout: float64 [entries, flags, info bytes, corr × n, logProba × n, novelty × n] (absent parts
+   * NaN), then the decoded-file fields as UTF-8 JSON, padded to whole float32 values.
+   */
+  encode(e: Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'>, info: DecodedInfo): Float32Array {
     const n = e.corr.length;
-    const out = new Float64Array(2 + 3 * n).fill(NaN);
-    out[0] = n;
-    out[1] = (e.logProba ? 1 : 0) + (e.novelty ? 2 : 0);
-    out.set(e.corr, 2);
-    if (e.logProba) out.set(e.logProba, 2 + n);
-    if (e.novelty) out.set(e.novelty, 2 + 2 * n);
-    return new Float32Array(out.buffer);
+    const json = new TextEncoder().encode(JSON.stringify(info));
+    const numbers = new Float64Array(3 + 3 * n).fill(NaN);
+    numbers[0] = n;
+    numbers[1] = (e.logProba ? 1 : 0) + (e.novelty ? 2 : 0);
+    numbers[2] = json.length;
+    numbers.set(e.corr, 3);
+    if (e.logProba) numbers.set(e.logProba, 3 + n);
+    if (e.novelty) numbers.set(e.novelty, 3 + 2 * n);
+    const bytes = new Uint8Array(numbers.byteLength + Math.ceil(json.length / 4) * 4);
+    bytes.set(new Uint8Array(numbers.buffer), 0);
+    bytes.set(json, numbers.byteLength);
+    return new Float32Array(bytes.buffer);
   },
-  decode(data: Float32Array, entries: number): Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'> | null {
-    if (data.length % 2 !== 0) return null;
-    const v = new Float64Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-    const n = v[0];
-    const flags = v[1];
-    if (n !== entries || v.length !== 2 + 3 * n || !(flags >= 0 && flags <= 3)) return null;
+  decode(data: Float32Array, entries: number): (Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'> & { info: DecodedInfo }) | null {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    if (bytes.length < 24) return null;
+    const head = new Float64Array(bytes.buffer, 0, 3);
+    const [n, flags, infoLength] = head;
+    const numbersLength = 8 * (3 + 3 * n);
+    if (n !== entries || !(flags >= 0 && flags <= 3) || !(infoLength >= 0) || bytes.length < numbersLength + infoLength) return null;
+    const v = new Float64Array(bytes.buffer, 0, 3 + 3 * n);
+    let info: DecodedInfo;
+    try {
+      info = JSON.parse(new TextDecoder().decode(bytes.subarray(numbersLength, numbersLength + infoLength))) as DecodedInfo;
+    } catch {
+      return null;
+    }
     return {
-      corr: v.slice(2, 2 + n),
-      logProba: flags & 1 ? v.slice(2 + n, 2 + 2 * n) : null,
-      novelty: flags & 2 ? v.slice(2 + 2 * n, 2 + 3 * n) : null,
+      corr: v.slice(3, 3 + n),
+      logProba: flags & 1 ? v.slice(3 + n, 3 + 2 * n) : null,
+      novelty: flags & 2 ? v.slice(3 + 2 * n, 3 + 3 * n) : null,
+      info,
     };
   },
 };
+
+/** The manifest fields an evidence record keeps (everything but names, hash, size and time). */
+function decodedInfo(file: EvidenceFile): DecodedInfo {
+  const { relPath: _r, rawNameHex: _h, sha256: _s, sizeBytes: _b, mtimeMs: _m, ...info } = file;
+  return info;
+}
 
 /** Bump when what an evidence record holds, or how it is computed, changes. */
 const EVIDENCE_RECORD_VERSION = 1;
@@ -279,12 +303,16 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
             evidence.push({
               relPath: p.file.relPath,
               sha256: p.file.sha256,
-              ...hit,
+              corr: hit.corr,
+              logProba: hit.logProba,
+              novelty: hit.novelty,
               features: f,
               ...(p.file.compression ? { compression: p.file.compression } : {}),
             });
             continue;
           }
+          // Only files whose record and features are cached are left undecoded (`known` below).
+          if (p.crops.length === 0) throw new Error(`internal: ${p.file.relPath} was not decoded but its cached evidence is gone`);
           const mine = residuals.filter((_, j) => owner[j] === t);
           t++;
           // Eq. 3 per crop, averaged over the crops of one image.
@@ -295,7 +323,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const stats = needsStatistics ? residualStatistics(mine) : null;
           const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
-          if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev));
+          if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev, decodedInfo(p.file)));
           evidence.push(ev);
         }
       };
@@ -305,7 +333,18 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       const batchSize = Math.max(1, Math.floor(x.batchSize ?? DEFAULT_BATCH));
       let inflight: Promise<void> = Promise.resolve();
       let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress };
+      // A file whose evidence record (with the decoded-file fields) and φ features are cached is
+      // hashed but not decoded: the record is keyed by the SHA-256 of exactly these bytes.
+      const wantFeatures = encoder && prepared.classifier ? encoder.phiSha256 : null;
+      const known = recordKey
+        ? (sha256: string) => {
+            const hit = cache.get(sha256, recordKey);
+            const rec = hit ? evidenceCodec.decode(hit, entryCount) : null;
+            if (!rec || (wantFeatures && !cache.get(sha256, wantFeatures))) return undefined;
+            return rec.info;
+          }
+        : undefined;
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, signal: x.signal, onProgress: x.onProgress, known };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       try {
         for await (const ev of events) {
