@@ -68,6 +68,8 @@ export interface EvalOptions {
   seed?: number;
   /** Models folder to score beside the shipped models (paired "DSF+ minus baseline" rows). */
   baselineModels?: string;
+  /** Leave the demo zoo out (e.g. a model change that cannot affect its 64-px images). */
+  skipDemo?: boolean;
   log?: (line: string) => void;
 }
 
@@ -798,9 +800,9 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   const wanted = opts.domains ?? (quick ? ['fmnist28'] : null);
   const chosen = wanted ? corpus.filter((d) => wanted.includes(d.name)) : corpus;
 
-  log('building the demo zoo …');
-  const demo = await demoDomain(path.join(work, 'demo'), { quick });
-  const domains: Domain[] = [demo, ...chosen];
+  if (!opts.skipDemo) log('building the demo zoo …');
+  const domains: Domain[] = opts.skipDemo ? [...chosen] : [await demoDomain(path.join(work, 'demo'), { quick }), ...chosen];
+  if (opts.skipDemo) notes.push('The demo zoo was not evaluated (--skip-demo).');
   const eta = new Eta(
     domains.reduce((s, d) => s + domainUnits(d, setups.length, true), 0),
     log,
