@@ -6,6 +6,8 @@
 //   npm run bench -- --quick           smoke run: small counts, a few minutes
 //   npm run bench -- --large           also 100k images at 256²
 //   npm run bench -- --sizes 256 --counts 1000 --batch 4,8,16 --keep /tmp/b
+//   npm run bench -- --before ../old-checkout   also times that checkout's CLI on the same folder
+//   npm run bench -- --keep DIR --skip-stages   only the library, --before and the CLI rows
 //
 // Every stage runs in its own child process (this script with --child), so each reports its own
 // peak RSS (VmHWM on Linux, else process.resourceUsage().maxRSS) and starts from a cold process
@@ -19,7 +21,8 @@
 //   scoring     per image |corr| with every fingerprint, residual statistics and the classifier
 //   attribute   analyseCase on the folder, cold (fresh library copy, no cache), then warm (rerun)
 // Rates of the single stages count only the time inside the stage (decoding runs beside them).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -189,6 +192,10 @@ interface Options {
   threads: number;
   keep: string | null;
   json: string | null;
+  /** Another checkout (e.g. the commit before this work) whose CLI is timed on the same folder. */
+  before: string | null;
+  /** Only the library, --before and the CLI rows (e.g. to finish an interrupted run with --keep). */
+  skipStages: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -209,6 +216,8 @@ function parseArgs(argv: string[]): Options {
     threads: Number(val('--threads') ?? 2),
     keep: val('--keep') ?? null,
     json: val('--json') ?? null,
+    before: val('--before') ?? null,
+    skipStages: has('--skip-stages'),
   };
 }
 
@@ -244,6 +253,13 @@ function basePicture(size: number, gen: string, index: number): Uint8Array {
   return out;
 }
 
+/** Gaussian noise (σ = 2 levels) to add to the base pictures, read at a different offset per file. */
+const NOISE_LENGTH = 1_048_573; // prime: every offset gives another sequence
+const NOISE = (() => {
+  const rand = createRandom(20261206);
+  return Int8Array.from({ length: NOISE_LENGTH }, () => Math.max(-127, Math.min(127, Math.round(2 * gaussian(rand)))));
+})();
+
 /**
  * `count` distinct JPEGs (q90) of `size`²: a few base pictures with per-file Gaussian noise (σ = 2
  * levels), so no two files share bytes and a cold run never hits a cache.
@@ -254,15 +270,31 @@ async function writeImages(dir: string, size: number, count: number, gen: string
   if (have >= count) return;
   const bases = Array.from({ length: Math.min(8, count) }, (_, i) => basePicture(size, gen, i));
   const t = performance.now();
+  const px = new Uint8Array(size * size * 3);
   for (let i = have; i < count; i++) {
-    const rand = createRandom(1_000_003 * size + i);
-    const px = Uint8Array.from(bases[i % bases.length], (v) => Math.max(0, Math.min(255, Math.round(v + 2 * gaussian(rand)))));
+    const base = bases[i % bases.length];
+    let k = (i * 7919 + size) % NOISE_LENGTH;
+    for (let j = 0; j < px.length; j++) {
+      const v = base[j] + NOISE[k];
+      px[j] = v < 0 ? 0 : v > 255 ? 255 : v;
+      if (++k === NOISE_LENGTH) k = 0;
+    }
     const jpg = await sharp(px, { raw: { width: size, height: size, channels: 3 } })
       .jpeg({ quality: 90 })
       .toBuffer();
     writeFileSync(path.join(dir, `${String(i).padStart(6, '0')}.jpg`), jpg);
     if ((i + 1) % 1000 === 0) log(`  generated ${i + 1}/${count} images of ${size}² (${((i + 1 - have) / ((performance.now() - t) / 1000)).toFixed(0)}/s)`);
   }
+  // A cold run must not find any file in a cache: every file's bytes are different.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.jpg'));
+  const digests = new Set(
+    files.map((f) =>
+      createHash('sha256')
+        .update(readFileSync(path.join(dir, f)))
+        .digest('hex'),
+    ),
+  );
+  if (digests.size !== files.length) throw new Error(`bench images: only ${digests.size} distinct files among ${files.length} in ${dir}`);
 }
 
 /** The first `count` files of `src` as hard links in their own folder (no extra disk). */
@@ -344,6 +376,23 @@ async function cliStart(root: string, library: string, caseDir: string, size: nu
   return { versionSeconds: version[1], attributeTenColdSeconds: cold, attributeTenWarmSeconds: warm };
 }
 
+/**
+ * `genprint attribute` from the command line, cold (fresh library copy), as a user runs it: wall
+ * seconds including process start and the library fit, and the process's peak RSS (GNU time).
+ */
+function cliAttribute(checkout: string, root: string, library: string, dir: string): { seconds: number; maxRssMiB: number } {
+  const lib = path.join(root, `cli-${path.basename(checkout)}-${process.hrtime.bigint()}.gplib`);
+  copyFileSync(library, lib);
+  const t = performance.now();
+  const args = ['-f', 'MAXRSS %M', process.execPath, path.join(checkout, 'bin', 'genprint.js'), 'attribute', '-q', '-l', lib, dir, '--json', `${lib}.json`];
+  const r = spawnSync('/usr/bin/time', args, { cwd: checkout, encoding: 'utf8' });
+  const seconds = (performance.now() - t) / 1000;
+  for (const f of [lib, `${lib}.feature-cache`, `${lib}.json`]) rmSync(f, { force: true });
+  if (r.status !== 0) throw new Error(`${checkout}: genprint attribute failed (exit ${r.status}): ${r.stderr}`);
+  // GNU time prints the child's peak RSS on stderr (the CLI itself is quiet with -q).
+  return { seconds, maxRssMiB: Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 };
+}
+
 async function main(argv: string[]): Promise<void> {
   const childAt = argv.indexOf('--child');
   if (childAt >= 0) return childMain(argv[childAt + 1]);
@@ -393,40 +442,54 @@ async function main(argv: string[]): Promise<void> {
     const small = Math.min(...counts);
     const smallDir = subsetFolder(all, path.join(root, `case-${size}-${small}`), small);
     const base = { dir: smallDir, threads: o.threads, batch: o.batches[0] };
-    const decode1 = add(size, small, 'decode', 1, await runChild({ ...base, stage: 'decode' }), 'one file in flight');
-    add(size, small, 'decode×2', 1, await runChild({ ...base, stage: 'decode2' }), 'two files in flight');
-    add(size, small, 'residual (JS)', 1, await runChild({ ...base, stage: 'residual-js' }), 'reference implementation');
-    for (const b of o.batches) add(size, small, 'residual (ONNX)', b, await runChild({ ...base, batch: b, stage: 'residual' }));
-    for (const b of o.batches) add(size, small, 'φ', b, await runChild({ ...base, batch: b, stage: 'phi' }));
-    const scoring = await runChild({ ...base, library: lib.file, stage: 'scoring' });
-    add(
-      size,
-      small,
-      'scoring',
-      o.batches[0],
-      scoring,
-      `${scoring.extra?.entries} entries; library open + fit ${Number(scoring.extra?.prepareSeconds).toFixed(1)} s`,
-    );
-    for (const count of counts) {
-      const dir = subsetFolder(all, path.join(root, `case-${size}-${count}`), count);
-      for (const b of count === small ? o.batches : [o.batches[0]]) {
-        const libCopy = path.join(root, `attr-${size}-${count}-${b}.gplib`);
-        copyFileSync(lib.file, libCopy);
-        rmSync(`${libCopy}.feature-cache`, { force: true });
-        const cold = await runChild({ dir, threads: o.threads, batch: b, library: libCopy, stage: 'attribute' });
-        const c = add(
-          size,
-          count,
-          'attribute cold',
-          b,
-          cold,
-          `library open + fit ${Number(cold.extra?.prepareSeconds).toFixed(1)} s, not counted; ${(cold.images / cold.seconds / decode1.imagesPerSecond).toFixed(2)}× decode`,
-        );
-        const warm = await runChild({ dir, threads: o.threads, batch: b, library: libCopy, stage: 'attribute-warm' });
-        add(size, count, 'attribute warm', b, warm, `rerun, same library and folder; ${(warm.images / warm.seconds / c.imagesPerSecond).toFixed(1)}× cold`);
-        rmSync(libCopy, { force: true });
-        rmSync(`${libCopy}.feature-cache`, { force: true });
+    if (o.skipStages) log('  (--skip-stages: stage rows skipped)');
+    else {
+      const decode1 = add(size, small, 'decode', 1, await runChild({ ...base, stage: 'decode' }), 'one file in flight');
+      add(size, small, 'decode×2', 1, await runChild({ ...base, stage: 'decode2' }), 'two files in flight');
+      add(size, small, 'residual (JS)', 1, await runChild({ ...base, stage: 'residual-js' }), 'reference implementation');
+      for (const b of o.batches) add(size, small, 'residual (ONNX)', b, await runChild({ ...base, batch: b, stage: 'residual' }));
+      for (const b of o.batches) add(size, small, 'φ', b, await runChild({ ...base, batch: b, stage: 'phi' }));
+      const scoring = await runChild({ ...base, library: lib.file, stage: 'scoring' });
+      add(
+        size,
+        small,
+        'scoring',
+        o.batches[0],
+        scoring,
+        `${scoring.extra?.entries} entries; library open + fit ${Number(scoring.extra?.prepareSeconds).toFixed(1)} s`,
+      );
+      for (const count of counts) {
+        const dir = subsetFolder(all, path.join(root, `case-${size}-${count}`), count);
+        for (const b of count === small ? o.batches : [o.batches[0]]) {
+          const libCopy = path.join(root, `attr-${size}-${count}-${b}.gplib`);
+          copyFileSync(lib.file, libCopy);
+          rmSync(`${libCopy}.feature-cache`, { force: true });
+          const cold = await runChild({ dir, threads: o.threads, batch: b, library: libCopy, stage: 'attribute' });
+          const c = add(
+            size,
+            count,
+            'attribute cold',
+            b,
+            cold,
+            `library open + fit ${Number(cold.extra?.prepareSeconds).toFixed(1)} s, not counted; ${(cold.images / cold.seconds / decode1.imagesPerSecond).toFixed(2)}× decode`,
+          );
+          const warm = await runChild({ dir, threads: o.threads, batch: b, library: libCopy, stage: 'attribute-warm' });
+          add(size, count, 'attribute warm', b, warm, `rerun, same library and folder; ${(warm.images / warm.seconds / c.imagesPerSecond).toFixed(1)}× cold`);
+          rmSync(libCopy, { force: true });
+          rmSync(`${libCopy}.feature-cache`, { force: true });
+        }
       }
+    }
+    if (o.before && existsSync('/usr/bin/time')) {
+      // The same folder through the CLI of another checkout and of this one, one after the other.
+      const before = cliAttribute(path.resolve(o.before), root, lib.file, smallDir);
+      const now = cliAttribute(repoRoot(), root, lib.file, smallDir);
+      log(
+        `  ${`${size}²`.padEnd(6)} ${String(small).padStart(6)}  CLI attribute, cold, whole process (start + library fit + analysis): ` +
+          `before (${o.before}) ${before.seconds.toFixed(1)} s = ${fmtRate(small / before.seconds)} images/s, peak RSS ${before.maxRssMiB.toFixed(0)} MiB; ` +
+          `now ${now.seconds.toFixed(1)} s = ${fmtRate(small / now.seconds)} images/s, peak RSS ${now.maxRssMiB.toFixed(0)} MiB; ${(before.seconds / now.seconds).toFixed(1)}× faster`,
+      );
+      extra[`before-${size}`] = { images: small, before, now };
     }
     if (size === 256 || (sizes.length === 1 && size !== 256)) {
       const ten = subsetFolder(all, path.join(root, `case-${size}-10`), 10);
