@@ -37,7 +37,7 @@ export interface EngineOptions {
 
 export const DEFAULT_THREADS = 2;
 /** Images per batch through the residual graph and φ (sized with `npm run bench`, docs/performance.md). */
-export const DEFAULT_BATCH = 8;
+export const DEFAULT_BATCH = 4;
 
 /** Loads the set-encoder when the models folder has one; the residual method works without it. */
 export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
