@@ -380,6 +380,21 @@ async function cliStart(root: string, library: string, caseDir: string, size: nu
  * `genprint attribute` from the command line, cold (fresh library copy), as a user runs it: wall
  * seconds including process start and the library fit, and the process's peak RSS (GNU time).
  */
+/**
+ * A library enrolled by another checkout's own CLI from the same reference folders: that
+ * checkout's φ must have made its features, or it finds none and skips φ altogether.
+ */
+function cliLibrary(checkout: string, root: string, size: number): string {
+  const file = path.join(root, `library-${size}-${path.basename(checkout)}.gplib`);
+  for (const f of [file, `${file}.feature-cache`]) rmSync(f, { force: true });
+  const cli = (args: string[]) => execFileSync(process.execPath, [path.join(checkout, 'bin', 'genprint.js'), ...args], { cwd: checkout, stdio: 'ignore' });
+  cli(['library', 'init', file]);
+  const refs = path.join(root, `refs-${Math.min(size, CANVAS)}`);
+  for (const g of listDemoGenerators().slice(0, ENTRIES))
+    cli(['enrol', '-q', '--no-manifold', '-l', file, '-n', g.name, '-f', g.family, path.join(refs, g.name)]);
+  return file;
+}
+
 function cliAttribute(checkout: string, root: string, library: string, dir: string): { seconds: number; maxRssMiB: number } {
   const lib = path.join(root, `cli-${path.basename(checkout)}-${process.hrtime.bigint()}.gplib`);
   copyFileSync(library, lib);
@@ -482,7 +497,7 @@ async function main(argv: string[]): Promise<void> {
     }
     if (o.before && existsSync('/usr/bin/time')) {
       // The same folder through the CLI of another checkout and of this one, one after the other.
-      const before = cliAttribute(path.resolve(o.before), root, lib.file, smallDir);
+      const before = cliAttribute(path.resolve(o.before), root, cliLibrary(path.resolve(o.before), root, size), smallDir);
       const now = cliAttribute(repoRoot(), root, lib.file, smallDir);
       log(
         `  ${`${size}²`.padEnd(6)} ${String(small).padStart(6)}  CLI attribute, cold, whole process (start + library fit + analysis): ` +
