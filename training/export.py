@@ -20,63 +20,11 @@ def sha256(path: str) -> str:
     return h.hexdigest()
 
 
-class CentreCrop(torch.nn.Module):
-    """phi on the centred max_side x max_side window of larger images (each side cropped on its own, offset
-    (side - max_side) // 2, as evaluate.centre_crop). The eager twin of the Slice that crop_front puts in
-    front of the exported graph; used for the parity fixture."""
-
-    def __init__(self, phi: torch.nn.Module, max_side: int):
-        super().__init__()
-        self.phi, self.max_side = phi, max_side
-        self.dim = phi.dim
-
-    def forward(self, x):
-        h, w = x.shape[2], x.shape[3]
-        ch, cw = min(h, self.max_side), min(w, self.max_side)
-        y, x0 = (h - ch) // 2, (w - cw) // 2
-        return self.phi(x[:, :, y:y + ch, x0:x0 + cw])
-
-
-def crop_front(path: str, max_side: int) -> None:
-    """Puts a centre crop to max_side (Shape -> Min -> Slice) in front of an exported phi graph, so the engine
-    keeps feeding whole canvases and phi itself decides what it looks at (and its SHA-256 says so)."""
-    m = onnx.load(path)
-    g = m.graph
-    src = g.input[0].name
-    cropped = f'{src}_centre{max_side}'
-    for node in g.node:
-        for i, name in enumerate(node.input):
-            if name == src:
-                node.input[i] = cropped
-    h = onnx.helper
-    consts = [h.make_tensor('crop_lo', onnx.TensorProto.INT64, [1], [2]),
-              h.make_tensor('crop_hi', onnx.TensorProto.INT64, [1], [4]),
-              h.make_tensor('crop_side', onnx.TensorProto.INT64, [1], [max_side]),
-              h.make_tensor('crop_two', onnx.TensorProto.INT64, [1], [2]),
-              h.make_tensor('crop_axes', onnx.TensorProto.INT64, [2], [2, 3])]
-    g.initializer.extend(consts)
-    front = [h.make_node('Shape', [src], ['crop_shape']),
-             h.make_node('Slice', ['crop_shape', 'crop_lo', 'crop_hi'], ['crop_hw']),
-             h.make_node('Min', ['crop_hw', 'crop_side'], ['crop_size']),
-             h.make_node('Sub', ['crop_hw', 'crop_size'], ['crop_spare']),
-             h.make_node('Div', ['crop_spare', 'crop_two'], ['crop_start']),  # int64 Div truncates: spare >= 0
-             h.make_node('Add', ['crop_start', 'crop_size'], ['crop_end']),
-             h.make_node('Slice', [src, 'crop_start', 'crop_end', 'crop_axes'], [cropped])]
-    nodes = front + list(g.node)
-    del g.node[:]
-    g.node.extend(nodes)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
-
-
-def export_phi(phi: torch.nn.Module, path: str, input_crop: int | None = None) -> None:
+def export_phi(phi: torch.nn.Module, path: str) -> None:
     phi.eval()
-    inner = phi.phi if isinstance(phi, CentreCrop) else phi
     dummy = torch.rand(2, 3, 40, 36)
-    torch.onnx.export(inner, dummy, path, input_names=['images'], output_names=['features'], opset_version=OPSET,
+    torch.onnx.export(phi, dummy, path, input_names=['images'], output_names=['features'], opset_version=OPSET,
                       dynamic_axes={'images': {0: 'N', 2: 'H', 3: 'W'}, 'features': {0: 'N'}}, do_constant_folding=True)
-    if input_crop:
-        crop_front(path, input_crop)
     onnx.checker.check_model(onnx.load(path))
 
 

@@ -59,11 +59,6 @@ def parse_args():
     p.add_argument('--steps', type=int, default=None, help='phi training steps (default 4000, quick 60)')
     p.add_argument('--train-seconds', type=float, default=None, help='wall-clock cap on phi training')
     p.add_argument('--max-crop', type=int, default=40)
-    p.add_argument('--generators-from', default=None, metavar='CARD',
-                   help='train on only the corpus generators listed in this model card (reproduce it on a grown corpus)')
-    p.add_argument('--phi-input-crop', type=int, default=128,
-                   help='phi.onnx looks at the centred N x N window of larger images (0: whole images, the models '
-                        'before 2026-12); the held-out evaluation and rho always used 128-px crops')
     p.add_argument('--force', default=None, help='ship this configuration whatever the measurement (debugging)')
     return p.parse_args()
 
@@ -227,13 +222,6 @@ def run(args, front=None, variant: dict | None = None):
     if os.path.exists(os.path.join(args.corpus, 'MANIFEST.tsv')):
         corpus_gens = data.load_corpus(args.corpus, 24 if quick else None)
         digest = data.corpus_digest(args.corpus)
-        if getattr(args, 'generators_from', None):
-            # Train on exactly the generators an earlier card lists (the corpus has grown since), so a change
-            # of the export is measured on unchanged data and the trained member comes out the same.
-            with open(args.generators_from) as f:
-                listed = json.load(f)['data']
-            keep = set(listed['trainGenerators']) | set(listed['heldOutGenerators'])
-            corpus_gens = [g for g in corpus_gens if g.key in keep]
         log(f'corpus: {len(corpus_gens)} generator/real sets, {sum(len(g.images) for g in corpus_gens)} images')
     else:
         log(f'corpus not found at {args.corpus}: running on the generator zoo only (procedural content)')
@@ -321,13 +309,11 @@ def run(args, front=None, variant: dict | None = None):
 
     # ---- export
     phi_path, rho_path = os.path.join(out, 'phi.onnx'), os.path.join(out, 'rho.onnx')
-    input_crop = getattr(args, 'phi_input_crop', 0) or None
-    export.export_phi(phi, phi_path, input_crop)
+    export.export_phi(phi, phi_path)
     export.export_rho(rho, phi.dim, rho_path)
     phi_sha, rho_sha = export.sha256(phi_path), export.sha256(rho_path)
     os.makedirs(os.path.dirname(fixture), exist_ok=True)
-    export.write_json(export.parity_fixture(export.CentreCrop(phi, input_crop) if input_crop else phi, rho, phi_sha,
-                                            rho_sha), fixture)
+    export.write_json(export.parity_fixture(phi, rho, phi_sha, rho_sha), fixture)
     total_mb = (os.path.getsize(phi_path) + os.path.getsize(rho_path)) / 2 ** 20
     log(f'exported phi ({os.path.getsize(phi_path) / 1024:.0f} KiB) and rho ({os.path.getsize(rho_path) / 1024:.0f} KiB); '
         f'fixture {fixture}')
@@ -346,11 +332,6 @@ def run(args, front=None, variant: dict | None = None):
         'phi': {'file': 'phi.onnx', 'sha256': phi_sha, 'featureDim': phi.dim, 'input': 'images', 'output': 'features',
                 **({'inputTransform': variant['inputTransform']} if 'inputTransform' in variant else {}),
                 'inputShape': '[N,3,H,W] float32', 'inputRange': '[0,1] RGB CHW', 'minSide': 28, 'maxSide': 256,
-                **({'inputCrop': {'maxSide': input_crop, 'where': 'inside phi.onnx (Shape/Min/Slice in front of the network)',
-                                  'definition': 'each side above maxSide is cut to its centred maxSide pixels, offset '
-                                                '(side - maxSide) // 2, as the held-out evaluation and rho always did',
-                                  'why': 'a quarter of the multiply-adds on 256-px canvases (docs/performance.md)'}}
-                   if input_crop else {}),
                 'grayscale': '3 identical channels', 'params': n_params(phi), 'opset': export.OPSET,
                 'architecture': 'fixed SRM-style 5x5 high-pass bank (4 kernels x 3 channels, valid padding) -> 6 conv3x3 '
                                 '(LeakyReLU 0.2, two stride-2) -> global average pool' +
@@ -365,8 +346,6 @@ def run(args, front=None, variant: dict | None = None):
         'seeds': seeds,
         'hyperparameters': hp,
         'data': {'corpus': os.path.relpath(args.corpus, REPO) if corpus_gens else None, 'corpusDigest': digest,
-                 **({'generatorsFrom': os.path.relpath(args.generators_from, REPO)}
-                    if getattr(args, 'generators_from', None) else {}),
                  'trainGenerators': [g.key for g in corpus_train], 'heldOutGenerators': [g.key for g in corpus_held],
                  'zooGenerators': len(zoo_gens), 'zooTrain': len(zoo_train), 'zooHeldOut': len(zoo_held),
                  'zooDomains': sorted({g.domain for g in zoo_gens}),

@@ -126,8 +126,7 @@ def main():
     enc_args = argparse.Namespace(quick=quick, out=os.path.join(out, 'manifold'), corpus=args.corpus,
                                   cache=args.cache, fixture=os.path.join(fixtures, 'parity-manifold.json'),
                                   seed=args.seed, threads=args.threads, steps=args.steps,
-                                  train_seconds=args.train_seconds, max_crop=args.max_crop, force=args.force,
-                                  phi_input_crop=0)  # its recipe is unchanged: whole images
+                                  train_seconds=args.train_seconds, max_crop=args.max_crop, force=args.force)
     train.run(enc_args, front=lambda phi: ArtifactInput(proj, phi),
               variant={'name': 'genprint-manifold',
                        'inputTransform': {'kind': 'projector-artifact', 'definition': 'phi(x - P(x))',
