@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { correlationMatrix, decorrelationScore, diagonalContrast, perImageCorrelations } from '../src/engine/correlation.js';
+import { FingerprintBank, correlationMatrix, decorrelationScore, diagonalContrast, perImageCorrelations } from '../src/engine/correlation.js';
 import { computeResidual, fingerprintFromResiduals } from '../src/engine/residual/index.js';
 import type { Canvas, LabelledMatrix } from '../src/engine/types.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
@@ -168,5 +168,24 @@ describe('Eq. 6 decorrelation score and diagonal contrast', () => {
 
   it('a plain number[][] must be square', () => {
     expect(() => decorrelationScore([[1, 0, 0]])).toThrow(RangeError);
+  });
+});
+
+describe('FingerprintBank (Eq. 3 for many images against one library)', () => {
+  it('gives perImageCorrelations for residuals of every size against fingerprints of other sizes, constant ones included', () => {
+    const rand = mulberry32(3);
+    const plane = (w: number, h: number, scale = 1) => ({ width: w, height: h, data: Float32Array.from({ length: 3 * w * h }, () => scale * gauss(rand)) });
+    const shared = plane(64, 64);
+    const fingerprints = [plane(64, 64), plane(48, 40), { width: 32, height: 32, data: new Float32Array(3 * 32 * 32).fill(0.5) }, shared];
+    const bank = new FingerprintBank(fingerprints);
+    const residuals = [plane(64, 64), plane(30, 70), plane(100, 20), { ...shared, data: Float32Array.from(shared.data, (v) => -2 * v + 0.1) }];
+    for (const r of residuals) {
+      const want = perImageCorrelations(r, fingerprints);
+      const got = bank.absCorrelations(r);
+      want.forEach((v, k) => expect(Math.abs(got[k] - v)).toBeLessThan(1e-6));
+    }
+    expect(bank.absCorrelations(residuals[3])[3]).toBeCloseTo(1, 6); // an affine copy correlates perfectly
+    expect(bank.absCorrelations(residuals[0])[2]).toBe(0); // constant fingerprint: no evidence
+    expect(() => bank.absCorrelations({ width: 4, height: 4, data: new Float32Array(5) })).toThrow(RangeError);
   });
 });

@@ -1,13 +1,13 @@
 // End to end through the engine's public entry points with the committed set-encoder: the
 // self-made demo is enrolled and every case folder must get its known answer.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyseCase, estimateLibraryErrorRates, listLibrary } from '../src/engine/index.js';
 import { runDemo, type DemoRun } from '../src/engine/demo/index.js';
-import { featureCachePath } from '../src/engine/attributor.js';
+import { featureCachePath, openAttributor } from '../src/engine/attributor.js';
 import { FingerprintLibrary } from '../src/engine/library/index.js';
 import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
@@ -122,6 +122,29 @@ describe('demo case with the default method (set-encoder + library classifier)',
     expect(again.library.sha256).toBe(first.library.sha256);
     // The library file itself is not written by analyses (its hash is quoted in reports).
     expect((await listLibrary(run.libraryPath)).sha256).toBe(first.library.sha256);
+  });
+
+  it("caches each image's evidence too: a re-examination skips the residuals and gives the same numbers bit for bit", async () => {
+    const caseDir = path.join(root, 'case', 'demo-bilinear');
+    // A copy of the library without its cache sidecar computes everything afresh.
+    const fresh = path.join(root, 'fresh-copy.gplib');
+    copyFileSync(run.libraryPath, fresh);
+    const cold = await (await openAttributor({ libraryPath: fresh, method: 'dsf', provider: 'cpu' })).examine({ root: caseDir, canvas: 256 });
+    expect(cold.cachedEvidence).toBe(0);
+    // The demo run analysed this folder against the library already, so its evidence is cached.
+    const warm = await (await openAttributor({ libraryPath: run.libraryPath, method: 'dsf', provider: 'cpu' })).examine({ root: caseDir, canvas: 256 });
+    expect(warm.cachedEvidence).toBe(warm.manifest.length);
+    // Those files were hashed but not decoded: their manifest entries come from the records.
+    expect(warm.manifest).toEqual(cold.manifest);
+    expect(warm.evidence.map((e) => e.relPath)).toEqual(cold.evidence.map((e) => e.relPath));
+    warm.evidence.forEach((w, i) => {
+      expect(Array.from(w.corr)).toEqual(Array.from(cold.evidence[i].corr));
+      expect(Array.from(w.logProba!)).toEqual(Array.from(cold.evidence[i].logProba!));
+      expect(Array.from(w.novelty!)).toEqual(Array.from(cold.evidence[i].novelty!));
+    });
+    // Another canvas is other evidence: nothing comes from the cache.
+    const other = await (await openAttributor({ libraryPath: run.libraryPath, method: 'dsf', provider: 'cpu' })).examine({ root: caseDir, canvas: 48 });
+    expect(other.cachedEvidence).toBe(0);
   });
 
   it('correlation analysis: evidence × library rows and a library × library matrix with a dominant diagonal', () => {

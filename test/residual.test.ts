@@ -17,6 +17,8 @@ import {
   residualPixels,
   residualSpectrum,
   residualStatistics,
+  powerSpectrum2d,
+  TILE,
 } from '../src/engine/residual/statistics.js';
 import type { Canvas } from '../src/engine/types.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
@@ -283,5 +285,42 @@ describe('residual statistics (library classifier evidence)', () => {
     for (const d of [0, 17, SPECTRAL_DIM - 1]) expect(s[d]).toBeCloseTo((sa[d] + sb[d]) / 2, 4);
     for (const d of [0, 500, PIXEL_DIM - 1]) expect(s[SPECTRAL_DIM + d]).toBeCloseTo((pa[d] + pb[d]) / 2, 6);
     expect(() => residualStatistics([])).toThrow();
+  });
+
+  it('the spectrum is the Welch average of powerSpectrum2d over the centred tiles (fast path = reference)', () => {
+    /** The definition, written out with the generic FFT: grey plane, ≤ 8×8 centred tiles, half-plane log. */
+    function reference(r: Canvas): Float32Array {
+      const { width: w, height: h } = r;
+      const P = w * h;
+      const grey = Float64Array.from({ length: P }, (_, i) => (r.data[i] + r.data[P + i] + r.data[2 * P + i]) / 3);
+      const nx = Math.min(8, Math.max(1, Math.floor(w / TILE)));
+      const ny = Math.min(8, Math.max(1, Math.floor(h / TILE)));
+      const x0 = Math.max(0, Math.floor((w - nx * TILE) / 2));
+      const y0 = Math.max(0, Math.floor((h - ny * TILE) / 2));
+      const acc = new Float64Array(TILE * TILE);
+      for (let ty = 0; ty < ny; ty++)
+        for (let tx = 0; tx < nx; tx++) {
+          const tile = new Float64Array(TILE * TILE);
+          for (let y = 0; y < TILE && y0 + ty * TILE + y < h; y++)
+            for (let x = 0; x < TILE && x0 + tx * TILE + x < w; x++) tile[y * TILE + x] = grey[(y0 + ty * TILE + y) * w + x0 + tx * TILE + x];
+          powerSpectrum2d(tile).forEach((v, i) => (acc[i] += v));
+        }
+      const out = new Float32Array(SPECTRAL_DIM);
+      let k = 0;
+      for (let y = 0; y < TILE; y++) for (let x = 0; x <= TILE / 2; x++) out[k++] = Math.log(1e-10 + acc[y * TILE + x] / (nx * ny));
+      return out;
+    }
+    const rand = mulberry32(11);
+    for (const [w, h] of [
+      [256, 256],
+      [28, 28],
+      [64, 48],
+      [100, 300],
+    ]) {
+      const r = computeResidual(addNoise(smoothImage(w, h, rand), 0.02, rand).noisy);
+      const fast = residualSpectrum(r);
+      const ref = reference(r);
+      for (let i = 0; i < SPECTRAL_DIM; i++) expect(Math.abs(fast[i] - ref[i])).toBeLessThan(1e-5);
+    }
   });
 });

@@ -2,11 +2,13 @@
 // statistics) plus the set-encoder, able to examine evidence and judge any subset of it.
 // `analyseCase` is built on it, and the evaluation harness uses it directly, so the numbers the
 // evaluation reports are produced by the very code that produces investigators' verdicts.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { ingestFiles, ingestFolder } from './ingest/index.js';
+import { ingestFiles, ingestFolder, type DecodedInfo } from './ingest/index.js';
 import { throwIfAborted } from './util/abort.js';
-import { computeResidual, perImageCorrelations } from './residual/index.js';
+import { FingerprintBank } from './correlation.js';
+import { RESIDUAL_VERSION, residualEngine } from './residual/wavelet-onnx.js';
 import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
 import { libraryMatrix, matrixPlan, type MatrixPlan, type MatrixView } from './attribution/library-analysis.js';
@@ -41,7 +43,9 @@ export interface EngineOptions {
   threads?: number;
 }
 
-const BATCH = 16;
+export const DEFAULT_THREADS = 2;
+/** Images per batch through the residual graph and φ (sized with `npm run bench`, docs/performance.md). */
+export const DEFAULT_BATCH = 4;
 
 /** Loads the set-encoder when the models folder has one; the residual method works without it. */
 export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | null> {
@@ -103,6 +107,8 @@ export interface ExamineRequest {
   maxCrops?: number;
   /** Follow symbolic links that lead outside `root` (default false: listed as skipped). */
   followExternalLinks?: boolean;
+  /** Images per batch (default DEFAULT_BATCH); memory grows with it, not with the folder. */
+  batchSize?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -111,6 +117,8 @@ export interface Examination {
   manifest: EvidenceFile[];
   skipped: SkippedFile[];
   evidence: ImageEvidence[];
+  /** Images whose evidence came from the cache beside the library (not decoded, no residual, no φ). */
+  cachedEvidence: number;
 }
 
 export interface Attributor {
@@ -166,7 +174,8 @@ const SIDECAR_CALIBRATIONS = 4;
  * library written without one), so the next analysis of the same content does not fit them again.
  */
 export class FeatureCache {
-  readonly added: { sha256: string; model: string; features: Float32Array }[] = [];
+  /** Entries computed in this session, by `${model}|${sha256}`, written by persist(). */
+  private readonly added = new Map<string, { sha256: string; model: string; features: Float32Array }>();
   private readonly fitted: { plan: ClassifierPlan; classifier: FusedClassifier; seconds: number }[] = [];
   private readonly matrices: { plan: MatrixPlan; matrix: LabelledMatrix; seconds: number }[] = [];
   private readonly calibrations: { plan: CalibrationPlan; statistics: CalibrationStatistics; seconds: number }[] = [];
@@ -189,11 +198,11 @@ export class FeatureCache {
   }
 
   get(sha256: string, model: string): Float32Array | undefined {
-    return this.store?.getCachedFeatures(sha256, model) ?? this.added.find((a) => a.sha256 === sha256 && a.model === model)?.features;
+    return this.added.get(`${model}|${sha256}`)?.features ?? this.store?.getCachedFeatures(sha256, model);
   }
 
   put(sha256: string, model: string, features: Float32Array): void {
-    this.added.push({ sha256, model, features });
+    this.added.set(`${model}|${sha256}`, { sha256, model, features });
   }
 
   getClassifier(key: string): FusedClassifier | null {
@@ -241,12 +250,12 @@ export class FeatureCache {
   /** Writes the new features and classifiers to the sidecar (best effort: a locked cache just means no caching). */
   async persist(): Promise<void> {
     this.close();
-    if (this.added.length === 0 && this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
+    if (this.added.size === 0 && this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
       if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
       await withLibrary(file, async (w) => {
-        for (const c of this.added) w.putCachedFeatures(c.sha256, c.model, c.features);
+        for (const c of this.added.values()) w.putCachedFeatures(c.sha256, c.model, c.features);
         for (const { plan, classifier, seconds } of this.fitted)
           w.putClassifier({ key: plan.key, view: plan.view, modelHash: plan.modelHash, seconds, classifier });
         const newest = w
@@ -265,7 +274,7 @@ export class FeatureCache {
             .map((a) => a.key);
         w.removeAnalyses([...newestAnalyses('library-matrix', SIDECAR_MATRICES), ...newestAnalyses('calibration', SIDECAR_CALIBRATIONS)]);
       });
-      this.added.length = 0;
+      this.added.clear();
       this.fitted.length = 0;
       this.matrices.length = 0;
       this.calibrations.length = 0;
@@ -274,6 +283,64 @@ export class FeatureCache {
     }
   }
 }
+
+/**
+ * The per-image evidence that depends on the library (|corr| per entry, the classifier's
+ * log-probabilities and novelty), cached beside φ features in the sidecar so that re-analysing
+ * unchanged files skips the residual too. Kept in the same table as the features, under a key that
+ * names everything the numbers depend on (see `evidenceKey`); float64 values are stored bit for bit.
+ */
+export const evidenceCodec = {
+  /**
+   * Layout: float64 [entries, flags, info bytes, corr × n, logProba × n, novelty × n] (absent parts
+   * NaN), then the decoded-file fields as UTF-8 JSON, padded to whole float32 values.
+   */
+  encode(e: Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'>, info: DecodedInfo): Float32Array {
+    const n = e.corr.length;
+    const json = new TextEncoder().encode(JSON.stringify(info));
+    const numbers = new Float64Array(3 + 3 * n).fill(NaN);
+    numbers[0] = n;
+    numbers[1] = (e.logProba ? 1 : 0) + (e.novelty ? 2 : 0);
+    numbers[2] = json.length;
+    numbers.set(e.corr, 3);
+    if (e.logProba) numbers.set(e.logProba, 3 + n);
+    if (e.novelty) numbers.set(e.novelty, 3 + 2 * n);
+    const bytes = new Uint8Array(numbers.byteLength + Math.ceil(json.length / 4) * 4);
+    bytes.set(new Uint8Array(numbers.buffer), 0);
+    bytes.set(json, numbers.byteLength);
+    return new Float32Array(bytes.buffer);
+  },
+  decode(data: Float32Array, entries: number): (Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'> & { info: DecodedInfo }) | null {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+    if (bytes.length < 24) return null;
+    const head = new Float64Array(bytes.buffer, 0, 3);
+    const [n, flags, infoLength] = head;
+    const numbersLength = 8 * (3 + 3 * n);
+    if (n !== entries || !(flags >= 0 && flags <= 3) || !(infoLength >= 0) || bytes.length < numbersLength + infoLength) return null;
+    const v = new Float64Array(bytes.buffer, 0, 3 + 3 * n);
+    let info: DecodedInfo;
+    try {
+      info = JSON.parse(new TextDecoder().decode(bytes.subarray(numbersLength, numbersLength + infoLength))) as DecodedInfo;
+    } catch {
+      return null;
+    }
+    return {
+      corr: v.slice(3, 3 + n),
+      logProba: flags & 1 ? v.slice(3 + n, 3 + 2 * n) : null,
+      novelty: flags & 2 ? v.slice(3 + 2 * n, 3 + 3 * n) : null,
+      info,
+    };
+  },
+};
+
+/** The manifest fields an evidence record keeps (everything but names, hash, size and time). */
+function decodedInfo(file: EvidenceFile): DecodedInfo {
+  const { relPath: _r, rawNameHex: _h, sha256: _s, sizeBytes: _b, mtimeMs: _m, ...info } = file;
+  return info;
+}
+
+/** Bump when what an evidence record holds, or how it is computed, changes. */
+const EVIDENCE_RECORD_VERSION = 1;
 
 /**
  * Where an analysis finds a fitted classifier: the library file (stored by the last change of its
@@ -342,6 +409,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   }
   const { encoder, prepared } = setup;
   const fingerprints = prepared.entries.map((e) => e.fingerprint);
+  const bank = new FingerprintBank(fingerprints);
   const needsStatistics = prepared.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false;
 
   return {
@@ -357,47 +425,110 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
       const evidence: ImageEvidence[] = [];
-      let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
-      const flush = async () => {
-        const feats =
+      // Evidence records are valid for exactly this library file, method, models and canvas.
+      const recordKey = setup.evidenceKey
+        ? `evidence:${createHash('sha256')
+            .update(JSON.stringify([EVIDENCE_RECORD_VERSION, librarySha256, req.method, setup.evidenceKey, x.canvas, x.maxCrops ?? 1]))
+            .digest('hex')}`
+        : null;
+      const entryCount = prepared.entries.length;
+      let cachedEvidence = 0;
+
+      const examineBatch = async (batch: { file: EvidenceFile; crops: Canvas[] }[]) => {
+        const cached = batch.map((p) => {
+          const hit = recordKey ? cache.get(p.file.sha256, recordKey) : undefined;
+          return hit ? evidenceCodec.decode(hit, entryCount) : null;
+        });
+        const todo = batch.filter((_, i) => !cached[i]);
+        const owner = todo.flatMap((p, i) => p.crops.map(() => i));
+        // The residuals (ONNX graph or projector) and φ run at the same time on ONNX Runtime's threads.
+        const [residuals, feats] = await Promise.all([
+          todo.length > 0 ? setup.residuals(todo.flatMap((p) => p.crops)) : Promise.resolve([]),
           encoder && prepared.classifier
-            ? await featuresFor(
+            ? featuresFor(
                 encoder,
-                pending.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
+                batch.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
                 cache,
               )
-            : null;
-        for (let i = 0; i < pending.length; i++) {
-          const p = pending[i];
+            : Promise.resolve(null),
+        ]);
+        for (let i = 0, t = 0; i < batch.length; i++) {
+          const p = batch[i];
+          const f = feats ? setup.features(feats[i]) : null;
+          const hit = cached[i];
+          if (hit) {
+            cachedEvidence++;
+            evidence.push({
+              relPath: p.file.relPath,
+              sha256: p.file.sha256,
+              corr: hit.corr,
+              logProba: hit.logProba,
+              novelty: hit.novelty,
+              features: f,
+              ...(p.file.compression ? { compression: p.file.compression } : {}),
+              ...(p.file.decodeWarning ? { decodedWithWarnings: true } : {}),
+            });
+            continue;
+          }
+          // Only files whose record and features are cached are left undecoded (`known` below).
+          if (p.crops.length === 0) throw new Error(`internal: ${p.file.relPath} was not decoded but its cached evidence is gone`);
+          const mine = residuals.filter((_, j) => owner[j] === t);
+          t++;
           // Eq. 3 per crop, averaged over the crops of one image.
           const corrs = new Float64Array(fingerprints.length);
-          const residuals = await setup.residuals(p.crops);
-          for (const residual of residuals) {
-            const c = perImageCorrelations(residual, fingerprints);
-            for (let k = 0; k < c.length; k++) corrs[k] += Math.abs(c[k]) / p.crops.length;
+          for (const residual of mine) {
+            const c = bank.absCorrelations(residual);
+            for (let k = 0; k < c.length; k++) corrs[k] += c[k] / mine.length;
           }
-          const f = feats ? setup.features(feats[i]) : null;
-          const stats = needsStatistics ? residualStatistics(residuals) : null;
+          const stats = needsStatistics ? residualStatistics(mine) : null;
           const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
           if (p.file.decodeWarning) ev.decodedWithWarnings = true;
+          if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev, decodedInfo(p.file)));
           evidence.push(ev);
         }
-        pending = [];
       };
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress };
+
+      // Decoding the next batch overlaps the ONNX work and the JavaScript scoring of this one. At most
+      // two batches of decoded canvases are held at once, whatever the folder size.
+      const batchSize = Math.max(1, Math.floor(x.batchSize ?? DEFAULT_BATCH));
+      let inflight: Promise<void> = Promise.resolve();
+      let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
+      // A file whose evidence record (with the decoded-file fields) and φ features are cached is
+      // hashed but not decoded: the record is keyed by the SHA-256 of exactly these bytes.
+      const wantFeatures = encoder && prepared.classifier ? encoder.phiSha256 : null;
+      const known = recordKey
+        ? (sha256: string) => {
+            const hit = cache.get(sha256, recordKey);
+            const rec = hit ? evidenceCodec.decode(hit, entryCount) : null;
+            if (!rec || (wantFeatures && !cache.get(sha256, wantFeatures))) return undefined;
+            return rec.info;
+          }
+        : undefined;
+      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress, known };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
-      for await (const ev of events) {
-        throwIfAborted(x.signal);
-        if (ev.kind === 'skipped') {
-          skipped.push(ev.skipped);
-          continue;
+      try {
+        for await (const ev of events) {
+          throwIfAborted(x.signal);
+          if (ev.kind === 'skipped') {
+            skipped.push(ev.skipped);
+            continue;
+          }
+          manifest.push(ev.image.file);
+          pending.push({ file: ev.image.file, crops: ev.image.crops });
+          if (pending.length >= batchSize) {
+            const batch = pending;
+            pending = [];
+            await inflight;
+            inflight = examineBatch(batch);
+            inflight.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+          }
         }
-        manifest.push(ev.image.file);
-        pending.push({ file: ev.image.file, crops: ev.image.crops });
-        if (pending.length >= BATCH) await flush();
+      } finally {
+        await inflight.catch(() => undefined);
       }
-      await flush();
-      return { manifest, skipped, evidence };
+      await inflight;
+      if (pending.length > 0) await examineBatch(pending);
+      return { manifest, skipped, evidence, cachedEvidence };
     },
     judge(items, opts = {}) {
       return judge(prepared, items, req.method, opts.withEmbedding === false ? null : setup.embeddingEncoder);
@@ -435,11 +566,20 @@ interface AttributionSetup {
   residuals(crops: Canvas[]): Promise<Canvas[]>;
   /** The residual view of the entries' fingerprints and held-out residuals (the library × library matrix's). */
   matrixView: MatrixView;
+  /**
+   * What, besides the library file and the canvas, the per-image evidence depends on; null where it
+   * is not cached (the manifold method's views depend on more than the library file).
+   */
+  evidenceKey: string | null;
   /** Evidence φ features as the classifier sees them (identity, or the knn artifact). */
   features(f: Float32Array): Float32Array;
 }
 
-const waveletResiduals = async (crops: Canvas[]) => crops.map((c) => computeResidual(c));
+/** Wavelet residuals through the ONNX residual graph (wavelet-onnx.ts) on the session's provider. */
+function waveletResiduals(opts: EngineOptions): (crops: Canvas[]) => Promise<Canvas[]> {
+  const engine = residualEngine({ provider: opts.provider, threads: opts.threads ?? DEFAULT_THREADS });
+  return async (crops) => (await engine).residuals(crops);
+}
 const identity = (f: Float32Array) => f;
 
 /** The library, encoder and evidence transforms of one method (and, for manifold, one estimate). */
@@ -456,8 +596,9 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
         calibration: req.calibration,
       }),
       manifold: null,
-      residuals: waveletResiduals,
+      residuals: waveletResiduals(req),
       matrixView: 'wavelet',
+      evidenceKey: JSON.stringify([RESIDUAL_VERSION, encoder?.phiSha256 ?? null, req.classifierEvidence ?? 'fused']),
       features: identity,
     };
   }
@@ -477,6 +618,7 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
       manifold: projectorParams(models),
       residuals: (crops) => models.projector.artifacts(crops),
       matrixView: 'projector-artifacts',
+      evidenceKey: null,
       features: identity,
     };
   } else {
@@ -490,8 +632,9 @@ async function attributionSetup(req: AttributorRequest, entries: LibraryEntry[],
       embeddingEncoder: null,
       prepared,
       manifold: params,
-      residuals: waveletResiduals,
+      residuals: waveletResiduals(req),
       matrixView: 'wavelet',
+      evidenceKey: null,
       features: (f) => projector.artifact(f),
     };
   }

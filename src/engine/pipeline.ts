@@ -11,7 +11,7 @@ import { requireFolder } from './util/folders.js';
 import { DEFAULTS } from './defaults.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
-import { computeResidual } from './residual/index.js';
+import { residualEngine } from './residual/wavelet-onnx.js';
 import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood, mixtureSplit, splitStatistic } from './attribution/grouping.js';
@@ -103,6 +103,8 @@ export interface AnalyseRequest extends EngineOptions {
    * as skipped, 'outside-folder'). Recorded in the case, so verify-report walks the folder alike.
    */
   followExternalLinks?: boolean;
+  /** Images per batch through the residual graph and φ (default: attributor's DEFAULT_BATCH). */
+  batchSize?: number;
   caseId?: string;
   examiner?: string;
   notes?: string;
@@ -131,17 +133,20 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   return withLibrary(req.libraryPath, async (lib) => {
     if (lib.listEntries().some((e) => e.name === req.name)) throw new LibraryError('name-taken', `the library already has an entry named "${req.name}"`);
     const cache = await FeatureCache.open(req.libraryPath);
+    const residuals$ = residualEngine({ provider: req.provider, threads: req.threads ?? DEFAULTS.threads });
     for (const folder of req.folders) {
       let pending: { sha256: string; crops: Canvas[] }[] = [];
       const flush = async () => {
-        const feats = encoder ? await featuresFor(encoder, pending, cache) : null;
-        pending.forEach((p, i) =>
-          builder.add(
-            p.sha256,
-            p.crops.map((c) => computeResidual(c)),
-            feats ? feats[i] : null,
-          ),
-        );
+        // Residuals (ONNX graph) and φ run side by side on ONNX Runtime's threads.
+        const [residuals, feats] = await Promise.all([
+          residuals$.then((r) => r.residuals(pending.flatMap((p) => p.crops))),
+          encoder ? featuresFor(encoder, pending, cache) : null,
+        ]);
+        let next = 0;
+        pending.forEach((p, i) => {
+          builder.add(p.sha256, residuals.slice(next, next + p.crops.length), feats ? feats[i] : null);
+          next += p.crops.length;
+        });
         if (manifold && manifoldBuilder) {
           const mfeats = await featuresFor(manifold.encoder, pending, cache);
           for (let i = 0; i < pending.length; i++) manifoldBuilder.add(pending[i].sha256, await manifold.projector.artifacts(pending[i].crops), mfeats[i]);
@@ -245,6 +250,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
     canvas,
     maxCrops: req.crops,
     followExternalLinks,
+    batchSize: req.batchSize,
     signal: req.signal,
     onProgress: (p) => req.onProgress?.({ ...p, phase: p.phase === 'scan' ? 'scan' : 'analyse' }),
   });
@@ -339,7 +345,7 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       bags: bags.length,
       seed,
       canvas,
-      provider: encoder?.provider ?? 'none (residual method runs in JavaScript)',
+      provider: encoder?.provider ?? (await residualEngine({ provider: req.provider, threads: req.threads ?? DEFAULTS.threads })).provider,
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
       followExternalLinks,
       ...(attributor.manifold ? { manifold: attributor.manifold } : {}),

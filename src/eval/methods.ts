@@ -15,11 +15,13 @@ export const CANVAS = 256;
 
 /** A φ configuration: the shipped models or a control exported by training/export_controls.py. */
 export interface EncoderSetup {
-  id: 'shipped' | 'untrained' | 'random-ensemble';
+  /** 'baseline': the models given with --baseline-models (a model change is compared with them). */
+  id: 'shipped' | 'untrained' | 'random-ensemble' | 'baseline';
   modelsDir: string;
 }
 
-export type MethodId = 'dsf+' | 'dsf-' | 'dsf-phi' | 'residual' | 'manifold-projector' | 'manifold-knn' | 'spectral' | 'untrained' | 'random-ensemble';
+export type MethodId =
+  'dsf+' | 'dsf-' | 'dsf-phi' | 'residual' | 'manifold-projector' | 'manifold-knn' | 'spectral' | 'untrained' | 'random-ensemble' | 'baseline';
 
 /** The manifold method's rows, in table order. */
 export const MANIFOLD_METHODS = ['manifold-projector', 'manifold-knn'] as const;
@@ -34,6 +36,7 @@ export const METHOD_LABELS: Record<MethodId, string> = {
   spectral: 'Spectral baseline (logistic regression on residual log-spectra)',
   untrained: 'Untrained-φ control (same architecture, random weights)',
   'random-ensemble': 'Random-φ ensemble control (4 untrained φ, concatenated)',
+  baseline: 'Baseline models (--baseline-models: DSF+ with the models a change is compared with)',
 };
 
 export function relPathOf(root: string, file: string): string {

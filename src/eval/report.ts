@@ -112,7 +112,7 @@ function accuracyTable(sc: ScopeResult, sizes: number[]): string[] {
 }
 
 /** Methods DSF+ is compared with draw by draw (same bags), in table order. */
-const PAIRED_WITH: MethodId[] = ['untrained', 'random-ensemble', 'dsf-phi', 'residual', 'spectral'];
+const PAIRED_WITH: MethodId[] = ['baseline', 'untrained', 'random-ensemble', 'dsf-phi', 'residual', 'spectral'];
 
 /** DSF+ minus `other` at bag size n, paired over draws; null where either was not run at n. */
 export function pairedVs(sc: ScopeResult, other: MethodId, n: number): (PairedDifference & { capped: boolean }) | null {
@@ -383,6 +383,18 @@ function headlineSection(r: EvalResult, sizes: number[]): string[] {
       'DSF+ minus the untrained-φ control on the same bags (what training the set-encoder adds, given the same classifier; mean per-draw difference, 95 % bootstrap interval over draws, ▲ / ▼ = resolved, * = capped bags):',
       '',
       ...controlLines,
+      '',
+    );
+  const baselineLines = r.domains.flatMap((d) =>
+    d.scopes
+      .filter((sc) => sc.accuracy.some((a) => a.method === 'baseline'))
+      .map((sc) => `- ${d.domain} (${sc.scope}): ${sizes.map((n) => `n = ${n} ${pairedCell(pairedVs(sc, 'baseline', n))}`).join('; ')}`),
+  );
+  if (baselineLines.length)
+    md.push(
+      'DSF+ minus the baseline models (--baseline-models) on the same bags: the paired comparison of a model change (mean per-draw difference, 95 % bootstrap interval over draws, ▼ = the change loses with the interval excluding 0, * = capped bags):',
+      '',
+      ...baselineLines,
       '',
     );
   md.push('Per-domain tables, open set, robustness and plots follow. Chance = 1/M.', '');

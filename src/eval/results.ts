@@ -138,7 +138,7 @@ export interface EvalResult {
   createdAt: string;
   quick: boolean;
   protocol: Record<string, unknown>;
-  models: { shipped: unknown; controls: Record<string, unknown> };
+  models: { shipped: unknown; controls: Record<string, unknown>; baseline?: { dir: string; card: unknown } };
   corpus: { dir: string; present: boolean };
   familyOverlaps: { heldOut: string; trainedSiblings: string[]; repo: string }[];
   domains: DomainResult[];

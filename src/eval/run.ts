@@ -94,12 +94,18 @@ export interface EvalOptions {
   domains?: string[];
   draws?: number;
   seed?: number;
+  /** Models folder to score beside the shipped models (paired "DSF+ minus baseline" rows). */
+  baselineModels?: string;
+  /** Leave the demo zoo out (e.g. a model change that cannot affect its 64-px images). */
+  skipDemo?: boolean;
   log?: (line: string) => void;
 }
 
 const CONTROLS = ['untrained', 'random-ensemble'] as const;
 /** "All generators" scopes with at most this many generators also get the leave-one-out open-set study (DSF+ only). */
 const ALL_SCOPE_OPEN_SET_MAX = 6;
+/** Encoders scored beside the shipped one with the same classifier, in table order. */
+const COMPARED = [...CONTROLS, 'baseline'] as const;
 /** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
 const FIRM_WRONG_N = 10;
 
@@ -363,7 +369,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     if (knn.note) notes.push(knn.note);
   } else if (s) notes.push(`manifold kNN row skipped: ${domain.name} has no real image set to serve as the reference.`);
   await row('spectral', spectralJudge(spectral));
-  for (const c of CONTROLS) {
+  for (const c of COMPARED) {
     const r = runs.get(c);
     if (r) await row(c, engineJudge(r.dsf, r.evidence));
   }
@@ -807,7 +813,7 @@ async function robustness(
         bag.map((r) => sp.get(g)!.get(r)!),
       ),
     );
-    for (const c of CONTROLS) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
+    for (const c of COMPARED) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
     out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}) });
   }
   return out;
@@ -833,6 +839,14 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   const controls = ensureControls(log);
   for (const c of CONTROLS) if (controls[c]) setups.push({ id: c, modelsDir: controls[c] });
   if (!controls.untrained) notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
+  const baselineCard = opts.baselineModels ? readModelCard(path.resolve(opts.baselineModels)) : null;
+  if (opts.baselineModels) {
+    if (!baselineCard) throw new Error(`--baseline-models ${opts.baselineModels}: no model-card.json there`);
+    setups.push({ id: 'baseline', modelsDir: path.resolve(opts.baselineModels) });
+    notes.push(
+      `Baseline models (${opts.baselineModels}): ${baselineCard.name} ${baselineCard.version}, φ ${baselineCard.phi.sha256.slice(0, 12)}…, scored on the same bags with the same classifier; "DSF+ minus the baseline" rows are the paired comparison of a model change.`,
+    );
+  }
   if (setups.length === 0) setups.push({ id: 'shipped', modelsDir }); // residual-only libraries
 
   const corpusDir = path.resolve(opts.corpusDir ?? defaultCorpusDir());
@@ -845,9 +859,9 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   const wanted = opts.domains ?? (quick ? ['fmnist28'] : null);
   const chosen = wanted ? corpus.filter((d) => wanted.includes(d.name)) : corpus;
 
-  log('building the demo zoo …');
-  const demo = await demoDomain(path.join(work, 'demo'), { quick });
-  const domains: Domain[] = [demo, ...chosen];
+  if (!opts.skipDemo) log('building the demo zoo …');
+  const domains: Domain[] = opts.skipDemo ? [...chosen] : [await demoDomain(path.join(work, 'demo'), { quick }), ...chosen];
+  if (opts.skipDemo) notes.push('The demo zoo was not evaluated (--skip-demo).');
   const eta = new Eta(
     domains.reduce((s, d) => s + domainUnits(d, setups.length, true), 0),
     log,
@@ -920,6 +934,7 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
         ? { name: card.name, version: card.version, configuration: card.configuration, phiSha256: card.phi.sha256, featureDim: card.phi.featureDim }
         : null,
       controls: Object.fromEntries(Object.entries(controls).map(([k, dir]) => [k, readModelCard(dir)])),
+      ...(baselineCard ? { baseline: { dir: path.resolve(opts.baselineModels!), card: baselineCard } } : {}),
     },
     corpus: { dir: corpusDir, present: corpus.length > 0 },
     familyOverlaps: familyOverlaps(corpus, split),

@@ -14,6 +14,8 @@ export function registerEval(program: Command): void {
     .option('--domains <list>', 'comma-separated corpus domains to evaluate (default: all; --quick: fmnist28)')
     .option('--draws <n>', 'repeated bag draws per bag size', parsePositiveInt)
     .option('--seed <n>', 'seed of the bag draws', parseSeed, 1)
+    .option('--skip-demo', 'leave the demo zoo out (evaluated by default)')
+    .option('--baseline-models <dir>', 'also score this models folder (e.g. the previous φ) on the same bags: paired "DSF+ minus baseline" rows')
     .action(async (o) => {
       const { result, outDir } = await runEvaluation({
         quick: Boolean(o.quick),
@@ -27,6 +29,8 @@ export function registerEval(program: Command): void {
           : undefined,
         draws: o.draws,
         seed: o.seed,
+        baselineModels: o.baselineModels,
+        skipDemo: Boolean(o.skipDemo),
       });
       process.stdout.write(`${JSON.stringify({ outDir, seconds: result.runtime.seconds, domains: result.domains.map((d) => d.domain) })}\n`);
     });

@@ -11,7 +11,7 @@
 // repeated (test/library-fit.test.ts compares a stored classifier with a fresh fit).
 import { availableParallelism } from 'node:os';
 import { ort } from './onnx.js';
-import { graphNode, intAttribute, onnxModel, ONNX_DOUBLE, ONNX_INT64, tensorInfo } from './onnx-graph.js';
+import { DOUBLE, encodeModel, INT64 } from './onnx-graph.js';
 
 let session: Promise<ort.InferenceSession> | undefined;
 let threads = Math.max(1, Math.min(availableParallelism(), 8));
@@ -32,30 +32,32 @@ export function setFitThreads(n: number): void {
  * (Xᵀ·G as a plain product on a stored transpose measured faster than a Gemm with transA.)
  */
 function objectiveModel(): Uint8Array {
-  const D = ONNX_DOUBLE;
-  return onnxModel(
-    [
-      graphNode('Gemm', ['X', 'W', 'b'], ['logits'], [intAttribute('transB', 1)]),
-      graphNode('LogSoftmax', ['logits'], ['logP'], [intAttribute('axis', 1)]),
-      graphNode('Exp', ['logP'], ['P']),
-      graphNode('Mul', ['P', 'w'], ['Pw']),
-      graphNode('Sub', ['Pw', 'Yw'], ['G']),
-      graphNode('Mul', ['Yw', 'logP'], ['weightedLogPy']),
-      graphNode('ReduceSum', ['weightedLogPy'], ['weightedLogLikelihood'], [intAttribute('keepdims', 0)]),
-      graphNode('MatMul', ['Xt', 'G'], ['gradWt']),
-      graphNode('ReduceSum', ['G', 'axis0'], ['gradB'], [intAttribute('keepdims', 0)]),
+  const value = (name: string, shape: (number | string)[], type: typeof DOUBLE | typeof INT64 = DOUBLE) => ({ name, type, shape });
+  return encodeModel({
+    name: 'softmax-regression-objective',
+    nodes: [
+      { op: 'Gemm', inputs: ['X', 'W', 'b'], outputs: ['logits'], attributes: { transB: 1 } },
+      { op: 'LogSoftmax', inputs: ['logits'], outputs: ['logP'], attributes: { axis: 1 } },
+      { op: 'Exp', inputs: ['logP'], outputs: ['P'] },
+      { op: 'Mul', inputs: ['P', 'w'], outputs: ['Pw'] },
+      { op: 'Sub', inputs: ['Pw', 'Yw'], outputs: ['G'] },
+      { op: 'Mul', inputs: ['Yw', 'logP'], outputs: ['weightedLogPy'] },
+      { op: 'ReduceSum', inputs: ['weightedLogPy'], outputs: ['weightedLogLikelihood'], attributes: { keepdims: 0 } },
+      { op: 'MatMul', inputs: ['Xt', 'G'], outputs: ['gradWt'] },
+      { op: 'ReduceSum', inputs: ['G', 'axis0'], outputs: ['gradB'], attributes: { keepdims: 0 } },
     ],
-    [
-      tensorInfo('X', D, ['n', 'd']),
-      tensorInfo('Xt', D, ['d', 'n']),
-      tensorInfo('W', D, ['K', 'd']),
-      tensorInfo('b', D, ['K']),
-      tensorInfo('Yw', D, ['n', 'K']),
-      tensorInfo('w', D, ['n', 1]),
-      tensorInfo('axis0', ONNX_INT64, [1]),
+    initializers: [],
+    inputs: [
+      value('X', ['n', 'd']),
+      value('Xt', ['d', 'n']),
+      value('W', ['K', 'd']),
+      value('b', ['K']),
+      value('Yw', ['n', 'K']),
+      value('w', ['n', 1]),
+      value('axis0', [1], INT64),
     ],
-    [tensorInfo('weightedLogLikelihood', D, []), tensorInfo('gradWt', D, ['d', 'K']), tensorInfo('gradB', D, ['K'])],
-  );
+    outputs: [value('weightedLogLikelihood', []), value('gradWt', ['d', 'K']), value('gradB', ['K'])],
+  });
 }
 
 function load(): Promise<ort.InferenceSession> {

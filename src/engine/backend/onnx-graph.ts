@@ -1,50 +1,213 @@
-// A few-operator ONNX graph written as protobuf bytes, for sessions that are built in code rather
-// than trained (the dense products of the library classifier's fit, backend/dense.ts).
-//
-// Hand-written because the ONNX model format is a protobuf message and the only thing needed is to
-// write one: protobufjs and the generated ONNX bindings would be a large dependency for ~60 lines.
-// Field numbers are those of onnx.proto (ModelProto, GraphProto, NodeProto, AttributeProto,
-// ValueInfoProto, TypeProto, TensorShapeProto); the format is documented at protobuf.dev.
+// A minimal writer for ONNX models built in code: the few protobuf messages a small graph of
+// standard operators needs (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
+// ValueInfoProto), encoded by hand. Used for graphs that are derived from engine parameters at run
+// time rather than trained (the wavelet denoiser, the library classifier's fit objective in
+// backend/dense.ts), so no model file has to be
+// shipped, hashed and kept in step with the JavaScript reference. A protobuf library would need the
+// onnx.proto schema at run time for what is ~100 lines of wire format; field numbers below are
+// those of onnx/onnx.proto (IR version 8, the default opset 17 that ONNX Runtime 1.30 runs).
 
-/** ONNX TensorProto.DataType codes used here. */
-export const ONNX_DOUBLE = 11;
-export const ONNX_INT64 = 7;
+const WIRE_VARINT = 0;
+const WIRE_BYTES = 2;
+const WIRE_FIXED32 = 5;
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  do {
-    let byte = v % 128;
-    v = Math.floor(v / 128);
-    if (v > 0) byte |= 0x80;
-    out.push(byte);
-  } while (v > 0);
-  return out;
+class Writer {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+
+  private push(b: Uint8Array): void {
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+
+  private varint(value: bigint): void {
+    // int64 fields: negative numbers are their 64-bit two's complement, ten bytes.
+    let v = BigInt.asUintN(64, value);
+    const out: number[] = [];
+    do {
+      let byte = Number(v & 0x7fn);
+      v >>= 7n;
+      if (v !== 0n) byte |= 0x80;
+      out.push(byte);
+    } while (v !== 0n);
+    this.push(Uint8Array.from(out));
+  }
+
+  private key(field: number, wire: number): void {
+    this.varint(BigInt((field << 3) | wire));
+  }
+
+  int(field: number, value: number | bigint): this {
+    this.key(field, WIRE_VARINT);
+    this.varint(BigInt(value));
+    return this;
+  }
+
+  float(field: number, value: number): this {
+    this.key(field, WIRE_FIXED32);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, value, true);
+    this.push(b);
+    return this;
+  }
+
+  bytes(field: number, value: Uint8Array): this {
+    this.key(field, WIRE_BYTES);
+    this.varint(BigInt(value.length));
+    this.push(value);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.bytes(field, new TextEncoder().encode(value));
+  }
+
+  message(field: number, build: (w: Writer) => void): this {
+    const inner = new Writer();
+    build(inner);
+    return this.bytes(field, inner.finish());
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
 }
 
-const tag = (field: number, wireType: 0 | 2) => varint(field * 8 + wireType);
-const int = (field: number, value: number) => [...tag(field, 0), ...varint(value)];
-const bytes = (field: number, payload: number[]) => [...tag(field, 2), ...varint(payload.length), ...payload];
-const text = (field: number, s: string) => bytes(field, [...Buffer.from(s, 'utf8')]);
+/** ONNX TensorProto.DataType values used here. */
+export const FLOAT = 1;
+export const INT64 = 7;
+export const DOUBLE = 11;
 
-/** A tensor input or output: name, element type and shape (numbers are fixed sizes, strings symbolic). */
-export function tensorInfo(name: string, elemType: number, shape: (number | string)[]): number[] {
-  const dims = shape.flatMap((d) => bytes(1, typeof d === 'number' ? int(1, d) : text(2, d)));
-  const tensorType = [...int(1, elemType), ...bytes(2, dims)];
-  return [...text(1, name), ...bytes(2, bytes(1, tensorType))];
+export type AttributeValue = number | number[] | { floats: number[] } | { int: number };
+
+export interface GraphNode {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  /** Integers are written as INT/INTS; `{ floats }` and non-integers as FLOAT(S). */
+  attributes?: Record<string, AttributeValue>;
 }
 
-/** An integer attribute (AttributeProto type INT = 2). */
-export function intAttribute(name: string, value: number): number[] {
-  return [...text(1, name), ...int(20, 2), ...int(3, value)];
+export interface GraphTensor {
+  name: string;
+  dims: number[];
+  type: typeof FLOAT | typeof INT64;
+  values: ArrayLike<number>;
 }
 
-export function graphNode(opType: string, inputs: string[], outputs: string[], attributes: number[][] = []): number[] {
-  return [...inputs.flatMap((i) => text(1, i)), ...outputs.flatMap((o) => text(2, o)), ...text(4, opType), ...attributes.flatMap((a) => bytes(5, a))];
+export interface GraphValue {
+  name: string;
+  type: typeof FLOAT | typeof INT64 | typeof DOUBLE;
+  /** A number is a fixed size, a string a symbolic (dynamic) one. */
+  shape: (number | string)[];
 }
 
-/** A model of the default domain at opset 17 (IR version 8). */
-export function onnxModel(nodes: number[][], inputs: number[][], outputs: number[][]): Uint8Array {
-  const graph = [...nodes.flatMap((n) => bytes(1, n)), ...text(2, 'genprint'), ...inputs.flatMap((i) => bytes(11, i)), ...outputs.flatMap((o) => bytes(12, o))];
-  return Uint8Array.from([...int(1, 8), ...bytes(8, int(2, 17)), ...bytes(7, graph)]);
+export interface GraphSpec {
+  name: string;
+  nodes: GraphNode[];
+  initializers: GraphTensor[];
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+}
+
+function writeAttribute(w: Writer, name: string, value: AttributeValue): void {
+  w.string(1, name);
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) w.int(3, value).int(20, 2);
+    else w.float(2, value).int(20, 1);
+  } else if (Array.isArray(value)) {
+    for (const v of value) w.int(8, v);
+    w.int(20, 7);
+  } else if ('floats' in value) {
+    for (const v of value.floats) w.float(7, v);
+    w.int(20, 6);
+  } else {
+    w.int(3, value.int).int(20, 2);
+  }
+}
+
+function writeTensor(w: Writer, t: GraphTensor): void {
+  for (const d of t.dims) w.int(1, d);
+  w.int(2, t.type);
+  w.string(8, t.name);
+  const n = t.values.length;
+  const raw = new Uint8Array(n * (t.type === FLOAT ? 4 : 8));
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < n; i++) {
+    if (t.type === FLOAT) view.setFloat32(4 * i, t.values[i], true);
+    else view.setBigInt64(8 * i, BigInt(t.values[i]), true);
+  }
+  w.bytes(9, raw);
+}
+
+function writeValueInfo(w: Writer, v: GraphValue): void {
+  w.string(1, v.name);
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, v.type);
+      tensor.message(2, (shape) => {
+        for (const d of v.shape) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+      });
+    }),
+  );
+}
+
+/** Serialises a graph as an ONNX model (IR 8, default domain at `opset`). */
+export function encodeModel(spec: GraphSpec, opset = 17): Uint8Array {
+  const w = new Writer();
+  w.int(1, 8); // ir_version
+  w.string(2, 'genprint');
+  w.message(7, (g) => {
+    spec.nodes.forEach((n, i) =>
+      g.message(1, (node) => {
+        for (const x of n.inputs) node.string(1, x);
+        for (const y of n.outputs) node.string(2, y);
+        node.string(3, `${n.op.toLowerCase()}_${i}`);
+        node.string(4, n.op);
+        for (const [k, v] of Object.entries(n.attributes ?? {})) node.message(5, (a) => writeAttribute(a, k, v));
+      }),
+    );
+    g.string(2, spec.name);
+    for (const t of spec.initializers) g.message(5, (m) => writeTensor(m, t));
+    for (const v of spec.inputs) g.message(11, (m) => writeValueInfo(m, v));
+    for (const v of spec.outputs) g.message(12, (m) => writeValueInfo(m, v));
+  });
+  w.message(8, (o) => o.string(1, '').int(2, opset));
+  return w.finish();
+}
+
+/** Small helper for building node lists with unique intermediate names. */
+export class GraphBuilder {
+  readonly nodes: GraphNode[] = [];
+  readonly initializers: GraphTensor[] = [];
+  private counter = 0;
+  private constants = new Map<string, string>();
+
+  /** Adds a node and returns its (first) output name. */
+  op(op: string, inputs: string[], attributes?: GraphNode['attributes'], outputs = 1): string {
+    const names = Array.from({ length: outputs }, () => `t${this.counter++}`);
+    this.nodes.push({ op, inputs, outputs: names, attributes });
+    return names[0];
+  }
+
+  /** A constant tensor as an initializer (deduplicated by content). */
+  constant(type: GraphTensor['type'], dims: number[], values: ArrayLike<number>): string {
+    const key = `${type}|${dims.join(',')}|${Array.from(values).join(',')}`;
+    const hit = this.constants.get(key);
+    if (hit) return hit;
+    const name = `c${this.constants.size}`;
+    this.initializers.push({ name, dims, type, values });
+    this.constants.set(key, name);
+    return name;
+  }
+
+  ints(values: number[]): string {
+    return this.constant(INT64, [values.length], values);
+  }
 }

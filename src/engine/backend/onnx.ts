@@ -32,37 +32,86 @@ function cudaInstalled(): boolean {
   return false;
 }
 
+/** Execution providers compiled into this onnxruntime-node build ('webgpu' is missing on Linux arm64). */
+function bundledProviders(): Set<string> {
+  try {
+    return new Set(ort.listSupportedBackends().map((b) => b.name));
+  } catch {
+    return new Set(['cpu']);
+  }
+}
+
+/** A GPU that Vulkan (WebGPU's backend on Linux) can use: a DRM render node, or NVIDIA's device nodes. */
+function linuxGpuPresent(): boolean {
+  try {
+    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) return true;
+  } catch {
+    /* unreadable /dev/dri: look further */
+  }
+  // NVIDIA's driver without its DRM module (headless servers) has no render node, but Vulkan works.
+  return existsSync('/dev/nvidia0');
+}
+
 /** Providers to try, best first, for this platform and preference. CPU is always the last resort. */
 export function providerCandidates(pref: ProviderPreference = 'auto'): string[] {
   if (pref !== 'auto') return pref === 'cpu' ? ['cpu'] : [pref, 'cpu'];
   const list: string[] = [];
   if (process.platform === 'linux') {
+    // CUDA: only where the user installed its provider (onnxruntime-node's optional download, which
+    // also needs the CUDA 12 runtime and cuDNN; a session that cannot load them falls through).
     if (cudaInstalled()) list.push('cuda');
-    // WebGPU ships in the Linux x64 package but needs a Vulkan GPU; without a render node it only
-    // prints adapter errors, so it is tried only where one exists.
-    if (existsSync('/dev/dri') && readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) list.push('webgpu');
+    // WebGPU ships in the Linux x64 package but needs a Vulkan GPU; without one it only prints
+    // adapter errors, so it is tried only where a GPU device exists.
+    if (bundledProviders().has('webgpu') && linuxGpuPresent()) list.push('webgpu');
   } else if (process.platform === 'win32') list.push('dml');
   else if (process.platform === 'darwin') list.push('coreml');
   list.push('cpu');
   return list;
 }
 
-/** A session on the first provider of `providers` that accepts the model. */
-export async function createSession(file: string, providers: string[], threads: number): Promise<{ session: ort.InferenceSession; provider: string }> {
+export interface SessionTuning {
+  /** Labels an in-memory model in errors. */
+  name?: string;
+  /**
+   * 'all' adds the CPU's blocked (NCHWc) layouts, right for φ's wide convolutions; graphs of one- and
+   * two-channel filters (the residual graph) run several times slower with them and ask for 'extended'.
+   */
+  graphOptimizationLevel?: 'all' | 'extended';
+  /**
+   * Whether idle intra-op threads spin waiting for work (ONNX Runtime's default). Spinning buys
+   * latency on an otherwise idle machine but burns a core that the overlapped stages (decoding, the
+   * residual graph, JavaScript) need; the analysis pipeline turns it off.
+   */
+  spinning?: boolean;
+}
+
+/**
+ * A session on the first provider of `providers` that accepts the model: a file, or the bytes of a
+ * graph built in code (backend/onnx-graph.ts).
+ */
+export async function createSession(
+  model: string | Uint8Array,
+  providers: string[],
+  threads: number,
+  tuning: SessionTuning = {},
+): Promise<{ session: ort.InferenceSession; provider: string }> {
+  const name = tuning.name ?? (typeof model === 'string' ? path.basename(model) : 'in-memory model');
   let lastError: unknown;
   for (const ep of providers) {
     try {
-      const session = await ort.InferenceSession.create(file, {
+      const options: ort.InferenceSession.SessionOptions = {
         executionProviders: [ep],
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel: tuning.graphOptimizationLevel ?? 'all',
         logSeverityLevel: 3,
-      });
+        ...(tuning.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+      };
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return { session, provider: ep };
     } catch (err) {
       lastError = err;
     }
   }
-  throw new Error(`could not create an ONNX Runtime session for ${path.basename(file)}: ${String(lastError)}`);
+  throw new Error(`could not create an ONNX Runtime session for ${name}: ${String(lastError)}`);
 }

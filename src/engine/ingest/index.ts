@@ -45,7 +45,17 @@ export interface IngestModuleOptions extends IngestOptions {
   maxFileBytes?: number;
   /** Files decoded concurrently, 1 or 2. Default 2. */
   concurrency?: number;
+  /**
+   * What an earlier decode of exactly these bytes found (the manifest fields beyond names, hash,
+   * size and time), when the caller holds everything it needs from that decode: the file is then
+   * read and hashed but not decoded, and its image event has no crops. A re-analysis of unchanged
+   * files (the evidence cache beside the library) decodes nothing.
+   */
+  known?: (sha256: string) => DecodedInfo | undefined;
 }
+
+/** The fields of an EvidenceFile that decoding the bytes determines. */
+export type DecodedInfo = Omit<EvidenceFile, 'relPath' | 'rawNameHex' | 'sha256' | 'sizeBytes' | 'mtimeMs'>;
 
 function ioSkip(err: unknown): { reason: SkipReason; message: string } {
   const code = (err as NodeJS.ErrnoException)?.code ?? '';
@@ -87,6 +97,8 @@ export async function ingestOne(file: ScanFile, opts: IngestModuleOptions = {}):
   }
   const sha256 = sha256Hex(buf);
   const sizeBytes = buf.length;
+  const known = opts.known?.(sha256);
+  if (known) return { kind: 'image', image: { file: { ...names, sha256, sizeBytes, mtimeMs, ...known }, crops: [] } };
   let decoded;
   try {
     decoded = await decodeImageBuffer(buf, opts as DecodeOptions);

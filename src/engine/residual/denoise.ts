@@ -12,13 +12,13 @@ import type { Canvas } from '../types.js';
  * which is what the Wiener rule below assumes. Haar would also be orthonormal, but its blocky
  * basis leaks image edges into the residual much more.
  */
-const H = Float64Array.from([
+export const H = Float64Array.from([
   0.23037781330885523, 0.7148465705525415, 0.6308807679295904, -0.02798376941698385, -0.18703481171888114, 0.030841381835986965, 0.032883011666982945,
   -0.010597401784997278,
 ]);
 const TAPS = H.length;
 // Quadrature-mirror high-pass: g[k] = (−1)^k h[N−1−k].
-const G = Float64Array.from(H, (_, k) => (k % 2 === 0 ? 1 : -1) * H[TAPS - 1 - k]);
+export const G = Float64Array.from(H, (_, k) => (k % 2 === 0 ? 1 : -1) * H[TAPS - 1 - k]);
 
 export interface DenoiseOptions {
   /** Noise standard deviation on the [0,1] scale. Default 3/255, the PRNU-extraction value. */
@@ -30,7 +30,7 @@ export interface DenoiseOptions {
 }
 
 export const DEFAULT_SIGMA0 = 3 / 255;
-const DEFAULT_WINDOWS = [3, 5, 7, 9] as const;
+export const DEFAULT_WINDOWS = [3, 5, 7, 9] as const;
 /** Mirrored margin kept between the image and the periodic wrap-around seam of the padded plane. */
 const MARGIN = 8;
 
@@ -43,7 +43,7 @@ export function waveletLevels(width: number, height: number, maxLevels = 4): num
 }
 
 /** Half-sample symmetric extension (… x1 x0 | x0 x1 …), folded for pads longer than the signal. */
-function mirrorIndex(i: number, n: number): number {
+export function mirrorIndex(i: number, n: number): number {
   const period = 2 * n;
   let j = ((i % period) + period) % period;
   if (j >= n) j = period - 1 - j;
@@ -81,6 +81,18 @@ class Workspace {
   }
 }
 
+/**
+ * The padded plane the transform runs on: the image with a mirrored margin on every side, padded
+ * up to a multiple of 2^levels, so the periodic transform is exactly orthogonal and its wrap-around
+ * seam lies in the padding, not the image. `left`/`top` place the image inside it.
+ */
+export function planeGeometry(width: number, height: number, levels: number): { pw: number; ph: number; left: number; top: number } {
+  const block = 2 ** levels;
+  const pw = Math.ceil((width + 2 * MARGIN) / block) * block;
+  const ph = Math.ceil((height + 2 * MARGIN) / block) * block;
+  return { pw, ph, left: Math.floor((pw - width) / 2), top: Math.floor((ph - height) / 2) };
+}
+
 // A few recent plane sizes: evidence folders mix sizes, and reallocating per image would churn.
 const workspaces = new Map<string, Workspace>();
 const MAX_WORKSPACES = 4;
@@ -93,12 +105,8 @@ function workspaceFor(width: number, height: number, levels: number): Workspace 
     workspaces.set(key, hit);
     return hit;
   }
-  const block = 2 ** levels;
-  // Pad by a mirrored margin on every side, then up to a multiple of 2^levels, so the periodic
-  // transform is exactly orthogonal and its wrap-around seam lies in the padding, not the image.
-  const pw = Math.ceil((width + 2 * MARGIN) / block) * block;
-  const ph = Math.ceil((height + 2 * MARGIN) / block) * block;
-  const ws = new Workspace(width, height, pw, ph, Math.floor((pw - width) / 2), Math.floor((ph - height) / 2));
+  const { pw, ph, left, top } = planeGeometry(width, height, levels);
+  const ws = new Workspace(width, height, pw, ph, left, top);
   if (workspaces.size >= MAX_WORKSPACES) workspaces.delete(workspaces.keys().next().value!);
   workspaces.set(key, ws);
   return ws;
