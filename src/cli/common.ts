@@ -8,8 +8,8 @@ import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
 import { CALIBRATION_RATE_RANGE, describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../shared/calibration.js';
 import { displayText } from '../shared/display-text.js';
-import { count, formatScore, scoreName } from '../shared/numbers.js';
-import { analysisVerdicts, strengthLine, verdictWording } from '../shared/wording.js';
+import { count, formatScore } from '../shared/numbers.js';
+import { analysisVerdicts, scoreCaption, strengthLine, verdictWording } from '../shared/wording.js';
 import { CliError, EXIT, toCliError } from './exit-codes.js';
 import { CLASSIFIER_EVIDENCE, type ManifoldEstimate, type ManifoldOptions, type MethodId, type Verdict } from '../engine/types.js';
 
@@ -64,7 +64,7 @@ export function formatVerdict(v: Verdict, title: string): string {
   lines.push(`  ${wording.statement}`);
   lines.push(`  ${strengthLine(wording)}`);
   lines.push(
-    `  ${scoreName(v.method)} ${formatScore(v.method, v.score)}; runner-up ${v.runnerUp ? displayText(v.runnerUp) : '–'} (margin ${formatScore(v.method, v.margin)}); ` +
+    `  ${scoreCaption(v)} ${formatScore(v.method, v.score)}; runner-up ${v.runnerUp ? displayText(v.runnerUp) : '–'} (margin ${formatScore(v.method, v.margin)}); ` +
       `${count(v.evidenceCount, 'image')}; method ${v.method}; decided by ${v.decidedBy}`,
   );
   const parts = analysisVerdicts(v).map((a) => `${a.analysis} ${displayText(a.verdict)}`);

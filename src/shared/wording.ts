@@ -25,7 +25,7 @@ import {
   type SplitTest,
 } from './calibration.js';
 import { displayProse, displayText } from './display-text.js';
-import { count, formatScore, probabilityInWords } from './numbers.js';
+import { count, formatScore, probabilityInWords, scoreName } from './numbers.js';
 import { scoreIsProbability, type Verdict } from './types.js';
 
 export type EvidenceStrength = 'weak' | 'moderate' | 'strong';
@@ -272,6 +272,16 @@ export function verdictWording(v: Verdict): VerdictWording {
 /** The strength with its reasons: "moderate (12 images were analysed; …)". */
 export function strengthText(w: Pick<VerdictWording, 'strength' | 'caveats'>): string {
   return w.caveats.length ? `${w.strength} (${w.caveats.join('; ')})` : w.strength;
+}
+
+/**
+ * What a verdict's score is, in words. For an unknown verdict the score is the nearest entry's
+ * probability under a classifier that only knows the library's entries: it says nothing about
+ * whether that entry made the images, so its caption must say so wherever it is printed.
+ */
+export function scoreCaption(v: Pick<Verdict, 'method' | 'unknown' | 'mixed' | 'label'>): string {
+  const name = scoreName(v.method);
+  return !v.mixed && (v.unknown || v.label === null) ? `${name} of the nearest entry, among the library's entries only` : name;
 }
 
 /** "Strength of evidence relative to the library: moderate (…).", as every display prints it. */

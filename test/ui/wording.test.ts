@@ -12,7 +12,7 @@ import { formatCase } from '../../src/cli/commands/attribute.js';
 import { renderPdf } from '../../src/engine/report/index.js';
 import { VerdictCard } from '../../src/renderer/src/components/VerdictCard.js';
 import { tooltipValue } from '../../src/renderer/src/components/StabilityChart.js';
-import { assessVerdict, statementFor, verdictWording } from '../../src/shared/wording.js';
+import { assessVerdict, scoreCaption, statementFor, verdictWording } from '../../src/shared/wording.js';
 import type { CaseResult, Verdict } from '../../src/shared/types.js';
 import { buildSampleCase } from '../fixtures/sample-case.js';
 import { staticText } from './static-text.js';
@@ -95,5 +95,44 @@ describe('one verdict in the CLI, the UI and the PDF', () => {
     expect(text).toContain(`probability > 0.999; margin 0.250 over ${runnerUp}`);
     expect(text).toContain('Score (probability) > 0.999');
     expect(text).not.toMatch(/probability 1\.000|100(\.0)? ?%|99\.9 %/);
+  });
+});
+
+/**
+ * An unknown verdict keeps the nearest entry's closed-set probability as its score. Printed as a
+ * bare "probability > 0.999" beside UNKNOWN GENERATOR it reads as confidence in that entry; every
+ * display must caption it as a probability among the library's entries only.
+ */
+describe('an unknown verdict in the CLI, the UI and the PDF', () => {
+  const c = buildSampleCase({ files: 12 });
+  const v: Verdict = { ...c.verdicts.folder, label: null, family: null, unknown: true, score: 0.99962, evidenceCount: 12 };
+  v.statement = statementFor(v, c.verdicts.folder.label);
+  c.verdicts.folder = v;
+  c.verdicts.groups = [{ ...v, groupIndex: 0, files: c.manifest.map((f) => f.relPath) }];
+  const caption = "probability of the nearest entry, among the library's entries only";
+
+  it('the wording layer captions the score', () => {
+    expect(scoreCaption(v)).toBe(caption);
+    expect(scoreCaption({ ...v, unknown: false, label: 'A' })).toBe('probability');
+  });
+
+  it('the CLI prints the caption, never a bare probability', () => {
+    const text = flat(formatCase(c));
+    expect(text).toContain(`${caption} > 0.999;`);
+    expect(text).not.toMatch(/(^|[^y]) probability > 0\.999/);
+  });
+
+  it('the UI verdict card prints the caption', () => {
+    const text = staticText(createElement(VerdictCard, { verdict: v, title: 'Whole folder', provider: 'cpu', primary: true, solo: true }));
+    expect(text).toContain(`Probability of the nearest entry, among the library's entries only > 0.999`);
+  });
+
+  it.skipIf(!hasPdftotext)('the PDF report prints the caption in the summary and the findings', async () => {
+    const file = path.join(dir, 'unknown.pdf');
+    writeFileSync(file, (await renderPdf(c, { generatedAt: new Date('2024-03-15T09:30:00Z') })).bytes);
+    const text = flat(execFileSync('pdftotext', ['-layout', file, '-']).toString('utf8'));
+    expect(text).toContain(`${caption} > 0.999; margin`);
+    // The findings table wraps its label column, so the value may sit between the caption's lines.
+    expect(text).toMatch(/Score \(probability of the nearest (> 0\.999 )?entry, among the library's entries only\)/);
   });
 });

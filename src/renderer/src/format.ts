@@ -4,10 +4,10 @@ import type { CaseResult, ManifoldEstimate, MethodId } from '../../shared/api.js
 import { scoreName as scoreNameInText } from '../../shared/numbers.js';
 
 /** What a method's verdict score is, as a column or axis title: "Probability", "Mean |corr|". */
-export const scoreName = (method: MethodId) => {
-  const name = scoreNameInText(method);
-  return name[0]!.toUpperCase() + name.slice(1);
-};
+export const scoreName = (method: MethodId) => capitalise(scoreNameInText(method));
+
+/** A caption from the shared wording as a title: first letter upper-case. */
+export const capitalise = (text: string) => (text ? text[0]!.toUpperCase() + text.slice(1) : text);
 
 export const METHOD_NAMES: Record<MethodId, string> = {
   dsf: 'Set-encoder (DSF)',

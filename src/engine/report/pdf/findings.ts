@@ -5,7 +5,7 @@ import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError } from '../../../shared/held-back-error.js';
 import { describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../../../shared/calibration.js';
 import { formatScore, scoreName } from '../../../shared/numbers.js';
-import { analysisVerdicts, strengthText, verdictWording } from '../../../shared/wording.js';
+import { analysisVerdicts, scoreCaption, strengthText, verdictWording } from '../../../shared/wording.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
 import { C, CONTENT_W, F, type Writer } from './writer.js';
 
@@ -30,7 +30,7 @@ function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
     ['Statement', wording.statement, 'bold'],
     ['Strength', `${strengthText(wording)}.`],
     ['Nearest entry', nearestEntryText(v)],
-    [`Score (${scoreName(v.method)})`, formatScore(v.method, v.score)],
+    [`Score (${scoreCaption(v)})`, formatScore(v.method, v.score)],
     ['Runner-up and margin', `${v.runnerUp ? displayText(v.runnerUp) : '-'}; margin ${formatScore(v.method, v.margin)}`],
     ['Unknown flag', v.unknown ? 'yes' : 'no'],
     ['Images', String(v.evidenceCount)],

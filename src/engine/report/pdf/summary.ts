@@ -1,7 +1,7 @@
 // Title block and summary: the case, who and when, then the folder verdict in plain words.
 import { displayDateTime, localIsoString, localTimeZone } from '../datetime.js';
-import { formatScore, scoreName } from '../../../shared/numbers.js';
-import { strengthLine, verdictWording } from '../../../shared/wording.js';
+import { formatScore } from '../../../shared/numbers.js';
+import { scoreCaption, strengthLine, verdictWording } from '../../../shared/wording.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
 import { C, CONTENT_W, F, M, t, type Writer } from './writer.js';
 
@@ -41,7 +41,7 @@ export function writeSummary(w: Writer): void {
       {
         text:
           `Folder verdict: ${folder.mixed ? `mixed (${c.verdicts.groups.length} groups)` : folder.unknown || !folder.label ? 'unknown (no library entry)' : displayText(folder.label)}; ` +
-          `${scoreName(folder.method)} ${formatScore(folder.method, folder.score)}; margin ${formatScore(folder.method, folder.margin)}` +
+          `${scoreCaption(folder)} ${formatScore(folder.method, folder.score)}; margin ${formatScore(folder.method, folder.margin)}` +
           `${folder.runnerUp ? ` over ${displayText(folder.runnerUp)}` : ''}. ` +
           `${c.manifest.length} image${c.manifest.length === 1 ? '' : 's'} analysed, ${c.skipped.length} skipped; ` +
           `${c.verdicts.groups.length} evidence group${c.verdicts.groups.length === 1 ? '' : 's'}; library of ${entries} entr${entries === 1 ? 'y' : 'ies'}.`,

@@ -1,11 +1,11 @@
 import type { Verdict } from '../../../shared/api.js';
-import { scoreName as scoreNameOf } from '../format.js';
+import { capitalise, scoreName as scoreNameOf } from '../format.js';
 import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
 import { formatScore } from '../../../shared/numbers.js';
 import { describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../../../shared/calibration.js';
-import { analysisVerdicts, strengthLine, verdictWording } from '../../../shared/wording.js';
+import { analysisVerdicts, scoreCaption, strengthLine, verdictWording } from '../../../shared/wording.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
 
 export function VerdictCard(props: { verdict: Verdict; title: string; provider: string; primary?: boolean; solo?: boolean }) {
@@ -45,7 +45,7 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
       </p>
       <dl className="verdict-facts">
         <div title={displayProse(v.explanation)}>
-          <dt>{scoreName}</dt>
+          <dt>{capitalise(scoreCaption(v))}</dt>
           <dd>{formatScore(v.method, v.score)}</dd>
         </div>
         <div>
