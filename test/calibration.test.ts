@@ -11,6 +11,7 @@ import {
   neighbourCheck,
   noveltyTest,
   openSetCalibrationAt,
+  SPLIT_SETS_TOTAL,
   splitThresholdAt,
   upperThreshold,
   type CalibrationData,
@@ -193,6 +194,23 @@ describe('calibrateLibrary on synthetic held-back data', () => {
     a.openSet.noveltyZ.forEach((z, i) => expect(b.openSet.noveltyZ[i]).toBeLessThanOrEqual(z));
     a.openSet.detection.forEach((d, i) => expect(b.openSet.detection[i]!).toBeGreaterThanOrEqual(d!));
     a.split.threshold.forEach((t, i) => expect(b.split.threshold[i]).toBeLessThanOrEqual(t));
+  });
+
+  it('draws the split test at most SPLIT_SETS_TOTAL sets per size over all entries, 200 per entry in small libraries', () => {
+    const small = calibrationStatistics(
+      synthetic(4, 16, 2, () => 1),
+      { setsPerEntry: 200 },
+    );
+    expect(small.split.statistics.every((v) => v.length === 4 * 200)).toBe(true);
+    const K = 30; // 30 · 200 = 6000 sets per size would be drawn without the cap
+    const large = calibrationStatistics(
+      synthetic(K, 12, 2, () => 1),
+      { setsPerEntry: 200 },
+    );
+    expect(large.split.statistics.every((v) => v.length === K * Math.ceil(SPLIT_SETS_TOTAL / K))).toBe(true);
+    expect(large.split.statistics[0].length).toBeLessThan(K * 200);
+    // The open-set statistics keep every entry's 200 sets.
+    expect(large.openSet.missing[0].chosen).toHaveLength(K * 200);
   });
 
   it('is deterministic', () => {

@@ -51,6 +51,13 @@ export const DEFAULT_CALIBRATION: Readonly<CalibrationSettings> = Object.freeze(
 export const CALIBRATION_SETS_PER_ENTRY = 200;
 /** Set sizes the open-set thresholds are computed at; other sizes are interpolated (log n), larger ones take the last. */
 export const OPEN_SET_SIZES: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 64, 100];
+/**
+ * Single-entry sets per folder size that the split threshold is read from, over all entries
+ * together: enough for the 1 % quantile to rest on about 24 exceedances. Drawing 200 per entry
+ * whatever the library's size made the split test (a mixture fit per set) most of a 100-entry
+ * library's calibration; libraries of up to 12 entries still draw 200 per entry.
+ */
+export const SPLIT_SETS_TOTAL = 2400;
 /** Folder sizes the split threshold is computed at (6: two groups of 3, the fewest that can split); larger folders scale it per image. */
 export const SPLIT_SIZES: readonly number[] = [6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 64, 80, 100];
 /** The neighbour check's one-sided level: evidence below what 95 % of the entry's held-back sets reach is "closer". */
@@ -281,7 +288,7 @@ function decide(sum: Float64Array, excluded: number): number {
  * Version of what calibrationStatistics computes (the draws, the sizes, the statistics kept): part
  * of the stored statistics' key, so a release that calibrates differently never reads older ones.
  */
-export const CALIBRATION_VERSION = 1;
+export const CALIBRATION_VERSION = 2;
 
 /**
  * Everything the calibration draws from the held-back data, for any setting: the statistics of
@@ -314,7 +321,7 @@ export interface CalibrationStatistics {
   };
   split: {
     sizes: number[];
-    /** Per size: the split statistic of every single-entry held-back set (K · S), sorted ascending. */
+    /** Per size: the split statistic of every single-entry held-back set (K · min(S, ⌈SPLIT_SETS_TOTAL / K⌉)), sorted ascending. */
     statistics: Float64Array[];
   };
 }
@@ -397,17 +404,18 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
   // the folder is larger than half an entry's held-back images, sets of that half are drawn and
   // their statistic scaled per image to n (conservative: smaller sets overfit the mixture more).
   const splitStatistics: Float64Array[] = [];
+  const splitSets = Math.min(S, Math.ceil(SPLIT_SETS_TOTAL / K));
   for (const n of SPLIT_SIZES) {
     const rand = createRandom(0x5b117 + n);
-    const values = new Float64Array(K * S);
+    const values = new Float64Array(K * splitSets);
     for (let j = 0; j < K; j++) {
       const pool = by[j].length;
       const m = Math.min(n, pool, Math.max(SPLIT_SIZES[0], Math.floor(pool / 2)));
-      for (let s = 0; s < S; s++) {
+      for (let s = 0; s < splitSets; s++) {
         const rows = shuffledIndices(pool, rand)
           .slice(0, m)
           .map((i) => data.logProba[by[j][i]]);
-        values[j * S + s] = (mixtureSplit(rows).statistic * n) / m;
+        values[j * splitSets + s] = (mixtureSplit(rows).statistic * n) / m;
       }
     }
     splitStatistics.push(values.sort());
