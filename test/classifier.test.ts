@@ -282,6 +282,55 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     expect(fused / trials).toBeGreaterThan(0.75);
   });
 
+  it('stacks to the same weights and held-back logits preconditioned or not', async () => {
+    // Block "a" (8 features, 160 images) is preconditioned by default, "noise" (200 features) is not.
+    const blocks = [
+      block(
+        'a',
+        8,
+        Array.from(labels, (k) => sampleA(k)),
+      ),
+      block(
+        'b',
+        8,
+        Array.from(labels, (k) => sampleB(k)),
+      ),
+      block(
+        'noise',
+        200,
+        Array.from(labels, () => sampleNoise()),
+      ),
+    ];
+    const auto = await fitFusedClassifier(blocks, labels, classes);
+    const plain = await fitFusedClassifier(blocks, labels, classes, { precondition: false });
+    auto.blocks.forEach((b, i) => expect(Math.abs(b.weight - plain.blocks[i].weight)).toBeLessThan(1e-3 * Math.max(1, plain.blocks[i].weight)));
+    // The noise block took the plain path either way: the same model, to the bit.
+    expect(Array.from(auto.blocks[2].model.weights)).toEqual(Array.from(plain.blocks[2].model.weights));
+    auto.heldBack!.logProba.forEach((lp, i) =>
+      lp.forEach((v, k) => expect(Math.abs(Math.exp(v) - Math.exp(plain.heldBack!.logProba[i][k]))).toBeLessThan(2e-3)),
+    );
+    expect(Math.abs(auto.bagTemperature!.exponent - plain.bagTemperature!.exponent)).toBeLessThan(1e-2);
+  });
+
+  it('fits a library with fewer images than twice the features exactly as before preconditioning', async () => {
+    // The demo library's case (40 images per entry, 544–1,024 features): nothing is preconditioned.
+    const blocks = [
+      block(
+        'wide',
+        100,
+        Array.from(labels, (k) => sampleA(k).concat(Array.from({ length: 92 }, () => gauss(rand)))),
+      ),
+      block(
+        'noise',
+        200,
+        Array.from(labels, () => sampleNoise()),
+      ),
+    ];
+    const auto = await fitFusedClassifier(blocks, labels, classes);
+    const plain = await fitFusedClassifier(blocks, labels, classes, { precondition: false });
+    expect(auto).toEqual(plain);
+  });
+
   it('a single block is the plain softmax regression', async () => {
     const rows = Array.from(labels, (k) => sampleA(k).concat(sampleB(k)));
     const model = await fitFusedClassifier([block('ab', 16, rows)], labels, classes);
