@@ -19,6 +19,8 @@ export interface SoftmaxRegressionOptions {
    * features (see decorrelation). 'auto' (the default) does so when n ≥ PRECONDITION_MIN_RATIO · dim.
    */
   precondition?: boolean | 'auto';
+  /** L-BFGS stops when the gradient's infinity norm (in the coordinates it runs in) falls below this (default 1e-5). */
+  gradientTolerance?: number;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function fitSoftmaxRegression(
 
   const result = await minimizeLbfgsAsync(objective, new Float64Array(nW + K), {
     maxIterations: opts.maxIterations ?? 300,
-    gradientTolerance: 1e-5,
+    gradientTolerance: opts.gradientTolerance ?? 1e-5,
     signal: opts.signal,
   });
   const weights = pre ? await denseProduct(result.x.subarray(0, nW), [K, dim], pre.back, [dim, dim]) : result.x.slice(0, nW);
