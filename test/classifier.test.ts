@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { minimizeLbfgs } from '../src/engine/classifier/lbfgs.js';
-import { fitSoftmaxRegression, predictLogProba, scoreBag } from '../src/engine/classifier/softmax-regression.js';
+import { fitSoftmaxRegression, PRECONDITION_MIN_RATIO, predictLogProba, scoreBag } from '../src/engine/classifier/softmax-regression.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
 import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, STACKING_MAX_PER_CLASS, type EvidenceBlock } from '../src/engine/classifier/fused.js';
-import { SoftmaxObjective } from '../src/engine/backend/dense.js';
+import { denseProduct, SoftmaxObjective } from '../src/engine/backend/dense.js';
+import { cholesky, invertLower } from '../src/engine/classifier/cholesky.js';
 import { minimizeLbfgsAsync } from '../src/engine/classifier/lbfgs.js';
 
 describe('L-BFGS', () => {
@@ -88,6 +89,44 @@ describe('the fit objective on ONNX Runtime', () => {
   });
 });
 
+describe('dense linear algebra for the preconditioner', () => {
+  const rand = mulberry32(5);
+  const naive = (a: Float64Array, [r, k]: number[], b: Float64Array, c: number) => {
+    const out = new Float64Array(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) for (let t = 0; t < k; t++) out[i * c + j] += a[i * k + t] * b[t * c + j];
+    return out;
+  };
+  const transpose = (a: Float64Array, r: number, c: number) => Float64Array.from({ length: r * c }, (_, i) => a[(i % r) * c + Math.floor(i / r)]);
+
+  it('multiplies with either side transposed', async () => {
+    const [r, k, c] = [7, 5, 3];
+    const a = Float64Array.from({ length: r * k }, () => gauss(rand));
+    const b = Float64Array.from({ length: k * c }, () => gauss(rand));
+    const want = naive(a, [r, k], b, c);
+    const check = (got: Float64Array) => got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 12));
+    check(await denseProduct(a, [r, k], b, [k, c]));
+    check(await denseProduct(transpose(a, r, k), [k, r], b, [k, c], { transA: true }));
+    check(await denseProduct(a, [r, k], transpose(b, k, c), [c, k], { transB: true }));
+    await expect(denseProduct(a, [r, k], b, [c, k])).rejects.toThrow(RangeError);
+  });
+
+  it('factorises a symmetric positive definite matrix and inverts the factor', () => {
+    const d = 40;
+    const g = Float64Array.from({ length: d * d }, () => gauss(rand));
+    // A = GᵀG/d + 0.1·I: positive definite, with a wide spread of eigenvalues.
+    const a = naive(transpose(g, d, d), [d, d], g, d).map((v) => v / d);
+    for (let i = 0; i < d; i++) a[i * d + i] += 0.1;
+    const l = cholesky(a, d);
+    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) expect(l[i * d + j]).toBe(0);
+    const llt = naive(l, [d, d], transpose(l, d, d), d);
+    llt.forEach((v, i) => expect(v).toBeCloseTo(a[i], 10));
+    const inv = invertLower(l, d);
+    naive(inv, [d, d], l, d).forEach((v, i) => expect(v).toBeCloseTo(i % (d + 1) === 0 ? 1 : 0, 10));
+    const notPd = Float64Array.from([1, 2, 2, 1]);
+    expect(() => cholesky(notPd, 2)).toThrow(/not positive definite/);
+  });
+});
+
 describe('softmax regression', () => {
   const rand = mulberry32(7);
   const dim = 16;
@@ -125,6 +164,57 @@ describe('softmax regression', () => {
       const { posterior } = scoreBag(model, bag);
       expect(posterior.indexOf(Math.max(...posterior))).toBe(k);
     }
+  });
+
+  it('reaches the same optimum preconditioned as plain', async () => {
+    // More images than PRECONDITION_MIN_RATIO × features, correlated features: the default
+    // preconditions. The objective is the same in either coordinates, so both fits must end at the
+    // same minimum, to the tolerance L-BFGS stops at.
+    const n = 480;
+    const mix = Array.from({ length: dim }, () => Array.from({ length: dim }, () => gauss(rand)));
+    const rows: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const k = i % K;
+      const s = sample(k, 2);
+      for (let j = 0; j < dim; j++) rows.push(Math.exp(j / 4) * s.reduce((acc, v, t) => acc + mix[j][t] * v, 0));
+      labels.push(k);
+    }
+    expect(n).toBeGreaterThanOrEqual(PRECONDITION_MIN_RATIO * dim);
+    const X = Float32Array.from(rows);
+    const classes = ['a', 'b', 'c', 'd'];
+    const plain = await fitSoftmaxRegression(X, dim, labels, classes, { precondition: false, maxIterations: 5000 });
+    const pre = await fitSoftmaxRegression(X, dim, labels, classes);
+    const forced = await fitSoftmaxRegression(X, dim, labels, classes, { precondition: true });
+    expect(plain.converged && pre.converged).toBe(true);
+    // 'auto' preconditioned here: the same run as precondition: true, to the bit.
+    expect(Array.from(pre.weights)).toEqual(Array.from(forced.weights));
+    const objective = (m: typeof plain) => {
+      let f = 0;
+      for (let i = 0; i < n; i++) f -= predictLogProba(m, X.subarray(i * dim, (i + 1) * dim))[labels[i]];
+      return f / n + (0.5 * m.weights.reduce((acc, w) => acc + w * w, 0)) / n;
+    };
+    expect(Math.abs(objective(pre) - objective(plain))).toBeLessThan(1e-6 * objective(plain));
+    for (let i = 0; i < n; i += 7) {
+      const x = X.subarray(i * dim, (i + 1) * dim);
+      const a = predictLogProba(plain, x);
+      const b = predictLogProba(pre, x);
+      a.forEach((v, k) => expect(Math.abs(Math.exp(v) - Math.exp(b[k]))).toBeLessThan(2e-3));
+    }
+  });
+
+  it('does not precondition where there are few images per feature', async () => {
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      rows.push(sample(i % K, 1));
+      labels.push(i % K);
+    }
+    const X = Float32Array.from(rows.flat());
+    const auto = await fitSoftmaxRegression(X, dim, labels, ['a', 'b', 'c', 'd']);
+    const plain = await fitSoftmaxRegression(X, dim, labels, ['a', 'b', 'c', 'd'], { precondition: false });
+    expect(Array.from(auto.weights)).toEqual(Array.from(plain.weights));
+    expect(Array.from(auto.bias)).toEqual(Array.from(plain.bias));
   });
 
   it('rejects inconsistent input', async () => {
@@ -190,6 +280,55 @@ describe('fused library classifier (stacked evidence blocks)', () => {
     }
     expect(aOnly / trials).toBeLessThan(0.6);
     expect(fused / trials).toBeGreaterThan(0.75);
+  });
+
+  it('stacks to the same weights and held-back logits preconditioned or not', async () => {
+    // Block "a" (8 features, 160 images) is preconditioned by default, "noise" (200 features) is not.
+    const blocks = [
+      block(
+        'a',
+        8,
+        Array.from(labels, (k) => sampleA(k)),
+      ),
+      block(
+        'b',
+        8,
+        Array.from(labels, (k) => sampleB(k)),
+      ),
+      block(
+        'noise',
+        200,
+        Array.from(labels, () => sampleNoise()),
+      ),
+    ];
+    const auto = await fitFusedClassifier(blocks, labels, classes);
+    const plain = await fitFusedClassifier(blocks, labels, classes, { precondition: false });
+    auto.blocks.forEach((b, i) => expect(Math.abs(b.weight - plain.blocks[i].weight)).toBeLessThan(1e-3 * Math.max(1, plain.blocks[i].weight)));
+    // The noise block took the plain path either way: the same model, to the bit.
+    expect(Array.from(auto.blocks[2].model.weights)).toEqual(Array.from(plain.blocks[2].model.weights));
+    auto.heldBack!.logProba.forEach((lp, i) =>
+      lp.forEach((v, k) => expect(Math.abs(Math.exp(v) - Math.exp(plain.heldBack!.logProba[i][k]))).toBeLessThan(2e-3)),
+    );
+    expect(Math.abs(auto.bagTemperature!.exponent - plain.bagTemperature!.exponent)).toBeLessThan(1e-2);
+  });
+
+  it('fits a library with fewer images than twice the features exactly as before preconditioning', async () => {
+    // The demo library's case (40 images per entry, 544–1,024 features): nothing is preconditioned.
+    const blocks = [
+      block(
+        'wide',
+        100,
+        Array.from(labels, (k) => sampleA(k).concat(Array.from({ length: 92 }, () => gauss(rand)))),
+      ),
+      block(
+        'noise',
+        200,
+        Array.from(labels, () => sampleNoise()),
+      ),
+    ];
+    const auto = await fitFusedClassifier(blocks, labels, classes);
+    const plain = await fitFusedClassifier(blocks, labels, classes, { precondition: false });
+    expect(auto).toEqual(plain);
   });
 
   it('a single block is the plain softmax regression', async () => {
