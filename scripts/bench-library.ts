@@ -3,10 +3,18 @@
 // "Fitting the library classifier"). Prints one table; the numbers depend on the machine and on
 // what else runs on it (the load average is printed with them).
 //   npx tsx scripts/bench-library.ts [--entries 6,24,100] [--references 64] [--side 64] [--json]
+//                                    [--attribute FOLDER]
+// --attribute stores the entries' features under the shipped φ's hash and times `genprint attribute`
+// of FOLDER against each fitted library from the command line (process start included; issue #16's
+// "ten images against a fitted 100-entry library ≤ 5 s"), twice: the second run reads the evidence
+// cache. The verdicts mean nothing (synthetic entries); the work is the real one.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchLibrary, type LibraryBenchRow } from '../src/engine/index.js';
+import { defaultModelsDir, readModelCard } from '../src/engine/features/set-encoder.js';
+import { repoRoot } from '../src/engine/version.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,6 +24,23 @@ function option(name: string, fallback: string): string {
 const sizes = option('entries', '6,24,100').split(',').map(Number);
 const references = Number(option('references', '64'));
 const side = Number(option('side', '64'));
+const attributeFolder = option('attribute', '');
+const modelHash = attributeFolder ? readModelCard(defaultModelsDir())?.phi.sha256 : undefined;
+if (attributeFolder && !modelHash) throw new Error('--attribute needs the shipped models (models/model-card.json)');
+
+/** Wall seconds of one `genprint attribute` from the command line, process start included. */
+function cliAttribute(library: string): number {
+  const t = performance.now();
+  execFileSync(
+    process.execPath,
+    [path.join(repoRoot(), 'bin', 'genprint.js'), 'attribute', '-q', '-l', library, path.resolve(attributeFolder), '--json', '-'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return (performance.now() - t) / 1000;
+}
+const attributeSeconds: { entries: number; first: number; second: number }[] = [];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'genprint-bench-library-'));
 const rows: LibraryBenchRow[] = [];
 try {
@@ -25,6 +50,7 @@ try {
       entries,
       references,
       side,
+      modelHash,
       onProgress: (p) => {
         if (process.stderr.isTTY || Date.now() - last > 10_000 || p.done === p.total) {
           process.stderr.write(`${entries} entries: ${p.phase} ${p.done}/${p.total}\n`);
@@ -33,6 +59,7 @@ try {
       },
     });
     rows.push(row);
+    if (attributeFolder) attributeSeconds.push({ entries, first: cliAttribute(row.file), second: cliAttribute(row.file) });
     rmSync(path.join(dir, `synthetic-${entries}x${references}.gplib`), { force: true });
     rmSync(path.join(dir, `synthetic-${entries}x${references}.gplib.feature-cache`), { force: true });
   }
@@ -61,3 +88,8 @@ else {
         `${['phi', 'spectrum', 'pixels'].map((b) => r.iterations[b] ?? '–').join('/')} | ${f(r.openSeconds)} | ${f(r.readySeconds)} | ${f(r.errorRateSeconds)} | ${r.origin} | ${r.fitsWhileReady} |\n`,
     );
 }
+if (attributeSeconds.length)
+  process.stdout.write(
+    `\ngenprint attribute ${attributeFolder} against the fitted library, from the command line (process start included):\n` +
+      attributeSeconds.map((a) => `  ${a.entries} entries: ${a.first.toFixed(2)} s, again (evidence cached) ${a.second.toFixed(2)} s\n`).join(''),
+  );

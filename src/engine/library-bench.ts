@@ -28,6 +28,12 @@ export interface SyntheticLibraryOptions {
   /** Store the manifold method's parts too (as enrolment does where its models exist). */
   manifold?: boolean;
   seed?: number;
+  /**
+   * The set-encoder hash the entries' φ features are stored under (default: one naming no model).
+   * The real φ's hash lets the CLI attribute real evidence against the library, to time it; the
+   * verdicts are meaningless, the work is the real one.
+   */
+  modelHash?: string;
 }
 
 const PHI_DIM = 640;
@@ -99,7 +105,7 @@ export function syntheticEntries(opts: SyntheticLibraryOptions): NewLibraryEntry
         compression: { lossless: R },
       },
       method: opts.manifold === false ? 'residual+dsf' : 'residual+dsf+manifold',
-      modelVersion: SYNTHETIC_MODEL_HASH,
+      modelVersion: opts.modelHash ?? SYNTHETIC_MODEL_HASH,
       calibration: {
         residual: { meanCorr: 0.05 + 0.02 * rand(), stdCorr: 0.01 + 0.005 * rand(), heldOut: R },
         dsf: { meanDist: 0.1 + 0.1 * rand(), stdDist: 0.2 + 0.1 * rand(), heldOut: R },
@@ -183,7 +189,7 @@ export interface LibraryBenchRow {
 export async function benchLibrary(
   dir: string,
   opts: SyntheticLibraryOptions & { onProgress?: (p: Progress) => void; signal?: AbortSignal },
-): Promise<LibraryBenchRow> {
+): Promise<LibraryBenchRow & { file: string }> {
   const file = path.join(dir, `synthetic-${opts.entries}x${opts.references}.gplib`);
   let t = performance.now();
   await writeSyntheticLibrary(file, opts);
@@ -200,12 +206,13 @@ export async function benchLibrary(
   const openSeconds = (performance.now() - t) / 1000;
   const fits = classifierFitCount();
   t = performance.now();
-  const ready = await openFittedLibrary(file, SYNTHETIC_MODEL_HASH);
+  const ready = await openFittedLibrary(file, opts.modelHash ?? SYNTHETIC_MODEL_HASH);
   const readySeconds = (performance.now() - t) / 1000;
   t = performance.now();
   if (ready.classifier) for (const n of [1, 10, 50]) libraryErrorRates(ready.classifier, n);
   const errorRateSeconds = (performance.now() - t) / 1000;
   return {
+    file,
     entries: opts.entries,
     references: opts.references,
     fileMiB: statSync(file).size / 2 ** 20,
