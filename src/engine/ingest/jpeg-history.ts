@@ -22,7 +22,7 @@ export const JPEG_HISTORY_MIN_SIZE = 64;
  * Score (see `detectEarlierJpeg`) at and above which an earlier JPEG is suspected: chosen for ≤ 1 %
  * false positives on clean corpus images (docs/robustness-detection.md).
  */
-export const EARLIER_JPEG_THRESHOLD = 2;
+export const EARLIER_JPEG_THRESHOLD = 1.5;
 
 /** ITU-T T.81 Annex K luminance table, natural (row-major) order. */
 const STD_LUMINANCE = [
@@ -73,8 +73,13 @@ function blockiness(profile: Float64Array): { excess: number; order: number[] } 
   return { excess: mean > 0 ? (profile[order[0]] - profile[order[1]]) / mean : 0, order };
 }
 
-/** Blocks whose coefficients are fitted at most (a 256×256 region's worth). */
-const MAX_BLOCKS = 1024;
+/** Blocks whose coefficients are fitted at most (a 181×181 region's worth). */
+const MAX_BLOCKS = 512;
+/**
+ * A low-frequency misfit at or above this at the best offset means no JPEG grid (a JPEG at q90
+ * fits its low frequencies to about 0.2–0.4, one at q75 better): the score is then taken from it.
+ */
+const NO_GRID_MISFIT = 0.8;
 
 /** DCT coefficients (natural order, 64 per block) of the 8×8 blocks starting at (x0, y0). */
 function blockCoefficients(y: Float64Array, w: number, h: number, x0: number, y0: number, maxBlocks: number, freqs: readonly number[]): Float64Array {
@@ -87,6 +92,8 @@ function blockCoefficients(y: Float64Array, w: number, h: number, x0: number, y0
   const rows = Math.ceil(by / stride);
   const out = new Float64Array(cols * rows * 64);
   const tmp = new Float64Array(64);
+  // The row pass needs only the horizontal frequencies the coefficients asked for use.
+  const us = [...new Set(freqs.map((k) => k & 7))];
   for (let jj = 0; jj < rows; jj++) {
     for (let ii = 0; ii < cols; ii++) {
       const i = ii * stride;
@@ -95,7 +102,7 @@ function blockCoefficients(y: Float64Array, w: number, h: number, x0: number, y0
       // rows: tmp[r*8+u] = Σ_x block[r][x] · basis[u][x], level-shifted by 128 as JPEG does
       for (let r = 0; r < 8; r++) {
         const row = (y0 + j * 8 + r) * w + x0 + i * 8;
-        for (let u = 0; u < 8; u++) {
+        for (const u of us) {
           let s = 0;
           for (let x = 0; x < 8; x++) s += (y[row + x] - 128) * BASIS[u * 8 + x];
           tmp[r * 8 + u] = s;
@@ -190,6 +197,17 @@ export function earlierJpegDetail(rgb: Uint8Array, width: number, height: number
         if (fit.used[q] >= MIN_PHASE_COEFFICIENTS && fit.misfit[q] < phase.misfit) phase = { misfit: fit.misfit[q], x0, y0 };
       }
     }
+  }
+  // No offset fits even the lowest frequencies: not a JPEG grid, and the full fit is not needed
+  // (most evidence; the full fit is most of the cost).
+  if (!(phase.misfit < NO_GRID_MISFIT)) {
+    return {
+      blockinessX: bx.excess,
+      blockinessY: byy.excess,
+      misfit: Number.isFinite(phase.misfit) ? phase.misfit : 1,
+      quality: null,
+      offset: { x: (phase.x0 + left) & 7, y: (phase.y0 + top) & 7 },
+    };
   }
   const coef = blockCoefficients(y, w, h, phase.x0, phase.y0, MAX_BLOCKS, ALL_FREQUENCIES);
   let best = { misfit: Infinity, quality: null as number | null };
