@@ -1,12 +1,19 @@
 // Processing history read from the pixels: resampling (ingest/resampling.ts) and an earlier JPEG
 // compression of a file saved losslessly (ingest/jpeg-history.ts), from real sharp-resized, cropped
 // and re-saved images made here; and how a verdict states them.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImageBuffer } from '../src/engine/ingest/decode.js';
 import { listDemoGenerators, renderGeneratorSample } from '../src/engine/demo/index.js';
 import { checkProcessingHistory, judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
-import { verdictWording } from '../src/shared/wording.js';
+import { statementFor, verdictWording } from '../src/shared/wording.js';
+import { formatVerdict } from '../src/cli/common.js';
+import { writeReport } from '../src/engine/report/index.js';
+import { buildSampleCase } from './fixtures/sample-case.js';
 import { earlierJpegLine, processingHistorySummary, resamplingLine } from '../src/shared/processing-history.js';
 import type { EvidenceFile } from '../src/shared/types.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
@@ -180,4 +187,49 @@ describe('verdicts on processed evidence', () => {
     expect(checkProcessingHistory([{}, {}])).toBeUndefined();
     expect(processingHistorySummary(undefined)).toBe('not recorded');
   });
+});
+
+describe('what the CLI and the PDF report print', () => {
+  const hasPoppler = existsSync('/usr/bin/pdftotext');
+  const history = { total: 3, resamplingMeasured: 3, resampled: 2, factors: { '1.5× or 0.75×': 2 }, jpegMeasured: 3, earlierJpeg: 1, qualities: { q75: 1 } };
+
+  it('the CLI prints the processing-history line under the verdict', () => {
+    const c = buildSampleCase();
+    const v = { ...c.verdicts.folder, processingHistory: history };
+    v.statement = statementFor(v, v.label);
+    const text = formatVerdict(v, 'Folder');
+    expect(text).toContain(
+      '  processing history: 2 of 3 images look resized (1.5× or 0.75× (2)); 1 of 3 losslessly saved show an earlier JPEG compression (q75 (1))',
+    );
+    expect(text).toMatch(/Strength of evidence relative to the library: weak \(.*2 of 3 evidence images show traces of resizing/);
+  });
+
+  it.skipIf(!hasPoppler)(
+    'the PDF names the verdict facts and the flagged files of the manifest',
+    async () => {
+      const c = buildSampleCase();
+      const v = { ...c.verdicts.folder, processingHistory: history };
+      v.statement = statementFor(v, v.label);
+      c.verdicts.folder = v;
+      // #2 of the sample manifest is a PNG.
+      c.manifest[1] = {
+        ...c.manifest[1],
+        resampling: { measured: true, detected: true, score: 80, threshold: 29, period: 3, factor: 1.5, factors: [1.5, 0.75, 3, 0.6] },
+        earlierJpeg: { measured: true, suspected: true, score: 12.5, threshold: 1.5, quality: 75, gridOffset: { x: 5, y: 3 } },
+      };
+      const dir = mkdtempSync(path.join(tmpdir(), 'genprint-history-pdf-'));
+      const file = path.join(dir, 'report.pdf');
+      await writeReport(c, file, { generatedAt: new Date('2024-03-15T09:30:00Z') });
+      const text = execFileSync('pdftotext', ['-layout', file, '-']).toString('utf8').replace(/\s+/g, ' ');
+      expect(text).toContain(
+        'Processing history 2 of 3 images look resized (1.5× or 0.75× (2)); 1 of 3 losslessly saved show an earlier JPEG compression (q75 (1))',
+      );
+      expect(text).toContain('Strength weak (2 of 3 evidence images show traces of resizing after generation');
+      expect(text).toContain(
+        '#2 cloud-export/2024-03/IMG_20240312_1037.png: resampling suspected (period 3 px, consistent with resizing by 1.5× or 0.75×; score 80 >= 29); ' +
+          'earlier JPEG compression suspected (estimated quality 75; 8×8 grid offset 5, 3 px, so it was cropped after; quantisation fit 12.5 >= 1.5)',
+      );
+    },
+    60_000,
+  );
 });
