@@ -13,7 +13,11 @@ import { checkProcessingHistory, judge, type ImageEvidence } from '../src/engine
 import { statementFor, verdictWording } from '../src/shared/wording.js';
 import { formatVerdict } from '../src/cli/common.js';
 import { writeReport } from '../src/engine/report/index.js';
+import { renderCsv } from '../src/engine/report/csv.js';
 import { buildSampleCase } from './fixtures/sample-case.js';
+import { createElement } from 'react';
+import { VerdictCard } from '../src/renderer/src/components/VerdictCard.js';
+import { staticText } from './ui/static-text.js';
 import { earlierJpegLine, processingHistorySummary, resamplingLine } from '../src/shared/processing-history.js';
 import type { EvidenceFile } from '../src/shared/types.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
@@ -204,6 +208,41 @@ describe('what the CLI and the PDF report print', () => {
     expect(text).toMatch(/Strength of evidence relative to the library: weak \(.*2 of 3 evidence images show traces of resizing/);
   });
 
+  it('the CSV export has a column for each finding', () => {
+    const c = buildSampleCase();
+    c.manifest[1] = {
+      ...c.manifest[1],
+      resampling: { measured: true, detected: true, score: 80, threshold: 12, period: 3, factor: 1.5, factors: [1.5, 0.75] },
+      earlierJpeg: { measured: true, suspected: true, score: 12.5, threshold: 1.5, quality: 75, gridOffset: { x: 0, y: 0 } },
+    };
+    c.manifest[2] = {
+      ...c.manifest[2],
+      resampling: { measured: true, detected: false, score: 3, threshold: 12, period: null, factor: null, factors: [] },
+      earlierJpeg: { measured: true, suspected: false, score: 1, threshold: 1.5, quality: null, gridOffset: null },
+    };
+    const rows = renderCsv(c)
+      .toString('utf8')
+      .trim()
+      .split('\r\n')
+      .map((l) => l.split(','));
+    const col = (name: string) => rows[0].indexOf(name);
+    expect(rows[2][col('resampling')]).toBe('1.5× or 0.75×');
+    expect(rows[2][col('earlierJpeg')]).toBe('q75');
+    expect(rows[3][col('resampling')]).toBe('no');
+    expect(rows[3][col('earlierJpeg')]).toBe('no');
+    expect(rows[1][col('resampling')]).toBe('');
+  });
+
+  it("the app's verdict card shows the same line", () => {
+    const c = buildSampleCase();
+    const v = { ...c.verdicts.folder, processingHistory: history };
+    v.statement = statementFor(v, v.label);
+    const text = staticText(createElement(VerdictCard, { verdict: v, title: 'Whole folder', provider: 'cpu', primary: true, solo: true }));
+    expect(text).toContain('Processing history');
+    expect(text).toContain('2 of 3 images look resized (1.5× or 0.75× (2)); 1 of 3 losslessly saved show an earlier JPEG compression (q75 (1))');
+    expect(text).toMatch(/weakly consistent/);
+  });
+
   it.skipIf(!hasPoppler)(
     'the PDF names the verdict facts and the flagged files of the manifest',
     async () => {
@@ -214,7 +253,7 @@ describe('what the CLI and the PDF report print', () => {
       // #2 of the sample manifest is a PNG.
       c.manifest[1] = {
         ...c.manifest[1],
-        resampling: { measured: true, detected: true, score: 80, threshold: 29, period: 3, factor: 1.5, factors: [1.5, 0.75, 3, 0.6] },
+        resampling: { measured: true, detected: true, score: 80, threshold: 12, period: 3, factor: 1.5, factors: [1.5, 0.75, 3, 0.6] },
         earlierJpeg: { measured: true, suspected: true, score: 12.5, threshold: 1.5, quality: 75, gridOffset: { x: 5, y: 3 } },
       };
       const dir = mkdtempSync(path.join(tmpdir(), 'genprint-history-pdf-'));
@@ -226,7 +265,7 @@ describe('what the CLI and the PDF report print', () => {
       );
       expect(text).toContain('Strength weak (2 of 3 evidence images show traces of resizing after generation');
       expect(text).toContain(
-        '#2 cloud-export/2024-03/IMG_20240312_1037.png: resampling suspected (period 3 px, consistent with resizing by 1.5× or 0.75×; score 80 >= 29); ' +
+        '#2 cloud-export/2024-03/IMG_20240312_1037.png: resampling suspected (period 3 px, consistent with resizing by 1.5× or 0.75×; score 80 >= 12); ' +
           'earlier JPEG compression suspected (estimated quality 75; 8×8 grid offset 5, 3 px, so it was cropped after; quantisation fit 12.5 >= 1.5)',
       );
     },

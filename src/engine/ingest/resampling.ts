@@ -208,7 +208,16 @@ export function detectResampling(rgb: Uint8Array, width: number, height: number)
   const score = Math.round(best * 100) / 100;
   const detected = score >= RESAMPLING_THRESHOLD;
   if (!detected || bestK < 0) return { measured: true, detected: false, score, threshold: RESAMPLING_THRESHOLD, period: null, factor: null, factors: [] };
-  const f = bestK / DFT_LENGTH;
+  // The peak's centre between bins (a parabola through it and its neighbours): a short profile's
+  // peak is several bins wide, and its top bin alone would move the factor by a few hundredths.
+  const at = (k: number) => Math.sqrt(rx[k] * ry[k]);
+  let offset = 0;
+  if (bestK > 0 && bestK < DFT_LENGTH / 2) {
+    const [a, b, c] = [at(bestK - 1), at(bestK), at(bestK + 1)];
+    const curvature = a - 2 * b + c;
+    if (curvature < 0) offset = Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / curvature));
+  }
+  const f = (bestK + offset) / DFT_LENGTH;
   const { enlarge, reduce } = factorsForFrequency(f);
   const smooth = highBandRatio(y, w, h) < SMOOTH_RATIO;
   const inRange = (v: number, lo: number, hi: number) => v >= lo && v <= hi;
