@@ -1,16 +1,15 @@
 // Earlier JPEG compression of a file that is saved losslessly now (a JPEG re-saved as PNG).
 //
-// The file's bytes say "lossless" (compression.ts), but JPEG quantised the image in 8×8 blocks and
-// that leaves two traces in the pixels:
-// - blockiness: pixel differences across the block boundaries are larger than inside blocks, at one
-//   column offset and one row offset out of eight (Fan & de Queiroz 2003 compare the same
-//   boundary/interior differences). The offsets also tell where the grid starts, so a crop after
-//   the JPEG shows as an offset other than 0;
-// - quantisation: on that grid the block DCT coefficients cluster at multiples of the quantisation
-//   table's steps. The libjpeg quality whose standard luminance table fits them best is the
-//   quality estimate (the closeness of the fit against uniform rounding error is reported too).
-// Generators' own period-2/4 traces raise several offsets alike and so do not read as blockiness;
-// resizing after the JPEG destroys both traces (then nothing is detected).
+// The file's bytes say "lossless" (compression.ts), but JPEG quantised the image's 8×8 block DCT
+// coefficients to multiples of its table's steps, and decoding to 8-bit pixels moves them only by
+// the rounding error. So for each of the 64 possible grid offsets the lowest coefficients are
+// compared with the steps of every libjpeg quality; at the offset that fits best, all coefficients
+// give the quality, and how much closer they sit to its multiples than uniform rounding would leave
+// them is the score. The offset tells where the grid starts: not 0 after a crop made after the JPEG.
+// The boundary blockiness of Fan & de Queiroz (2003) is computed too, for the measurement script
+// only: at q90 and above the block edges are too faint to find the grid by.
+// Generators' period-2/4 traces do not fit a quantisation table; a resize after the JPEG destroys
+// the grid (then nothing is detected).
 // Thresholds and detection rates are measured in docs/robustness-detection.md.
 
 import type { EarlierJpegFinding } from '../../shared/processing-history.js';
@@ -176,7 +175,7 @@ const MIN_PHASE_COEFFICIENTS = 100;
 export interface EarlierJpegDetail {
   blockinessX: number;
   blockinessY: number;
-  /** Best table misfit over qualities 1–99 at the grid found (1 ≈ no fit). */
+  /** Best table misfit over qualities 20–99 at the grid found (1 ≈ no fit; the low-frequency misfit when no grid fits). */
   misfit: number;
   quality: number | null;
   offset: { x: number; y: number };

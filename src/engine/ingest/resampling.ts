@@ -231,8 +231,3 @@ export function detectResampling(rgb: Uint8Array, width: number, height: number)
 
 /** Below this lag ratio (highBandRatio) an image counts as smooth, i.e. likely enlarged. */
 const SMOOTH_RATIO = 0.5;
-
-/** Raw score only (no region limits beyond the analysis'), for measurement scripts. */
-export function resamplingScore(rgb: Uint8Array, width: number, height: number): number | null {
-  return detectResampling(rgb, width, height).score;
-}
