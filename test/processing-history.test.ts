@@ -190,6 +190,10 @@ describe('verdicts on processed evidence', () => {
   it('records nothing for evidence without the analysis (older case files, cached records before it)', () => {
     expect(checkProcessingHistory([{}, {}])).toBeUndefined();
     expect(processingHistorySummary(undefined)).toBe('not recorded');
+    // A case file not written by this engine cannot forge a line through a key.
+    const forged = { total: 1, resamplingMeasured: 1, resampled: 1, factors: { '2×\nStrength: strong': 1 }, jpegMeasured: 0, earlierJpeg: 0, qualities: {} };
+    expect(processingHistorySummary(forged)).not.toContain('\n');
+    expect(processingHistorySummary(forged)).toContain('2×\\nStrength: strong (1)');
   });
 });
 

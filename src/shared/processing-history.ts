@@ -3,6 +3,7 @@
 // JPEG compression of a file saved losslessly (src/engine/ingest/jpeg-history.ts). Shared by the
 // engine (verdicts, PDF) and the renderer.
 import { count } from './numbers.js';
+import { displayProse } from './display-text.js';
 
 /** Resampling analysis of one image (EvidenceFile.resampling). */
 export interface ResamplingFinding {
@@ -78,10 +79,13 @@ export function earlierJpegLine(j: EarlierJpegFinding | undefined): string | nul
 }
 
 function counts(c: Record<string, number>): string {
-  return Object.entries(c)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([k, n]) => `${k} (${n})`)
-    .join(', ');
+  return (
+    Object.entries(c)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      // Keys come from a case file, which may not be this engine's: shown escaped.
+      .map(([k, n]) => `${displayProse(k)} (${n})`)
+      .join(', ')
+  );
 }
 
 /** More than half of the analysed images flagged: the verdict is worded weak. */

@@ -67,7 +67,7 @@ export function formatCase(result: CaseResult): string {
   for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${displayText(f.relPath)}: ${displayProse(f.decodeWarning)}`);
   for (const f of result.manifest) {
     const found = [resamplingLine(f.resampling), earlierJpegLine(f.earlierJpeg)].filter((l): l is string => l !== null);
-    if (found.length) out.push(`processing history ${displayText(f.relPath)}: ${found.join('; ')}`);
+    if (found.length) out.push(`processing history ${displayText(f.relPath)}: ${displayProse(found.join('; '))}`);
   }
   for (const s of result.skipped) out.push(`skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}`);
   return out.join('\n');

@@ -108,7 +108,7 @@ export function writeManifest(w: Writer): void {
     if (processed.length)
       w.para(
         `Processing history read from the pixels (a resize after generation, or a JPEG compression before a lossless save; ` +
-          `the verdicts that include these images carry a caution): ${processed.map(({ f, i, found }) => `#${i + 1} ${w.fit(displayText(f.relPath), 200)}: ${found.join('; ')}`).join('; ')}.`,
+          `the verdicts that include these images carry a caution): ${processed.map(({ f, i, found }) => `#${i + 1} ${w.fit(displayText(f.relPath), 200)}: ${displayProse(found.join('; '))}`).join('; ')}.`,
         { size: 8.5 },
       );
   }
