@@ -126,6 +126,9 @@ describe('demo case with the default method (set-encoder + library classifier)',
     // Those files were hashed but not decoded: their manifest entries come from the records.
     expect(warm.manifest).toEqual(cold.manifest);
     expect(warm.evidence.map((e) => e.relPath)).toEqual(cold.evidence.map((e) => e.relPath));
+    // The processing-history findings come back with the record, so cached verdicts state them too.
+    expect(cold.evidence.every((e) => e.history?.resampling?.measured)).toBe(true);
+    expect(warm.evidence.map((e) => e.history)).toEqual(cold.evidence.map((e) => e.history));
     warm.evidence.forEach((w, i) => {
       expect(Array.from(w.corr)).toEqual(Array.from(cold.evidence[i].corr));
       expect(Array.from(w.logProba!)).toEqual(Array.from(cold.evidence[i].logProba!));
