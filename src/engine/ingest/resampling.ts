@@ -5,8 +5,9 @@
 // the fractional part of i/r, so the local smoothness of the result, and with it the magnitude of a
 // fixed linear predictor's residue, varies periodically along rows and columns (Popescu & Farid
 // 2005; Gallagher 2005; Kirchner 2008). We take the second derivative along each axis (a fixed
-// predictor: x[i] − (x[i−1] + x[i+1]) / 2, up to a factor), average its magnitude over the other
-// axis and look for a narrow peak in the spectrum of that profile, in both axes at the same
+// predictor: x[i] − (x[i−1] + x[i+1]) / 2, up to a factor), turn it into Kirchner's p-map (how
+// probable each residue is under a Gaussian of the image's median residue), average that over the
+// other axis and look for a narrow peak in the spectrum of the profile, in both axes at the same
 // frequency (resizing is usually isotropic; content rarely repeats that exactly in both axes).
 //
 // What it cannot see, by construction:
@@ -16,8 +17,8 @@
 // - factor 0.5: halving with a symmetric kernel uses the same weights for every output pixel, so
 //   nothing is periodic;
 // - the direction: a peak at frequency f fits a reduction and an enlargement alike (0.75× and 1.5×
-//   both give period 3). The candidates are all reported; the first is the more likely one by the
-//   image's high-frequency content (an enlarged image has little energy above 1 / (2r)).
+//   both give period 3). The candidates are all reported, enlargements first (they are what is
+//   mostly detected).
 // Thresholds and detection rates are measured in docs/robustness-detection.md.
 
 import type { ResamplingFinding } from '../../shared/processing-history.js';
@@ -72,20 +73,28 @@ export function lumaRegion(
   return { y, w, h, left, top };
 }
 
-/** Mean |second derivative| along one axis, as a profile over that axis (length n − 2). */
+/** Mean p-map of the second derivative along one axis, as a profile over that axis (length n − 2). */
 function secondDerivativeProfile(y: Float64Array, w: number, h: number, axis: 'x' | 'y'): Float64Array {
   const n = axis === 'x' ? w : h;
   const m = axis === 'x' ? h : w;
   const profile = new Float64Array(n - 2);
   // Along x consecutive samples are 1 apart in memory, along y w apart.
   const step = axis === 'x' ? 1 : w;
-  for (let a = 0; a < m; a++) {
+  const d = new Float64Array(m * (n - 2));
+  for (let a = 0, j = 0; a < m; a++) {
     const base = axis === 'x' ? a * w : a;
-    for (let i = 1; i < n - 1; i++) {
+    for (let i = 1; i < n - 1; i++, j++) {
       const p = base + i * step;
-      profile[i - 1] += Math.abs(y[p - step] - 2 * y[p] + y[p + step]);
+      d[j] = Math.abs(y[p - step] - 2 * y[p] + y[p + step]);
     }
   }
+  // Kirchner's p-map: how probable each residue is under a Gaussian of the image's typical
+  // residue. Small residues (where interpolation made pixels predictable) count most, and large
+  // ones at edges, which carry content rather than the interpolation phase, hardly at all.
+  // σ: the median residue, from every 7th value (a full sort would cost more than the rest).
+  const sample = Float64Array.from({ length: Math.ceil(d.length / 7) }, (_, i) => d[i * 7]).sort();
+  const sigma = Math.max(sample[sample.length >> 1], 0.5);
+  for (let a = 0, j = 0; a < m; a++) for (let i = 0; i < n - 2; i++, j++) profile[i] += Math.exp(-(d[j] * d[j]) / (2 * sigma * sigma));
   for (let i = 0; i < profile.length; i++) profile[i] /= m;
   return profile;
 }
@@ -159,33 +168,6 @@ export function factorsForFrequency(f: number): { enlarge: number[]; reduce: num
   return { enlarge: [1 / (1 - f), 1 / f].map(round), reduce: [1 / (1 + f), 1 / (2 - f)].map(round) };
 }
 
-/**
- * Share of the luma's horizontal+vertical first-difference energy in the top band (0.4–0.5 cycles
- * per pixel) against the band just below it (0.25–0.35). An enlargement by r filters everything
- * above 1 / (2r) away, so this is small for enlarged images.
- */
-function highBandRatio(y: Float64Array, w: number, h: number): number {
-  // The first difference of the first difference is the second derivative: its mean square splits
-  // roughly by band through differences at lag 1 and 2. Cheaper than a 2-D spectrum and enough to
-  // order the candidates.
-  let lag1 = 0;
-  let lag2 = 0;
-  let count = 0;
-  for (let r = 0; r < h; r++) {
-    for (let c = 2; c < w; c++) {
-      const a = y[r * w + c] - y[r * w + c - 1];
-      const b = y[r * w + c] - y[r * w + c - 2];
-      lag1 += a * a;
-      lag2 += b * b;
-      count++;
-    }
-  }
-  if (count === 0 || lag2 === 0) return 1;
-  // For a signal confined to low frequencies lag2 ≈ 4 lag1 (a first difference roughly doubles
-  // with twice the lag); white content gives lag2 = lag1. Ratio in [0.25, 1]: low = smooth.
-  return lag1 / lag2;
-}
-
 /** Resampling analysis of decoded RGB pixels (interleaved, 3 bytes per pixel). */
 export function detectResampling(rgb: Uint8Array, width: number, height: number): ResamplingFinding {
   if (width < RESAMPLING_MIN_SIZE || height < RESAMPLING_MIN_SIZE) {
@@ -219,15 +201,12 @@ export function detectResampling(rgb: Uint8Array, width: number, height: number)
   }
   const f = (bestK + offset) / DFT_LENGTH;
   const { enlarge, reduce } = factorsForFrequency(f);
-  const smooth = highBandRatio(y, w, h) < SMOOTH_RATIO;
   const inRange = (v: number, lo: number, hi: number) => v >= lo && v <= hi;
   const up = [inRange(enlarge[0], 1, 2) ? enlarge[0] : null, enlarge[1] > 2 ? enlarge[1] : null].filter((v): v is number => v !== null);
   const down = [inRange(reduce[0], 2 / 3, 1) ? reduce[0] : null, inRange(reduce[1], 0.5, 2 / 3) ? reduce[1] : null].filter((v): v is number => v !== null);
-  // The likelier direction's nearest factor, then the other direction's, then the far ones.
-  const [first, second] = smooth ? [up, down] : [down, up];
-  const factors = [first[0], second[0], first[1], second[1]].filter((v): v is number => v !== undefined);
+  // The spectrum cannot tell the direction (the image's high-frequency content did not either: an
+  // enlargement's and a reduction's overlapped on the corpus). Enlargements come first because they
+  // are what is detected: every 1.5× copy of the corpus, against one 0.75× copy in eight.
+  const factors = [up[0], down[0], up[1], down[1]].filter((v): v is number => v !== undefined);
   return { measured: true, detected: true, score, threshold: RESAMPLING_THRESHOLD, period: Math.round((1 / f) * 10) / 10, factor: factors[0] ?? null, factors };
 }
-
-/** Below this lag ratio (highBandRatio) an image counts as smooth, i.e. likely enlarged. */
-const SMOOTH_RATIO = 0.5;
