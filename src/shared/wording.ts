@@ -154,8 +154,8 @@ const CAUTIONS: CautionRule[] = [
         }
       : null,
   // Resized evidence: attribution on it is not measured, so a verdict on mostly resized images is
-  // weak, and one with some resized images at most moderate (a lone image may be a false positive,
-  // about 1 % of clean images: docs/robustness-detection.md).
+  // weak, and one with some resized images at most moderate (a lone image may be a false positive:
+  // 0.3 % of clean corpus images, docs/robustness-detection.md).
   (v) => {
     const text = resamplingCaveat(v.processingHistory);
     if (!text) return null;
