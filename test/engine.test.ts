@@ -137,6 +137,9 @@ describe('demo case with the default method (set-encoder + library classifier)',
     // Those files were hashed but not decoded: their manifest entries come from the records.
     expect(warm.manifest).toEqual(cold.manifest);
     expect(warm.evidence.map((e) => e.relPath)).toEqual(cold.evidence.map((e) => e.relPath));
+    // The processing-history findings come back with the record, so cached verdicts state them too.
+    expect(cold.evidence.every((e) => e.history?.resampling?.measured)).toBe(true);
+    expect(warm.evidence.map((e) => e.history)).toEqual(cold.evidence.map((e) => e.history));
     warm.evidence.forEach((w, i) => {
       expect(Array.from(w.corr)).toEqual(Array.from(cold.evidence[i].corr));
       expect(Array.from(w.logProba!)).toEqual(Array.from(cold.evidence[i].logProba!));
@@ -269,6 +272,60 @@ describe('compression history of evidence and references', () => {
     expect(v.statement).toMatch(/saved with a compression that none of .*'s reference images has \(evidence: JPEG q75/);
     if (!v.unknown) expect(v.statement).toMatch(/weakly consistent .* so this is no firm attribution/);
     for (const b of r.verdicts.bags) expect(b.compression?.matched).toBe(0);
+  }, 120_000);
+});
+
+describe('processing history of the evidence', () => {
+  it('the clean demo evidence shows no resize and no earlier JPEG, and its verdict no such caution', () => {
+    const single = run.outcomes.find((o) => o.kind === 'single')!.result;
+    for (const f of single.manifest) {
+      expect(f.resampling, f.relPath).toMatchObject({ measured: true, detected: false });
+      expect(f.earlierJpeg, f.relPath).toMatchObject({ measured: true, suspected: false });
+    }
+    const v = single.verdicts.folder;
+    expect(v.processingHistory).toMatchObject({ total: v.evidenceCount, resampled: 0, earlierJpeg: 0 });
+    expect(v.statement).not.toMatch(/resizing|earlier JPEG/);
+  });
+
+  async function processed(kind: string, transform: (img: import('sharp').Sharp) => import('sharp').Sharp) {
+    const sharp = (await import('sharp')).default;
+    const c = run.manifest.cases.find((x) => x.kind === 'single')!;
+    const src = path.join(root, c.folder);
+    const dir = mkdtempSync(path.join(tmpdir(), `genprint-${kind}-`));
+    for (const f of readdirSync(src)) {
+      const bytes = await transform(sharp(path.join(src, f))).toBuffer();
+      // Saved again as PNG: the file itself reads as lossless.
+      await sharp(bytes)
+        .png()
+        .toFile(path.join(dir, `${path.parse(f).name}.png`));
+    }
+    return analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, bags: 2 });
+  }
+
+  it('the same images enlarged 1.5× are flagged as resized, and the verdict says so and is no firm attribution', async () => {
+    const r = await processed('resized', (img) => img.resize(96, 96));
+    const flagged = r.manifest.filter((f) => f.resampling?.detected);
+    expect(flagged.length).toBeGreaterThan(r.manifest.length / 2);
+    // 96-px images: a profile of 94 samples places the peak to about ±0.01 in the factor.
+    for (const f of flagged) {
+      expect(f.resampling!.factors[0]).toBeCloseTo(1.5, 1);
+      expect(f.resampling!.factors[1]).toBeCloseTo(0.75, 1);
+    }
+    const v = r.verdicts.folder;
+    expect(v.processingHistory!.resampled).toBe(flagged.length);
+    expect(v.statement).toMatch(/evidence images show traces of resizing after generation/);
+    if (!v.unknown) expect(v.statement).toMatch(/weakly consistent .* so this is no firm attribution/);
+  }, 120_000);
+
+  it('the same images JPEG-compressed at q75 and saved as PNG read as lossless but show the earlier JPEG, with its quality', async () => {
+    const r = await processed('jpeg-png', (img) => img.jpeg({ quality: 75 }));
+    expect(r.manifest.every((f) => f.compression === 'lossless')).toBe(true);
+    const flagged = r.manifest.filter((f) => f.earlierJpeg?.suspected);
+    expect(flagged.length).toBeGreaterThan(r.manifest.length / 2);
+    for (const f of flagged) expect(Math.abs(f.earlierJpeg!.quality! - 75)).toBeLessThanOrEqual(5);
+    const v = r.verdicts.folder;
+    expect(v.statement).toMatch(/saved losslessly show the 8×8 block traces of an earlier JPEG compression/);
+    if (!v.unknown) expect(v.statement).toMatch(/weakly consistent .* so this is no firm attribution/);
   }, 120_000);
 });
 

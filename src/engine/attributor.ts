@@ -17,7 +17,7 @@ import { prepareLibrary, type CalibrationPlan, type ClassifierPlan, type Classif
 import type { CalibrationStatistics } from './attribution/calibration.js';
 import type { CalibrationSettings } from './attribution/calibration.js';
 import type { FusedClassifier } from './classifier/fused.js';
-import { imageEvidence, judge, type ImageEvidence } from './attribution/judge.js';
+import { imageEvidence, imageHistory, judge, type ImageEvidence } from './attribution/judge.js';
 import { EngineError } from './errors.js';
 import { DEFAULTS } from './defaults.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
@@ -339,8 +339,14 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
   return info;
 }
 
-/** Bump when what an evidence record holds, or how it is computed, changes. */
-const EVIDENCE_RECORD_VERSION = 1;
+/** Bump when what an evidence record holds, or how it is computed, changes (2: processing-history findings). */
+const EVIDENCE_RECORD_VERSION = 2;
+
+/** ImageEvidence.history from a manifest entry, as a spreadable part. */
+function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {
+  const history = imageHistory(file);
+  return history ? { history } : {};
+}
 
 /**
  * Where an analysis finds a fitted classifier: the library file (stored by the last change of its
@@ -467,6 +473,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
               features: f,
               ...(p.file.compression ? { compression: p.file.compression } : {}),
               ...(p.file.decodeWarning ? { decodedWithWarnings: true } : {}),
+              ...withHistory(p.file),
             });
             continue;
           }
@@ -483,6 +490,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           const stats = needsStatistics ? residualStatistics(mine) : null;
           const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
           if (p.file.decodeWarning) ev.decodedWithWarnings = true;
+          Object.assign(ev, withHistory(p.file));
           if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev, decodedInfo(p.file)));
           evidence.push(ev);
         }

@@ -6,6 +6,7 @@ import type { CompressionCheck } from './compression.js';
 import type { ConsistencyTest } from './consistency.js';
 import type { HeldBackErrorRate } from './held-back-error.js';
 import type { NeighbourCheck, OpenSetCalibration, SplitTest } from './calibration.js';
+import type { EarlierJpegFinding, ProcessingHistoryCheck, ResamplingFinding } from './processing-history.js';
 
 /** Why a file of the evidence folder was not analysed. Stable codes: reports and tests key on them. */
 export type SkipReason =
@@ -48,6 +49,17 @@ export interface EvidenceFile {
    * JPEG entropy data): the decoder's first warning. Absent for a clean decode (and in older cases).
    */
   decodeWarning?: string;
+  /**
+   * Whether the pixels show the periodic trace of a resize after generation, with the estimated
+   * factor (ingest/resampling.ts). Absent in case files written before it was recorded.
+   */
+  resampling?: ResamplingFinding;
+  /**
+   * For a file saved losslessly (PNG, BMP, TIFF, GIF, lossless WebP): whether its pixels show the
+   * 8×8 block traces of an earlier JPEG compression, with the estimated quality
+   * (ingest/jpeg-history.ts). Absent for lossy files and in older case files.
+   */
+  earlierJpeg?: EarlierJpegFinding;
 }
 
 export interface SkippedFile {
@@ -253,6 +265,11 @@ export interface Verdict {
    * `decodeWarning`); absent when none did. Damaged pixels are a caution in the statement.
    */
   decodedWithWarnings?: number;
+  /**
+   * How many of the verdict's images look resized, or were JPEG-compressed before being saved
+   * losslessly (EvidenceFile.resampling, EvidenceFile.earlierJpeg); absent where not recorded.
+   */
+  processingHistory?: ProcessingHistoryCheck;
   /** Plain-language statement that never overstates ("consistent with …"). */
   statement: string;
   /** How the score was computed, for the UI tooltip and the report. */

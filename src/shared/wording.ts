@@ -25,6 +25,7 @@ import {
   type SplitTest,
 } from './calibration.js';
 import { displayProse, displayText } from './display-text.js';
+import { earlierJpegCaveat, processingIsMajor, resamplingCaveat } from './processing-history.js';
 import { count, formatScore, probabilityInWords, scoreName } from './numbers.js';
 import { scoreIsProbability, type Verdict } from './types.js';
 
@@ -61,6 +62,7 @@ export type VerdictFacts = Pick<
   | 'agreement'
   | 'neighbour'
   | 'split'
+  | 'processingHistory'
 > & { openSet?: Pick<Verdict['openSet'], 'calibration'> };
 
 /** One reason the evidence is weaker than its score alone suggests. */
@@ -79,7 +81,9 @@ export interface Caution {
     | 'missing-generator'
     | 'open-set-power'
     | 'decoded-with-warnings'
-    | 'disagreement';
+    | 'disagreement'
+    | 'resampled'
+    | 'earlier-jpeg';
   /**
    * The strongest wording the verdict may keep with this caution; null for a note that leaves the
    * strength alone (what an unknown verdict's statement notes about its images).
@@ -186,6 +190,22 @@ const CAUTIONS: CautionRule[] = [
           text: 'the independent analyses (classifier, embedding distance, residual correlation) do not all agree',
         }
       : null,
+  // Resized evidence: attribution on it is not measured, so a verdict on mostly resized images is
+  // weak, and one with some resized images at most moderate (a lone image may be a false positive:
+  // 0.3 % of clean corpus images, docs/robustness-detection.md).
+  (v) => {
+    const text = resamplingCaveat(v.processingHistory);
+    if (!text) return null;
+    const h = v.processingHistory!;
+    return { id: 'resampled', caps: v.unknown ? null : processingIsMajor(h.resampled, h.total) ? 'weak' : 'moderate', inStatement: true, text };
+  },
+  // A JPEG saved later as PNG: a re-compression the compression check cannot see, worded as it is.
+  (v) => {
+    const text = earlierJpegCaveat(v.processingHistory);
+    if (!text) return null;
+    const h = v.processingHistory!;
+    return { id: 'earlier-jpeg', caps: v.unknown ? null : processingIsMajor(h.earlierJpeg, h.total) ? 'weak' : 'moderate', inStatement: true, text };
+  },
 ];
 
 /** The strength of a verdict's evidence and the cautions behind it (notes that leave the strength alone included). */

@@ -5,6 +5,7 @@ import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom,
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
 import { formatScore } from '../../shared/numbers.js';
+import { earlierJpegLine, resamplingLine } from '../../shared/processing-history.js';
 import { displayJson, displayProse, displayText, quotedText } from '../../shared/display-text.js';
 import { withCancellation } from '../cancel.js';
 
@@ -71,6 +72,10 @@ export function formatCase(result: CaseResult): string {
           .join(' · '),
     );
   for (const f of result.manifest) if (f.decodeWarning) out.push(`decoded with warnings ${displayText(f.relPath)}: ${displayProse(f.decodeWarning)}`);
+  for (const f of result.manifest) {
+    const found = [resamplingLine(f.resampling), earlierJpegLine(f.earlierJpeg)].filter((l): l is string => l !== null);
+    if (found.length) out.push(`processing history ${displayText(f.relPath)}: ${displayProse(found.join('; '))}`);
+  }
   for (const s of result.skipped) out.push(`skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}`);
   return out.join('\n');
 }

@@ -27,6 +27,7 @@ import {
   describeNeighbourCheck,
   describeOpenSetCalibration,
 } from './calibration.js';
+import { describeFactors, type EarlierJpegFinding, type ProcessingHistoryCheck, type ResamplingFinding } from '../../shared/processing-history.js';
 
 export interface ImageEvidence {
   relPath: string;
@@ -42,6 +43,46 @@ export interface ImageEvidence {
   compression?: string;
   /** The file decoded only with warnings (EvidenceFile.decodeWarning): its pixels may be damaged. */
   decodedWithWarnings?: boolean;
+  /** What the pixels show of the image's processing history (EvidenceFile.resampling / earlierJpeg), when recorded. */
+  history?: ImageHistory;
+}
+
+/** The per-image processing findings a verdict counts (from the manifest entry). */
+export interface ImageHistory {
+  resampling?: ResamplingFinding;
+  earlierJpeg?: EarlierJpegFinding;
+}
+
+/** The processing findings of a verdict's images, counted; undefined when no image carries any. */
+export function checkProcessingHistory(items: Pick<ImageEvidence, 'history'>[]): ProcessingHistoryCheck | undefined {
+  if (!items.some((i) => i.history?.resampling || i.history?.earlierJpeg)) return undefined;
+  const factors: Record<string, number> = {};
+  const qualities: Record<string, number> = {};
+  let resamplingMeasured = 0;
+  let resampled = 0;
+  let jpegMeasured = 0;
+  let earlierJpeg = 0;
+  for (const { history: h } of items) {
+    if (h?.resampling?.measured) resamplingMeasured++;
+    if (h?.resampling?.detected) {
+      resampled++;
+      const key = describeFactors(h.resampling.factors);
+      factors[key] = (factors[key] ?? 0) + 1;
+    }
+    if (h?.earlierJpeg?.measured) jpegMeasured++;
+    if (h?.earlierJpeg?.suspected) {
+      earlierJpeg++;
+      const key = h.earlierJpeg.quality === null ? 'quality not estimable' : `q${h.earlierJpeg.quality}`;
+      qualities[key] = (qualities[key] ?? 0) + 1;
+    }
+  }
+  return { total: items.length, resamplingMeasured, resampled, factors, jpegMeasured, earlierJpeg, qualities };
+}
+
+/** The history fields of a manifest entry, for ImageEvidence.history. */
+export function imageHistory(file: ImageHistory): ImageHistory | undefined {
+  if (!file.resampling && !file.earlierJpeg) return undefined;
+  return { ...(file.resampling ? { resampling: file.resampling } : {}), ...(file.earlierJpeg ? { earlierJpeg: file.earlierJpeg } : {}) };
 }
 
 /**
@@ -380,6 +421,8 @@ export async function judge(lib: PreparedLibrary, items: ImageEvidence[], method
     verdict.compression = checkCompression(names[top], evidenceCompression, lib.entries[top].referenceCompression ?? null);
   const warned = items.filter((i) => i.decodedWithWarnings).length;
   if (warned > 0) verdict.decodedWithWarnings = warned;
+  const history = checkProcessingHistory(items);
+  if (history) verdict.processingHistory = history;
   if (embedding)
     verdict.explanation += ` Embedding (Eq. 1 over enrolled bag embeddings): ${embeddingLabel} with p = ${fmt(embedding.probability[embedding.order[0]])}.`;
   verdict.statement = statementFor(verdict, names[top] ?? null);

@@ -7,6 +7,9 @@ import exifr from 'exifr';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import type { Canvas, SkipReason } from '../types.js';
 import { compressionOf, LOSSLESS, type CompressionKey } from './compression.js';
+import { detectResampling } from './resampling.js';
+import { detectEarlierJpeg } from './jpeg-history.js';
+import type { EarlierJpegFinding, ResamplingFinding } from '../../shared/processing-history.js';
 
 export interface DecodeOptions {
   canvas?: number;
@@ -30,6 +33,22 @@ export interface ImageInfo {
    * JPEG entropy data, concealed by the decoder): its first warning. Absent for a clean decode.
    */
   decodeWarning?: string;
+  /** Resampling trace in the pixels (resampling.ts). */
+  resampling?: ResamplingFinding;
+  /** Earlier JPEG compression of a losslessly saved file (jpeg-history.ts); absent for lossy files. */
+  earlierJpeg?: EarlierJpegFinding;
+}
+
+/**
+ * The processing history the pixels show (whole image, or its centre up to 512 px): resampling
+ * for every file, an earlier JPEG for files whose own encoding is lossless (a JPEG's own blocks
+ * are no history; lossy WebP and HEIF use other block grids).
+ */
+export function pixelHistory(rgb: Uint8Array, width: number, height: number, compression: CompressionKey): Pick<ImageInfo, 'resampling' | 'earlierJpeg'> {
+  return {
+    resampling: detectResampling(rgb, width, height),
+    ...(compression === LOSSLESS || compression === 'webp-lossless' ? { earlierJpeg: detectEarlierJpeg(rgb, width, height) } : {}),
+  };
 }
 
 export type DecodeResult = { info: ImageInfo; crops: Canvas[] } | { skip: SkipReason; message: string };
@@ -356,6 +375,7 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
         hasExif: false,
         crops: rects.length,
         compression: LOSSLESS,
+        ...pixelHistory(bmp.rgb, bmp.width, bmp.height, LOSSLESS),
       },
       crops: rects.map((r) => rgbToCanvas(bmp.rgb, bmp.width, r)),
     };
@@ -421,6 +441,7 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   const rects = cropRects(width, height, canvas, maxCrops);
   const crops = rects.map((r) => rgbToCanvas(raw.data, width, r));
   const hasExif = await detectExif(buf, format, meta.exif);
+  const compression = compressionOf(buf, format);
   return {
     info: {
       format,
@@ -430,8 +451,9 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
       bitDepth,
       hasExif,
       crops: rects.length,
-      compression: compressionOf(buf, format),
+      compression,
       ...(decodeWarning ? { decodeWarning } : {}),
+      ...pixelHistory(raw.data, width, height, compression),
     },
     crops,
   };

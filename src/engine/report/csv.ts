@@ -3,6 +3,7 @@
 // comma, quote, CR or LF (and when they start or end with a space, which spreadsheets trim),
 // quotes doubled. UTF-8 without a byte-order mark. File names are written exactly, never altered.
 import type { CaseResult } from '../types.js';
+import { describeFactors, type EarlierJpegFinding, type ResamplingFinding } from '../../shared/processing-history.js';
 
 export function csvField(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '';
@@ -31,10 +32,27 @@ export const CSV_BASE_COLUMNS = [
   'hasExif',
   'crops',
   'compression',
+  'resampling',
+  'earlierJpeg',
   'group',
   'topCandidate',
   'score',
 ] as const;
+
+/** "1.5× or 0.75×" when resampled, "no", "not measured" (under 64 px), or empty when not recorded. */
+function resamplingCell(r: ResamplingFinding | undefined): string {
+  if (!r) return '';
+  if (!r.measured) return 'not measured';
+  return r.detected ? describeFactors(r.factors) : 'no';
+}
+
+/** "q75" (or "quality not estimable") when suspected, "no", "not measured", or empty (lossy file, or not recorded). */
+function earlierJpegCell(j: EarlierJpegFinding | undefined): string {
+  if (!j) return '';
+  if (!j.measured) return 'not measured';
+  if (!j.suspected) return 'no';
+  return j.quality === null ? 'quality not estimable' : `q${j.quality}`;
+}
 
 export function renderCsv(c: CaseResult): Buffer {
   const images = new Map(c.images.map((r) => [r.relPath, r]));
@@ -62,6 +80,8 @@ export function renderCsv(c: CaseResult): Buffer {
         f.hasExif,
         f.crops,
         f.compression,
+        resamplingCell(f.resampling),
+        earlierJpegCell(f.earlierJpeg),
         r ? r.group + 1 : '',
         r?.topCandidate ?? '',
         r?.score,

@@ -1,6 +1,7 @@
 // Section 1, findings: the folder verdict, every entry's score, the evidence groups and the bags.
 import type { Verdict } from '../../types.js';
 import { compressionSummary } from '../../../shared/compression.js';
+import { processingHistorySummary } from '../../../shared/processing-history.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError } from '../../../shared/held-back-error.js';
 import { describeNeighbourCheck, describeOpenSetCalibration, describeSplitTest, heterogeneousLabel } from '../../../shared/calibration.js';
@@ -36,6 +37,7 @@ function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
     ['Images', String(v.evidenceCount)],
     ['Decided by', v.decidedBy || '-'],
     ['Compression', compressionSummary(v.compression)],
+    ['Processing history', processingHistorySummary(v.processingHistory)],
     ['Consistency across images', consistencyText(v)],
     ['Error rate on held-back references', errorRateText(v)],
     ['Unknown-generator test', openSetText(v)],

@@ -2,6 +2,7 @@
 import { needsReplacement } from '../winansi.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
 import { formatScore } from '../../../shared/numbers.js';
+import { earlierJpegLine, resamplingLine } from '../../../shared/processing-history.js';
 import { bytesText } from './text.js';
 import { BOTTOM, C, CONTENT_W, F, M, type Column, type Writer } from './writer.js';
 
@@ -99,6 +100,15 @@ export function writeManifest(w: Writer): void {
       w.para(
         `Decoded with warnings (the decoder concealed damaged data; these images were analysed, and the verdicts that include ` +
           `them carry a caution): ${warned.map(({ f, i }) => `#${i + 1} ${w.fit(displayText(f.relPath), 200)}: ${displayProse(f.decodeWarning!)}`).join('; ')}.`,
+        { size: 8.5 },
+      );
+    const processed = c.manifest
+      .map((f, i) => ({ f, i, found: [resamplingLine(f.resampling), earlierJpegLine(f.earlierJpeg)].filter((l): l is string => l !== null) }))
+      .filter(({ found }) => found.length > 0);
+    if (processed.length)
+      w.para(
+        `Processing history read from the pixels (a resize after generation, or a JPEG compression before a lossless save; ` +
+          `the verdicts that include these images carry a caution): ${processed.map(({ f, i, found }) => `#${i + 1} ${w.fit(displayText(f.relPath), 200)}: ${displayProse(found.join('; '))}`).join('; ')}.`,
         { size: 8.5 },
       );
   }

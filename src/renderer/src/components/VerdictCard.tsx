@@ -1,6 +1,7 @@
 import type { Verdict } from '../../../shared/api.js';
 import { capitalise, scoreName as scoreNameOf } from '../format.js';
 import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
+import { earlierJpegCaveat, processingHistorySummary, resamplingCaveat } from '../../../shared/processing-history.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
 import { formatScore } from '../../../shared/numbers.js';
@@ -142,6 +143,20 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
             <dt>Compression</dt>
             <dd className={compressionCaveat(v.compression) ? 'warn-text' : undefined} data-testid="verdict-compression">
               {compressionSummary(v.compression)}
+            </dd>
+          </div>
+        )}
+        {v.processingHistory && (
+          <div
+            className="wide"
+            title="What the pixels show of the images' history: a resize after generation, or a JPEG compression before a lossless save; both change the traces attribution reads"
+          >
+            <dt>Processing history</dt>
+            <dd
+              className={resamplingCaveat(v.processingHistory) || earlierJpegCaveat(v.processingHistory) ? 'warn-text' : undefined}
+              data-testid="verdict-processing-history"
+            >
+              {processingHistorySummary(v.processingHistory)}
             </dd>
           </div>
         )}
