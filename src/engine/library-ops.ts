@@ -28,6 +28,7 @@ import { libraryErrorRates } from './classifier/held-back-error.js';
 import type { HeldBackErrorRate } from '../shared/held-back-error.js';
 import type { ClassifierEvidence, LibraryErrorRates, Progress } from './types.js';
 import { ManifoldUnavailable, maybeManifoldModels, projectorView } from './manifold/index.js';
+import { bankClassifierPlans } from './attribution/bank-classifiers.js';
 import type { ClusteringResult, LabelledMatrix, LibraryEntry, LibraryEntrySummary, Linkage } from './types.js';
 
 export interface LibraryInfo {
@@ -112,6 +113,7 @@ export function libraryClassifierPlans(entries: LibraryEntry[]): { plans: Classi
     const projector = planClassifier(view, first.modelHash, 'manifold:projector');
     if (projector.plan) plans.push(projector.plan);
   }
+  plans.push(...bankClassifierPlans(entries, modelHash));
   return { plans, notes };
 }
 

@@ -31,6 +31,11 @@ export interface ImageEvidence {
   compression?: string;
   /** The file decoded only with warnings (EvidenceFile.decodeWarning): its pixels may be damaged. */
   decodedWithWarnings?: boolean;
+  /**
+   * Lossy evidence with a matching reference bank (banks.ts): the bank's id and this image's
+   * log-probabilities and novelty under the bank's classifier and statistics.
+   */
+  matched?: { bank: string; logProba: Float64Array | null; novelty: Float64Array | null };
 }
 
 /** One-sided test strength: 3 standard errors (~0.1 % false "unknown" for a Gaussian mean). */
