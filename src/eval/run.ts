@@ -49,11 +49,12 @@ import {
   std,
   tallyFirmWrong,
   emptyFirmWrongTally,
+  pairedDifference,
   type BagScore,
   type FirmWrongTally,
 } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
-import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
+import { TRANSFORMS, transformFiles, transformHasBank, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
 import type { AccuracyRow, DomainResult, EvalResult, OpenSetResult, ReferenceCurvePoint, ScopeResult, SplitSensitivity } from './results.js';
 
@@ -72,6 +73,11 @@ export interface EvalOptions {
   baselineModels?: string;
   /** Leave the demo zoo out (e.g. a model change that cannot affect its 64-px images). */
   skipDemo?: boolean;
+  /**
+   * Held-out scopes only, without the controls, open set, split and reference studies: the
+   * re-compression robustness rows with and without reference banks (a shorter run for them).
+   */
+  robustnessOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -80,6 +86,8 @@ const CONTROLS = ['untrained', 'random-ensemble'] as const;
 const COMPARED = [...CONTROLS, 'baseline'] as const;
 /** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
 const FIRM_WRONG_N = 10;
+/** The re-compressions that reference banks are matched to (--robustness-only). */
+const RECOMPRESSIONS: TransformId[] = ['jpeg90', 'jpeg75', 'jpeg50', 'webp75'];
 
 /** Exports the control encoders with the training code when they are not cached yet. */
 export function ensureControls(log: (s: string) => void): Record<string, string> {
@@ -301,7 +309,9 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   const runs = new Map<EncoderSetup['id'], EngineRun>();
   for (const s of ctx.setups) {
     eta.say(`${domain.name} (${ctx.scope}): enrol + examine with φ = ${s.id}`);
-    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { onImages: (n) => eta.add(unitOf(n)) }));
+    // Reference banks only where the robustness rows use them (they about double the enrolment).
+    const banks = s.id === 'shipped' && !!ctx.extras.robustness?.some(transformHasBank);
+    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { banks, onImages: (n) => eta.add(unitOf(n)) }));
   }
   eta.say(`${domain.name} (${ctx.scope}): spectral baseline`);
   const spectral = await runSpectral(domain, split);
@@ -629,9 +639,32 @@ async function robustness(
     const score = async (p: Predictor) => (await closedSet(ctx.domain.name, common, [n], ctx.repeats, ctx.seed, p))[String(n)]!;
     const shipped = runs.get('shipped');
     let firmWrong: FirmWrongTally | undefined;
+    let matched: NonNullable<ScopeResult['robustness']>[number]['matched'];
     if (shipped) {
       firmWrong = emptyFirmWrongTally();
-      acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!, tallyingTop1(firmWrong)));
+      // Today's references: the banks ignored, whether or not the library has them.
+      const enrolled = { judge: (items: ImageEvidence[], o?: { withEmbedding?: boolean }) => shipped.dsf.judge(items, { ...o, banks: false }) };
+      acc['dsf+'] = await score(engineJudge(enrolled, evs.get('shipped')!, tallyingTop1(firmWrong)));
+      if (shipped.dsf.banks.size > 0 && transformHasBank(t.id)) {
+        const banks: Record<string, number> = {};
+        const firm = emptyFirmWrongTally();
+        const accuracy = await score(
+          engineJudge(shipped.dsf, evs.get('shipped')!, (v, gen) => {
+            banks[v.references?.bank ?? 'none'] = (banks[v.references?.bank ?? 'none'] ?? 0) + 1;
+            tallyFirmWrong(firm, gen, v);
+            return top1(v);
+          }),
+        );
+        const clean = await score(engineJudge(shipped.dsf, shipped.evidence));
+        matched = {
+          banks,
+          accuracy,
+          firmWrong: firm,
+          clean,
+          vsClean: pairedDifference(accuracy.perDraw, clean.perDraw, 1),
+          vsEnrolled: pairedDifference(accuracy.perDraw, acc['dsf+'].perDraw, 1),
+        };
+      }
     }
     const first = shipped ?? runs.values().next().value!;
     acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
@@ -643,7 +676,7 @@ async function robustness(
       ),
     );
     for (const c of COMPARED) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
-    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}) });
+    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}), ...(matched ? { matched } : {}) });
   }
   return out;
 }
@@ -665,9 +698,12 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   const setups: EncoderSetup[] = [];
   if (card) setups.push({ id: 'shipped', modelsDir });
   else notes.push('No shipped models in models/: DSF+/DSF− rows are missing; the residual method and baselines still run.');
-  const controls = ensureControls(log);
+  const robustnessOnly = opts.robustnessOnly ?? false;
+  const controls = robustnessOnly ? {} : ensureControls(log);
+  if (robustnessOnly) notes.push('--robustness-only: held-out scopes, robustness to re-compression; controls, open set and split studies not run.');
   for (const c of CONTROLS) if (controls[c]) setups.push({ id: c, modelsDir: controls[c] });
-  if (!controls.untrained) notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
+  if (!controls.untrained && !robustnessOnly)
+    notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
   const baselineCard = opts.baselineModels ? readModelCard(path.resolve(opts.baselineModels)) : null;
   if (opts.baselineModels) {
     if (!baselineCard) throw new Error(`--baseline-models ${opts.baselineModels}: no model-card.json there`);
@@ -715,17 +751,19 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
             scope: 'held-out',
             gens: held,
             work: path.join(work, d.name),
-            extras: {
-              openSet: !quick || d.source === 'demo',
-              robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
-              clustering: d.source === 'demo',
-              bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
-              splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
-              referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
-            },
+            extras: robustnessOnly
+              ? { openSet: false, robustness: RECOMPRESSIONS, clustering: false, bagsAblation: null, splitSeeds: [], referenceFractions: [] }
+              : {
+                  openSet: !quick || d.source === 'demo',
+                  robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
+                  clustering: d.source === 'demo',
+                  bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
+                  splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
+                  referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
+                },
           }),
         );
-      if (d.source === 'corpus' && !(quick && headline) && held.length !== d.generators.length)
+      if (d.source === 'corpus' && !(quick && headline) && !robustnessOnly && held.length !== d.generators.length)
         scopes.push(
           await evaluateScope({
             ...base,
