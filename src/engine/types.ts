@@ -72,7 +72,7 @@ export interface LibraryEntry extends LibraryEntrySummary {
    */
   residualStatistics?: { dim: number; sha256: string[]; data: Float32Array };
   /**
-   * The references re-saved with each processing of the grid (attribution/banks.ts), in grid order;
+   * The references re-saved with each processing of the grid (attribution/banks.ts), ordered by id;
    * absent for entries enrolled before schema v7 or without banks.
    */
   banks?: ReferenceBank[];
