@@ -458,10 +458,10 @@ function robustnessLines(sc: ScopeResult): string[] {
     md.push(
       `References matched to the evidence's processing (DSF+, top-1 at n = ${banked[0].n}; "as enrolled" = the dsf+ column above, clean references; ` +
         '"matched" = the reference bank the evidence was matched to, one classifier per bank; differences paired over the same draws, 95 % bootstrap interval; ' +
-        'firm = verdicts naming an entry without calling the evidence weak, of the right and of the wrong ones; in brackets without the check that the references as enrolled favour the same entry):',
+        'firm wrong = verdicts naming a wrong entry without calling the evidence weak):',
       '',
-      '| transform | bags per bank | clean evidence | as enrolled | matched bank | matched − clean | matched − as enrolled | firm right (matched) | firm wrong (matched) |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| transform | bags per bank | clean evidence | as enrolled | matched bank | matched − clean | matched − as enrolled | firm wrong (matched) |',
+      '|---|---|---|---|---|---|---|---|',
       ...banked.map((t) => {
         const m = t.matched!;
         const banks = Object.entries(m.banks)
@@ -470,8 +470,7 @@ function robustnessLines(sc: ScopeResult): string[] {
         const capped = m.accuracy.capped || m.clean.capped;
         return (
           `| ${t.label} | ${banks} | ${pm(m.clean)} | ${pm(t.accuracy['dsf+'])} | ${pm(m.accuracy)} | ${pairedCell({ ...m.vsClean, capped })} | ` +
-          `${pairedCell(m.vsEnrolled ? { ...m.vsEnrolled, capped } : null)} | ${m.firmWrong.rightFirm} of ${m.firmWrong.right} (${m.withoutReferenceCheck.rightFirm}) | ` +
-          `${m.firmWrong.wrongFirm} of ${m.firmWrong.wrong} (${m.withoutReferenceCheck.wrongFirm}) |`
+          `${pairedCell(m.vsEnrolled ? { ...m.vsEnrolled, capped } : null)} | ${m.firmWrong.wrongFirm} of ${m.firmWrong.wrong} wrong |`
         );
       }),
       '',

@@ -47,8 +47,6 @@ export interface ScopeResult {
       banks: Record<string, number>;
       accuracy: BagScore;
       firmWrong: FirmWrongTally;
-      /** Firm verdicts without the check that the references as enrolled favour the same entry. */
-      withoutReferenceCheck: { wrongFirm: number; rightFirm: number };
       /** DSF+ on the clean (untransformed) query images of the same bags. */
       clean: BagScore;
       /** Matched minus clean, and matched minus the references as enrolled, paired over draws. */

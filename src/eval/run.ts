@@ -648,14 +648,10 @@ async function robustness(
       if (shipped.dsf.banks.size > 0 && transformHasBank(t.id)) {
         const banks: Record<string, number> = {};
         const firm = emptyFirmWrongTally();
-        // The same verdicts without the check that the references as enrolled favour the same entry.
-        const unchecked = emptyFirmWrongTally();
         const accuracy = await score(
           engineJudge(shipped.dsf, evs.get('shipped')!, (v, gen) => {
             banks[v.references?.bank ?? 'none'] = (banks[v.references?.bank ?? 'none'] ?? 0) + 1;
             tallyFirmWrong(firm, gen, v);
-            const { enrolledFavour: _favour, ...references } = v.references ?? { bank: null, processing: null, evidence: {} };
-            tallyFirmWrong(unchecked, gen, v.references ? { ...v, references } : v);
             return top1(v);
           }),
         );
@@ -664,7 +660,6 @@ async function robustness(
           banks,
           accuracy,
           firmWrong: firm,
-          withoutReferenceCheck: { wrongFirm: unchecked.wrongFirm, rightFirm: unchecked.rightFirm },
           clean,
           vsClean: pairedDifference(accuracy.perDraw, clean.perDraw, 1),
           vsEnrolled: pairedDifference(accuracy.perDraw, acc['dsf+'].perDraw, 1),

@@ -99,11 +99,6 @@ export interface ReferenceMatch {
   evidence: Record<CompressionKey, number>;
   /** Why no bank was used, where none was. */
   reason?: string;
-  /**
-   * With a bank: the entry the references as enrolled (clean) favour for the same images, where it
-   * is not the one the bank's classifier favours.
-   */
-  enrolledFavour?: string;
 }
 
 /** "references matched to JPEG q75 (evidence estimated JPEG q74)", or why the references as enrolled were used. */
@@ -111,21 +106,7 @@ export function referenceMatchText(m: ReferenceMatch): string {
   const evidence = describeCompressionCounts(m.evidence);
   if (m.bank) {
     const webp = Object.keys(m.evidence).every((k) => k === 'webp-lossy');
-    const favour = m.enrolledFavour ? `; the references as enrolled favour ${displayText(m.enrolledFavour)}` : '';
-    return `references matched to ${m.processing} (evidence ${webp ? `${evidence}, quality not recorded in WebP files` : `estimated ${evidence}`})${favour}`;
+    return `references matched to ${m.processing} (evidence ${webp ? `${evidence}, quality not recorded in WebP files` : `estimated ${evidence}`})`;
   }
   return `references as enrolled (evidence ${evidence}${m.reason ? `: ${m.reason}` : ''})`;
-}
-
-/**
- * A sentence for a verdict judged by a reference bank whose nearest entry the references as enrolled
- * do not favour, or null: the attribution then depends on the processing assumed for the evidence
- * (its quality is estimated, its earlier history unknown), so it is no firm attribution.
- */
-export function referenceDisagreementCaveat(m: ReferenceMatch | undefined, label: string | null): string | null {
-  if (!m?.bank || !m.enrolledFavour || label === null || m.enrolledFavour === label) return null;
-  return (
-    `with the references matched to ${m.processing} the images favour ${displayText(label)}, with the references as enrolled ` +
-    `${displayText(m.enrolledFavour)}: the attribution depends on the processing assumed for the evidence`
-  );
 }

@@ -11,7 +11,7 @@
 // Adding a caution is one entry in CAUTIONS below, reading a fact the engine puts on the Verdict
 // (as 'decoded-with-warnings' reads Verdict.decodedWithWarnings): the strength, the strength line,
 // the statement's "Caution:" or "Note:" sentence and every display follow from that list.
-import { compressionCaveat, compressionMismatchIsMajor, referenceDisagreementCaveat } from './compression.js';
+import { compressionCaveat, compressionMismatchIsMajor } from './compression.js';
 import { consistencyCaveat } from './consistency.js';
 import { heldBackErrorCaveat } from './held-back-error.js';
 import { displayProse, displayText } from './display-text.js';
@@ -45,7 +45,6 @@ export type VerdictFacts = Pick<
   | 'method'
   | 'mixed'
   | 'compression'
-  | 'references'
   | 'consistency'
   | 'errorRate'
   | 'decodedWithWarnings'
@@ -55,17 +54,7 @@ export type VerdictFacts = Pick<
 /** One reason the evidence is weaker than its score alone suggests. */
 export interface Caution {
   /** Which rule raised it. */
-  id:
-    | 'few-images'
-    | 'small-margin'
-    | 'low-probability'
-    | 'mixed'
-    | 'compression'
-    | 'references'
-    | 'inconsistent'
-    | 'error-rate'
-    | 'decoded-with-warnings'
-    | 'disagreement';
+  id: 'few-images' | 'small-margin' | 'low-probability' | 'mixed' | 'compression' | 'inconsistent' | 'error-rate' | 'decoded-with-warnings' | 'disagreement';
   /**
    * The strongest wording the verdict may keep with this caution; null for a note that leaves the
    * strength alone (what an unknown verdict's statement notes about its images).
@@ -123,10 +112,6 @@ const CAUTIONS: CautionRule[] = [
     const text = compressionCaveat(v.compression);
     if (!text) return null;
     return { id: 'compression', caps: v.unknown ? null : compressionMismatchIsMajor(v.compression) ? 'weak' : 'moderate', inStatement: true, text };
-  },
-  (v) => {
-    const text = v.unknown ? null : referenceDisagreementCaveat(v.references, v.label);
-    return text ? { id: 'references', caps: 'weak', inStatement: true, text } : null;
   },
   (v) => {
     const text = v.unknown ? null : consistencyCaveat(v.consistency, v.label);

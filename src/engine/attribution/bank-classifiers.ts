@@ -9,7 +9,6 @@ import { countCompression } from '../ingest/compression.js';
 import { describeCompression, type ReferenceMatch } from '../../shared/compression.js';
 import { bankView, commonBanks, describeProcessing, entriesForBank, processingById } from './banks.js';
 import { judge, type ImageEvidence } from './judge.js';
-import { statementFor } from '../../shared/wording.js';
 import { planClassifier, prepareLibrary, type ClassifierPlan, type PreparedLibrary, type PrepareOptions } from './prepared-library.js';
 
 /** The plans of the bank classifiers of every bank all entries have (none where the clean classifier has no model). */
@@ -37,16 +36,6 @@ export async function prepareBankLibraries(entries: LibraryEntry[], modelHash: s
     if (prepared.classifier) out.set(id, prepared);
   }
   return out;
-}
-
-/** The entry the clean classifier's summed log-probabilities favour (the bag temperature does not change the order), or null. */
-function enrolledFavourite(clean: PreparedLibrary, items: ImageEvidence[]): string | null {
-  if (!clean.classifier || items.some((i) => !i.logProba)) return null;
-  const sum = new Float64Array(clean.entries.length);
-  for (const i of items) for (let k = 0; k < sum.length; k++) sum[k] += i.logProba![k];
-  let best = 0;
-  for (let k = 1; k < sum.length; k++) if (sum[k] > sum[best]) best = k;
-  return clean.entries[best]?.name ?? null;
 }
 
 const isLossy = (key: string | undefined) => key !== undefined && (key.startsWith('jpeg') || key === 'webp-lossy' || key === 'heif');
@@ -78,11 +67,6 @@ export async function judgeWithBanks(
     );
     const processing = describeProcessing(processingById(only)!);
     v.references = { bank: only, processing, evidence };
-    // The same images under the references as enrolled: where they favour another entry, the
-    // attribution rests on the assumed processing, and the wording says so (shared/wording.ts).
-    const enrolled = enrolledFavourite(clean, items);
-    if (enrolled !== null && enrolled !== v.candidates[0]?.name) v.references.enrolledFavour = enrolled;
-    v.statement = statementFor(v, v.candidates[0]?.name ?? null);
     v.explanation +=
       ` References matched to the evidence's processing: every image was compared with the library's reference images re-saved as ${processing} ` +
       `(evidence: ${Object.keys(evidence).map(describeCompression).join(', ')}); the classifier, its error rate and the open-set calibration were fitted on those re-saved references.`;
