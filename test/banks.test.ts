@@ -4,11 +4,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyseCase, enrol, fitLibrary, initLibrary } from '../src/engine/index.js';
 import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
 import { openAttributor } from '../src/engine/attributor.js';
+import { writeReport } from '../src/engine/report/index.js';
 import { FingerprintLibrary, LibraryError } from '../src/engine/library/index.js';
 import { PROCESSING_GRID, matchBank } from '../src/engine/attribution/banks.js';
 import { referenceMatchText } from '../src/shared/compression.js';
@@ -16,6 +18,7 @@ import { formatVerdict } from '../src/cli/common.js';
 import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
 
 const ALL = PROCESSING_GRID.map((p) => p.id);
+const hasPoppler = spawnSync('pdftotext', ['-v']).status === 0;
 
 describe('matching evidence to a bank', () => {
   it('JPEG to the nearest quality, lossy WebP to the WebP bank, lossless and unreadable qualities to none', () => {
@@ -154,6 +157,15 @@ describe('a demo library enrolled with reference banks', () => {
     expect(first.verdicts.bags.every((b) => b.references?.bank === 'jpeg-q50')).toBe(true);
     const again = await analyseCase({ libraryPath: banked, caseRoot, provider: 'cpu', caseId: 'x' });
     expect(again.verdicts).toEqual(first.verdicts);
+    // The PDF report's findings name the processing the references were matched to.
+    if (hasPoppler) {
+      const pdf = path.join(root, 'q50.pdf');
+      await writeReport(first, pdf);
+      const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { maxBuffer: 256 << 20 })
+        .toString('utf8')
+        .replace(/\s+/g, ' ');
+      expect(text).toContain('references matched to JPEG q50 (evidence estimated JPEG q50');
+    }
   }, 300_000);
 
   it('evidence matched to different banks is judged by the references as enrolled, never by pooled banks', async () => {
