@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyseCase, enrol, fitLibrary, initLibrary } from '../src/engine/index.js';
+import { analyseCase, enrol, fitLibrary, initLibrary, showEntry } from '../src/engine/index.js';
 import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
 import { openAttributor } from '../src/engine/attributor.js';
 import { writeReport } from '../src/engine/report/index.js';
@@ -111,6 +111,11 @@ describe('a demo library enrolled with reference banks', () => {
     } finally {
       lib.close();
     }
+    // `library show` describes them.
+    const shown = await showEntry(banked, manifest.reference[0].generator);
+    expect(shown.stored.referenceBanks.map((l) => l.split(':')[0])).toEqual([...ALL].sort());
+    expect(shown.stored.referenceBanks[0]).toMatch(/^jpeg-q50: \d+ re-saved images × \d+ φ features \+ 1568 residual statistics, calibrated on them$/);
+    expect((await showEntry(plain, manifest.reference[0].generator)).stored.referenceBanks).toEqual([]);
   });
 
   it('lossless evidence gets exactly the verdicts of a library without banks', async () => {

@@ -353,6 +353,8 @@ export interface EntryDetails extends LibraryEntrySummary {
     residualStatistics: string | null;
     /** The manifold method's parts (projector estimate), or null when enrolled without its models. */
     manifold: string | null;
+    /** The reference banks (the references re-saved as JPEG/WebP, attribution/banks.ts), one line each; empty without banks. */
+    referenceBanks: string[];
   };
 }
 
@@ -385,6 +387,11 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
             `${e.manifold.imageFeatures ? `, ${e.manifold.imageFeatures.sha256.length} × ${e.manifold.imageFeatures.dim} manifold φ features` : ''}` +
             ` (projector ${e.manifold.projectorHash.slice(0, 12)}, manifold φ ${e.manifold.modelHash.slice(0, 12)})`
           : null,
+        referenceBanks: (e.banks ?? []).map(
+          (b) =>
+            `${b.id}: ${b.sha256.length} re-saved images × ${b.features.dim} φ features` +
+            `${b.statistics ? ` + ${b.statistics.dim} residual statistics` : ''}, calibrated on them`,
+        ),
       },
     };
   } finally {
