@@ -72,8 +72,7 @@ export async function runEngine(
   split: DomainSplit,
   setup: EncoderSetup,
   workDir: string,
-  /** banks: also enrol the reference banks (the robustness rows with references matched to the evidence). */
-  opts: { bags?: number; tag?: string; reuseCacheFrom?: string; banks?: boolean; onImages?: (n: number) => void } = {},
+  opts: { bags?: number; tag?: string; reuseCacheFrom?: string; onImages?: (n: number) => void } = {},
 ): Promise<EngineRun> {
   await mkdir(workDir, { recursive: true });
   const libraryPath = path.join(workDir, `${setup.id}${opts.tag ? `-${opts.tag}` : ''}.genprint`);
@@ -93,7 +92,6 @@ export async function runEngine(
       canvas: CANVAS,
       bags: opts.bags,
       fit: false, // fitted once below, with every generator enrolled
-      banks: opts.banks ?? false,
     });
     opts.onImages?.(files.length);
   }

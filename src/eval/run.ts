@@ -7,6 +7,8 @@ import path from 'node:path';
 import {
   analyseLibrary,
   enrol,
+  fitLibrary,
+  initLibrary,
   exportLibrary,
   openAttributor,
   type Attributor,
@@ -309,9 +311,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   const runs = new Map<EncoderSetup['id'], EngineRun>();
   for (const s of ctx.setups) {
     eta.say(`${domain.name} (${ctx.scope}): enrol + examine with φ = ${s.id}`);
-    // Reference banks only where the robustness rows use them (they about double the enrolment).
-    const banks = s.id === 'shipped' && !!ctx.extras.robustness?.some(transformHasBank);
-    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { banks, onImages: (n) => eta.add(unitOf(n)) }));
+    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { onImages: (n) => eta.add(unitOf(n)) }));
   }
   eta.say(`${domain.name} (${ctx.scope}): spectral baseline`);
   const spectral = await runSpectral(domain, split);
@@ -593,6 +593,7 @@ async function robustness(
 ): Promise<NonNullable<ScopeResult['robustness']>> {
   const n = Math.min(10, Math.max(...ctx.sizes));
   const out: NonNullable<ScopeResult['robustness']> = [];
+  let banked: { attributor: Attributor } | undefined;
   for (const t of TRANSFORMS.filter((x) => ctx.extras.robustness!.includes(x.id))) {
     const tRoot = path.join(ctx.work, ctx.scope, `robust-${t.id}`);
     const files = ctx.gens.flatMap((g) => queries.get(g.name)!.map((r) => path.join(ctx.domain.root, ...r.split('/'))));
@@ -640,16 +641,18 @@ async function robustness(
     const shipped = runs.get('shipped');
     let firmWrong: FirmWrongTally | undefined;
     let matched: NonNullable<ScopeResult['robustness']>[number]['matched'];
+    if (shipped && transformHasBank(t.id)) banked ??= await bankedRun(ctx, split, shipped);
     if (shipped) {
       firmWrong = emptyFirmWrongTally();
       // Today's references: the banks ignored, whether or not the library has them.
       const enrolled = { judge: (items: ImageEvidence[], o?: { withEmbedding?: boolean }) => shipped.dsf.judge(items, { ...o, banks: false }) };
       acc['dsf+'] = await score(engineJudge(enrolled, evs.get('shipped')!, tallyingTop1(firmWrong)));
-      if (shipped.dsf.banks.size > 0 && transformHasBank(t.id)) {
+      if (banked && banked.attributor.banks.size > 0 && transformHasBank(t.id)) {
         const banks: Record<string, number> = {};
         const firm = emptyFirmWrongTally();
+        const bankedEvidence = rekey(await examineQueries(banked.attributor, tRoot, tSplit));
         const accuracy = await score(
-          engineJudge(shipped.dsf, evs.get('shipped')!, (v, gen) => {
+          engineJudge(banked.attributor, bankedEvidence, (v, gen) => {
             banks[v.references?.bank ?? 'none'] = (banks[v.references?.bank ?? 'none'] ?? 0) + 1;
             tallyFirmWrong(firm, gen, v);
             return top1(v);
@@ -679,6 +682,33 @@ async function robustness(
     out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}), ...(matched ? { matched } : {}) });
   }
   return out;
+}
+
+/**
+ * The shipped encoder's library of the scope enrolled again with reference banks (the φ features
+ * come from the first library's cache): only the robustness rows use it, so the open set, split and
+ * ablation libraries copied from the first one do not pay for the banks' enrolment and fits. Its
+ * clean classifier is fitted on the same content as the first library's.
+ */
+async function bankedRun(ctx: ScopeContext, split: DomainSplit, shipped: EngineRun): Promise<{ attributor: Attributor }> {
+  const libraryPath = path.join(ctx.work, ctx.scope, 'shipped-banks.genprint');
+  if (existsSync(featureCachePath(shipped.libraryPath))) copyFileSync(featureCachePath(shipped.libraryPath), featureCachePath(libraryPath));
+  await initLibrary(libraryPath);
+  for (const g of split.generators)
+    await enrol({
+      libraryPath,
+      name: g.name,
+      family: g.family,
+      folders: [ctx.domain.root],
+      files: split.enrol.get(g.name)!,
+      modelsDir: shipped.setup.modelsDir,
+      canvas: CANVAS,
+      fit: false,
+      manifoldParts: false,
+      banks: true,
+    });
+  await fitLibrary(libraryPath);
+  return { attributor: await openAttributor({ libraryPath, method: 'dsf', modelsDir: shipped.setup.modelsDir }) };
 }
 
 export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: EvalResult; outDir: string }> {
