@@ -496,7 +496,16 @@ async function knnRun(ctx: ScopeContext, split: DomainSplit, run: EngineRun): Pr
     );
     if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(libraryPath));
     const files = real.files.slice(0, Math.ceil(real.files.length / 2));
-    await enrol({ libraryPath, name: real.name, family: 'real', folders: [ctx.domain.root], files, modelsDir: run.setup.modelsDir, canvas: CANVAS });
+    await enrol({
+      libraryPath,
+      name: real.name,
+      family: 'real',
+      folders: [ctx.domain.root],
+      files,
+      modelsDir: run.setup.modelsDir,
+      canvas: CANVAS,
+      banks: false,
+    });
     note = `manifold kNN: reference set ${real.name} (${files.length} images) enrolled beside the scope's entries, so that row has M + 1 = ${ctx.gens.length + 1} candidates (chance ${f3(1 / (ctx.gens.length + 1))}).`;
   }
   const attributor = await openAttributor({
