@@ -175,7 +175,7 @@ describe('the library × library matrix (Eq. 5)', () => {
     await fitLibrary(file);
     const SQL = await loadSql();
     const db = new SQL.Database(readFileSync(file));
-    db.exec('DROP TABLE library_analyses; PRAGMA user_version = 5');
+    db.exec('DROP TABLE reference_banks; DROP TABLE library_analyses; PRAGMA user_version = 5');
     writeFileSync(file, db.export());
     db.close();
     const v5 = sha(file);

@@ -198,7 +198,9 @@ describe('libraries without a stored classifier', () => {
   async function downgradeToV4(file: string): Promise<void> {
     const SQL = await loadSql();
     const db = new SQL.Database(readFileSync(file));
-    db.exec('DROP TABLE classifiers; DROP TABLE library_analyses; ALTER TABLE entries DROP COLUMN content_sha256; PRAGMA user_version = 4');
+    db.exec(
+      'DROP TABLE reference_banks; DROP TABLE classifiers; DROP TABLE library_analyses; ALTER TABLE entries DROP COLUMN content_sha256; PRAGMA user_version = 4',
+    );
     writeFileSync(file, db.export());
     db.close();
   }

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../engine/index.js';
 import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
-import { compressionSummary } from '../shared/compression.js';
+import { compressionSummary, referenceMatchText } from '../shared/compression.js';
 import { processingHistorySummary } from '../shared/processing-history.js';
 import { describeConsistency } from '../shared/consistency.js';
 import { describeHeldBackError } from '../shared/held-back-error.js';
@@ -73,6 +73,7 @@ export function formatVerdict(v: Verdict, title: string): string {
   if (v.consistency && v.label) lines.push(`  consistency: ${describeConsistency(v.consistency, v.label)}`);
   if (v.errorRate && v.label) lines.push(`  error rate: ${describeHeldBackError(v.errorRate)}`);
   if (v.compression) lines.push(`  compression: ${compressionSummary(v.compression)}`);
+  if (v.references) lines.push(`  references: ${referenceMatchText(v.references)}`);
   if (v.processingHistory) lines.push(`  processing history: ${processingHistorySummary(v.processingHistory)}`);
   if (v.openSet.calibration) lines.push(`  open set: ${describeOpenSetCalibration(v.openSet.calibration)}`);
   if (v.neighbour && v.label) lines.push(`  neighbour: ${describeNeighbourCheck(v.neighbour, v.label)}`);

@@ -17,7 +17,9 @@ import { prepareLibrary, type CalibrationPlan, type ClassifierPlan, type Classif
 import type { CalibrationStatistics } from './attribution/calibration.js';
 import type { CalibrationSettings } from './attribution/calibration.js';
 import type { FusedClassifier } from './classifier/fused.js';
-import { imageEvidence, imageHistory, judge, type ImageEvidence } from './attribution/judge.js';
+import { imageEvidence, imageHistory, type ImageEvidence } from './attribution/judge.js';
+import { matchBank } from './attribution/banks.js';
+import { judgeWithBanks, prepareBankLibraries } from './attribution/bank-classifiers.js';
 import { EngineError } from './errors.js';
 import { DEFAULTS } from './defaults.js';
 import { knnView, ManifoldUnavailable, maybeManifoldModels, projectorParams, projectorView } from './manifold/index.js';
@@ -136,10 +138,16 @@ export interface Attributor {
    * change that last altered its entries, kept in the sidecar by an earlier analysis, or computed now.
    */
   readonly libraryMatrix: LibraryMatrix;
+  /** The reference banks' prepared libraries (dsf method, banks every entry has), by bank id. */
+  readonly banks: ReadonlyMap<string, PreparedLibrary>;
   /** Reads, hashes and decodes the evidence and computes every image's evidence vector. */
   examine(req: ExamineRequest): Promise<Examination>;
-  /** The verdict for a set of examined images. */
-  judge(items: ImageEvidence[], opts?: { withEmbedding?: boolean }): Promise<Verdict>;
+  /**
+   * The verdict for a set of examined images: by the reference bank all of them were matched to,
+   * else by the references as enrolled. `banks: false` ignores the banks (the evaluation's
+   * "references as enrolled" rows).
+   */
+  judge(items: ImageEvidence[], opts?: { withEmbedding?: boolean; banks?: boolean }): Promise<Verdict>;
   /** Stores newly computed φ features in the feature cache beside the library and releases it. */
   persistCache(): Promise<void>;
 }
@@ -292,32 +300,48 @@ export class FeatureCache {
  */
 export const evidenceCodec = {
   /**
-   * Layout: float64 [entries, flags, info bytes, corr × n, logProba × n, novelty × n] (absent parts
-   * NaN), then the decoded-file fields as UTF-8 JSON, padded to whole float32 values.
+   * Layout: float64 [entries, flags, info bytes, corr × n, logProba × n, novelty × n, and with a
+   * matched reference bank its logProba × n, novelty × n] (absent parts NaN), then the decoded-file
+   * fields as UTF-8 JSON, padded to whole float32 values. The bank's id is not stored: it follows
+   * from the file's compression and the library's banks (banks.ts, matchBank).
    */
-  encode(e: Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'>, info: DecodedInfo): Float32Array {
+  encode(e: Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty' | 'matched'>, info: DecodedInfo): Float32Array {
     const n = e.corr.length;
     const json = new TextEncoder().encode(JSON.stringify(info));
-    const numbers = new Float64Array(3 + 3 * n).fill(NaN);
+    const m = e.matched;
+    const numbers = new Float64Array(3 + (m ? 5 : 3) * n).fill(NaN);
     numbers[0] = n;
-    numbers[1] = (e.logProba ? 1 : 0) + (e.novelty ? 2 : 0);
+    numbers[1] = (e.logProba ? 1 : 0) + (e.novelty ? 2 : 0) + (m ? 4 : 0) + (m?.novelty ? 8 : 0);
     numbers[2] = json.length;
     numbers.set(e.corr, 3);
     if (e.logProba) numbers.set(e.logProba, 3 + n);
     if (e.novelty) numbers.set(e.novelty, 3 + 2 * n);
+    if (m?.logProba) numbers.set(m.logProba, 3 + 3 * n);
+    if (m?.novelty) numbers.set(m.novelty, 3 + 4 * n);
     const bytes = new Uint8Array(numbers.byteLength + Math.ceil(json.length / 4) * 4);
     bytes.set(new Uint8Array(numbers.buffer), 0);
     bytes.set(json, numbers.byteLength);
     return new Float32Array(bytes.buffer);
   },
-  decode(data: Float32Array, entries: number): (Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'> & { info: DecodedInfo }) | null {
+  decode(
+    data: Float32Array,
+    entries: number,
+  ):
+    | (Pick<ImageEvidence, 'corr' | 'logProba' | 'novelty'> & {
+        matched: { logProba: Float64Array | null; novelty: Float64Array | null } | null;
+        info: DecodedInfo;
+      })
+    | null {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
     if (bytes.length < 24) return null;
     const head = new Float64Array(bytes.buffer, 0, 3);
     const [n, flags, infoLength] = head;
-    const numbersLength = 8 * (3 + 3 * n);
-    if (n !== entries || !(flags >= 0 && flags <= 3) || !(infoLength >= 0) || bytes.length < numbersLength + infoLength) return null;
-    const v = new Float64Array(bytes.buffer, 0, 3 + 3 * n);
+    // Flag 4: a matched bank's part follows (its log-probabilities are NaN where its classifier gave none).
+    const banked = flags >= 4;
+    const numbersLength = 8 * (3 + (banked ? 5 : 3) * n);
+    if (n !== entries || !(Number.isInteger(flags) && flags >= 0 && flags <= 15) || !(infoLength >= 0) || bytes.length < numbersLength + infoLength)
+      return null;
+    const v = new Float64Array(bytes.buffer, 0, numbersLength / 8);
     let info: DecodedInfo;
     try {
       info = JSON.parse(new TextDecoder().decode(bytes.subarray(numbersLength, numbersLength + infoLength))) as DecodedInfo;
@@ -328,6 +352,12 @@ export const evidenceCodec = {
       corr: v.slice(3, 3 + n),
       logProba: flags & 1 ? v.slice(3 + n, 3 + 2 * n) : null,
       novelty: flags & 2 ? v.slice(3 + 2 * n, 3 + 3 * n) : null,
+      matched: banked
+        ? {
+            logProba: v.slice(3 + 3 * n, 3 + 4 * n).some(Number.isNaN) ? null : v.slice(3 + 3 * n, 3 + 4 * n),
+            novelty: flags & 8 ? v.slice(3 + 4 * n, 3 + 5 * n) : null,
+          }
+        : null,
       info,
     };
   },
@@ -339,8 +369,8 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
   return info;
 }
 
-/** Bump when what an evidence record holds, or how it is computed, changes (2: processing-history findings). */
-const EVIDENCE_RECORD_VERSION = 2;
+/** Bump when what an evidence record holds, or how it is computed, changes (3: processing-history findings and the matched bank's part). */
+const EVIDENCE_RECORD_VERSION = 3;
 
 /** ImageEvidence.history from a manifest entry, as a spreadable part. */
 function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {
@@ -400,12 +430,23 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   let unverifiedEntries: string[];
   let setup: AttributionSetup;
   let matrix: LibraryMatrix;
+  let banks: Map<string, PreparedLibrary>;
   try {
     librarySha256 = lib.fileSha256();
     const entries = lib.getAllEntries();
     unverifiedEntries = lib.unverifiedEntries();
     if (entries.length === 0) throw new EngineError('empty-library', `the library ${req.libraryPath} has no entries: enrol reference folders first`);
     setup = await attributionSetup(req, entries, classifierStore(lib, cache));
+    // Reference banks: the dsf method's classifier, fitted on references re-saved like lossy evidence.
+    banks =
+      req.method === 'dsf' && setup.prepared.classifier
+        ? await prepareBankLibraries(entries, setup.prepared.modelHash, {
+            store: classifierStore(lib, cache),
+            signal: req.signal,
+            onProgress: req.onProgress,
+            classifierEvidence: req.classifierEvidence,
+          })
+        : new Map();
     matrix = await libraryMatrixFor(matrixPlan(setup.matrixView, setup.prepared.entries), lib, cache, req.signal);
   } catch (err) {
     cache.close();
@@ -416,7 +457,8 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   const { encoder, prepared } = setup;
   const fingerprints = prepared.entries.map((e) => e.fingerprint);
   const bank = new FingerprintBank(fingerprints);
-  const needsStatistics = prepared.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false;
+  const needsStatistics = [prepared, ...banks.values()].some((p) => p.classifier?.blocks.some((b) => b.name === 'spectrum' || b.name === 'pixels') ?? false);
+  const bankIds = [...banks.keys()];
 
   return {
     method: req.method,
@@ -427,6 +469,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     encoder,
     manifold: setup.manifold,
     libraryMatrix: matrix,
+    banks,
     async examine(x) {
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
@@ -464,6 +507,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           const hit = cached[i];
           if (hit) {
             cachedEvidence++;
+            const matched = matchBank(p.file.compression, bankIds);
             evidence.push({
               relPath: p.file.relPath,
               sha256: p.file.sha256,
@@ -471,6 +515,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
               logProba: hit.logProba,
               novelty: hit.novelty,
               features: f,
+              ...(matched && hit.matched ? { matched: { bank: matched.id, ...hit.matched } } : {}),
               ...(p.file.compression ? { compression: p.file.compression } : {}),
               ...(p.file.decodeWarning ? { decodedWithWarnings: true } : {}),
               ...withHistory(p.file),
@@ -489,6 +534,11 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const stats = needsStatistics ? residualStatistics(mine) : null;
           const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
+          const matched = matchBank(p.file.compression, bankIds);
+          if (matched) {
+            const b = imageEvidence(banks.get(matched.id)!, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
+            ev.matched = { bank: matched.id, logProba: b.logProba, novelty: b.novelty };
+          }
           if (p.file.decodeWarning) ev.decodedWithWarnings = true;
           Object.assign(ev, withHistory(p.file));
           if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev, decodedInfo(p.file)));
@@ -539,7 +589,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       return { manifest, skipped, evidence, cachedEvidence };
     },
     judge(items, opts = {}) {
-      return judge(prepared, items, req.method, opts.withEmbedding === false ? null : setup.embeddingEncoder);
+      return judgeWithBanks(prepared, banks, items, req.method, opts.withEmbedding === false ? null : setup.embeddingEncoder, opts.banks !== false);
     },
     persistCache() {
       return cache.persist();

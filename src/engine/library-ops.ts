@@ -33,6 +33,7 @@ import { libraryErrorRates } from './classifier/held-back-error.js';
 import type { HeldBackErrorRate } from '../shared/held-back-error.js';
 import type { ClassifierEvidence, LibraryErrorRates, Progress } from './types.js';
 import { ManifoldUnavailable, maybeManifoldModels, projectorView } from './manifold/index.js';
+import { bankClassifierPlans } from './attribution/bank-classifiers.js';
 import type { ClusteringResult, LabelledMatrix, LibraryEntry, LibraryEntrySummary, Linkage } from './types.js';
 
 export interface LibraryInfo {
@@ -124,6 +125,7 @@ export function libraryClassifierPlans(entries: LibraryEntry[]): { plans: Classi
     const projector = planClassifier(view, first.modelHash, 'manifold:projector');
     if (projector.plan) plans.push(projector.plan);
   }
+  plans.push(...bankClassifierPlans(entries, modelHash));
   return { plans, notes };
 }
 
@@ -432,6 +434,8 @@ export interface EntryDetails extends LibraryEntrySummary {
     residualStatistics: string | null;
     /** The manifold method's parts (projector estimate), or null when enrolled without its models. */
     manifold: string | null;
+    /** The reference banks (the references re-saved as JPEG/WebP, attribution/banks.ts), one line each; empty without banks. */
+    referenceBanks: string[];
   };
 }
 
@@ -464,6 +468,11 @@ export async function showEntry(file: string, nameOrId: string): Promise<EntryDe
             `${e.manifold.imageFeatures ? `, ${e.manifold.imageFeatures.sha256.length} × ${e.manifold.imageFeatures.dim} manifold φ features` : ''}` +
             ` (projector ${e.manifold.projectorHash.slice(0, 12)}, manifold φ ${e.manifold.modelHash.slice(0, 12)})`
           : null,
+        referenceBanks: (e.banks ?? []).map(
+          (b) =>
+            `${b.id}: ${b.sha256.length} re-saved images × ${b.features.dim} φ features` +
+            `${b.statistics ? ` + ${b.statistics.dim} residual statistics` : ''}, calibrated on them`,
+        ),
       },
     };
   } finally {

@@ -11,6 +11,7 @@ import { requireFolder } from './util/folders.js';
 import { DEFAULTS } from './defaults.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
+import { computeBanks, type BankEnrolmentResult } from './attribution/bank-enrolment.js';
 import { residualEngine } from './residual/wavelet-onnx.js';
 import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled } from './attribution/library-analysis.js';
@@ -65,6 +66,12 @@ export interface EnrolRequest extends EngineOptions {
    * without one until the next change or `fitLibrary` (batch enrolment: fit once at the end).
    */
   fit?: boolean;
+  /**
+   * Also compute the reference banks (attribution/banks.ts: the references re-saved as JPEG and
+   * WebP, so re-compressed evidence is matched to references processed like it). Default true where
+   * a set-encoder is loaded; each bank costs about one more pass over the references.
+   */
+  banks?: boolean;
   /** Follow symbolic links that lead outside the reference folders (default false: listed as skipped). */
   followExternalLinks?: boolean;
   signal?: AbortSignal;
@@ -76,6 +83,8 @@ export interface EnrolResult {
   skipped: SkippedFile[];
   /** The library classifier fitted with the new entry (null with `fit: false`). */
   fit: FitSummary | null;
+  /** The reference banks computed (null with `banks: false` or without a set-encoder), with their cost. */
+  banks: (Omit<BankEnrolmentResult, 'banks'> & { ids: string[]; images: number }) | null;
 }
 
 export interface AnalyseRequest extends EngineOptions {
@@ -177,6 +186,22 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
     const parts = await builder.finish();
     const mparts = manifoldBuilder ? await manifoldBuilder.finish() : null;
     throwIfAborted(req.signal);
+    const banked =
+      encoder && req.banks !== false
+        ? await computeBanks({
+            folders: req.folders,
+            files: req.files,
+            followExternalLinks: req.followExternalLinks,
+            canvas: req.canvas ?? DEFAULTS.canvas,
+            shas,
+            folds: builder.foldFingerprints(),
+            encoder,
+            residuals: async (crops) => (await residuals$).residuals(crops),
+            cache,
+            signal: req.signal,
+            onProgress: req.onProgress,
+          })
+        : null;
     const digest = createHash('sha256')
       .update([...shas].sort().join('\n'))
       .digest('hex');
@@ -194,6 +219,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
       method: encoder ? (mparts ? 'residual+dsf+manifold' : 'residual+dsf') : 'residual',
       modelVersion: encoder ? encoder.phiSha256 : 'none',
       ...parts,
+      ...(banked && banked.banks.length > 0 ? { banks: banked.banks } : {}),
       ...(manifold && mparts
         ? {
             manifold: {
@@ -213,7 +239,16 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
     // The library classifier is fitted now, with the entry, so no analysis has to (library-ops.ts).
     const fit = req.fit === false ? null : await fitStoredClassifiers(lib, { signal: req.signal, onProgress: req.onProgress });
     req.onProgress?.({ phase: 'saved', done: shas.length, total: shas.length, rate: shas.length / ((Date.now() - started) / 1000) });
-    return { entry, skipped, fit };
+    const banks = banked
+      ? {
+          ids: banked.banks.map((b) => b.id),
+          images: banked.banks[0]?.sha256.length ?? 0,
+          seconds: banked.seconds,
+          readSeconds: banked.readSeconds,
+          leftOut: banked.leftOut,
+        }
+      : null;
+    return { entry, skipped, fit, banks };
   });
 }
 

@@ -71,6 +71,31 @@ export interface LibraryEntry extends LibraryEntrySummary {
    * evidence beside φ. Absent for entries enrolled before schema v4.
    */
   residualStatistics?: { dim: number; sha256: string[]; data: Float32Array };
+  /**
+   * The references re-saved with each processing of the grid (attribution/banks.ts), ordered by id;
+   * absent for entries enrolled before schema v7 or without banks.
+   */
+  banks?: ReferenceBank[];
+}
+
+/**
+ * One entry's references re-saved with one processing of the grid (attribution/banks.ts; table
+ * `reference_banks`, schema v7).
+ */
+export interface ReferenceBank {
+  /** Processing id ('jpeg-q75'). */
+  id: string;
+  /** What exactly was done, as stored (JSON of the Processing, the bank version and sharp's libvips version). */
+  processing: string;
+  /** SHA-256 of the set-encoder whose features these are. */
+  modelHash: string;
+  /** SHA-256 of the original reference files, row-aligned with `features` and `statistics`. */
+  sha256: string[];
+  features: { dim: number; data: Float32Array };
+  /** Residual statistics (residual/statistics.ts) of the re-saved images, or null. */
+  statistics: { dim: number; data: Float32Array } | null;
+  /** Open-set calibration measured on the re-saved references (novelty; |corr| with the other folds' clean fingerprint). */
+  calibration: EntryCalibration;
 }
 
 export interface ManifoldParts {

@@ -92,6 +92,7 @@ export async function runEngine(
       canvas: CANVAS,
       bags: opts.bags,
       fit: false, // fitted once below, with every generator enrolled
+      banks: false, // only the robustness rows use reference banks, from a library of their own (run.ts)
     });
     opts.onImages?.(files.length);
   }

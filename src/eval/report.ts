@@ -537,6 +537,29 @@ function robustnessLines(sc: ScopeResult): string[] {
   md.push(`| none | ${sc.generators.reduce((s, g) => s + g.query, 0)} | ${ms.map((m) => pm(clean(m))).join(' | ')} |`);
   for (const t of sc.robustness) md.push(`| ${t.label} | ${t.images} | ${ms.map((m) => pm(t.accuracy[m])).join(' | ')} |`);
   md.push('');
+  const banked = sc.robustness.filter((t) => t.matched);
+  if (banked.length) {
+    md.push(
+      `References matched to the evidence's processing (DSF+, top-1 at n = ${banked[0].n}; "as enrolled" = the dsf+ column above, clean references; ` +
+        '"matched" = the reference bank the evidence was matched to, one classifier per bank; differences paired over the same draws, 95 % bootstrap interval; ' +
+        'firm wrong = verdicts naming a wrong entry without calling the evidence weak):',
+      '',
+      '| transform | bags per bank | clean evidence | as enrolled | matched bank | matched − clean | matched − as enrolled | firm wrong (matched) |',
+      '|---|---|---|---|---|---|---|---|',
+      ...banked.map((t) => {
+        const m = t.matched!;
+        const banks = Object.entries(m.banks)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
+        const capped = m.accuracy.capped || m.clean.capped;
+        return (
+          `| ${t.label} | ${banks} | ${pm(m.clean)} | ${pm(t.accuracy['dsf+'])} | ${pm(m.accuracy)} | ${pairedCell({ ...m.vsClean, capped })} | ` +
+          `${pairedCell(m.vsEnrolled ? { ...m.vsEnrolled, capped } : null)} | ${m.firmWrong.wrongFirm} of ${m.firmWrong.wrong} wrong |`
+        );
+      }),
+      '',
+    );
+  }
   const firm = sc.robustness.filter((t) => t.firmWrong);
   if (firm.length)
     md.push(

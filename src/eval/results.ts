@@ -2,7 +2,7 @@
 // this shape). Kept apart so the two modules depend on these types, not on each other.
 import type { ClusteringResult, LabelledMatrix } from '../engine/index.js';
 import type { MethodId } from './methods.js';
-import type { BagScore, FirmWrongTally } from './protocol.js';
+import type { BagScore, FirmWrongTally, PairedDifference } from './protocol.js';
 import type { TransformId } from './robustness.js';
 
 export interface AccuracyRow {
@@ -39,6 +39,21 @@ export interface ScopeResult {
     images: number;
     /** DSF+ bags whose verdict names a wrong entry without calling the evidence weak. */
     firmWrong?: FirmWrongTally;
+    /**
+     * DSF+ with the reference banks (references re-saved like the evidence, one classifier per
+     * bank) on the same bags; `accuracy['dsf+']` above is then with the references as enrolled.
+     */
+    matched?: {
+      /** Bags judged by each bank (or 'none': by the references as enrolled), at n. */
+      banks: Record<string, number>;
+      accuracy: BagScore;
+      firmWrong: FirmWrongTally;
+      /** DSF+ on the clean (untransformed) query images of the same bags. */
+      clean: BagScore;
+      /** Matched minus clean, and matched minus the references as enrolled, paired over draws. */
+      vsClean: PairedDifference;
+      vsEnrolled: PairedDifference | null;
+    };
   }[];
   clustering?: {
     clusteredOn: string;

@@ -7,15 +7,21 @@ import sharp from 'sharp';
 import { createRandom } from '../engine/util/random.js';
 import { relPathOf } from './methods.js';
 
-export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'resize0.5' | 'crop75';
+export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'webp75' | 'resize0.5' | 'crop75';
 
 export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg90', label: 'JPEG q90' },
   { id: 'jpeg75', label: 'JPEG q75' },
   { id: 'jpeg50', label: 'JPEG q50' },
+  { id: 'webp75', label: 'WebP q75' },
   { id: 'resize0.5', label: 'resize 0.5× (Lanczos)' },
   { id: 'crop75', label: 'random crop 75 % side' },
 ];
+
+/** Re-compressions that reference banks (engine/attribution/banks.ts) can be matched to. */
+export function transformHasBank(t: TransformId): boolean {
+  return t.startsWith('jpeg') || t.startsWith('webp');
+}
 
 /** Smallest side the engine accepts; a transform that would go below it skips the image. */
 const MIN_SIDE = 28;
@@ -38,6 +44,9 @@ export async function transformFiles(root: string, files: string[], transform: T
     if (transform.startsWith('jpeg')) {
       pipeline = pipeline.jpeg({ quality: Number(transform.slice(4)), chromaSubsampling: '4:2:0' });
       ext = '.jpg';
+    } else if (transform === 'webp75') {
+      pipeline = pipeline.webp({ quality: 75 });
+      ext = '.webp';
     } else if (transform === 'resize0.5') {
       const nw = Math.round(w / 2);
       const nh = Math.round(h / 2);

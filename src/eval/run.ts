@@ -7,6 +7,8 @@ import path from 'node:path';
 import {
   analyseLibrary,
   enrol,
+  fitLibrary,
+  initLibrary,
   exportLibrary,
   openAttributor,
   type Attributor,
@@ -49,11 +51,12 @@ import {
   std,
   tallyFirmWrong,
   emptyFirmWrongTally,
+  pairedDifference,
   type BagScore,
   type FirmWrongTally,
 } from './protocol.js';
 import { spectralLogProba } from './spectral-baseline.js';
-import { TRANSFORMS, transformFiles, type TransformId } from './robustness.js';
+import { TRANSFORMS, transformFiles, transformHasBank, type TransformId } from './robustness.js';
 import { writeReport } from './report.js';
 import type {
   AccuracyRow,
@@ -98,6 +101,11 @@ export interface EvalOptions {
   baselineModels?: string;
   /** Leave the demo zoo out (e.g. a model change that cannot affect its 64-px images). */
   skipDemo?: boolean;
+  /**
+   * Held-out scopes only, without the controls, open set, split and reference studies: the
+   * re-compression robustness rows with and without reference banks (a shorter run for them).
+   */
+  robustnessOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -108,6 +116,8 @@ const ALL_SCOPE_OPEN_SET_MAX = 6;
 const COMPARED = [...CONTROLS, 'baseline'] as const;
 /** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
 const FIRM_WRONG_N = 10;
+/** The re-compressions that reference banks are matched to (--robustness-only). */
+const RECOMPRESSIONS: TransformId[] = ['jpeg90', 'jpeg75', 'jpeg50', 'webp75'];
 
 /** Exports the control encoders with the training code when they are not cached yet. */
 export function ensureControls(log: (s: string) => void): Record<string, string> {
@@ -525,7 +535,16 @@ async function knnRun(ctx: ScopeContext, split: DomainSplit, run: EngineRun): Pr
     );
     if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(libraryPath));
     const files = real.files.slice(0, Math.ceil(real.files.length / 2));
-    await enrol({ libraryPath, name: real.name, family: 'real', folders: [ctx.domain.root], files, modelsDir: run.setup.modelsDir, canvas: CANVAS });
+    await enrol({
+      libraryPath,
+      name: real.name,
+      family: 'real',
+      folders: [ctx.domain.root],
+      files,
+      modelsDir: run.setup.modelsDir,
+      canvas: CANVAS,
+      banks: false,
+    });
     note = `manifold kNN: reference set ${real.name} (${files.length} images) enrolled beside the scope's entries, so that row has M + 1 = ${ctx.gens.length + 1} candidates (chance ${f3(1 / (ctx.gens.length + 1))}).`;
   }
   const attributor = await openAttributor({
@@ -754,6 +773,7 @@ async function robustness(
 ): Promise<NonNullable<ScopeResult['robustness']>> {
   const n = Math.min(10, Math.max(...ctx.sizes));
   const out: NonNullable<ScopeResult['robustness']> = [];
+  let banked: { attributor: Attributor } | undefined;
   for (const t of TRANSFORMS.filter((x) => ctx.extras.robustness!.includes(x.id))) {
     const tRoot = path.join(ctx.work, ctx.scope, `robust-${t.id}`);
     const files = ctx.gens.flatMap((g) => queries.get(g.name)!.map((r) => path.join(ctx.domain.root, ...r.split('/'))));
@@ -800,9 +820,34 @@ async function robustness(
     const score = async (p: Predictor) => (await closedSet(ctx.domain.name, common, [n], ctx.repeats, ctx.seed, p))[String(n)]!;
     const shipped = runs.get('shipped');
     let firmWrong: FirmWrongTally | undefined;
+    let matched: NonNullable<ScopeResult['robustness']>[number]['matched'];
+    if (shipped && transformHasBank(t.id)) banked ??= await bankedRun(ctx, split, shipped);
     if (shipped) {
       firmWrong = emptyFirmWrongTally();
-      acc['dsf+'] = await score(engineJudge(shipped.dsf, evs.get('shipped')!, tallyingTop1(firmWrong)));
+      // Today's references: the banks ignored, whether or not the library has them.
+      const enrolled = { judge: (items: ImageEvidence[], o?: { withEmbedding?: boolean }) => shipped.dsf.judge(items, { ...o, banks: false }) };
+      acc['dsf+'] = await score(engineJudge(enrolled, evs.get('shipped')!, tallyingTop1(firmWrong)));
+      if (banked && banked.attributor.banks.size > 0 && transformHasBank(t.id)) {
+        const banks: Record<string, number> = {};
+        const firm = emptyFirmWrongTally();
+        const bankedEvidence = rekey(await examineQueries(banked.attributor, tRoot, tSplit));
+        const accuracy = await score(
+          engineJudge(banked.attributor, bankedEvidence, (v, gen) => {
+            banks[v.references?.bank ?? 'none'] = (banks[v.references?.bank ?? 'none'] ?? 0) + 1;
+            tallyFirmWrong(firm, gen, v);
+            return top1(v);
+          }),
+        );
+        const clean = await score(engineJudge(shipped.dsf, shipped.evidence));
+        matched = {
+          banks,
+          accuracy,
+          firmWrong: firm,
+          clean,
+          vsClean: pairedDifference(accuracy.perDraw, clean.perDraw, 1),
+          vsEnrolled: pairedDifference(accuracy.perDraw, acc['dsf+'].perDraw, 1),
+        };
+      }
     }
     const first = shipped ?? runs.values().next().value!;
     acc.residual = await score(engineJudge(first.residual, evs.get(first.setup.id)!));
@@ -814,9 +859,36 @@ async function robustness(
       ),
     );
     for (const c of COMPARED) if (runs.has(c)) acc[c] = await score(engineJudge(runs.get(c)!.dsf, evs.get(c)!));
-    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}) });
+    out.push({ transform: t.id, label: t.label, n, accuracy: acc, images: count, ...(firmWrong ? { firmWrong } : {}), ...(matched ? { matched } : {}) });
   }
   return out;
+}
+
+/**
+ * The shipped encoder's library of the scope enrolled again with reference banks (the φ features
+ * come from the first library's cache): only the robustness rows use it, so the open set, split and
+ * ablation libraries copied from the first one do not pay for the banks' enrolment and fits. Its
+ * clean classifier is fitted on the same content as the first library's.
+ */
+async function bankedRun(ctx: ScopeContext, split: DomainSplit, shipped: EngineRun): Promise<{ attributor: Attributor }> {
+  const libraryPath = path.join(ctx.work, ctx.scope, 'shipped-banks.genprint');
+  if (existsSync(featureCachePath(shipped.libraryPath))) copyFileSync(featureCachePath(shipped.libraryPath), featureCachePath(libraryPath));
+  await initLibrary(libraryPath);
+  for (const g of split.generators)
+    await enrol({
+      libraryPath,
+      name: g.name,
+      family: g.family,
+      folders: [ctx.domain.root],
+      files: split.enrol.get(g.name)!,
+      modelsDir: shipped.setup.modelsDir,
+      canvas: CANVAS,
+      fit: false,
+      manifoldParts: false,
+      banks: true,
+    });
+  await fitLibrary(libraryPath);
+  return { attributor: await openAttributor({ libraryPath, method: 'dsf', modelsDir: shipped.setup.modelsDir }) };
 }
 
 export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: EvalResult; outDir: string }> {
@@ -836,9 +908,12 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   const setups: EncoderSetup[] = [];
   if (card) setups.push({ id: 'shipped', modelsDir });
   else notes.push('No shipped models in models/: DSF+/DSF− rows are missing; the residual method and baselines still run.');
-  const controls = ensureControls(log);
+  const robustnessOnly = opts.robustnessOnly ?? false;
+  const controls = robustnessOnly ? {} : ensureControls(log);
+  if (robustnessOnly) notes.push('--robustness-only: held-out scopes, robustness to re-compression; controls, open set and split studies not run.');
   for (const c of CONTROLS) if (controls[c]) setups.push({ id: c, modelsDir: controls[c] });
-  if (!controls.untrained) notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
+  if (!controls.untrained && !robustnessOnly)
+    notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
   const baselineCard = opts.baselineModels ? readModelCard(path.resolve(opts.baselineModels)) : null;
   if (opts.baselineModels) {
     if (!baselineCard) throw new Error(`--baseline-models ${opts.baselineModels}: no model-card.json there`);
@@ -886,17 +961,19 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
             scope: 'held-out',
             gens: held,
             work: path.join(work, d.name),
-            extras: {
-              openSet: !quick || d.source === 'demo',
-              robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
-              clustering: d.source === 'demo',
-              bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
-              splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
-              referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
-            },
+            extras: robustnessOnly
+              ? { openSet: false, robustness: RECOMPRESSIONS, clustering: false, bagsAblation: null, splitSeeds: [], referenceFractions: [] }
+              : {
+                  openSet: !quick || d.source === 'demo',
+                  robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
+                  clustering: d.source === 'demo',
+                  bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
+                  splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
+                  referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
+                },
           }),
         );
-      if (d.source === 'corpus' && !(quick && headline) && held.length !== d.generators.length)
+      if (d.source === 'corpus' && !(quick && headline) && !robustnessOnly && held.length !== d.generators.length)
         scopes.push(
           await evaluateScope({
             ...base,

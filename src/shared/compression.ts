@@ -33,6 +33,9 @@ export function sameCompression(a: CompressionKey, b: CompressionKey): boolean {
 export function describeCompression(key: CompressionKey): string {
   const q = jpegQuality(key);
   if (q !== undefined) return q === null ? 'JPEG (non-standard tables)' : `JPEG q${q}`;
+  // A reference bank's WebP (engine/attribution/banks.ts): the quality it was re-saved at, which a WebP file does not record.
+  const webp = /^webp-lossy-q(\d+)$/.exec(key);
+  if (webp) return `lossy WebP q${webp[1]}`;
   return ({ lossless: 'lossless', 'webp-lossy': 'lossy WebP', 'webp-lossless': 'lossless WebP', heif: 'HEIF/AVIF' } as Record<string, string>)[key] ?? key;
 }
 
@@ -78,4 +81,32 @@ export function compressionSummary(c: CompressionCheck | undefined): string {
   const refs = c.references ? describeCompressionCounts(c.references) : 'not recorded (entry enrolled before Genprint recorded it)';
   const verdict = c.matched === null ? '' : c.matched === c.total ? ' — alike' : ` — ${c.total - c.matched} of ${c.total} evidence images differ`;
   return `evidence ${describeCompressionCounts(c.evidence)}; ${displayText(c.entry)}'s references ${refs}${verdict}`;
+}
+
+/**
+ * Which references a classifier verdict compared the evidence with. Re-compressed evidence is
+ * matched to a reference bank: the library's references re-saved the same way, with a classifier,
+ * error rates and open-set calibration of their own (engine/attribution/banks.ts). Set on verdicts
+ * whose evidence is lossy; absent for lossless evidence, which is compared with the references as
+ * enrolled.
+ */
+export interface ReferenceMatch {
+  /** Bank id ('jpeg-q75'), or null: the references as enrolled. */
+  bank: string | null;
+  /** Words for the bank's processing ('JPEG q75'), or null. */
+  processing: string | null;
+  /** The evidence's compression keys, counted. */
+  evidence: Record<CompressionKey, number>;
+  /** Why no bank was used, where none was. */
+  reason?: string;
+}
+
+/** "references matched to JPEG q75 (evidence estimated JPEG q74)", or why the references as enrolled were used. */
+export function referenceMatchText(m: ReferenceMatch): string {
+  const evidence = describeCompressionCounts(m.evidence);
+  if (m.bank) {
+    const webp = Object.keys(m.evidence).every((k) => k === 'webp-lossy');
+    return `references matched to ${m.processing} (evidence ${webp ? `${evidence}, quality not recorded in WebP files` : `estimated ${evidence}`})`;
+  }
+  return `references as enrolled (evidence ${evidence}${m.reason ? `: ${m.reason}` : ''})`;
 }

@@ -2,7 +2,7 @@
 // bridge all carry these unchanged, so they are plain, structured-cloneable data and live in
 // src/shared, below every layer that uses them. Shapes only the engine handles (decoded canvases,
 // library entries with their feature arrays) are in src/engine/types.ts.
-import type { CompressionCheck } from './compression.js';
+import type { CompressionCheck, ReferenceMatch } from './compression.js';
 import type { ConsistencyTest } from './consistency.js';
 import type { HeldBackErrorRate } from './held-back-error.js';
 import type { NeighbourCheck, OpenSetCalibration, SplitTest } from './calibration.js';
@@ -249,6 +249,12 @@ export interface Verdict {
    * the evidence's was not read). Re-compressed evidence is a known weakness of attribution.
    */
   compression?: CompressionCheck;
+  /**
+   * Classifier verdicts on lossy evidence: the reference bank (references re-saved like the
+   * evidence) whose classifier, error rates and calibration judged it, or why the references as
+   * enrolled were used. Absent for lossless evidence.
+   */
+  references?: ReferenceMatch;
   /**
    * Classifier verdicts on two or more images: whether the images consistently favour the chosen
    * entry over the runner-up (attribution/consistency.ts). Inconsistent evidence is worded weak.

@@ -3,7 +3,7 @@
 // the verdict, heatmaps and dendrogram, enrols an entry, cancels a job, proves that the page made
 // no request off the loopback interface, and saves the README screenshots to docs/img/.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -298,6 +298,21 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await expect.poll(() => page.locator('[data-testid=case-classifier]').textContent()).toBe('φ ×1.0');
     expect(await page.locator('[data-testid=verdict-label]').first().textContent()).toContain(singleCase.expected);
     await useEvidence('all');
+  }, 400_000);
+
+  it('names the processing the references were matched to for evidence re-saved as JPEG', async () => {
+    // The single case re-saved as JPEG q75 (sharp's default 4:2:0), inside the allowed folder.
+    const { default: sharp } = await import('sharp');
+    const jpeg = path.join(demo, 'case-jpeg75');
+    mkdirSync(jpeg);
+    for (const f of readdirSync(singleCase.folder).filter((n) => n.endsWith('.png')))
+      await sharp(path.join(singleCase.folder, f))
+        .jpeg({ quality: 75 })
+        .toFile(path.join(jpeg, f.replace(/\.png$/, '.jpg')));
+    await analyse(jpeg);
+    await expect
+      .poll(() => page.locator('[data-testid=verdict-references]').first().textContent())
+      .toMatch(/^references matched to JPEG q75 \(evidence estimated JPEG q75 \(\d+\)\)$/);
   }, 400_000);
 
   it('made no request off the loopback interface', () => {

@@ -72,6 +72,12 @@ describe('genprint eval --quick (demo zoo only)', () => {
       const jpeg = sc.robustness!.find((t) => t.transform === 'jpeg75')!;
       expect(jpeg.firmWrong!.bags).toBeGreaterThan(0);
       expect(jpeg.firmWrong!.wrongFirm).toBeLessThanOrEqual(jpeg.firmWrong!.wrongFirmWithoutCompressionCheck);
+      // The same bags judged by the reference bank the JPEG q75 queries were matched to, paired with clean and enrolled.
+      expect(jpeg.matched!.banks['jpeg-q75']).toBe(jpeg.matched!.firmWrong.bags);
+      expect(jpeg.matched!.accuracy.perDraw).toHaveLength(jpeg.accuracy['dsf+']!.perDraw.length);
+      expect(jpeg.matched!.vsClean.draws).toBe(jpeg.matched!.accuracy.perDraw.length);
+      // A crop cannot be matched to a bank: no matched row there.
+      expect(sc.robustness!.find((t) => t.transform === 'crop75')!.matched).toBeUndefined();
     }
 
     const md = readFileSync(path.join(out, 'results.md'), 'utf8');

@@ -19,13 +19,17 @@ export function registerEnrol(program: Command): void {
       '--no-manifold',
       "skip the manifold method's projector parts (about halves enrolment time; the entry then cannot be used with --method manifold --estimate projector)",
     )
+    .option(
+      '--no-banks',
+      'skip the reference banks (the references re-saved as JPEG q90/q75/q50 and WebP q75, matched to re-compressed evidence); each bank costs about one more pass over the references',
+    )
     .option('--follow-external-links', 'follow symbolic links whose target is outside the reference folders (default: list them as skipped)')
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
   addEngineOptions(cmd).action(async (folders: string[], o) => {
     const progress = createProgressReporter(process.stderr, o.quiet);
     try {
-      const { entry, skipped, fit } = await withCancellation((signal) =>
+      const { entry, skipped, fit, banks } = await withCancellation((signal) =>
         mapErrors(() =>
           enrol({
             libraryPath: o.library,
@@ -38,6 +42,7 @@ export function registerEnrol(program: Command): void {
             threads: o.threads,
             modelsDir: o.models,
             manifoldParts: o.manifold,
+            banks: o.banks,
             followExternalLinks: o.followExternalLinks === true,
             signal,
             onProgress: (p) => progress.update(p),
@@ -49,6 +54,9 @@ export function registerEnrol(program: Command): void {
         `enrolled ${quotedText(entry.name)} (${displayText(entry.family)}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
           `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
           (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : '') +
+          (banks && banks.ids.length > 0
+            ? `  reference banks: ${banks.ids.join(', ')} (${banks.images} images each; ${banks.seconds.map((b) => `${b.bank} ${b.seconds.toFixed(1)} s`).join(', ')})\n`
+            : '') +
           (fit ? `  ${describeFit(fit)}\n` : ''),
       );
       for (const s of skipped) process.stdout.write(`  skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}\n`);

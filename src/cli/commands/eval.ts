@@ -15,6 +15,10 @@ export function registerEval(program: Command): void {
     .option('--draws <n>', 'repeated bag draws per bag size', parsePositiveInt)
     .option('--seed <n>', 'seed of the bag draws', parseSeed, 1)
     .option('--skip-demo', 'leave the demo zoo out (evaluated by default)')
+    .option(
+      '--robustness-only',
+      'held-out scopes only, DSF+ and the baselines, robustness to re-compression with and without reference banks (no controls, open set or split studies)',
+    )
     .option('--baseline-models <dir>', 'also score this models folder (e.g. the previous φ) on the same bags: paired "DSF+ minus baseline" rows')
     .action(async (o) => {
       const { result, outDir } = await runEvaluation({
@@ -31,6 +35,7 @@ export function registerEval(program: Command): void {
         seed: o.seed,
         baselineModels: o.baselineModels,
         skipDemo: Boolean(o.skipDemo),
+        robustnessOnly: Boolean(o.robustnessOnly),
       });
       process.stdout.write(`${JSON.stringify({ outDir, seconds: result.runtime.seconds, domains: result.domains.map((d) => d.domain) })}\n`);
     });

@@ -31,6 +31,37 @@ function meanStd(values: number[]): { mean: number; std: number } {
   return { mean, std: Math.sqrt(v) };
 }
 
+/**
+ * Open-set novelty calibration of per-image φ features (4-fold: each image's log novelty against
+ * the statistics of the other folds), or undefined below FOLDS images.
+ */
+export function noveltyCalibration(features: Float32Array[]): EntryCalibration['dsf'] {
+  const n = features.length;
+  if (n < FOLDS) return undefined;
+  const dim = features[0].length;
+  const novelties: number[] = [];
+  for (let f = 0; f < FOLDS; f++) {
+    const train = features.filter((_, i) => i % FOLDS !== f);
+    const tdata = new Float32Array(train.length * dim);
+    train.forEach((t, i) => tdata.set(t, i * dim));
+    const { mean, variance } = featureStats(tdata, dim);
+    features.forEach((x, i) => {
+      if (i % FOLDS === f) novelties.push(Math.log(novelty(x, mean, variance)));
+    });
+  }
+  const { mean, std } = meanStd(novelties);
+  return { meanDist: mean, stdDist: std, heldOut: novelties.length };
+}
+
+/** Mean and standard deviation of held-out |corr| values, the residual open-set calibration. */
+export function correlationCalibration(corrs: number[]): EntryCalibration['residual'] {
+  if (corrs.length === 0) return undefined;
+  const { mean, std } = meanStd(corrs);
+  return { meanCorr: mean, stdCorr: std, heldOut: corrs.length };
+}
+
+export { FOLDS as CALIBRATION_FOLDS };
+
 export class EnrolmentBuilder {
   private readonly total = new FingerprintAccumulator();
   private readonly kept: { fold: number; residual: Canvas }[] = [];
@@ -39,6 +70,7 @@ export class EnrolmentBuilder {
   private readonly statistics: Float32Array[] = [];
   private readonly statisticsShas: string[] = [];
   private count = 0;
+  private folds: ResidualFingerprint[] | null = null;
 
   constructor(
     private readonly opts: {
@@ -55,6 +87,15 @@ export class EnrolmentBuilder {
 
   get imageCount(): number {
     return this.count;
+  }
+
+  /**
+   * After finish(): fingerprint f of the calibration images outside fold f (image i is in fold
+   * i mod FOLDS), so a processed copy of image i can be calibrated against a fingerprint its clean
+   * version did not shape (bank-enrolment.ts). Null below FOLDS images.
+   */
+  foldFingerprints(): ResidualFingerprint[] | null {
+    return this.folds;
   }
 
   /**
@@ -86,14 +127,15 @@ export class EnrolmentBuilder {
     // Residual calibration: each kept image against the fingerprint of the other folds.
     if (this.count >= FOLDS) {
       const corrs: number[] = [];
+      this.folds = [];
       for (let f = 0; f < FOLDS; f++) {
         const acc = new FingerprintAccumulator();
         for (const k of this.kept) if (k.fold !== f) acc.add(k.residual);
         const fp = acc.result();
+        this.folds.push(fp);
         for (const k of this.kept) if (k.fold === f) corrs.push(Math.abs(corr(k.residual, fp)));
       }
-      const { mean, std } = meanStd(corrs);
-      calibration.residual = { meanCorr: mean, stdCorr: std, heldOut: corrs.length };
+      calibration.residual = correlationCalibration(corrs);
     }
 
     // Held-out residuals for the library × library matrix (Eq. 5): fold 0 never shapes the other
@@ -122,20 +164,7 @@ export class EnrolmentBuilder {
       this.features.forEach((f, i) => data.set(f, i * dim));
       parts.imageFeatures = { dim, sha256: [...this.shas], data };
 
-      if (n >= FOLDS) {
-        const novelties: number[] = [];
-        for (let f = 0; f < FOLDS; f++) {
-          const train = this.features.filter((_, i) => i % FOLDS !== f);
-          const tdata = new Float32Array(train.length * dim);
-          train.forEach((t, i) => tdata.set(t, i * dim));
-          const { mean, variance } = featureStats(tdata, dim);
-          this.features.forEach((x, i) => {
-            if (i % FOLDS === f) novelties.push(Math.log(novelty(x, mean, variance)));
-          });
-        }
-        const { mean, std } = meanStd(novelties);
-        calibration.dsf = { meanDist: mean, stdDist: std, heldOut: novelties.length };
-      }
+      if (n >= FOLDS) calibration.dsf = noveltyCalibration(this.features);
 
       // Bag embeddings z = ρ(mean φ) over random bags of the reference images (paper: 100 bags).
       const bagSize = Math.max(1, Math.min(this.opts.bagSize ?? ENROLMENT_BAGS.bagSize, Math.floor(n / 2) || 1));

@@ -45,6 +45,11 @@ export interface ImageEvidence {
   decodedWithWarnings?: boolean;
   /** What the pixels show of the image's processing history (EvidenceFile.resampling / earlierJpeg), when recorded. */
   history?: ImageHistory;
+  /**
+   * Lossy evidence with a matching reference bank (banks.ts): the bank's id and this image's
+   * log-probabilities and novelty under the bank's classifier and statistics.
+   */
+  matched?: { bank: string; logProba: Float64Array | null; novelty: Float64Array | null };
 }
 
 /** The per-image processing findings a verdict counts (from the manifest entry). */

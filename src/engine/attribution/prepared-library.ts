@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { fitFusedClassifier, regressionCount, type EvidenceBlock, type FitOptions, type FusedClassifier } from '../classifier/fused.js';
 import { SPECTRAL_DIM, PIXEL_DIM, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { columnMoments } from '../util/stats.js';
+import { BANK_VIEW_PREFIX } from './banks.js';
 import type { ClassifierEvidence, EntryCalibration, LibraryEntry, ResidualFingerprint } from '../types.js';
 import {
   CALIBRATION_SETS_PER_ENTRY,
@@ -286,9 +287,9 @@ export function planClassifier(
         .join(', ')} have no features from the current model (re-enrol them)`,
       caveat: null,
     };
-  // Residual statistics join φ only for the plain set-encoder view (a manifold view's features
-  // are artifacts of another kind) and only when every entry has them.
-  const wanted = view === 'phi' && opts.classifierEvidence !== 'phi';
+  // Residual statistics join φ only for the plain set-encoder view and its reference banks (a
+  // manifold view's features are artifacts of another kind) and only when every entry has them.
+  const wanted = (view === 'phi' || view.startsWith(BANK_VIEW_PREFIX)) && opts.classifierEvidence !== 'phi';
   const stale = wanted ? withoutStatistics(entries) : [];
   const fused = wanted && stale.length === 0;
   const caveat =
@@ -325,7 +326,7 @@ export function planClassifier(
       const blocks: EvidenceBlock[] = [
         {
           ...PHI_BLOCK,
-          description: view === 'phi' ? PHI_BLOCK.description : 'features',
+          description: view === 'phi' || view.startsWith(BANK_VIEW_PREFIX) ? PHI_BLOCK.description : 'features',
           dim,
           data: stack(dim, (e) => ({ data: e.imageFeatures!.data, width: dim, offset: 0 })),
         },

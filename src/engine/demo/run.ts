@@ -63,6 +63,8 @@ export async function runDemo(
       folders: [path.join(root, ref.folder)],
       // One fit for the whole library once every entry is in, rather than one per entry.
       fit: false,
+      // The demo's cases are lossless, so reference banks would only double its enrolment and fit.
+      banks: false,
       onProgress: opts.onProgress,
     });
   }

@@ -4,7 +4,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SqlValue } from 'sql.js';
-import type { EnrolmentProvenance, EntryCalibration, LabelledMatrix, LibraryEntry, LibraryEntrySummary, ManifoldParts, NewLibraryEntry } from '../types.js';
+import type {
+  EnrolmentProvenance,
+  EntryCalibration,
+  LabelledMatrix,
+  LibraryEntry,
+  LibraryEntrySummary,
+  ManifoldParts,
+  NewLibraryEntry,
+  ReferenceBank,
+} from '../types.js';
 import { softwareVersion } from '../version.js';
 import { atomicCreate, atomicReplace, blobToFloats, checkSqliteHeader, floatsToBlob, loadSql, removeStaleTemps, type Database } from './database.js';
 import { LibraryError } from './errors.js';
@@ -112,13 +121,20 @@ const DIGESTED_PARTS: readonly (readonly [table: string, columns: readonly strin
   ['residual_statistics', ['dim', 'count', 'sha256_list', 'data']],
 ];
 
-/** SHA-256 over an entry's rows (one per DIGESTED_PARTS table, undefined where it has none), each value with its type and length. */
-function entryDigest(parts: (Row | undefined)[]): string {
+/**
+ * Columns of an entry's reference banks (schema v7; several rows per entry, ordered by bank id).
+ * They join the digest only where an entry has banks, so the digests of entries without any (all
+ * entries written before v7) are unchanged.
+ */
+const BANK_COLUMNS = ['bank', 'processing', 'model_hash', 'count', 'sha256_list', 'feat_dim', 'feat_data', 'stat_dim', 'stat_data', 'calibration'] as const;
+
+/**
+ * SHA-256 over an entry's rows (one per DIGESTED_PARTS table, undefined where it has none), then
+ * its reference-bank rows, each value with its type and length.
+ */
+function entryDigest(parts: (Row | undefined)[], banks: Row[]): string {
   const h = createHash('sha256').update('genprint-entry-v1');
-  DIGESTED_PARTS.forEach(([table, columns], i) => {
-    const row = parts[i];
-    h.update(`\n${table}:${row ? 'present' : 'absent'}`);
-    if (!row) return;
+  const digestRow = (row: Row, columns: readonly string[]) => {
     for (const c of columns) {
       const v = row[c];
       if (v === null || v === undefined) h.update(`|${c}=null`);
@@ -129,7 +145,19 @@ function entryDigest(parts: (Row | undefined)[]): string {
         h.update(`|${c}=text${text.length}:`).update(text);
       }
     }
+  };
+  DIGESTED_PARTS.forEach(([table, columns], i) => {
+    const row = parts[i];
+    h.update(`\n${table}:${row ? 'present' : 'absent'}`);
+    if (row) digestRow(row, columns);
   });
+  if (banks.length > 0) {
+    h.update(`\nreference_banks:${banks.length}`);
+    for (const row of banks) {
+      h.update('\nbank');
+      digestRow(row, BANK_COLUMNS);
+    }
+  }
   return h.digest('hex');
 }
 
@@ -343,6 +371,8 @@ export class FingerprintLibrary {
     }
     if (stats) entry.residualStatistics = perImageRows(stats, what('residual statistics'));
     if (mp) entry.manifold = manifoldFromRow(mp, what);
+    const banks = this.bankRows(id);
+    if (banks.length > 0) entry.banks = banks.map((b) => bankFromRow(b, what));
     return entry;
   }
 
@@ -389,6 +419,10 @@ export class FingerprintLibrary {
     if (stats) checkLength('residual statistics', stats.data.length, stats.sha256.length * stats.dim);
     const held = e.heldOutResiduals;
     if (held) checkLength('held-out residuals', held.data.length, held.count * 3 * held.width * held.height);
+    for (const b of e.banks ?? []) {
+      checkLength(`bank ${b.id} features`, b.features.data.length, b.sha256.length * b.features.dim);
+      if (b.statistics) checkLength(`bank ${b.id} residual statistics`, b.statistics.data.length, b.sha256.length * b.statistics.dim);
+    }
 
     const model = e.modelVersion;
     this.transaction(() => {
@@ -418,6 +452,20 @@ export class FingerprintLibrary {
           floatsToBlob(stats.data),
         ]);
       if (e.manifold) db.run(`INSERT INTO manifold_parts VALUES (${new Array(20).fill('?').join(', ')})`, [id, ...manifoldRow(e.manifold)]);
+      for (const b of e.banks ?? [])
+        db.run(`INSERT INTO reference_banks (entry_id, ${BANK_COLUMNS.join(', ')}) VALUES (${new Array(BANK_COLUMNS.length + 1).fill('?').join(', ')})`, [
+          id,
+          b.id,
+          b.processing,
+          b.modelHash,
+          b.sha256.length,
+          JSON.stringify(b.sha256),
+          b.features.dim,
+          floatsToBlob(b.features.data),
+          b.statistics?.dim ?? null,
+          b.statistics ? floatsToBlob(b.statistics.data) : null,
+          JSON.stringify(b.calibration ?? {}),
+        ]);
       this.storeDigest(id);
       this.dropDerived(db);
     });
@@ -451,6 +499,7 @@ export class FingerprintLibrary {
         'held_out_residuals',
         'manifold_parts',
         'residual_statistics',
+        'reference_banks',
       ])
         db.run(`DELETE FROM ${table} WHERE entry_id = ?`, [id]);
       db.run('DELETE FROM entries WHERE id = ?', [id]);
@@ -711,10 +760,15 @@ export class FingerprintLibrary {
     return DIGESTED_PARTS.map(([table]) => this.rows(`SELECT * FROM ${table} WHERE ${table === 'entries' ? 'id' : 'entry_id'} = ?`, [id])[0]);
   }
 
+  /** The reference-bank rows of entry `id`, ordered by bank id (schema v7). */
+  private bankRows(id: number): Row[] {
+    return this.rows('SELECT * FROM reference_banks WHERE entry_id = ? ORDER BY bank', [id]);
+  }
+
   private verifyEntry(id: number, parts: (Row | undefined)[]): void {
     const stored = parts[0]?.content_sha256;
     if (stored === null || stored === undefined) return; // written before schema v5: nothing to check against
-    if (entryDigest(parts) !== String(stored)) throw this.damagedError(id);
+    if (entryDigest(parts, this.bankRows(id)) !== String(stored)) throw this.damagedError(id);
   }
 
   /** A change of the entries makes everything computed from them stale: the library operations compute it again before saving. */
@@ -724,7 +778,7 @@ export class FingerprintLibrary {
   }
 
   private storeDigest(id: number): void {
-    this.live().run('UPDATE entries SET content_sha256 = ? WHERE id = ?', [entryDigest(this.entryRows(id)), id]);
+    this.live().run('UPDATE entries SET content_sha256 = ? WHERE id = ?', [entryDigest(this.entryRows(id), this.bankRows(id)), id]);
   }
 
   /** Digests for entries written before schema v5 (on the writable open that upgrades the file). */
@@ -985,4 +1039,23 @@ function manifoldFromRow(r: Row, what: (part: string) => string): ManifoldParts 
     parts.heldOutArtifacts = { width: hw, height: hh, count, data: blobToFloats(r.held_data as Uint8Array, count * 3 * hw * hh, what('held-out artifacts')) };
   }
   return parts;
+}
+
+/** A reference_banks row (migration v7) as a ReferenceBank; a bank whose calibration JSON does not parse is damaged, like its digest. */
+function bankFromRow(r: Row, what: (part: string) => string): ReferenceBank {
+  const id = String(r.bank);
+  const sha256 = JSON.parse(String(r.sha256_list)) as string[];
+  const dim = Number(r.feat_dim);
+  const statDim = r.stat_data ? Number(r.stat_dim) : 0;
+  return {
+    id,
+    processing: String(r.processing),
+    modelHash: String(r.model_hash),
+    sha256,
+    features: { dim, data: blobToFloats(r.feat_data as Uint8Array, sha256.length * dim, what(`bank ${id} features`)) },
+    statistics: r.stat_data
+      ? { dim: statDim, data: blobToFloats(r.stat_data as Uint8Array, sha256.length * statDim, what(`bank ${id} residual statistics`)) }
+      : null,
+    calibration: JSON.parse(String(r.calibration)) as EntryCalibration,
+  };
 }

@@ -129,6 +129,26 @@ export const MIGRATIONS: readonly Migration[] = [
         data_sha256 TEXT NOT NULL
       );
     `),
+  // v7: reference banks (attribution/banks.ts): per entry and processing of the grid, the library
+  // classifier's evidence of every reference image re-saved that way (φ features, residual
+  // statistics) and the open-set calibration measured on them, so re-compressed evidence is judged
+  // by a classifier fitted on references processed like it. Part of the entry's digest; entries
+  // enrolled before (or without banks) have no rows and are judged with their clean references.
+  (db) =>
+    db.exec(`
+      CREATE TABLE reference_banks (
+        entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        bank TEXT NOT NULL,
+        processing TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        sha256_list TEXT NOT NULL,
+        feat_dim INTEGER NOT NULL, feat_data BLOB NOT NULL,
+        stat_dim INTEGER, stat_data BLOB,
+        calibration TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (entry_id, bank)
+      );
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

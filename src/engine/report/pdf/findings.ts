@@ -1,6 +1,6 @@
 // Section 1, findings: the folder verdict, every entry's score, the evidence groups and the bags.
 import type { Verdict } from '../../types.js';
-import { compressionSummary } from '../../../shared/compression.js';
+import { compressionSummary, referenceMatchText } from '../../../shared/compression.js';
 import { processingHistorySummary } from '../../../shared/processing-history.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError } from '../../../shared/held-back-error.js';
@@ -37,6 +37,7 @@ function verdictRows(v: Verdict): [string, string, ('mono' | 'bold')?][] {
     ['Images', String(v.evidenceCount)],
     ['Decided by', v.decidedBy || '-'],
     ['Compression', compressionSummary(v.compression)],
+    ...(v.references ? [['References', referenceMatchText(v.references)] as [string, string]] : []),
     ['Processing history', processingHistorySummary(v.processingHistory)],
     ['Consistency across images', consistencyText(v)],
     ['Error rate on held-back references', errorRateText(v)],

@@ -1,6 +1,6 @@
 import type { Verdict } from '../../../shared/api.js';
 import { capitalise, scoreName as scoreNameOf } from '../format.js';
-import { compressionCaveat, compressionSummary } from '../../../shared/compression.js';
+import { compressionCaveat, compressionSummary, referenceMatchText } from '../../../shared/compression.js';
 import { earlierJpegCaveat, processingHistorySummary, resamplingCaveat } from '../../../shared/processing-history.js';
 import { describeConsistency } from '../../../shared/consistency.js';
 import { describeHeldBackError, heldBackErrorTooHigh } from '../../../shared/held-back-error.js';
@@ -157,6 +157,17 @@ export function VerdictCard(props: { verdict: Verdict; title: string; provider: 
               data-testid="verdict-processing-history"
             >
               {processingHistorySummary(v.processingHistory)}
+            </dd>
+          </div>
+        )}
+        {v.references && (
+          <div
+            className="wide"
+            title="Which reference images the classifier compared this lossy evidence with: the library's references re-saved like the evidence (a reference bank), or the references as enrolled"
+          >
+            <dt>References</dt>
+            <dd className={v.references.bank ? undefined : 'warn-text'} data-testid="verdict-references">
+              {referenceMatchText(v.references)}
             </dd>
           </div>
         )}

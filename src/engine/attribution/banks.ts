@@ -1,0 +1,116 @@
+// Reference banks: the library's reference images re-saved the way evidence usually arrives (JPEG
+// from messaging apps, WebP from websites), so that re-compressed evidence is compared with
+// references processed like it. Each bank keeps, per entry, the library classifier's evidence of
+// every reference image after re-saving it (φ features and residual statistics) and the open-set
+// calibration measured on those re-saved images; one classifier is fitted per bank, never one on
+// the banks pooled (mixing JPEG copies into one classifier cost clean accuracy, docs/training.md).
+//
+// This module is pure (the grid, matching evidence to a bank, the entry view a bank's classifier is
+// fitted on); bank-enrolment.ts computes the banks at enrolment.
+import type { CompressionKey } from '../../shared/compression.js';
+import type { LibraryEntry } from '../types.js';
+
+export type { ReferenceBank } from '../types.js';
+
+/** One way of re-saving an image, with sharp (libvips). */
+export interface Processing {
+  /** Stable id, stored in the library and quoted in verdicts: 'jpeg-q75'. */
+  id: string;
+  format: 'jpeg' | 'webp';
+  quality: number;
+  /** JPEG chroma subsampling ('4:2:0' is sharp's default). */
+  chroma?: '4:2:0' | '4:4:4';
+}
+
+/**
+ * The grid of processings computed at enrolment, in the order they are computed. One constant, so
+ * more (JPEG 95/85/65, 4:4:4 chroma, other WebP qualities) can be added: each costs about one more
+ * pass over the references at enrolment (docs/performance.md) and one more classifier per change.
+ */
+export const PROCESSING_GRID: readonly Processing[] = [
+  { id: 'jpeg-q90', format: 'jpeg', quality: 90, chroma: '4:2:0' },
+  { id: 'jpeg-q75', format: 'jpeg', quality: 75, chroma: '4:2:0' },
+  { id: 'jpeg-q50', format: 'jpeg', quality: 50, chroma: '4:2:0' },
+  { id: 'webp-q75', format: 'webp', quality: 75 },
+];
+
+/**
+ * Version of how references are re-saved and measured for a bank: stored with every bank, so a
+ * release that re-saves differently never mixes its banks with older ones.
+ */
+export const BANK_VERSION = 1;
+
+/** Prefix of a bank classifier's view ('phi@jpeg-q75'); the clean classifier's view is 'phi'. */
+export const BANK_VIEW_PREFIX = 'phi@';
+
+export function bankView(id: string): string {
+  return `${BANK_VIEW_PREFIX}${id}`;
+}
+
+export function processingById(id: string): Processing | undefined {
+  return PROCESSING_GRID.find((p) => p.id === id);
+}
+
+/** Words for a processing: "JPEG q75", "lossy WebP q75" (and the chroma where not the default 4:2:0). */
+export function describeProcessing(p: Processing): string {
+  if (p.format === 'webp') return `lossy WebP q${p.quality}`;
+  return `JPEG q${p.quality}${p.chroma && p.chroma !== '4:2:0' ? ` ${p.chroma}` : ''}`;
+}
+
+/** The compression key a reference re-saved with `p` reads as (ingest/compression.ts); WebP's quality is not readable from the file. */
+export function processingKey(p: Processing): CompressionKey {
+  return p.format === 'jpeg' ? `jpeg-q${p.quality}` : `webp-lossy-q${p.quality}`;
+}
+
+const JPEG_KEY = /^jpeg-q(\d+)$/;
+
+/**
+ * The bank of `available` that evidence saved as `compression` is matched to, or null (lossless
+ * evidence, HEIF, JPEG with non-standard tables whose quality cannot be estimated, or no bank of
+ * the kind): JPEG evidence to the JPEG bank of nearest quality (ties to the higher quality), lossy
+ * WebP to the WebP bank of quality nearest 75 (WebP files do not record their quality).
+ */
+export function matchBank(compression: CompressionKey | undefined, available: readonly string[]): Processing | null {
+  if (!compression) return null;
+  const banks = PROCESSING_GRID.filter((p) => available.includes(p.id));
+  const m = JPEG_KEY.exec(compression);
+  let best: Processing | null = null;
+  const closer = (p: Processing, q: number) =>
+    !best || Math.abs(p.quality - q) < Math.abs(best.quality - q) || (Math.abs(p.quality - q) === Math.abs(best.quality - q) && p.quality > best.quality);
+  if (m) {
+    const q = Number(m[1]);
+    for (const p of banks) if (p.format === 'jpeg' && (!p.chroma || p.chroma === '4:2:0') && closer(p, q)) best = p;
+  } else if (compression === 'webp-lossy') {
+    for (const p of banks) if (p.format === 'webp' && closer(p, 75)) best = p;
+  }
+  return best;
+}
+
+/** Bank ids every entry has, with features of `modelHash`, in grid order. */
+export function commonBanks(entries: LibraryEntry[], modelHash: string | null): string[] {
+  if (entries.length === 0 || modelHash === null) return [];
+  return PROCESSING_GRID.map((p) => p.id).filter((id) => entries.every((e) => e.banks?.some((b) => b.id === id && b.modelHash === modelHash)));
+}
+
+/**
+ * The entries as a bank's classifier and open-set tests see them: the re-saved references'
+ * features, residual statistics and calibration in place of the clean ones, and the references'
+ * compression recorded as the bank's, so the verdict's compression check compares the evidence with
+ * what the references were matched to. Fingerprints and bag embeddings stay the clean ones.
+ */
+export function entriesForBank(entries: LibraryEntry[], id: string): LibraryEntry[] {
+  const p = processingById(id);
+  if (!p) throw new RangeError(`no processing "${id}" in the grid`);
+  return entries.map((e) => {
+    const b = e.banks?.find((x) => x.id === id);
+    if (!b) throw new RangeError(`entry "${e.name}" has no bank "${id}"`);
+    return {
+      ...e,
+      modelVersion: b.modelHash,
+      calibration: b.calibration,
+      imageFeatures: { dim: b.features.dim, sha256: b.sha256, data: b.features.data },
+      residualStatistics: b.statistics ? { dim: b.statistics.dim, sha256: b.sha256, data: b.statistics.data } : undefined,
+      provenance: { ...e.provenance, compression: { [processingKey(p)]: b.sha256.length } },
+    };
+  });
+}

@@ -1,0 +1,229 @@
+// Reference banks (src/engine/attribution/banks.ts): the references re-saved like re-compressed
+// evidence, one classifier per bank. The real demo generators are enrolled with the committed
+// set-encoder, evidence is re-saved with sharp as a messaging app would, and the verdicts are read.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyseCase, enrol, fitLibrary, initLibrary, showEntry } from '../src/engine/index.js';
+import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
+import { openAttributor } from '../src/engine/attributor.js';
+import { writeReport } from '../src/engine/report/index.js';
+import { FingerprintLibrary, LibraryError } from '../src/engine/library/index.js';
+import { PROCESSING_GRID, matchBank } from '../src/engine/attribution/banks.js';
+import { referenceMatchText } from '../src/shared/compression.js';
+import { formatVerdict } from '../src/cli/common.js';
+import { verdictWording } from '../src/shared/wording.js';
+import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
+
+const ALL = PROCESSING_GRID.map((p) => p.id);
+const hasPoppler = spawnSync('pdftotext', ['-v']).status === 0;
+
+describe('matching evidence to a bank', () => {
+  it('JPEG to the nearest quality, lossy WebP to the WebP bank, lossless and unreadable qualities to none', () => {
+    expect(matchBank('jpeg-q74', ALL)?.id).toBe('jpeg-q75');
+    expect(matchBank('jpeg-q95', ALL)?.id).toBe('jpeg-q90');
+    expect(matchBank('jpeg-q83', ALL)?.id).toBe('jpeg-q90');
+    expect(matchBank('jpeg-q60', ALL)?.id).toBe('jpeg-q50');
+    expect(matchBank('jpeg-q63', ALL)?.id).toBe('jpeg-q75');
+    expect(matchBank('jpeg-q30', ALL)?.id).toBe('jpeg-q50');
+    expect(matchBank('webp-lossy', ALL)?.id).toBe('webp-q75');
+    for (const key of ['lossless', 'jpeg', 'webp-lossless', 'heif', undefined]) expect(matchBank(key, ALL)).toBeNull();
+    // Only the banks the library has: JPEG q75 evidence falls to q50 without a q75 bank, to none without JPEG banks.
+    expect(matchBank('jpeg-q75', ['jpeg-q50', 'webp-q75'])?.id).toBe('jpeg-q50');
+    expect(matchBank('jpeg-q75', ['webp-q75'])).toBeNull();
+  });
+
+  it('says which processing the references were matched to', () => {
+    expect(referenceMatchText({ bank: 'jpeg-q75', processing: 'JPEG q75', evidence: { 'jpeg-q74': 10 } })).toBe(
+      'references matched to JPEG q75 (evidence estimated JPEG q74 (10))',
+    );
+    expect(referenceMatchText({ bank: null, processing: null, evidence: { jpeg: 3 }, reason: 'no reference bank matches this compression' })).toMatch(
+      /^references as enrolled \(evidence JPEG \(non-standard tables\) \(3\): no reference bank matches/,
+    );
+  });
+});
+
+describe('a demo library enrolled with reference banks', () => {
+  let root: string;
+  let manifest: DemoManifest;
+  let banked: string;
+  let plain: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'genprint-banks-'));
+    manifest = await buildDemo(path.join(root, 'demo'));
+    banked = path.join(root, 'banked.gplib');
+    plain = path.join(root, 'plain.gplib');
+    for (const [file, banks] of [
+      [banked, true],
+      [plain, false],
+    ] as const) {
+      await initLibrary(file);
+      for (const ref of manifest.reference)
+        await enrol({
+          libraryPath: file,
+          name: ref.generator,
+          family: ref.family,
+          folders: [path.join(root, 'demo', ref.folder)],
+          fit: false,
+          banks,
+          provider: 'cpu',
+        });
+      await fitLibrary(file);
+    }
+  }, 900_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A copy of a demo case folder re-saved as JPEG at `quality` (sharp's default 4:2:0 chroma). */
+  async function resaved(folder: string, quality: number): Promise<string> {
+    const src = path.join(root, 'demo', folder);
+    const dest = path.join(root, `q${quality}`, folder);
+    mkdirSync(dest, { recursive: true });
+    for (const f of readdirSync(src))
+      await sharp(path.join(src, f))
+        .jpeg({ quality })
+        .toFile(path.join(dest, f.replace(/\.\w+$/, '.jpg')));
+    return dest;
+  }
+
+  it('stores every bank for every entry and one classifier per bank, beside the clean one', async () => {
+    const lib = await FingerprintLibrary.open(banked, { readOnly: true });
+    try {
+      for (const e of lib.getAllEntries()) {
+        expect(e.banks?.map((b) => b.id)).toEqual([...ALL].sort());
+        for (const b of e.banks!) {
+          expect(b.sha256).toEqual(e.imageFeatures!.sha256); // every reference re-saved, in enrolment order
+          expect(b.features.data.length).toBe(b.sha256.length * b.features.dim);
+          expect(b.calibration.dsf?.heldOut).toBe(b.sha256.length);
+          expect(b.calibration.residual?.heldOut).toBe(b.sha256.length);
+          // Re-saved references are not the clean ones.
+          expect(Buffer.from(b.features.data.buffer).equals(Buffer.from(e.imageFeatures!.data.buffer))).toBe(false);
+        }
+      }
+      expect(
+        lib
+          .storedClassifierKeys()
+          .map((c) => c.view)
+          .filter((v) => v.startsWith('phi')),
+      ).toEqual(['phi', ...ALL.map((id) => `phi@${id}`)].sort());
+    } finally {
+      lib.close();
+    }
+    // `library show` describes them.
+    const shown = await showEntry(banked, manifest.reference[0].generator);
+    expect(shown.stored.referenceBanks.map((l) => l.split(':')[0])).toEqual([...ALL].sort());
+    expect(shown.stored.referenceBanks[0]).toMatch(/^jpeg-q50: \d+ re-saved images × \d+ φ features \+ 1568 residual statistics, calibrated on them$/);
+    expect((await showEntry(plain, manifest.reference[0].generator)).stored.referenceBanks).toEqual([]);
+  });
+
+  it('lossless evidence gets exactly the verdicts of a library without banks', async () => {
+    for (const c of manifest.cases) {
+      const caseRoot = path.join(root, 'demo', c.folder);
+      const [a, b] = await Promise.all([banked, plain].map((libraryPath) => analyseCase({ libraryPath, caseRoot, provider: 'cpu', caseId: 'x' })));
+      expect(a.verdicts, c.folder).toEqual(b.verdicts);
+      expect(a.images).toEqual(b.images);
+      expect(a.stability).toEqual(b.stability);
+      expect(a.verdicts.folder.references).toBeUndefined();
+    }
+  }, 600_000);
+
+  it('JPEG q75 evidence is judged by the q75 bank, named in the verdict, and attributed where the clean references fail', async () => {
+    const att = await openAttributor({ libraryPath: banked, method: 'dsf', provider: 'cpu' });
+    expect([...att.banks.keys()]).toEqual(ALL);
+    for (const folder of ['case/demo-tconv-a', 'case/demo-pixelshuffle']) {
+      const expected = path.basename(folder);
+      const dir = await resaved(folder, 75);
+      const { evidence, manifest: files } = await att.examine({ root: dir, canvas: 256 });
+      expect(files.every((f) => f.compression === 'jpeg-q75')).toBe(true);
+      expect(evidence.every((e) => e.matched?.bank === 'jpeg-q75')).toBe(true);
+      const matched = await att.judge(evidence);
+      const enrolled = await att.judge(evidence, { banks: false });
+      expect(matched.references).toEqual({ bank: 'jpeg-q75', processing: 'JPEG q75', evidence: { 'jpeg-q75': evidence.length } });
+      expect(matched.explanation).toContain('re-saved as JPEG q75');
+      expect(formatVerdict(matched, 'folder')).toContain('references: references matched to JPEG q75 (evidence estimated JPEG q75');
+      // The bank's own error rate and compression check: the references it used were saved like the evidence.
+      expect(matched.compression?.references).toEqual({ 'jpeg-q75': expect.any(Number) });
+      expect(matched.compression?.matched).toBe(evidence.length);
+      expect(matched.candidates[0].name, folder).toBe(expected);
+      // Bank verdicts have named a wrong entry with firm wording in the evaluation: worded weak, and said why.
+      const wording = verdictWording(matched);
+      expect(wording.strength).toBe('weak');
+      expect(wording.cautions.map((c) => c.id)).toContain('matched-references');
+      expect(wording.statement).toContain('re-saved as JPEG q75');
+      expect(enrolled.candidates[0].name, folder).not.toBe(expected);
+      expect(enrolled.references).toMatchObject({ bank: null, reason: 'reference banks not used for this verdict' });
+    }
+  }, 300_000);
+
+  it('a case of re-saved evidence reads its bank classifiers from the library, and cached evidence gives the same verdicts', async () => {
+    const caseRoot = await resaved('case/demo-nearest', 50);
+    forgetClassifiers();
+    const fits = classifierFitCount();
+    const first = await analyseCase({ libraryPath: banked, caseRoot, provider: 'cpu', caseId: 'x' });
+    expect(classifierFitCount()).toBe(fits); // every bank classifier was stored at the library change
+    expect(first.verdicts.folder.references?.bank).toBe('jpeg-q50');
+    expect(first.verdicts.bags.every((b) => b.references?.bank === 'jpeg-q50')).toBe(true);
+    const again = await analyseCase({ libraryPath: banked, caseRoot, provider: 'cpu', caseId: 'x' });
+    expect(again.verdicts).toEqual(first.verdicts);
+    // The PDF report's findings name the processing the references were matched to.
+    if (hasPoppler) {
+      const pdf = path.join(root, 'q50.pdf');
+      await writeReport(first, pdf);
+      const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { maxBuffer: 256 << 20 })
+        .toString('utf8')
+        .replace(/\s+/g, ' ');
+      expect(text).toContain('references matched to JPEG q50 (evidence estimated JPEG q50');
+    }
+  }, 300_000);
+
+  it('evidence matched to different banks is judged by the references as enrolled, never by pooled banks', async () => {
+    const q90 = await resaved('case/demo-bilinear', 90);
+    const q50 = await resaved('case/demo-bilinear', 50);
+    const att = await openAttributor({ libraryPath: banked, method: 'dsf', provider: 'cpu' });
+    const a = (await att.examine({ root: q90, canvas: 256 })).evidence.slice(0, 5);
+    const b = (await att.examine({ root: q50, canvas: 256 })).evidence.slice(0, 5);
+    const mixed = await att.judge([...a, ...b]);
+    expect(mixed.references).toMatchObject({ bank: null, evidence: { 'jpeg-q90': 5, 'jpeg-q50': 5 } });
+    expect(mixed.references!.reason).toMatch(/never pooled/);
+    expect(mixed).toEqual({ ...(await att.judge([...a, ...b], { banks: false })), references: mixed.references });
+  }, 300_000);
+
+  it('damaged bank bytes are named like any damaged entry', async () => {
+    const lib = await FingerprintLibrary.open(banked, { readOnly: true });
+    const victim = lib.getAllEntries()[2];
+    lib.close();
+    const pristine = readFileSync(banked);
+    const bank = victim.banks!.find((b) => b.id === 'jpeg-q75')!;
+    for (const data of [bank.features.data, bank.statistics!.data]) {
+      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const window = bytes.subarray(64, 96);
+      const at = pristine.indexOf(window);
+      expect(at).toBeGreaterThan(0);
+      expect(pristine.indexOf(window, at + 1)).toBe(-1);
+      const damaged = Buffer.from(pristine);
+      damaged[at + 7] ^= 0x10;
+      const copy = path.join(root, 'damaged.gplib');
+      writeFileSync(copy, damaged);
+      const open = await FingerprintLibrary.open(copy, { readOnly: true });
+      try {
+        expect(open.integrityCheck()).toEqual(['ok']); // SQLite does not see it…
+        const err = (() => {
+          try {
+            open.getAllEntries();
+          } catch (e) {
+            return e;
+          }
+        })();
+        expect(err).toBeInstanceOf(LibraryError); // …the entry's digest does
+        expect(err).toMatchObject({ code: 'damaged' });
+        expect((err as Error).message).toContain(`"${victim.name}" (id ${victim.id})`);
+      } finally {
+        open.close();
+      }
+      await expect(openAttributor({ libraryPath: copy, method: 'dsf', provider: 'cpu' })).rejects.toMatchObject({ code: 'damaged' });
+    }
+  });
+});
