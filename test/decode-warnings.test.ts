@@ -52,9 +52,13 @@ describe('decoding with warnings', () => {
     writeFileSync(path.join(dir, 'damaged.jpg'), damaged);
     const files: EvidenceFile[] = [];
     for await (const e of ingestFolder(dir)) if (e.kind === 'image') files.push(e.image.file);
+    // The flag is per file; the words are best effort: libvips keeps one error buffer per process,
+    // and with two files decoding at once the damaged file's text can be cleared by the other
+    // decode (then the manifest says "the decoder reported a warning"). The test above checks
+    // the words with one decode in flight.
     expect(files.map((f) => [f.relPath, f.decodeWarning ?? null])).toEqual([
       ['clean.jpg', null],
-      ['damaged.jpg', expect.stringMatching(/Corrupt JPEG data/)],
+      ['damaged.jpg', expect.stringMatching(/Corrupt JPEG data|the decoder reported a warning/)],
     ]);
   });
 
