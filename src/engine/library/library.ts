@@ -593,29 +593,10 @@ export class FingerprintLibrary {
    * digest written with them is refused ('damaged'): `genprint library fit` computes it again.
    */
   storedLibraryMatrix(key: string): StoredLibraryMatrix | null {
-    const row = this.rows("SELECT * FROM library_analyses WHERE key = ? AND kind = 'library-matrix'", [key])[0];
-    if (!row) return null;
-    const data = row.data as Uint8Array;
-    const damaged = (why: string) =>
-      new LibraryError(
-        'damaged',
-        `${this.file}: the stored library × library matrix (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to compute it again`,
-      );
-    if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
-    let matrix: LabelledMatrix;
-    try {
-      matrix = deserializeLibraryMatrix(data);
-    } catch (err) {
-      throw damaged((err as Error).message);
-    }
-    return {
-      key,
-      view: String(row.view),
-      computedAt: String(row.computed_at),
-      computedBy: String(row.computed_by),
-      seconds: Number(row.seconds),
-      matrix,
-    };
+    const stored = this.storedAnalysis(key, 'library-matrix', 'library × library matrix', deserializeLibraryMatrix);
+    if (!stored) return null;
+    const { value: matrix, ...rest } = stored;
+    return { ...rest, matrix };
   }
 
   /**
@@ -623,29 +604,38 @@ export class FingerprintLibrary {
    * digest written with them are refused ('damaged'): `genprint library fit` computes them again.
    */
   storedCalibration(key: string): StoredCalibration | null {
-    const row = this.rows("SELECT * FROM library_analyses WHERE key = ? AND kind = 'calibration'", [key])[0];
+    const stored = this.storedAnalysis(key, 'calibration', 'calibration of the library classifier', deserializeCalibrationStatistics);
+    if (!stored) return null;
+    const { value: statistics, ...rest } = stored;
+    return { ...rest, statistics };
+  }
+
+  /**
+   * One row of library_analyses, checked against the digest written with its bytes and decoded;
+   * a mismatch or an undecodable row is 'damaged', naming what it was and how to rebuild it.
+   */
+  private storedAnalysis<T>(
+    key: string,
+    kind: string,
+    what: string,
+    decode: (data: Uint8Array) => T,
+  ): { key: string; view: string; computedAt: string; computedBy: string; seconds: number; value: T } | null {
+    const row = this.rows('SELECT * FROM library_analyses WHERE key = ? AND kind = ?', [key, kind])[0];
     if (!row) return null;
     const data = row.data as Uint8Array;
     const damaged = (why: string) =>
       new LibraryError(
         'damaged',
-        `${this.file}: the stored calibration of the library classifier (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to compute it again`,
+        `${this.file}: the stored ${what} (${String(row.view)}) is damaged (${why}); run 'genprint library fit ${this.file}' to compute it again`,
       );
     if (!(data instanceof Uint8Array) || sha256Hex(data) !== String(row.data_sha256)) throw damaged('its bytes no longer match their digest');
-    let statistics: CalibrationStatistics;
+    let value: T;
     try {
-      statistics = deserializeCalibrationStatistics(data);
+      value = decode(data);
     } catch (err) {
       throw damaged((err as Error).message);
     }
-    return {
-      key,
-      view: String(row.view),
-      computedAt: String(row.computed_at),
-      computedBy: String(row.computed_by),
-      seconds: Number(row.seconds),
-      statistics,
-    };
+    return { key, view: String(row.view), computedAt: String(row.computed_at), computedBy: String(row.computed_by), seconds: Number(row.seconds), value };
   }
 
   /** Stores calibration statistics under their key (replacing ones with the same key). */
