@@ -2,7 +2,6 @@
 // it (table `library_analyses`, schema v6): the library × library matrix of Eq. 5. Real library
 // files, synthetic entries shaped like enrolled ones (src/engine/library-bench.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { featureCachePath, openAttributor } from '../src/engine/attributor.js';
 import { deserializeLibraryMatrix, serializeLibraryMatrix } from '../src/engine/library/stored-analysis.js';
 import { syntheticEntries, writeSyntheticLibrary } from '../src/engine/library-bench.js';
 import type { LabelledMatrix, LibraryEntry } from '../src/engine/types.js';
+import { SMALL_SYNTHETIC, fileSha256, readEntries } from './helpers/library-files.js';
 
 let dir: string;
 beforeEach(() => {
@@ -25,17 +25,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const SMALL = { entries: 5, references: 16, side: 16 };
-const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-async function readEntries(file: string): Promise<LibraryEntry[]> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  try {
-    return lib.getAllEntries();
-  } finally {
-    lib.close();
-  }
-}
+const SMALL = SMALL_SYNTHETIC;
+const sha = fileSha256;
 
 /** Eq. 5 written out pair by pair with corr(), as the analysis computed it before it was stored. */
 function referenceMatrix(entries: MatrixEntry[]): number[][] {

@@ -2,7 +2,6 @@
 // reads it and never fits it. Real library files, the real fit (ONNX Runtime's GEMM), synthetic
 // entries shaped like enrolled ones (src/engine/library-bench.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +27,7 @@ import type { JobEvent } from '../src/shared/api.js';
 import { EngineHost } from '../src/host/engine-host.js';
 import { realEngine } from '../src/host/engine-facade.js';
 import { inProcessClient, jobEventHub } from '../src/host/protocol.js';
+import { SMALL_SYNTHETIC, fileSha256, readEntries } from './helpers/library-files.js';
 
 let dir: string;
 beforeEach(() => {
@@ -38,17 +38,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const SMALL = { entries: 5, references: 16, side: 16 };
-const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-async function readEntries(file: string): Promise<LibraryEntry[]> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  try {
-    return lib.getAllEntries();
-  } finally {
-    lib.close();
-  }
-}
+const SMALL = SMALL_SYNTHETIC;
+const sha = fileSha256;
 
 async function storedViews(file: string): Promise<string[]> {
   const lib = await FingerprintLibrary.open(file, { readOnly: true });
