@@ -22,6 +22,8 @@ beforeAll(async () => {
   demo = await buildDemo(path.join(work, 'demo'), { referencePerGenerator: 60, casePerFolder: 12 });
 }, 120_000);
 
+// Enrolments skip the reference banks (--no-banks) except in the end-to-end test of the default
+// path: banks are tested in test/banks.test.ts, and each bank costs about one more enrolment.
 describe('genprint CLI', () => {
   it('has --help on every command', () => {
     const top = cli(['--help']);
@@ -114,8 +116,8 @@ describe('genprint CLI', () => {
     expect(empty.stderr).toMatch(/has no entries: enrol reference folders first/);
 
     const ref = demo.reference[0];
-    expect(cli(['enrol', '-q', '--no-manifold', '-l', lib, '-n', ref.generator, path.join(work, 'demo', ref.folder)]).code).toBe(0);
-    const taken = cli(['enrol', '-q', '--no-manifold', '-l', lib, '-n', ref.generator, path.join(work, 'demo', ref.folder)]);
+    expect(cli(['enrol', '-q', '--no-banks', '--no-manifold', '-l', lib, '-n', ref.generator, path.join(work, 'demo', ref.folder)]).code).toBe(0);
+    const taken = cli(['enrol', '-q', '--no-banks', '--no-manifold', '-l', lib, '-n', ref.generator, path.join(work, 'demo', ref.folder)]);
     expect(taken.code).toBe(2);
     expect(taken.stderr).toMatch(/already has an entry named/);
     const junk = path.join(work, 'junk');
@@ -308,7 +310,8 @@ describe('genprint CLI', () => {
     const lib = path.join(work, 'manifold.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);
     const refs = [demo.reference[0], demo.reference[2]];
-    for (const ref of refs) expect(cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]).code).toBe(0);
+    for (const ref of refs)
+      expect(cli(['enrol', '-q', '--no-banks', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]).code).toBe(0);
     const target = demo.cases.find((c) => c.kind === 'single' && c.expected === refs[0].generator)!;
     const folder = path.join(work, 'demo', target.folder);
     const none = cli(['attribute', '-q', '-l', lib, '--method', 'manifold', '--estimate', 'knn', folder]);
@@ -316,7 +319,7 @@ describe('genprint CLI', () => {
     expect(none.stderr).toMatch(/needs a real reference set: enrol real images .* family "real"/);
 
     const real = demo.reference.find((r) => r.family === 'real')!;
-    expect(cli(['enrol', '-q', '-l', lib, '-n', real.generator, '-f', 'real', path.join(work, 'demo', real.folder)]).code).toBe(0);
+    expect(cli(['enrol', '-q', '--no-banks', '-l', lib, '-n', real.generator, '-f', 'real', path.join(work, 'demo', real.folder)]).code).toBe(0);
     const out = path.join(work, 'manifold-case.json');
     const knn = cli(['attribute', '-q', '-l', lib, '--method', 'manifold', '--estimate', 'knn', '--k', '4', '--json', out, folder]);
     expect(knn.code, knn.stderr).toBe(0);
@@ -338,7 +341,7 @@ describe('genprint CLI', () => {
     const lean = path.join(work, 'lean.gplib');
     expect(cli(['library', 'init', lean]).code).toBe(0);
     for (const ref of refs) {
-      const r = cli(['enrol', '-q', '--no-manifold', '-l', lean, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
+      const r = cli(['enrol', '-q', '--no-banks', '--no-manifold', '-l', lean, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
       expect(r.stdout).toContain('methods residual+dsf;');
     }
     const refused = cli(['attribute', '-q', '-l', lean, '--method', 'manifold', folder]);
@@ -350,7 +353,7 @@ describe('genprint CLI', () => {
     const lib = path.join(work, 'crash.gplib');
     expect(cli(['library', 'init', lib]).code).toBe(0);
     const first = demo.reference[0];
-    expect(cli(['enrol', '-q', '-l', lib, '-n', first.generator, path.join(work, 'demo', first.folder)]).code).toBe(0);
+    expect(cli(['enrol', '-q', '--no-banks', '-l', lib, '-n', first.generator, path.join(work, 'demo', first.folder)]).code).toBe(0);
     const before = readFileSync(lib);
 
     // Enrol every reference folder as one entry and kill the process once it is under way.
