@@ -5,6 +5,7 @@
 // for an entry without held-out residuals, included).
 import type { LabelledMatrix } from '../types.js';
 import type { CalibrationStatistics } from '../attribution/calibration.js';
+import { readFloat64Record, writeFloat64Record } from '../util/float64-record.js';
 
 const MAGIC = 'GPLM';
 const FORMAT_VERSION = 1;
@@ -12,42 +13,21 @@ const FORMAT_VERSION = 1;
 export function serializeLibraryMatrix(m: LabelledMatrix): Uint8Array {
   if (m.values.length !== m.rows.length || m.values.some((r) => r.length !== m.cols.length))
     throw new RangeError('library matrix: values do not match the labels');
-  const json = Buffer.from(JSON.stringify({ rows: m.rows, cols: m.cols }), 'utf8');
-  const start = Math.ceil((12 + json.length) / 8) * 8;
-  const out = new Uint8Array(start + 8 * m.rows.length * m.cols.length);
-  const view = new DataView(out.buffer);
-  out.set(Buffer.from(MAGIC, 'latin1'), 0);
-  view.setUint32(4, FORMAT_VERSION, true);
-  view.setUint32(8, json.length, true);
-  out.set(json, 12);
-  let off = start;
-  for (const row of m.values)
-    for (const v of row) {
-      view.setFloat64(off, v, true);
-      off += 8;
-    }
-  return out;
+  return writeFloat64Record(
+    MAGIC,
+    FORMAT_VERSION,
+    JSON.stringify({ rows: m.rows, cols: m.cols }),
+    m.values.map((row) => Float64Array.from(row)),
+  );
 }
 
 /** Reads what serializeLibraryMatrix wrote; throws a RangeError on anything else (the caller names the file). */
 export function deserializeLibraryMatrix(bytes: Uint8Array): LabelledMatrix {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== MAGIC) throw new RangeError('not a stored library matrix');
-  const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION) throw new RangeError(`stored library matrix format v${version} is not known to this version of Genprint`);
-  const jsonLength = view.getUint32(8, true);
-  if (12 + jsonLength > bytes.length) throw new RangeError('stored library matrix is truncated');
-  const { rows, cols } = JSON.parse(Buffer.from(bytes.subarray(12, 12 + jsonLength)).toString('utf8')) as { rows: string[]; cols: string[] };
+  const record = readFloat64Record(bytes, MAGIC, FORMAT_VERSION, 'stored library matrix');
+  const { rows, cols } = JSON.parse(record.header) as { rows: string[]; cols: string[] };
   if (!Array.isArray(rows) || !Array.isArray(cols)) throw new RangeError('stored library matrix has no labels');
-  let off = Math.ceil((12 + jsonLength) / 8) * 8;
-  if (bytes.length - off !== 8 * rows.length * cols.length) throw new RangeError('stored library matrix does not match its labels');
-  const values = rows.map(() =>
-    cols.map(() => {
-      const v = view.getFloat64(off, true);
-      off += 8;
-      return v;
-    }),
-  );
+  if (record.values.length !== rows.length * cols.length) throw new RangeError('stored library matrix does not match its labels');
+  const values = rows.map((_, i) => Array.from(record.values.subarray(i * cols.length, (i + 1) * cols.length)));
   return { rows: [...rows], cols: [...cols], values };
 }
 
@@ -63,48 +43,28 @@ const CALIBRATION_FORMAT_VERSION = 1;
 export function serializeCalibrationStatistics(stats: CalibrationStatistics): Uint8Array {
   const arrays: (Float64Array | Int32Array)[] = [];
   let values = 0;
-  const json = Buffer.from(
-    JSON.stringify(stats, (_key, v: unknown) => {
-      if (v instanceof Float64Array || v instanceof Int32Array) {
-        const ref = { [v instanceof Float64Array ? '$f64' : '$i32']: [values, v.length] };
-        arrays.push(v);
-        values += v.length;
-        return ref;
-      }
-      if (typeof v === 'number' && !Number.isFinite(v)) return { $n: String(v) };
-      return v;
-    }),
-    'utf8',
-  );
-  const start = Math.ceil((12 + json.length) / 8) * 8;
-  const out = new Uint8Array(start + 8 * values);
-  const view = new DataView(out.buffer);
-  out.set(Buffer.from(CALIBRATION_MAGIC, 'latin1'), 0);
-  view.setUint32(4, CALIBRATION_FORMAT_VERSION, true);
-  view.setUint32(8, json.length, true);
-  out.set(json, 12);
-  let off = start;
-  for (const a of arrays) for (let i = 0; i < a.length; i++, off += 8) view.setFloat64(off, a[i], true);
-  return out;
+  const header = JSON.stringify(stats, (_key, v: unknown) => {
+    if (v instanceof Float64Array || v instanceof Int32Array) {
+      const ref = { [v instanceof Float64Array ? '$f64' : '$i32']: [values, v.length] };
+      arrays.push(v);
+      values += v.length;
+      return ref;
+    }
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $n: String(v) };
+    return v;
+  });
+  return writeFloat64Record(CALIBRATION_MAGIC, CALIBRATION_FORMAT_VERSION, header, arrays);
 }
 
 /** Reads what serializeCalibrationStatistics wrote; throws a RangeError on anything else (the caller names the file). */
 export function deserializeCalibrationStatistics(bytes: Uint8Array): CalibrationStatistics {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 12 || Buffer.from(bytes.subarray(0, 4)).toString('latin1') !== CALIBRATION_MAGIC)
-    throw new RangeError('not stored calibration statistics');
-  const version = view.getUint32(4, true);
-  if (version !== CALIBRATION_FORMAT_VERSION) throw new RangeError(`stored calibration format v${version} is not known to this version of Genprint`);
-  const jsonLength = view.getUint32(8, true);
-  if (12 + jsonLength > bytes.length) throw new RangeError('stored calibration is truncated');
-  const start = Math.ceil((12 + jsonLength) / 8) * 8;
-  const count = (bytes.length - start) / 8;
-  const read = (ref: unknown): number[] => {
-    if (!Array.isArray(ref) || ref.length !== 2 || !ref.every(Number.isInteger) || ref[0] < 0 || ref[0] + ref[1] > count)
+  const record = readFloat64Record(bytes, CALIBRATION_MAGIC, CALIBRATION_FORMAT_VERSION, 'stored calibration');
+  const read = (ref: unknown): Float64Array => {
+    if (!Array.isArray(ref) || ref.length !== 2 || !ref.every(Number.isInteger) || ref[0] < 0 || ref[0] + ref[1] > record.values.length)
       throw new RangeError('stored calibration does not match its values');
-    return Array.from({ length: ref[1] as number }, (_, i) => view.getFloat64(start + 8 * (ref[0] + i), true));
+    return record.values.subarray(ref[0] as number, (ref[0] as number) + (ref[1] as number));
   };
-  const stats = JSON.parse(Buffer.from(bytes.subarray(12, 12 + jsonLength)).toString('utf8'), (_key, v: unknown) => {
+  const stats = JSON.parse(record.header, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
       if ('$f64' in o) return Float64Array.from(read(o.$f64));
