@@ -407,11 +407,20 @@ export function classifierStore(lib: FingerprintLibrary, cache: FeatureCache): C
  * entries and the classifier store; a classifier fitted on demand is then kept in the sidecar.
  */
 export async function withClassifierStore<T>(libraryPath: string, fn: (entries: LibraryEntry[], store: ClassifierStore) => Promise<T>): Promise<T> {
+  return withLibraryAndCache(libraryPath, (lib, cache) => fn(lib.getAllEntries(), classifierStore(lib, cache)));
+}
+
+/**
+ * Runs `fn` with the library open read-only and its feature-cache sidecar, closes the library,
+ * then writes what `fn` left in the cache (nothing when `fn` fails): the library file is never
+ * written by a reader, so its SHA-256 stays what reports quote.
+ */
+export async function withLibraryAndCache<T>(libraryPath: string, fn: (lib: FingerprintLibrary, cache: FeatureCache) => Promise<T>): Promise<T> {
   const lib = await FingerprintLibrary.open(libraryPath, { readOnly: true });
   const cache = await FeatureCache.open(libraryPath);
   let result: T;
   try {
-    result = await fn(lib.getAllEntries(), classifierStore(lib, cache));
+    result = await fn(lib, cache);
   } catch (err) {
     cache.close();
     throw err;

@@ -14,20 +14,11 @@ import {
   rememberClassifier,
   type CalibrationPlan,
   type ClassifierPlan,
-  type PreparedLibrary,
 } from './attribution/prepared-library.js';
 import type { FusedClassifier } from './classifier/fused.js';
 import { throwIfAborted } from './util/abort.js';
 import { embeddingCentroid, libraryMatrix, matrixPlan, type MatrixPlan } from './attribution/library-analysis.js';
-import {
-  FeatureCache,
-  libraryMatrixFor,
-  maybeEncoder,
-  withClassifierStore,
-  type EngineOptions,
-  type LibraryMatrix,
-  type LibraryMatrixOrigin,
-} from './attributor.js';
+import { libraryMatrixFor, maybeEncoder, withClassifierStore, withLibraryAndCache, type EngineOptions, type LibraryMatrixOrigin } from './attributor.js';
 import { defaultModelsDir, sha256File } from './features/set-encoder.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
 import type { HeldBackErrorRate } from '../shared/held-back-error.js';
@@ -366,11 +357,7 @@ export async function analyseLibrary(
     residuals?: 'wavelet' | 'projector';
   } = {},
 ): Promise<LibraryAnalysis> {
-  const lib = await FingerprintLibrary.open(file, { readOnly: true });
-  const cache = await FeatureCache.open(file);
-  let prepared: PreparedLibrary;
-  let stored: LibraryMatrix;
-  try {
+  const { prepared, stored } = await withLibraryAndCache(file, async (lib, cache) => {
     let entries = lib.getAllEntries();
     let encoder = opts.space === 'residual' ? null : await maybeEncoder(opts);
     if (opts.residuals === 'projector') {
@@ -381,18 +368,13 @@ export async function analyseLibrary(
       encoder = opts.space === 'residual' ? null : models.encoder;
     }
     // Correlations and clustering use the fingerprints and bag embeddings only: no classifier.
-    prepared = await prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi', {
+    const prepared = await prepareLibrary(entries, encoder?.phiSha256 ?? null, opts.residuals === 'projector' ? 'manifold:projector' : 'phi', {
       withClassifier: false,
     });
     // The matrix stored by the library's last change (or kept in the sidecar, or computed now).
-    stored = await libraryMatrixFor(matrixPlan(opts.residuals === 'projector' ? 'projector-artifacts' : 'wavelet', prepared.entries), lib, cache);
-  } catch (err) {
-    cache.close();
-    throw err;
-  } finally {
-    lib.close();
-  }
-  await cache.persist();
+    const stored = await libraryMatrixFor(matrixPlan(opts.residuals === 'projector' ? 'projector-artifacts' : 'wavelet', prepared.entries), lib, cache);
+    return { prepared, stored };
+  });
   const matrix = stored.matrix;
   const finite = matrix.values.flat().every((v) => Number.isFinite(v));
   const linkage = opts.linkage ?? 'average';
