@@ -236,29 +236,27 @@ describe('fused library classifier (stacked evidence blocks)', () => {
   const labels = Int32Array.from({ length: K * perClass }, (_, i) => Math.floor(i / perClass));
   const block = (name: string, dim: number, rows: number[][]): EvidenceBlock => ({ name, description: name, dim, data: Float32Array.from(rows.flat()) });
   const classes = ['g0', 'g1', 'g2', 'g3'];
+  /** Blocks a, b and noise, each drawn fresh for every image, in that order. */
+  const threeBlocks = () => [
+    block(
+      'a',
+      8,
+      Array.from(labels, (k) => sampleA(k)),
+    ),
+    block(
+      'b',
+      8,
+      Array.from(labels, (k) => sampleB(k)),
+    ),
+    block(
+      'noise',
+      200,
+      Array.from(labels, () => sampleNoise()),
+    ),
+  ];
 
   it('combines complementary blocks and gives a memorised noise block little weight', async () => {
-    const model = await fitFusedClassifier(
-      [
-        block(
-          'a',
-          8,
-          Array.from(labels, (k) => sampleA(k)),
-        ),
-        block(
-          'b',
-          8,
-          Array.from(labels, (k) => sampleB(k)),
-        ),
-        block(
-          'noise',
-          200,
-          Array.from(labels, () => sampleNoise()),
-        ),
-      ],
-      labels,
-      classes,
-    );
+    const model = await fitFusedClassifier(threeBlocks(), labels, classes);
     const [wa, wb, wn] = model.blocks.map((b) => b.weight);
     expect(wa).toBeGreaterThan(0.2);
     expect(wb).toBeGreaterThan(0.2);
@@ -284,23 +282,7 @@ describe('fused library classifier (stacked evidence blocks)', () => {
 
   it('stacks to the same weights and held-back logits preconditioned or not', async () => {
     // Block "a" (8 features, 160 images) is preconditioned by default, "noise" (200 features) is not.
-    const blocks = [
-      block(
-        'a',
-        8,
-        Array.from(labels, (k) => sampleA(k)),
-      ),
-      block(
-        'b',
-        8,
-        Array.from(labels, (k) => sampleB(k)),
-      ),
-      block(
-        'noise',
-        200,
-        Array.from(labels, () => sampleNoise()),
-      ),
-    ];
+    const blocks = threeBlocks();
     const auto = await fitFusedClassifier(blocks, labels, classes);
     const plain = await fitFusedClassifier(blocks, labels, classes, { precondition: false });
     auto.blocks.forEach((b, i) => expect(Math.abs(b.weight - plain.blocks[i].weight)).toBeLessThan(1e-3 * Math.max(1, plain.blocks[i].weight)));
