@@ -58,9 +58,27 @@ export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | nu
 
 export { throwIfAborted };
 
-/** φ features per image (mean over its crops), served from the cache where the same bytes were seen. */
-export async function featuresFor(encoder: SetEncoder, items: { sha256: string; crops: Canvas[] }[], cache: FeatureCache): Promise<Float32Array[]> {
-  const out: (Float32Array | undefined)[] = items.map((it) => cache.get(it.sha256, encoder.phiSha256));
+/**
+ * The feature cache's model key for φ features taken with a crop limit: a mean over 16 tiles is not
+ * the one-crop feature of the same bytes, so it is never served for it. Limit 1 keeps the bare model
+ * hash, the key of caches written before the limit existed.
+ */
+export function featureCacheModel(phiSha256: string, maxCrops: number): string {
+  return maxCrops <= 1 ? phiSha256 : `${phiSha256}|tiles:${maxCrops}`;
+}
+
+/**
+ * φ features per image (mean over its crops, so the crops of one image make one feature vector and
+ * one piece of evidence), served from the cache where the same bytes were seen with the same limit.
+ */
+export async function featuresFor(
+  encoder: SetEncoder,
+  items: { sha256: string; crops: Canvas[] }[],
+  cache: FeatureCache,
+  maxCrops: number,
+): Promise<Float32Array[]> {
+  const model = featureCacheModel(encoder.phiSha256, maxCrops);
+  const out: (Float32Array | undefined)[] = items.map((it) => cache.get(it.sha256, model));
   const todo = items.map((_, i) => i).filter((i) => !out[i]);
   if (todo.length > 0) {
     const canvases: Canvas[] = [];
@@ -76,7 +94,7 @@ export async function featuresFor(encoder: SetEncoder, items: { sha256: string; 
       const mean = new Float32Array(mine[0].length);
       for (const f of mine) for (let d = 0; d < mean.length; d++) mean[d] += f[d] / mine.length;
       out[i] = mean;
-      cache.put(items[i].sha256, encoder.phiSha256, mean);
+      cache.put(items[i].sha256, model, mean);
     }
   }
   return out as Float32Array[];
@@ -105,7 +123,7 @@ export interface ExamineRequest {
   /** Restrict to these files below root (absolute paths); default: the whole folder. */
   files?: string[];
   canvas: number;
-  /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
+  /** Canvas tiles per image at most (ingest/decode.ts cropRects); default the library's (`cropLimit`). */
   maxCrops?: number;
   /** Follow symbolic links that lead outside `root` (default false: listed as skipped). */
   followExternalLinks?: boolean;
@@ -140,6 +158,8 @@ export interface Attributor {
   readonly libraryMatrix: LibraryMatrix;
   /** The reference banks' prepared libraries (dsf method, banks every entry has), by bank id. */
   readonly banks: ReadonlyMap<string, PreparedLibrary>;
+  /** The tile limit the library's references were enrolled with: examine's default. */
+  readonly cropLimit: LibraryCropLimit;
   /** Reads, hashes and decodes the evidence and computes every image's evidence vector. */
   examine(req: ExamineRequest): Promise<Examination>;
   /**
@@ -150,6 +170,48 @@ export interface Attributor {
   judge(items: ImageEvidence[], opts?: { withEmbedding?: boolean; banks?: boolean }): Promise<Verdict>;
   /** Stores newly computed φ features in the feature cache beside the library and releases it. */
   persistCache(): Promise<void>;
+}
+
+/**
+ * The tile limit of a library's references: the entries' recorded limit (1 for entries enrolled
+ * before it was recorded), the most common one where entries disagree, the larger on a tie.
+ */
+export interface LibraryCropLimit {
+  limit: number;
+  /** Every limit the entries were enrolled with, ascending; more than one: the entries disagree. */
+  entryLimits: number[];
+}
+
+export function libraryCropLimit(entries: readonly Pick<LibraryEntry, 'provenance'>[]): LibraryCropLimit {
+  const counts = new Map<number, number>();
+  for (const e of entries) {
+    const l = e.provenance.maxCrops ?? 1;
+    counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  const entryLimits = [...counts.keys()].sort((a, b) => a - b);
+  let limit = entryLimits[0] ?? 1;
+  for (const l of entryLimits) if (counts.get(l)! >= counts.get(limit)!) limit = l;
+  return { limit, entryLimits };
+}
+
+/**
+ * What a case must say about its tile limit, or null: evidence taken with another limit than the
+ * references (the mean of many tiles' features spreads less than one tile's, and the classifier's
+ * temperature and calibration were fitted on the references' spread), or references that disagree.
+ */
+export function cropLimitCaution(used: number, library: LibraryCropLimit): string | null {
+  const tiles = (n: number) => `${n} tile${n === 1 ? '' : 's'}`;
+  if (library.entryLimits.length > 1)
+    return (
+      `the library's entries were enrolled with different tile limits (${library.entryLimits.join(', ')} per image); the evidence was taken with ` +
+      `up to ${tiles(used)} per image, so some entries' references were measured unlike the evidence: re-enrol them with one limit`
+    );
+  if (used !== library.limit)
+    return (
+      `the evidence was taken with up to ${tiles(used)} per image, the library's references with up to ${tiles(library.limit)}: features averaged ` +
+      `over more tiles spread less than the classifier's temperature and calibration were fitted for, so its probabilities and error rates may not hold`
+    );
+  return null;
 }
 
 /** Where an analysis's library × library matrix came from. */
@@ -369,8 +431,11 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
   return info;
 }
 
-/** Bump when what an evidence record holds, or how it is computed, changes (3: processing-history findings and the matched bank's part). */
-const EVIDENCE_RECORD_VERSION = 3;
+/**
+ * Bump when what an evidence record holds, or how it is computed, changes (3: processing-history
+ * findings and the matched bank's part; 4: a seeded choice of tiles above the limit).
+ */
+const EVIDENCE_RECORD_VERSION = 4;
 
 /** ImageEvidence.history from a manifest entry, as a spreadable part. */
 function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {
@@ -440,11 +505,13 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   let setup: AttributionSetup;
   let matrix: LibraryMatrix;
   let banks: Map<string, PreparedLibrary>;
+  let cropLimit: LibraryCropLimit;
   try {
     librarySha256 = lib.fileSha256();
     const entries = lib.getAllEntries();
     unverifiedEntries = lib.unverifiedEntries();
     if (entries.length === 0) throw new EngineError('empty-library', `the library ${req.libraryPath} has no entries: enrol reference folders first`);
+    cropLimit = libraryCropLimit(entries);
     setup = await attributionSetup(req, entries, classifierStore(lib, cache));
     // Reference banks: the dsf method's classifier, fitted on references re-saved like lossy evidence.
     banks =
@@ -479,14 +546,16 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     manifold: setup.manifold,
     libraryMatrix: matrix,
     banks,
+    cropLimit,
     async examine(x) {
+      const maxCrops = Math.max(1, Math.floor(x.maxCrops ?? cropLimit.limit));
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
       const evidence: ImageEvidence[] = [];
-      // Evidence records are valid for exactly this library file, method, models and canvas.
+      // Evidence records are valid for exactly this library file, method, models, canvas and tile limit.
       const recordKey = setup.evidenceKey
         ? `evidence:${createHash('sha256')
-            .update(JSON.stringify([EVIDENCE_RECORD_VERSION, librarySha256, req.method, setup.evidenceKey, x.canvas, x.maxCrops ?? 1]))
+            .update(JSON.stringify([EVIDENCE_RECORD_VERSION, librarySha256, req.method, setup.evidenceKey, x.canvas, maxCrops]))
             .digest('hex')}`
         : null;
       const entryCount = prepared.entries.length;
@@ -507,6 +576,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
                 encoder,
                 batch.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
                 cache,
+                maxCrops,
               )
             : Promise.resolve(null),
         ]);
@@ -562,7 +632,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
       // A file whose evidence record (with the decoded-file fields) and φ features are cached is
       // hashed but not decoded: the record is keyed by the SHA-256 of exactly these bytes.
-      const wantFeatures = encoder && prepared.classifier ? encoder.phiSha256 : null;
+      const wantFeatures = encoder && prepared.classifier ? featureCacheModel(encoder.phiSha256, maxCrops) : null;
       const known = recordKey
         ? (sha256: string) => {
             const hit = cache.get(sha256, recordKey);
@@ -571,7 +641,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
             return rec.info;
           }
         : undefined;
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress, known };
+      const opts = { canvas: x.canvas, maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress, known };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       try {
         for await (const ev of events) {

@@ -57,9 +57,15 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
         <div>
           <dt>Parameters</dt>
           <dd>
-            bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}
+            bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}, up to {result.params.maxCrops ?? 1} tiles per image
           </dd>
         </div>
+        {result.params.cropLimitCaution && (
+          <div>
+            <dt>Caution</dt>
+            <dd data-testid="crop-limit-caution">{displayProse(result.params.cropLimitCaution)}</dd>
+          </div>
+        )}
         <div>
           <dt>Model φ</dt>
           <dd title={result.model.phiSha256 ?? undefined}>{shortHash(result.model.phiSha256)}</dd>
