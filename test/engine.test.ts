@@ -7,7 +7,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyseCase, estimateLibraryErrorRates, listLibrary } from '../src/engine/index.js';
 import { runDemo, type DemoRun } from '../src/engine/demo/index.js';
-import { featureCachePath, openAttributor } from '../src/engine/attributor.js';
+import { featureLogPath, openAttributor } from '../src/engine/attributor.js';
+import { RecordLog } from '../src/engine/library/record-log.js';
 import { FingerprintLibrary } from '../src/engine/library/index.js';
 import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
@@ -105,10 +106,10 @@ describe('demo case with the default method (set-encoder + library classifier)',
   });
 
   it('caches φ features beside the library, so a re-analysis gives the same numbers without inference', async () => {
-    const cache = await FingerprintLibrary.open(featureCachePath(run.libraryPath), { readOnly: true });
+    const cache = RecordLog.open(featureLogPath(run.libraryPath));
     const first = run.outcomes[0].result;
     try {
-      for (const f of first.manifest) expect(cache.getCachedFeatures(f.sha256, first.model.phiSha256!)).toBeDefined();
+      for (const f of first.manifest) expect(cache.get(`${first.model.phiSha256!}|${f.sha256}`)?.byteLength).toBeGreaterThan(0);
     } finally {
       cache.close();
     }
