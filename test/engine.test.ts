@@ -7,7 +7,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { analyseCase, DEFAULTS, estimateLibraryErrorRates, listLibrary } from '../src/engine/index.js';
 import { runDemo, type DemoRun } from '../src/engine/demo/index.js';
-import { featureCacheModel, featureCachePath, openAttributor } from '../src/engine/attributor.js';
+import { FeatureCache, featureCacheModel, featureLogPath, openAttributor } from '../src/engine/attributor.js';
+import { RecordLog } from '../src/engine/library/record-log.js';
 import { FingerprintLibrary, withLibrary } from '../src/engine/library/index.js';
 import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
@@ -105,10 +106,10 @@ describe('demo case with the default method (set-encoder + library classifier)',
   });
 
   it('caches φ features beside the library, so a re-analysis gives the same numbers without inference', async () => {
-    const cache = await FingerprintLibrary.open(featureCachePath(run.libraryPath), { readOnly: true });
+    const cache = RecordLog.open(featureLogPath(run.libraryPath));
     const first = run.outcomes[0].result;
     try {
-      for (const f of first.manifest) expect(cache.getCachedFeatures(f.sha256, first.model.phiSha256!)).toBeDefined();
+      for (const f of first.manifest) expect(cache.get(`${first.model.phiSha256!}|${f.sha256}`)?.byteLength).toBeGreaterThan(0);
     } finally {
       cache.close();
     }
@@ -424,13 +425,13 @@ describe('large images', () => {
       });
     }
     // The φ cache keys the limit; the bare model hash is the one-tile key (caches written before the limit).
-    const cache = await FingerprintLibrary.open(featureCachePath(lib16), { readOnly: true });
+    const cache = await FeatureCache.open(lib16);
     try {
       const sha = coldOne[0].sha256;
       const phi = run.outcomes[0].result.model.phiSha256!;
       expect(featureCacheModel(phi, 1)).toBe(phi);
-      expect(Array.from(cache.getCachedFeatures(sha, featureCacheModel(phi, 1))!)).toEqual(Array.from(coldOne[0].features!));
-      expect(Array.from(cache.getCachedFeatures(sha, featureCacheModel(phi, 16))!)).toEqual(Array.from(coldMany[0].features!));
+      expect(Array.from(cache.get(sha, featureCacheModel(phi, 1))!)).toEqual(Array.from(coldOne[0].features!));
+      expect(Array.from(cache.get(sha, featureCacheModel(phi, 16))!)).toEqual(Array.from(coldMany[0].features!));
     } finally {
       cache.close();
     }

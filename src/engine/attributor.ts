@@ -4,13 +4,14 @@
 // evaluation reports are produced by the very code that produces investigators' verdicts.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { ingestFiles, ingestFolder, type DecodedInfo } from './ingest/index.js';
 import { throwIfAborted } from './util/abort.js';
 import { FingerprintBank } from './correlation.js';
 import { RESIDUAL_VERSION, residualEngine } from './residual/wavelet-onnx.js';
 import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { RecordLog } from './library/record-log.js';
 import { libraryMatrix, matrixPlan, type MatrixPlan, type MatrixView } from './attribution/library-analysis.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type CalibrationPlan, type ClassifierPlan, type ClassifierStore, type PreparedLibrary } from './attribution/prepared-library.js';
@@ -231,6 +232,22 @@ export function featureCachePath(libraryPath: string): string {
   return `${libraryPath}.feature-cache`;
 }
 
+/** The per-image half of the sidecar (φ features and evidence records): an append-only record log. */
+export function featureLogPath(libraryPath: string): string {
+  return `${libraryPath}.feature-log`;
+}
+
+/** Both sidecar files of a library, those that exist. */
+export function sidecarFiles(libraryPath: string): string[] {
+  return [featureCachePath(libraryPath), featureLogPath(libraryPath)].filter((f) => existsSync(f));
+}
+
+/** Copies a library's sidecar files to serve `dest` (the eval reuses one library's cache for another). */
+export function copySidecar(libraryPath: string, dest: string): void {
+  if (existsSync(featureCachePath(libraryPath))) copyFileSync(featureCachePath(libraryPath), featureCachePath(dest));
+  if (existsSync(featureLogPath(libraryPath))) copyFileSync(featureLogPath(libraryPath), featureLogPath(dest));
+}
+
 /** Classifiers fitted on demand that the sidecar keeps (the newest; each is up to a few MiB). */
 const SIDECAR_CLASSIFIERS = 4;
 /** Library × library matrices computed on demand that the sidecar keeps (the newest). */
@@ -238,20 +255,26 @@ const SIDECAR_MATRICES = 4;
 /** Calibration statistics computed on demand that the sidecar keeps (the newest). */
 const SIDECAR_CALIBRATIONS = 4;
 
+/** Per-image records held in memory before they are appended to the log: bounds memory on large folders. */
+const LOG_FLUSH_RECORDS = 256;
+
 /**
- * Reads cached features from the sidecar and collects new ones for one atomic write at the end.
- * It also keeps classifiers that an analysis had to fit (views chosen at attribution time, or a
- * library written without one), so the next analysis of the same content does not fit them again.
+ * Reads cached per-image features and evidence records from the sidecar's record log and appends
+ * new ones as they accumulate (memory stays bounded whatever the folder size). It also keeps, in
+ * the sidecar database, classifiers that an analysis had to fit (views chosen at attribution time,
+ * or a library written without one), so the next analysis of the same content does not fit them
+ * again; those are written once, by persist().
  */
 export class FeatureCache {
-  /** Entries computed in this session, by `${model}|${sha256}`, written by persist(). */
-  private readonly added = new Map<string, { sha256: string; model: string; features: Float32Array }>();
+  /** Records computed in this session and not yet in the log, by `${model}|${sha256}`. */
+  private readonly added = new Map<string, Float32Array>();
   private readonly fitted: { plan: ClassifierPlan; classifier: FusedClassifier; seconds: number }[] = [];
   private readonly matrices: { plan: MatrixPlan; matrix: LabelledMatrix; seconds: number }[] = [];
   private readonly calibrations: { plan: CalibrationPlan; statistics: CalibrationStatistics; seconds: number }[] = [];
   private constructor(
     private readonly libraryPath: string,
     private store: FingerprintLibrary | null,
+    private log: RecordLog | null,
   ) {}
 
   static async open(libraryPath: string): Promise<FeatureCache> {
@@ -264,15 +287,31 @@ export class FeatureCache {
         store = null; // an unreadable cache only costs recomputation
       }
     }
-    return new FeatureCache(libraryPath, store);
+    return new FeatureCache(libraryPath, store, RecordLog.open(featureLogPath(libraryPath)));
   }
 
   get(sha256: string, model: string): Float32Array | undefined {
-    return this.added.get(`${model}|${sha256}`)?.features ?? this.store?.getCachedFeatures(sha256, model);
+    const key = `${model}|${sha256}`;
+    const added = this.added.get(key);
+    if (added) return added;
+    const logged = this.log?.get(key);
+    // Copied out: the payload sits at an arbitrary offset of the read buffer, a float view needs 4-byte alignment.
+    if (logged && logged.byteLength % 4 === 0) return new Float32Array(Uint8Array.from(logged).buffer);
+    // Sidecars written before the record log kept features in the database.
+    return this.store?.getCachedFeatures(sha256, model);
   }
 
   put(sha256: string, model: string, features: Float32Array): void {
-    this.added.set(`${model}|${sha256}`, { sha256, model, features });
+    this.added.set(`${model}|${sha256}`, features);
+    if (this.added.size >= LOG_FLUSH_RECORDS) this.flushRecords();
+  }
+
+  /** Appends the records held in memory to the log (best effort: a locked log means no caching). */
+  private flushRecords(): void {
+    if (this.added.size === 0) return;
+    this.log ??= RecordLog.open(featureLogPath(this.libraryPath));
+    this.log.append([...this.added].map(([key, f]) => ({ key, payload: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) })));
+    this.added.clear();
   }
 
   getClassifier(key: string): FusedClassifier | null {
@@ -311,21 +350,24 @@ export class FeatureCache {
     this.calibrations.push({ plan, statistics, seconds });
   }
 
-  /** Releases the sidecar without writing. */
+  /** Releases the sidecar without writing what is still held in memory (records already appended stay). */
   close(): void {
     this.store?.close();
     this.store = null;
+    this.log?.close();
+    this.log = null;
   }
 
-  /** Writes the new features and classifiers to the sidecar (best effort: a locked cache just means no caching). */
+  /** Writes the new records, classifiers and analyses to the sidecar (best effort: a locked cache just means no caching). */
   async persist(): Promise<void> {
+    this.flushRecords();
     this.close();
-    if (this.added.size === 0 && this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
+    this.added.clear();
+    if (this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
       if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
       await withLibrary(file, async (w) => {
-        for (const c of this.added.values()) w.putCachedFeatures(c.sha256, c.model, c.features);
         for (const { plan, classifier, seconds } of this.fitted)
           w.putClassifier({ key: plan.key, view: plan.view, modelHash: plan.modelHash, seconds, classifier });
         const newest = w
@@ -344,7 +386,6 @@ export class FeatureCache {
             .map((a) => a.key);
         w.removeAnalyses([...newestAnalyses('library-matrix', SIDECAR_MATRICES), ...newestAnalyses('calibration', SIDECAR_CALIBRATIONS)]);
       });
-      this.added.clear();
       this.fitted.length = 0;
       this.matrices.length = 0;
       this.calibrations.length = 0;
