@@ -22,7 +22,12 @@ describe('RecordLog', () => {
   it('reads back what was appended, in this process and after reopening; a later record wins', () => {
     const log = RecordLog.open(file);
     expect(log.get('a')).toBeUndefined();
-    expect(log.append([{ key: 'a', payload: bytes(1, 2, 3) }, { key: 'b', payload: bytes() }])).toBe(true);
+    expect(
+      log.append([
+        { key: 'a', payload: bytes(1, 2, 3) },
+        { key: 'b', payload: bytes() },
+      ]),
+    ).toBe(true);
     expect(log.append([{ key: 'a', payload: bytes(9) }])).toBe(true);
     expect([...log.get('a')!]).toEqual([9]);
     expect([...log.get('b')!]).toEqual([]);

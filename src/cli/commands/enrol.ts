@@ -6,6 +6,7 @@ import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
 import { displayProse, displayText, quotedText } from '../../shared/display-text.js';
 import { describeFit } from './library.js';
+import { tileLimitText } from '../../shared/wording.js';
 
 export function registerEnrol(program: Command): void {
   const cmd = program
@@ -59,7 +60,7 @@ export function registerEnrol(program: Command): void {
       progress.stop();
       process.stdout.write(
         `enrolled ${quotedText(entry.name)} (${displayText(entry.family)}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
-          `methods ${entry.method}; up to ${entry.provenance.maxCrops ?? 1} tiles per image; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
+          `methods ${entry.method}; ${tileLimitText(entry.provenance.maxCrops)}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
           (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : '') +
           (banks && banks.ids.length > 0
             ? `  reference banks: ${banks.ids.join(', ')} (${banks.images} images each; ${banks.seconds.map((b) => `${b.bank} ${b.seconds.toFixed(1)} s`).join(', ')})\n`

@@ -50,7 +50,7 @@ export class RecordLog {
 
   /** Opens `file` for reading (a missing or foreign file reads as empty) and indexes its records. */
   static open(file: string): RecordLog {
-    let fd: number | null = null;
+    let fd: number | null;
     try {
       fd = existsSync(file) ? openSync(file, 'r') : null;
     } catch {

@@ -10,6 +10,7 @@ import { Heatmap } from './Heatmap.js';
 import { Dendrogram } from './Dendrogram.js';
 import { StabilityChart } from './StabilityChart.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
+import { tileLimitText } from '../../../shared/wording.js';
 
 /** Short names of the library classifier's evidence blocks (engine: attribution/prepared-library.ts). */
 const BLOCK_LABELS: Record<string, string> = { phi: 'φ', spectrum: 'residual spectrum', pixels: 'residual pixels' };
@@ -57,7 +58,8 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
         <div>
           <dt>Parameters</dt>
           <dd>
-            bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}, up to {result.params.maxCrops ?? 1} tiles per image
+            bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}
+            {(result.params.maxCrops ?? 1) > 1 ? `, ${tileLimitText(result.params.maxCrops)}` : ''}
           </dd>
         </div>
         {result.params.cropLimitCaution && (
