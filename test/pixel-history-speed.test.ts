@@ -3,7 +3,7 @@
 // and both run here on the same pixels: resampled 1.5× and 0.75×, JPEG q75 / q90 saved as PNG (also
 // cropped after the JPEG, so the grid is not at 0), clean generator images and noise, at sizes
 // below, at and above the 512-px region.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { detectResampling } from '../src/engine/ingest/resampling.js';
 import { detectEarlierJpeg, earlierJpegDetail } from '../src/engine/ingest/jpeg-history.js';
@@ -19,12 +19,12 @@ interface Pixels {
   height: number;
 }
 
-async function raw(input: sharp.Sharp, name: string): Promise<Pixels> {
+async function raw(input: Sharp, name: string): Promise<Pixels> {
   const { data, info } = await input.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { name, rgb: new Uint8Array(data), width: info.width, height: info.height };
 }
 
-function fromRgb(rgb: Uint8Array, width: number, height: number): sharp.Sharp {
+function fromRgb(rgb: Uint8Array, width: number, height: number): Sharp {
   return sharp(rgb, { raw: { width, height, channels: 3 } });
 }
 

@@ -185,15 +185,16 @@ export function localIsoTimestamp(d = new Date()): string {
  * returns the array itself; any other slice copies as usual, and an sql.js that stops calling
  * slice() simply copies as before.
  */
-class LentBytes extends Uint8Array {
-  override slice(start?: number, end?: number): Uint8Array {
+class LentBytes extends Uint8Array<ArrayBuffer> {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
     if ((start ?? 0) === 0 && (end === undefined || end >= this.length)) return this;
-    return Uint8Array.prototype.slice.call(this, start, end);
+    return Uint8Array.prototype.slice.call(this, start, end) as Uint8Array<ArrayBuffer>;
   }
 }
 
+/** `bytes` as LentBytes (the same memory). Files are read into plain ArrayBuffers, never shared ones. */
 function lend(bytes: Uint8Array): Uint8Array {
-  return new LentBytes(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return new LentBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function sha256Hex(bytes: Uint8Array): string {
