@@ -135,7 +135,7 @@ function powerSpectrum(profile: Float64Array): Float64Array {
  * sorting and indexing, in linear instead of n·log n time; the background medians below were most
  * of the detector's cost while they sorted.
  */
-export function selectKth(a: Float64Array, n: number, k: number): number {
+function selectKth(a: Float64Array, n: number, k: number): number {
   let lo = 0;
   let hi = n - 1;
   while (lo < hi) {
