@@ -538,6 +538,11 @@ export async function withLibraryAndCache<T>(libraryPath: string, fn: (lib: Fing
 }
 
 export async function openAttributor(req: AttributorRequest): Promise<Attributor> {
+  // ONNX Runtime's sessions (φ and ρ, the residual graph) are started first: they are created on
+  // this thread while the library file is read on libuv's threads (FingerprintLibrary.open), and
+  // attributionSetup below finds them in their caches. A failure surfaces there, not here.
+  if (req.method === 'dsf') maybeEncoder(req).catch(() => undefined);
+  if (req.method !== 'manifold') residualEngine({ provider: req.provider, threads: req.threads ?? DEFAULT_THREADS }).catch(() => undefined);
   // The library is read once and closed: an analysis never holds it open or writes to it.
   const lib = await FingerprintLibrary.open(req.libraryPath, { readOnly: true });
   const cache = await FeatureCache.open(req.libraryPath);

@@ -7,8 +7,8 @@ import exifr from 'exifr';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import type { Canvas, SkipReason } from '../types.js';
 import { compressionOf, LOSSLESS, type CompressionKey } from './compression.js';
-import { detectResampling } from './resampling.js';
-import { detectEarlierJpeg } from './jpeg-history.js';
+import { detectResampling, lumaRegion, RESAMPLING_REGION } from './resampling.js';
+import { detectEarlierJpeg, JPEG_HISTORY_REGION } from './jpeg-history.js';
 import type { EarlierJpegFinding, ResamplingFinding } from '../../shared/processing-history.js';
 import { createRandom, shuffledIndices } from '../util/random.js';
 import { sha256Hex } from './hash.js';
@@ -53,9 +53,16 @@ export interface ImageInfo {
  * are no history; lossy WebP and HEIF use other block grids).
  */
 export function pixelHistory(rgb: Uint8Array, width: number, height: number, compression: CompressionKey): Pick<ImageInfo, 'resampling' | 'earlierJpeg'> {
+  // Both checks stay on the JavaScript thread, made cheaper instead (issue #16: 1.5-1.8× less CPU
+  // per image, docs/performance.md). A worker pool would move this CPU time, not remove it: on two
+  // cores φ's ONNX Runtime threads already keep both busy beside this thread, switching the checks
+  // off altogether gained 1.32× at 64² (the most a worker could give), and every bundle (CLI,
+  // Electron utility process, tests) would need a second entry point. Both read one luma.
+  const luma = lumaRegion(rgb, width, height, RESAMPLING_REGION);
+  const lossless = compression === LOSSLESS || compression === 'webp-lossless';
   return {
-    resampling: detectResampling(rgb, width, height),
-    ...(compression === LOSSLESS || compression === 'webp-lossless' ? { earlierJpeg: detectEarlierJpeg(rgb, width, height) } : {}),
+    resampling: detectResampling(rgb, width, height, luma),
+    ...(lossless ? { earlierJpeg: detectEarlierJpeg(rgb, width, height, JPEG_HISTORY_REGION === RESAMPLING_REGION ? luma : undefined) } : {}),
   };
 }
 

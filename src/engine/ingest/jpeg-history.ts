@@ -13,7 +13,7 @@
 // Thresholds and detection rates are measured in docs/robustness-detection.md.
 
 import type { EarlierJpegFinding } from '../../shared/processing-history.js';
-import { lumaRegion } from './resampling.js';
+import { lumaRegion, type Luma } from './resampling.js';
 
 export const JPEG_HISTORY_REGION = 512;
 export const JPEG_HISTORY_MIN_SIZE = 64;
@@ -92,8 +92,11 @@ function blockCoefficients(y: Float64Array, w: number, h: number, x0: number, y0
   const rows = Math.ceil(by / stride);
   const out = new Float64Array(cols * rows * 64);
   const tmp = new Float64Array(64);
-  // The row pass needs only the horizontal frequencies the coefficients asked for use.
-  const us = [...new Set(freqs.map((k) => k & 7))];
+  // The row pass needs only the horizontal frequencies the coefficients asked for use. Indexed
+  // loops over typed arrays instead of for…of over arrays: the same sums in the same order, with no
+  // iterator in the innermost loops.
+  const us = Int32Array.from(new Set(freqs.map((k) => k & 7)));
+  const ks = Int32Array.from(freqs);
   for (let jj = 0; jj < rows; jj++) {
     for (let ii = 0; ii < cols; ii++) {
       const i = ii * stride;
@@ -102,13 +105,15 @@ function blockCoefficients(y: Float64Array, w: number, h: number, x0: number, y0
       // rows: tmp[r*8+u] = Σ_x block[r][x] · basis[u][x], level-shifted by 128 as JPEG does
       for (let r = 0; r < 8; r++) {
         const row = (y0 + j * 8 + r) * w + x0 + i * 8;
-        for (const u of us) {
+        for (let ui = 0; ui < us.length; ui++) {
+          const u = us[ui];
           let s = 0;
           for (let x = 0; x < 8; x++) s += (y[row + x] - 128) * BASIS[u * 8 + x];
           tmp[r * 8 + u] = s;
         }
       }
-      for (const k of freqs) {
+      for (let ki = 0; ki < ks.length; ki++) {
+        const k = ks[ki];
         const v = k >> 3;
         const u = k & 7;
         let s = 0;
@@ -121,49 +126,74 @@ function blockCoefficients(y: Float64Array, w: number, h: number, x0: number, y0
 }
 
 /**
+ * Qualities searched. Below 20 the steps are so coarse that few coefficients leave zero and a
+ * chance fit of those few reads as a JPEG; such files are rare as evidence.
+ */
+const MIN_QUALITY = 20;
+
+/**
+ * Per coefficient k: the distinct steps ≥ 2 of qualities MIN_QUALITY..99 (`steps`), and for each
+ * quality the index of its step there, or −1 for a step of 1 (`stepOf[q]`). Many qualities share a
+ * coefficient's step, so the sums are computed once per step; built once instead of per call.
+ */
+const STEPS_BY_COEFFICIENT = Array.from({ length: 64 }, (_, k) => {
+  const distinct = new Set<number>();
+  for (let q = MIN_QUALITY; q <= 99; q++) if (TABLES[q - 1][k] >= 2) distinct.add(TABLES[q - 1][k]);
+  // Ascending, so that a coefficient's loop over the steps stops at the first it does not reach.
+  const steps = Float64Array.from([...distinct].sort((a, b) => a - b));
+  const stepOf = new Int32Array(100).fill(-1);
+  for (let q = MIN_QUALITY; q <= 99; q++) stepOf[q] = steps.indexOf(TABLES[q - 1][k]);
+  return { steps, stepOf };
+});
+
+/**
  * For every quality from MIN_QUALITY to 99: how far the coefficients sit from the multiples of
  * that quality's steps, relative to the uniform rounding error a table that does not fit would
  * leave (1 ≈ no fit; a JPEG at its own quality ≈ 0.03–0.4), and how many coefficients counted.
- * Only coefficients the table would not quantise to zero count, and steps of 1 say nothing. Sums
- * are computed once per (coefficient, step): many qualities share a coefficient's step.
+ * Only coefficients the table would not quantise to zero count, and steps of 1 say nothing.
+ * The additions are the same, in the same order, as when the sums were cached in a Map per call
+ * (test/pixel-history-speed.test.ts holds the results to that code's).
  */
 function misfitByQuality(coef: Float64Array, freqs: readonly number[]): { misfit: Float64Array; used: Float64Array } {
   const misfit = new Float64Array(100).fill(1);
   const used = new Float64Array(100);
   const num = new Float64Array(100);
   const den = new Float64Array(100);
+  const sq = new Float64Array(100);
+  const rounding = new Float64Array(100);
+  const counted = new Float64Array(100);
   for (const k of freqs) {
-    const sums = new Map<number, [number, number, number]>();
-    for (let q = MIN_QUALITY; q <= 99; q++) {
-      const t = TABLES[q - 1][k];
-      if (t < 2) continue;
-      let s = sums.get(t);
-      if (!s) {
-        s = [0, 0, 0];
-        for (let b = k; b < coef.length; b += 64) {
-          const c = coef[b];
-          if (Math.abs(c) < t / 2) continue;
-          const d = c - t * Math.round(c / t);
-          s[0] += d * d;
-          s[1] += (t * t) / 12;
-          s[2]++;
-        }
-        sums.set(t, s);
+    const { steps, stepOf } = STEPS_BY_COEFFICIENT[k];
+    sq.fill(0, 0, steps.length);
+    rounding.fill(0, 0, steps.length);
+    counted.fill(0, 0, steps.length);
+    // Coefficient by coefficient, each over the steps it reaches (|c| ≥ t/2, t ascending): every
+    // step's sums still add its coefficients in block order, without a branch that random content
+    // mispredicts half the time.
+    for (let b = k; b < coef.length; b += 64) {
+      const c = coef[b];
+      const reach = 2 * Math.abs(c);
+      for (let i = 0; i < steps.length; i++) {
+        const t = steps[i];
+        if (t > reach) break;
+        const d = c - t * Math.round(c / t);
+        sq[i] += d * d;
+        rounding[i] += (t * t) / 12;
+        counted[i]++;
       }
-      num[q] += s[0];
-      den[q] += s[1];
-      used[q] += s[2];
+    }
+    for (let q = MIN_QUALITY; q <= 99; q++) {
+      const i = stepOf[q];
+      if (i < 0) continue;
+      num[q] += sq[i];
+      den[q] += rounding[i];
+      used[q] += counted[i];
     }
   }
   for (let q = MIN_QUALITY; q <= 99; q++) if (den[q] > 0) misfit[q] = num[q] / den[q];
   return { misfit, used };
 }
 
-/**
- * Qualities searched. Below 20 the steps are so coarse that few coefficients leave zero and a
- * chance fit of those few reads as a JPEG; such files are rare as evidence.
- */
-const MIN_QUALITY = 20;
 /** Fewer fitted coefficients than this (and than two per block) say too little about a table. */
 const MIN_COEFFICIENTS = 200;
 /** The grid search fits the DC and the five lowest AC coefficients (natural order) of fewer blocks. */
@@ -184,9 +214,14 @@ export interface EarlierJpegDetail {
 /** The measurements behind `detectEarlierJpeg`, for the measurement script. */
 export function earlierJpegDetail(rgb: Uint8Array, width: number, height: number): EarlierJpegDetail | null {
   if (width < JPEG_HISTORY_MIN_SIZE || height < JPEG_HISTORY_MIN_SIZE) return null;
-  const { y, w, h, left, top } = lumaRegion(rgb, width, height, JPEG_HISTORY_REGION);
-  const bx = blockiness(boundaryProfile(y, w, h, 'x'));
-  const byy = blockiness(boundaryProfile(y, w, h, 'y'));
+  const luma = lumaRegion(rgb, width, height, JPEG_HISTORY_REGION);
+  const bx = blockiness(boundaryProfile(luma.y, luma.w, luma.h, 'x'));
+  const byy = blockiness(boundaryProfile(luma.y, luma.w, luma.h, 'y'));
+  return { blockinessX: bx.excess, blockinessY: byy.excess, ...gridFit(luma) };
+}
+
+/** The table fit at the best grid offset: what the detection uses (the blockiness is not). */
+function gridFit({ y, w, h, left, top }: Luma): Pick<EarlierJpegDetail, 'misfit' | 'quality' | 'offset'> {
   // The grid: the offset whose blocks' lowest DCT coefficients best fit some quality's steps. The
   // blockiness offsets alone miss the grid of high qualities, whose block edges are faint.
   let phase = { misfit: Infinity, x0: 0, y0: 0 };
@@ -202,8 +237,6 @@ export function earlierJpegDetail(rgb: Uint8Array, width: number, height: number
   // (most evidence; the full fit is most of the cost).
   if (!(phase.misfit < NO_GRID_MISFIT)) {
     return {
-      blockinessX: bx.excess,
-      blockinessY: byy.excess,
       misfit: Number.isFinite(phase.misfit) ? phase.misfit : 1,
       quality: null,
       offset: { x: (phase.x0 + left) & 7, y: (phase.y0 + top) & 7 },
@@ -217,8 +250,6 @@ export function earlierJpegDetail(rgb: Uint8Array, width: number, height: number
     if (fit.used[q] >= Math.max(MIN_COEFFICIENTS, 2 * blocks) && fit.misfit[q] < best.misfit) best = { misfit: fit.misfit[q], quality: q };
   }
   return {
-    blockinessX: bx.excess,
-    blockinessY: byy.excess,
     misfit: Number.isFinite(best.misfit) ? best.misfit : 1,
     quality: best.quality,
     offset: { x: (phase.x0 + left) & 7, y: (phase.y0 + top) & 7 },
@@ -226,13 +257,17 @@ export function earlierJpegDetail(rgb: Uint8Array, width: number, height: number
 }
 
 /** Score from the details: how many times better the best table fits than uniform rounding would. */
-export function earlierJpegScore(d: EarlierJpegDetail): number {
+export function earlierJpegScore(d: Pick<EarlierJpegDetail, 'misfit'>): number {
   return 1 / Math.max(d.misfit, 1e-3);
 }
 
-/** Earlier-JPEG analysis of decoded RGB pixels (interleaved, 3 bytes per pixel) of a losslessly saved file. */
-export function detectEarlierJpeg(rgb: Uint8Array, width: number, height: number): EarlierJpegFinding {
-  const d = earlierJpegDetail(rgb, width, height);
+/**
+ * Earlier-JPEG analysis of decoded RGB pixels (interleaved, 3 bytes per pixel) of a losslessly
+ * saved file. `luma`: lumaRegion(rgb, width, height, JPEG_HISTORY_REGION) when the caller has it
+ * already (the resampling check uses the same region).
+ */
+export function detectEarlierJpeg(rgb: Uint8Array, width: number, height: number, luma?: Luma): EarlierJpegFinding {
+  const d = width < JPEG_HISTORY_MIN_SIZE || height < JPEG_HISTORY_MIN_SIZE ? null : gridFit(luma ?? lumaRegion(rgb, width, height, JPEG_HISTORY_REGION));
   if (!d) return { measured: false, suspected: false, score: null, threshold: EARLIER_JPEG_THRESHOLD, quality: null, gridOffset: null };
   const score = Math.round(earlierJpegScore(d) * 100) / 100;
   const suspected = score >= EARLIER_JPEG_THRESHOLD;

@@ -54,13 +54,17 @@ const GRID_GUARD = 0.015;
  */
 export const RESAMPLING_THRESHOLD = 12;
 
+/** Rec. 601 luma of a centred region (`left`, `top`: its corner in the image), row-major. */
+export interface Luma {
+  y: Float64Array;
+  w: number;
+  h: number;
+  left: number;
+  top: number;
+}
+
 /** Rec. 601 luma of an interleaved RGB byte buffer, over a centred region of at most `region` pixels per side. */
-export function lumaRegion(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  region: number,
-): { y: Float64Array; w: number; h: number; left: number; top: number } {
+export function lumaRegion(rgb: Uint8Array, width: number, height: number, region: number): Luma {
   const w = Math.min(width, region);
   const h = Math.min(height, region);
   const left = Math.floor((width - w) / 2);
@@ -92,7 +96,9 @@ function secondDerivativeProfile(y: Float64Array, w: number, h: number, axis: 'x
   // residue. Small residues (where interpolation made pixels predictable) count most, and large
   // ones at edges, which carry content rather than the interpolation phase, hardly at all.
   // σ: the median residue, from every 7th value (a full sort would cost more than the rest).
-  const sample = Float64Array.from({ length: Math.ceil(d.length / 7) }, (_, i) => d[i * 7]).sort();
+  const sample = new Float64Array(Math.ceil(d.length / 7));
+  for (let i = 0; i < sample.length; i++) sample[i] = d[i * 7];
+  sample.sort();
   const sigma = Math.max(sample[sample.length >> 1], 0.5);
   for (let a = 0, j = 0; a < m; a++) for (let i = 0; i < n - 2; i++, j++) profile[i] += Math.exp(-(d[j] * d[j]) / (2 * sigma * sigma));
   for (let i = 0; i < profile.length; i++) profile[i] /= m;
@@ -114,7 +120,8 @@ function powerSpectrum(profile: Float64Array): Float64Array {
   for (let k = 0; k <= half; k++) {
     let re = 0;
     let im = 0;
-    for (let i = 0, t = 0; i < n; i++, t = (t + k) % DFT_LENGTH) {
+    // t = i·k mod L; L is a power of two, so the mask is the remainder (and far cheaper than %).
+    for (let i = 0, t = 0; i < n; i++, t = (t + k) & (DFT_LENGTH - 1)) {
       re += x[i] * COS[t];
       im -= x[i] * SIN[t];
     }
@@ -123,30 +130,64 @@ function powerSpectrum(profile: Float64Array): Float64Array {
   return power;
 }
 
-/** Each bin over the median of its neighbourhood (the peak itself excluded), so content's slope cancels. */
-function peakRatios(power: Float64Array, profileLength: number): Float64Array {
+/**
+ * The k-th smallest of a[0..n) (0-based), rearranging a: Hoare's selection. The same value as
+ * sorting and indexing, in linear instead of n·log n time; the background medians below were most
+ * of the detector's cost while they sorted.
+ */
+function selectKth(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/**
+ * Each bin over the median of its neighbourhood (the peak itself excluded), so content's slope
+ * cancels. Bins below `from` are left at 0: the search never reads them (their power still counts
+ * in the neighbourhoods of the bins above).
+ */
+function peakRatios(power: Float64Array, profileLength: number, from: number): Float64Array {
   const out = new Float64Array(power.length);
-  const buf: number[] = [];
   const perNative = DFT_LENGTH / profileLength;
   const halfWidth = Math.round(BACKGROUND_HALF_WIDTH * perNative);
   const lobe = Math.round(MAIN_LOBE * perNative);
+  const buf = new Float64Array(2 * halfWidth + 1);
   // Zero-padding makes neighbouring bins alike, so the background is taken every half native bin.
   const stride = Math.max(1, Math.floor(perNative / 2));
   let median = 1e-30;
-  for (let k = 0; k < power.length; k++) {
+  // From the last bin whose background the bins from `from` on reuse: the same values as from 0.
+  for (let k = from - (from % stride); k < power.length; k++) {
     if (k % stride !== 0) {
       out[k] = power[k] / median;
       continue;
     }
-    buf.length = 0;
+    let n = 0;
     for (let j = k - halfWidth; j <= k + halfWidth; j++) {
       if (Math.abs(j - k) <= lobe) continue;
       // Mirror at Nyquist, so the last bins have a full neighbourhood.
       const jj = j > power.length - 1 ? 2 * (power.length - 1) - j : j;
-      if (jj >= 1) buf.push(power[jj]);
+      if (jj >= 1) buf[n++] = power[jj];
     }
-    buf.sort((a, b) => a - b);
-    median = Math.max(buf[buf.length >> 1] || 0, 1e-30);
+    median = Math.max(n > 0 ? selectKth(buf, n, n >> 1) : 0, 1e-30);
     out[k] = power[k] / median;
   }
   return out;
@@ -168,17 +209,22 @@ export function factorsForFrequency(f: number): { enlarge: number[]; reduce: num
   return { enlarge: [1 / (1 - f), 1 / f].map(round), reduce: [1 / (1 + f), 1 / (2 - f)].map(round) };
 }
 
-/** Resampling analysis of decoded RGB pixels (interleaved, 3 bytes per pixel). */
-export function detectResampling(rgb: Uint8Array, width: number, height: number): ResamplingFinding {
+/**
+ * Resampling analysis of decoded RGB pixels (interleaved, 3 bytes per pixel). `luma`:
+ * lumaRegion(rgb, width, height, RESAMPLING_REGION) when the caller has it already.
+ */
+export function detectResampling(rgb: Uint8Array, width: number, height: number, luma?: Luma): ResamplingFinding {
   if (width < RESAMPLING_MIN_SIZE || height < RESAMPLING_MIN_SIZE) {
     return { measured: false, detected: false, score: null, threshold: RESAMPLING_THRESHOLD, period: null, factor: null, factors: [] };
   }
-  const { y, w, h } = lumaRegion(rgb, width, height, RESAMPLING_REGION);
-  const rx = peakRatios(powerSpectrum(secondDerivativeProfile(y, w, h, 'x')), w - 2);
-  const ry = peakRatios(powerSpectrum(secondDerivativeProfile(y, w, h, 'y')), h - 2);
+  const { y, w, h } = luma ?? lumaRegion(rgb, width, height, RESAMPLING_REGION);
+  // The search starts at MIN_FREQUENCY and the peak's parabola reads one bin below its top.
+  const first = Math.ceil(MIN_FREQUENCY * DFT_LENGTH);
+  const rx = peakRatios(powerSpectrum(secondDerivativeProfile(y, w, h, 'x')), w - 2, first - 1);
+  const ry = peakRatios(powerSpectrum(secondDerivativeProfile(y, w, h, 'y')), h - 2, first - 1);
   let best = 0;
   let bestK = -1;
-  for (let k = Math.ceil(MIN_FREQUENCY * DFT_LENGTH); k <= DFT_LENGTH / 2; k++) {
+  for (let k = first; k <= DFT_LENGTH / 2; k++) {
     const f = k / DFT_LENGTH;
     if (onGeneratorGrid(f, Math.min(w, h) - 2)) continue;
     const s = Math.sqrt(rx[k] * ry[k]);

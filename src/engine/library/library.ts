@@ -1,7 +1,8 @@
 // The fingerprint library: one SQLite file (sql.js, in memory) holding the enrolled entries and the
 // φ feature cache. Mutations change memory only; save() replaces the file atomically.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SqlValue } from 'sql.js';
 import type {
@@ -176,6 +177,26 @@ export function localIsoTimestamp(d = new Date()): string {
   return `${local}${off >= 0 ? '+' : '-'}${pad(off / 60)}:${pad(off % 60)}`;
 }
 
+/**
+ * Bytes lent to sql.js instead of copied. sql.js 1.x puts a database's bytes into its in-memory
+ * file system with `slice()`, a full copy: for a 250 MB library another 250 MB allocated and filled,
+ * which took about a second of a ten-image attribution (docs/performance.md). A read-only open
+ * needs the bytes read for nothing else once their SHA-256 is taken, so its whole-array slice
+ * returns the array itself; any other slice copies as usual, and an sql.js that stops calling
+ * slice() simply copies as before.
+ */
+class LentBytes extends Uint8Array<ArrayBuffer> {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+    if ((start ?? 0) === 0 && (end === undefined || end >= this.length)) return this;
+    return Uint8Array.prototype.slice.call(this, start, end) as Uint8Array<ArrayBuffer>;
+  }
+}
+
+/** `bytes` as LentBytes (the same memory). Files are read into plain ArrayBuffers, never shared ones. */
+function lend(bytes: Uint8Array): Uint8Array {
+  return new LentBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -247,7 +268,9 @@ export class FingerprintLibrary {
     try {
       let bytes: Uint8Array;
       try {
-        bytes = readFileSync(abs);
+        // Asynchronous: the read runs on libuv's threads while work started before the open (an
+        // analysis creates its ONNX Runtime sessions meanwhile) goes on.
+        bytes = await readFile(abs);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') throw new LibraryError('not-found', `no library at ${abs}`);
@@ -255,11 +278,13 @@ export class FingerprintLibrary {
         throw err;
       }
       checkSqliteHeader(abs, bytes);
-      // sql.js may adopt the array as its in-memory file and edit it in place; keep the bytes read pristine.
-      const db = new SQL.Database(new Uint8Array(bytes));
+      // The digest is taken before sql.js sees the bytes. A writable open hands sql.js a copy (it
+      // needs the bytes as read for the backup below); a read-only open lends them (LentBytes).
+      const fileSha256 = sha256Hex(bytes);
+      const db = new SQL.Database(readOnly ? lend(bytes) : new Uint8Array(bytes));
       try {
         const version = inspect(abs, db);
-        const lib = new FingerprintLibrary(abs, db, lock, version, sha256Hex(bytes));
+        const lib = new FingerprintLibrary(abs, db, lock, version, fileSha256);
         if (version < SCHEMA_VERSION) {
           migrate(db, version);
           if (!readOnly) {
@@ -332,7 +357,8 @@ export class FingerprintLibrary {
     const id = this.resolveId(nameOrId);
     const parts = this.entryRows(id);
     const [row, fp, feats, bags, centroid, held, mp, stats] = parts;
-    this.verifyEntry(id, parts);
+    const banks = this.bankRows(id);
+    this.verifyEntry(id, parts, banks);
     const summary = this.summary(row!);
     const what = (table: string) => `${this.file}: ${table} of entry "${summary.name}"`;
     if (!fp) throw new LibraryError('corrupt', `${what('residual fingerprint')} is missing`);
@@ -371,7 +397,6 @@ export class FingerprintLibrary {
     }
     if (stats) entry.residualStatistics = perImageRows(stats, what('residual statistics'));
     if (mp) entry.manifold = manifoldFromRow(mp, what);
-    const banks = this.bankRows(id);
     if (banks.length > 0) entry.banks = banks.map((b) => bankFromRow(b, what));
     return entry;
   }
@@ -755,10 +780,10 @@ export class FingerprintLibrary {
     return this.rows('SELECT * FROM reference_banks WHERE entry_id = ? ORDER BY bank', [id]);
   }
 
-  private verifyEntry(id: number, parts: (Row | undefined)[]): void {
+  private verifyEntry(id: number, parts: (Row | undefined)[], banks: Row[] = this.bankRows(id)): void {
     const stored = parts[0]?.content_sha256;
     if (stored === null || stored === undefined) return; // written before schema v5: nothing to check against
-    if (entryDigest(parts, this.bankRows(id)) !== String(stored)) throw this.damagedError(id);
+    if (entryDigest(parts, banks) !== String(stored)) throw this.damagedError(id);
   }
 
   /** A change of the entries makes everything computed from them stale: the library operations compute it again before saving. */
