@@ -191,7 +191,7 @@ export const CORRELATION_FLOOR = 0.25;
  * `count` images, in units of their common σ. The reference is estimated from the entry's own
  * held-back images and is off by about σ/√count itself; a test that treated it as exact (σ/√n)
  * calls more of an enrolled generator's fresh sets unknown than it states, the more so the larger
- * the set (at n = 10 and 32 references, 4.4 % instead of 2.5 %; at n = 50, 13 %).
+ * the set (one-sided at 2.5 % with 32 references: 4.4 % of fresh sets at n = 10, 11 % at n = 50).
  */
 export const predictionSe = (n: number, count: number): number => Math.sqrt(1 / n + (count > 0 ? 1 / count : 0));
 /** The novelty test's tolerance band at n images for a reference spread `sd` and z standard errors (the z already holds the reference's uncertainty: calibrationStatistics draws it). */
