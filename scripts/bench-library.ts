@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchLibrary, type LibraryBenchRow } from '../src/engine/index.js';
+import { sidecarFiles } from '../src/engine/attributor.js';
 import { defaultModelsDir, readModelCard } from '../src/engine/features/set-encoder.js';
 import { repoRoot } from '../src/engine/version.js';
 
@@ -60,8 +61,8 @@ try {
     });
     rows.push(row);
     if (attributeFolder) attributeSeconds.push({ entries, first: cliAttribute(row.file), second: cliAttribute(row.file) });
-    rmSync(path.join(dir, `synthetic-${entries}x${references}.gplib`), { force: true });
-    rmSync(path.join(dir, `synthetic-${entries}x${references}.gplib.feature-cache`), { force: true });
+    const file = path.join(dir, `synthetic-${entries}x${references}.gplib`);
+    for (const f of [file, ...sidecarFiles(file)]) rmSync(f, { force: true });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,7 @@ import { FingerprintBank } from '../src/engine/correlation.js';
 import { residualStatistics } from '../src/engine/residual/statistics.js';
 import { residualEngine } from '../src/engine/residual/wavelet-onnx.js';
 import { loadSetEncoder } from '../src/engine/features/set-encoder.js';
-import { DEFAULT_BATCH, openAttributor } from '../src/engine/attributor.js';
+import { DEFAULT_BATCH, openAttributor, sidecarFiles } from '../src/engine/attributor.js';
 import { imageEvidence } from '../src/engine/attribution/judge.js';
 import { listDemoGenerators, renderGeneratorSample } from '../src/engine/demo/index.js';
 import { createRandom, gaussian } from '../src/engine/util/random.js';
@@ -331,7 +331,7 @@ async function buildLibrary(
     }
   }
   rmSync(file, { force: true });
-  rmSync(`${file}.feature-cache`, { force: true });
+  for (const f of sidecarFiles(file)) rmSync(f, { force: true });
   await initLibrary(file);
   const t = performance.now();
   for (const g of gens)
@@ -367,7 +367,7 @@ async function cliStart(root: string, library: string, caseDir: string, size: nu
   const version = [run(['--version']), run(['--version']), run(['--version'])].sort((a, b) => a - b);
   const lib = path.join(root, 'cli-library.gplib');
   copyFileSync(library, lib);
-  rmSync(`${lib}.feature-cache`, { force: true });
+  for (const f of sidecarFiles(lib)) rmSync(f, { force: true });
   const cold = run(['attribute', '-q', '-l', lib, caseDir, '--json', path.join(root, 'cli-case.json')]);
   const warm = run(['attribute', '-q', '-l', lib, caseDir, '--json', path.join(root, 'cli-case.json')]);
   log(
@@ -386,7 +386,7 @@ async function cliStart(root: string, library: string, caseDir: string, size: nu
  */
 function cliLibrary(checkout: string, root: string, size: number): string {
   const file = path.join(root, `library-${size}-${path.basename(checkout)}.gplib`);
-  for (const f of [file, `${file}.feature-cache`]) rmSync(f, { force: true });
+  for (const f of [file, ...sidecarFiles(file)]) rmSync(f, { force: true });
   const cli = (args: string[]) => execFileSync(process.execPath, [path.join(checkout, 'bin', 'genprint.js'), ...args], { cwd: checkout, stdio: 'ignore' });
   cli(['library', 'init', file]);
   const refs = path.join(root, `refs-${Math.min(size, CANVAS)}`);
@@ -402,7 +402,7 @@ function cliAttribute(checkout: string, root: string, library: string, dir: stri
   const args = ['-f', 'MAXRSS %M', process.execPath, path.join(checkout, 'bin', 'genprint.js'), 'attribute', '-q', '-l', lib, dir, '--json', `${lib}.json`];
   const r = spawnSync('/usr/bin/time', args, { cwd: checkout, encoding: 'utf8' });
   const seconds = (performance.now() - t) / 1000;
-  for (const f of [lib, `${lib}.feature-cache`, `${lib}.json`]) rmSync(f, { force: true });
+  for (const f of [lib, ...sidecarFiles(lib), `${lib}.json`]) rmSync(f, { force: true });
   if (r.status !== 0) throw new Error(`${checkout}: genprint attribute failed (exit ${r.status}): ${r.stderr}`);
   // GNU time prints the child's peak RSS on stderr (the CLI itself is quiet with -q).
   return { seconds, maxRssMiB: Number(/MAXRSS (\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 };
@@ -478,7 +478,7 @@ async function main(argv: string[]): Promise<void> {
         for (const b of count === small ? o.batches : [o.batches[0]]) {
           const libCopy = path.join(root, `attr-${size}-${count}-${b}.gplib`);
           copyFileSync(lib.file, libCopy);
-          rmSync(`${libCopy}.feature-cache`, { force: true });
+          for (const f of sidecarFiles(libCopy)) rmSync(f, { force: true });
           const cold = await runChild({ dir, threads: o.threads, batch: b, library: libCopy, stage: 'attribute' });
           const c = add(
             size,
@@ -491,7 +491,7 @@ async function main(argv: string[]): Promise<void> {
           const warm = await runChild({ dir, threads: o.threads, batch: b, library: libCopy, stage: 'attribute-warm' });
           add(size, count, 'attribute warm', b, warm, `rerun, same library and folder; ${(warm.images / warm.seconds / c.imagesPerSecond).toFixed(1)}× cold`);
           rmSync(libCopy, { force: true });
-          rmSync(`${libCopy}.feature-cache`, { force: true });
+          for (const f of sidecarFiles(libCopy)) rmSync(f, { force: true });
         }
       }
     }

@@ -5,10 +5,11 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { analyseCase, estimateLibraryErrorRates, listLibrary } from '../src/engine/index.js';
+import { analyseCase, DEFAULTS, estimateLibraryErrorRates, listLibrary } from '../src/engine/index.js';
 import { runDemo, type DemoRun } from '../src/engine/demo/index.js';
-import { featureCachePath, openAttributor } from '../src/engine/attributor.js';
-import { FingerprintLibrary } from '../src/engine/library/index.js';
+import { FeatureCache, featureCacheModel, featureLogPath, openAttributor } from '../src/engine/attributor.js';
+import { RecordLog } from '../src/engine/library/record-log.js';
+import { FingerprintLibrary, withLibrary } from '../src/engine/library/index.js';
 import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
 import type { LibraryEntry } from '../src/engine/types.js';
@@ -105,10 +106,10 @@ describe('demo case with the default method (set-encoder + library classifier)',
   });
 
   it('caches φ features beside the library, so a re-analysis gives the same numbers without inference', async () => {
-    const cache = await FingerprintLibrary.open(featureCachePath(run.libraryPath), { readOnly: true });
+    const cache = RecordLog.open(featureLogPath(run.libraryPath));
     const first = run.outcomes[0].result;
     try {
-      for (const f of first.manifest) expect(cache.getCachedFeatures(f.sha256, first.model.phiSha256!)).toBeDefined();
+      for (const f of first.manifest) expect(cache.get(`${first.model.phiSha256!}|${f.sha256}`)?.byteLength).toBeGreaterThan(0);
     } finally {
       cache.close();
     }
@@ -330,9 +331,31 @@ describe('processing history of the evidence', () => {
 });
 
 describe('large images', () => {
-  it('are analysed on several canvas crops with --crops, never resampled', async () => {
+  let dir: string;
+  let lib16: string;
+  let libOld: string;
+  /**
+   * A library of the demo's entries recording `maxCrops` (undefined: as written before the limit
+   * was recorded). The demo's references are 64 × 64, one tile at any limit, so these entries are
+   * exactly what an enrolment with that limit stores.
+   */
+  async function demoLibraryWithLimit(file: string, maxCrops: number | undefined): Promise<string> {
+    (await FingerprintLibrary.create(file)).close();
+    await withLibrary(file, async (lib) => {
+      for (const e of readLibraryEntries()) {
+        const { id: _id, ...rest } = e;
+        const { maxCrops: _m, ...provenance } = rest.provenance;
+        lib.addEntry({ ...rest, provenance: maxCrops === undefined ? provenance : { ...provenance, maxCrops } });
+      }
+    });
+    return file;
+  }
+  const analyse = (libraryPath: string, maxCrops?: number) =>
+    analyseCase({ libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2, ...(maxCrops ? { maxCrops } : {}) });
+
+  beforeAll(async () => {
     const sharp = (await import('sharp')).default;
-    const dir = mkdtempSync(path.join(tmpdir(), 'genprint-large-'));
+    dir = mkdtempSync(path.join(tmpdir(), 'genprint-large-'));
     for (let i = 0; i < 3; i++) {
       const rand = createRandom(100 + i);
       const px = Buffer.alloc(600 * 520 * 3);
@@ -341,14 +364,89 @@ describe('large images', () => {
         .png()
         .toFile(path.join(dir, `big-${i}.png`));
     }
-    const one = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2 });
-    const four = await analyseCase({ libraryPath: run.libraryPath, caseRoot: dir, provider: 'cpu', bags: 2, bagSize: 2, crops: 4 });
-    expect(one.manifest.map((f) => f.crops)).toEqual([1, 1, 1]);
-    expect(four.manifest.map((f) => f.crops)).toEqual([4, 4, 4]);
-    expect(four.manifest.map((f) => [f.width, f.height])).toEqual(one.manifest.map((f) => [f.width, f.height]));
-    // More crops, different evidence: the per-image correlations are averages over other pixels.
-    expect(four.images[0].residualCorr).not.toEqual(one.images[0].residualCorr);
+    lib16 = await demoLibraryWithLimit(path.join(root, 'tiles-16.gplib'), 16);
+    libOld = await demoLibraryWithLimit(path.join(root, 'old-entries.gplib'), undefined);
   });
+
+  it('enrolment records its tile limit with every entry', () => {
+    expect(readLibraryEntries().every((e) => e.provenance.maxCrops === DEFAULTS.maxCrops)).toBe(true);
+  });
+
+  it("are analysed on every canvas tile up to the library's limit, never resampled; another limit is an override the case states", async () => {
+    const tiles = await analyse(lib16);
+    const one = await analyse(lib16, 1);
+    expect(tiles.manifest.map((f) => f.crops)).toEqual([4, 4, 4]);
+    expect(one.manifest.map((f) => f.crops)).toEqual([1, 1, 1]);
+    expect(tiles.manifest.map((f) => [f.width, f.height])).toEqual(one.manifest.map((f) => [f.width, f.height]));
+    expect(tiles.params.maxCrops).toBe(16);
+    expect(tiles.params.cropLimitCaution).toBeUndefined();
+    expect(one.params.maxCrops).toBe(1);
+    expect(one.params.cropLimitCaution).toMatch(/up to 1 tile per image, the library's references with up to 16 tiles/);
+    // More tiles, different evidence: the per-image correlations are averages over other pixels.
+    expect(tiles.images[0].residualCorr).not.toEqual(one.images[0].residualCorr);
+  }, 120_000);
+
+  it('counts the tiles of one image as one image: evidence count, consistency test, error rate, stability, per-image rows', async () => {
+    const r = await analyse(lib16);
+    expect(r.manifest.map((f) => f.crops)).toEqual([4, 4, 4]);
+    const v = r.verdicts.folder;
+    // Twelve tiles, three images: were tiles independent evidence, each count below would be 12.
+    expect(v.evidenceCount).toBe(3);
+    expect(r.images).toHaveLength(3);
+    if (v.consistency) expect(v.consistency.images).toBe(3);
+    expect(r.library.classifier!.errorRates!.length).toBeGreaterThan(0);
+    expect(r.library.classifier!.errorRates!.every((e) => e.n <= 3)).toBe(true);
+    expect(Math.max(...r.stability.map((s) => s.bagSize))).toBeLessThanOrEqual(3);
+    for (const b of r.verdicts.bags) expect(b.evidenceCount).toBe(2);
+  });
+
+  it('never serves cached one-tile features for a many-tile request, nor the other way round', async () => {
+    // A copy without the cache sidecar computes everything afresh: the reference numbers.
+    const fresh = path.join(root, 'fresh-tiles.gplib');
+    copyFileSync(lib16, fresh);
+    const examine = async (libraryPath: string, maxCrops: number) => {
+      const a = await openAttributor({ libraryPath, method: 'dsf', provider: 'cpu' });
+      const ex = await a.examine({ root: dir, canvas: 256, maxCrops });
+      await a.persistCache();
+      return ex.evidence;
+    };
+    const coldOne = await examine(fresh, 1);
+    const coldMany = await examine(fresh, 16);
+    expect(Array.from(coldOne[0].features!)).not.toEqual(Array.from(coldMany[0].features!));
+    // lib16's sidecar holds both limits' features and records by now (the tests above analysed this folder at both).
+    for (const [limit, ref] of [
+      [16, coldMany],
+      [1, coldOne],
+    ] as const) {
+      const warm = await examine(lib16, limit);
+      warm.forEach((e, i) => {
+        expect(Array.from(e.features!)).toEqual(Array.from(ref[i].features!));
+        expect(Array.from(e.logProba!)).toEqual(Array.from(ref[i].logProba!));
+      });
+    }
+    // The φ cache keys the limit; the bare model hash is the one-tile key (caches written before the limit).
+    const cache = await FeatureCache.open(lib16);
+    try {
+      const sha = coldOne[0].sha256;
+      const phi = run.outcomes[0].result.model.phiSha256!;
+      expect(featureCacheModel(phi, 1)).toBe(phi);
+      expect(Array.from(cache.get(sha, featureCacheModel(phi, 1))!)).toEqual(Array.from(coldOne[0].features!));
+      expect(Array.from(cache.get(sha, featureCacheModel(phi, 16))!)).toEqual(Array.from(coldMany[0].features!));
+    } finally {
+      cache.close();
+    }
+  }, 120_000);
+
+  it('reads a library whose entries predate the recorded limit as limit 1, and says so when the evidence takes more', async () => {
+    const a = await openAttributor({ libraryPath: libOld, method: 'dsf', provider: 'cpu' });
+    expect(a.cropLimit).toEqual({ limit: 1, entryLimits: [1] });
+    const asEnrolled = await analyse(libOld);
+    expect(asEnrolled.manifest.map((f) => f.crops)).toEqual([1, 1, 1]);
+    expect(asEnrolled.params.cropLimitCaution).toBeUndefined();
+    const more = await analyse(libOld, 16);
+    expect(more.manifest.map((f) => f.crops)).toEqual([4, 4, 4]);
+    expect(more.params.cropLimitCaution).toMatch(/up to 16 tiles per image, the library's references with up to 1 tile/);
+  }, 120_000);
 });
 
 describe('residual method', () => {

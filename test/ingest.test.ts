@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cropRects, decodeImageBuffer, hashFile, ingestFiles, ingestFolder, scanFolder, sha256Hex } from '../src/engine/ingest/index.js';
 import type { Canvas, DecodedImage, IngestEvent, Progress, SkippedFile } from '../src/engine/types.js';
+import type { CropRect } from '../src/engine/ingest/index.js';
 import { encodeBmp, encodePng, noiseBytes, noiseImage } from './helpers/bad-files.js';
 
 const tmpRoots: string[] = [];
@@ -203,6 +204,65 @@ describe('ingestFolder on a good folder', () => {
     expect(scan.files.map((f) => f.relPath)).toContain('sub/deeper/x.png');
     expect(scan.files).toHaveLength(8); // readme.txt is a candidate: only reading tells it apart
     expect(scan.skipped).toEqual([]);
+  });
+});
+
+describe('tiles of large images: a bounded, seeded choice', () => {
+  const overlaps = (a: CropRect, b: CropRect) => a.left < b.left + b.width && b.left < a.left + a.width && a.top < b.top + b.height && b.top < a.top + a.height;
+  const key = (r: CropRect) => `${r.left},${r.top}`;
+  const shaA = 'a'.repeat(64);
+  const shaB = '0123456789abcdef'.repeat(4);
+
+  it('keeps every tile when the grid holds no more than the limit, the centre tile first', () => {
+    // 1100 × 1100: a 4 × 4 grid centred at offset (38, 38).
+    const rects = cropRects(1100, 1100, 256, 16, shaA);
+    expect(rects).toHaveLength(16);
+    expect(new Set(rects.map(key)).size).toBe(16);
+    expect(key(rects[0])).toBe('294,294'); // a cell touching the image centre
+    for (const r of rects) expect([(r.left - 38) % 256, (r.top - 38) % 256, r.width, r.height]).toEqual([0, 0, 256, 256]);
+  });
+
+  it('above the limit: at most the limit, the centre tile first, non-overlapping, on the grid, the same for the same seed', () => {
+    // 2048 × 1536: an 8 × 6 grid of 48 tiles, no offset.
+    const rects = cropRects(2048, 1536, 256, 16, shaA);
+    expect(rects).toHaveLength(16);
+    expect(key(rects[0])).toBe(key(cropRects(2048, 1536, 256, 2, shaB)[0])); // the centre cell whatever the seed
+    for (let i = 0; i < rects.length; i++) {
+      const r = rects[i];
+      expect([r.left % 256, r.top % 256, r.width, r.height]).toEqual([0, 0, 256, 256]);
+      expect(r.left + r.width <= 2048 && r.top + r.height <= 1536).toBe(true);
+      for (let j = i + 1; j < rects.length; j++) expect(overlaps(r, rects[j])).toBe(false);
+    }
+    expect(cropRects(2048, 1536, 256, 16, shaA)).toEqual(rects);
+    // Another file, another choice (the centre tile stays).
+    const other = cropRects(2048, 1536, 256, 16, shaB);
+    expect(other[0]).toEqual(rects[0]);
+    expect(other.map(key).sort()).not.toEqual(rects.map(key).sort());
+    expect(cropRects(2048, 1536, 256, 5, shaA)).toHaveLength(5);
+  });
+
+  it('decodes the seeded tiles of the file itself: the same bytes give the same pixels, by ingest or by decode', async () => {
+    const dir = tmpDir('tiles');
+    // 1290 × 1030: a 5 × 4 grid of 20 tiles, more than the limit of 16.
+    const rgb = noiseBytes(1290 * 1030 * 3, 7);
+    const png = await noiseImage(1290, 1030, 'png', 7);
+    const file = path.join(dir, 'large.png');
+    fs.writeFileSync(file, png);
+    const sha = sha256Hex(png);
+    const rects = cropRects(1290, 1030, 256, 16, sha);
+    expect(rects).toHaveLength(16);
+    const decoded = await decodeImageBuffer(png, { maxCrops: 16 });
+    if ('skip' in decoded) throw new Error(decoded.message);
+    expect(decoded.info.crops).toBe(16);
+    rects.forEach((r, k) => expectRegion(decoded.crops[k], rgb, 1290, r.left, r.top));
+    const [ev] = images(await collect(ingestFolder(dir, { maxCrops: 16 })));
+    expect(ev.file.sha256).toBe(sha);
+    ev.crops.forEach((c, k) => expect(Array.from(c.data)).toEqual(Array.from(decoded.crops[k].data)));
+    // A re-saved copy told its original's SHA-256 gets the original's tiles.
+    const copy = await sharp(png).png({ compressionLevel: 1 }).toBuffer();
+    const resaved = await decodeImageBuffer(copy, { maxCrops: 16, tileSeed: sha });
+    if ('skip' in resaved) throw new Error(resaved.message);
+    rects.forEach((r, k) => expectRegion(resaved.crops[k], rgb, 1290, r.left, r.top));
   });
 });
 

@@ -486,6 +486,7 @@ describe('settings file', () => {
         classifierEvidence: 'all',
         falseUnknownRate: 0.05,
         falseSplitRate: 0.01,
+        maxCrops: 1,
       });
       expect(info.settingsFileProblems).toEqual([
         expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*every setting is at its default`)),

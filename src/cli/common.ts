@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULTS } from '../engine/index.js';
-import { METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
+import { MAX_CROPS_RANGE, METHOD_CHOICES, PROVIDER_CHOICES } from '../shared/api.js';
 import { compressionSummary, referenceMatchText } from '../shared/compression.js';
 import { processingHistorySummary } from '../shared/processing-history.js';
 import { describeConsistency } from '../shared/consistency.js';
@@ -23,6 +23,14 @@ export function parsePositiveInt(value: string): number {
 export function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+/** A tiles-per-image limit (`--max-crops`), an integer in MAX_CROPS_RANGE. */
+export function parseMaxCrops(value: string): number {
+  const n = Number(value);
+  const [lo, hi] = MAX_CROPS_RANGE;
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected an integer from ${lo} to ${hi}`);
   return n;
 }
 
@@ -108,7 +116,7 @@ export function manifoldOptionsFrom(o: { method: MethodId; estimate: ManifoldEst
 /** The options every engine job takes: canvas, execution provider, threads, models folder. */
 export function addEngineOptions(cmd: Command): Command {
   return cmd
-    .option('--canvas <px>', 'canvas side; larger images are centre-cropped, never resampled', parsePositiveInt, DEFAULTS.canvas)
+    .option('--canvas <px>', 'canvas side; larger images are cut into canvas tiles (see --max-crops), never resampled', parsePositiveInt, DEFAULTS.canvas)
     .option('--provider <ep>', 'ONNX Runtime execution provider (auto tries GPU providers, then CPU)', parseChoice(PROVIDER_CHOICES), 'auto')
     .option('--threads <n>', 'inference threads', parsePositiveInt, DEFAULTS.threads)
     .option('--models <dir>', 'folder with phi.onnx, rho.onnx, model-card.json (default: models/)');

@@ -4,13 +4,14 @@
 // evaluation reports are produced by the very code that produces investigators' verdicts.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { ingestFiles, ingestFolder, type DecodedInfo } from './ingest/index.js';
 import { throwIfAborted } from './util/abort.js';
 import { FingerprintBank } from './correlation.js';
 import { RESIDUAL_VERSION, residualEngine } from './residual/wavelet-onnx.js';
 import { residualStatistics } from './residual/statistics.js';
 import { FingerprintLibrary, withLibrary } from './library/index.js';
+import { RecordLog } from './library/record-log.js';
 import { libraryMatrix, matrixPlan, type MatrixPlan, type MatrixView } from './attribution/library-analysis.js';
 import { defaultModelsDir, loadSetEncoder, type ProviderPreference, type SetEncoder } from './features/set-encoder.js';
 import { prepareLibrary, type CalibrationPlan, type ClassifierPlan, type ClassifierStore, type PreparedLibrary } from './attribution/prepared-library.js';
@@ -58,9 +59,27 @@ export async function maybeEncoder(opts: EngineOptions): Promise<SetEncoder | nu
 
 export { throwIfAborted };
 
-/** φ features per image (mean over its crops), served from the cache where the same bytes were seen. */
-export async function featuresFor(encoder: SetEncoder, items: { sha256: string; crops: Canvas[] }[], cache: FeatureCache): Promise<Float32Array[]> {
-  const out: (Float32Array | undefined)[] = items.map((it) => cache.get(it.sha256, encoder.phiSha256));
+/**
+ * The feature cache's model key for φ features taken with a crop limit: a mean over 16 tiles is not
+ * the one-crop feature of the same bytes, so it is never served for it. Limit 1 keeps the bare model
+ * hash, the key of caches written before the limit existed.
+ */
+export function featureCacheModel(phiSha256: string, maxCrops: number): string {
+  return maxCrops <= 1 ? phiSha256 : `${phiSha256}|tiles:${maxCrops}`;
+}
+
+/**
+ * φ features per image (mean over its crops, so the crops of one image make one feature vector and
+ * one piece of evidence), served from the cache where the same bytes were seen with the same limit.
+ */
+export async function featuresFor(
+  encoder: SetEncoder,
+  items: { sha256: string; crops: Canvas[] }[],
+  cache: FeatureCache,
+  maxCrops: number,
+): Promise<Float32Array[]> {
+  const model = featureCacheModel(encoder.phiSha256, maxCrops);
+  const out: (Float32Array | undefined)[] = items.map((it) => cache.get(it.sha256, model));
   const todo = items.map((_, i) => i).filter((i) => !out[i]);
   if (todo.length > 0) {
     const canvases: Canvas[] = [];
@@ -76,7 +95,7 @@ export async function featuresFor(encoder: SetEncoder, items: { sha256: string; 
       const mean = new Float32Array(mine[0].length);
       for (const f of mine) for (let d = 0; d < mean.length; d++) mean[d] += f[d] / mine.length;
       out[i] = mean;
-      cache.put(items[i].sha256, encoder.phiSha256, mean);
+      cache.put(items[i].sha256, model, mean);
     }
   }
   return out as Float32Array[];
@@ -105,7 +124,7 @@ export interface ExamineRequest {
   /** Restrict to these files below root (absolute paths); default: the whole folder. */
   files?: string[];
   canvas: number;
-  /** Canvas crops per image for images at least twice the canvas (default 1, the centre). */
+  /** Canvas tiles per image at most (ingest/decode.ts cropRects); default the library's (`cropLimit`). */
   maxCrops?: number;
   /** Follow symbolic links that lead outside `root` (default false: listed as skipped). */
   followExternalLinks?: boolean;
@@ -140,6 +159,8 @@ export interface Attributor {
   readonly libraryMatrix: LibraryMatrix;
   /** The reference banks' prepared libraries (dsf method, banks every entry has), by bank id. */
   readonly banks: ReadonlyMap<string, PreparedLibrary>;
+  /** The tile limit the library's references were enrolled with: examine's default. */
+  readonly cropLimit: LibraryCropLimit;
   /** Reads, hashes and decodes the evidence and computes every image's evidence vector. */
   examine(req: ExamineRequest): Promise<Examination>;
   /**
@@ -150,6 +171,48 @@ export interface Attributor {
   judge(items: ImageEvidence[], opts?: { withEmbedding?: boolean; banks?: boolean }): Promise<Verdict>;
   /** Stores newly computed φ features in the feature cache beside the library and releases it. */
   persistCache(): Promise<void>;
+}
+
+/**
+ * The tile limit of a library's references: the entries' recorded limit (1 for entries enrolled
+ * before it was recorded), the most common one where entries disagree, the larger on a tie.
+ */
+export interface LibraryCropLimit {
+  limit: number;
+  /** Every limit the entries were enrolled with, ascending; more than one: the entries disagree. */
+  entryLimits: number[];
+}
+
+export function libraryCropLimit(entries: readonly Pick<LibraryEntry, 'provenance'>[]): LibraryCropLimit {
+  const counts = new Map<number, number>();
+  for (const e of entries) {
+    const l = e.provenance.maxCrops ?? 1;
+    counts.set(l, (counts.get(l) ?? 0) + 1);
+  }
+  const entryLimits = [...counts.keys()].sort((a, b) => a - b);
+  let limit = entryLimits[0] ?? 1;
+  for (const l of entryLimits) if (counts.get(l)! >= counts.get(limit)!) limit = l;
+  return { limit, entryLimits };
+}
+
+/**
+ * What a case must say about its tile limit, or null: evidence taken with another limit than the
+ * references (the mean of many tiles' features spreads less than one tile's, and the classifier's
+ * temperature and calibration were fitted on the references' spread), or references that disagree.
+ */
+export function cropLimitCaution(used: number, library: LibraryCropLimit): string | null {
+  const tiles = (n: number) => `${n} tile${n === 1 ? '' : 's'}`;
+  if (library.entryLimits.length > 1)
+    return (
+      `the library's entries were enrolled with different tile limits (${library.entryLimits.join(', ')} per image); the evidence was taken with ` +
+      `up to ${tiles(used)} per image, so some entries' references were measured unlike the evidence: re-enrol them with one limit`
+    );
+  if (used !== library.limit)
+    return (
+      `the evidence was taken with up to ${tiles(used)} per image, the library's references with up to ${tiles(library.limit)}: features averaged ` +
+      `over more tiles spread less than the classifier's temperature and calibration were fitted for, so its probabilities and error rates may not hold`
+    );
+  return null;
 }
 
 /** Where an analysis's library × library matrix came from. */
@@ -169,6 +232,22 @@ export function featureCachePath(libraryPath: string): string {
   return `${libraryPath}.feature-cache`;
 }
 
+/** The per-image half of the sidecar (φ features and evidence records): an append-only record log. */
+export function featureLogPath(libraryPath: string): string {
+  return `${libraryPath}.feature-log`;
+}
+
+/** Both sidecar files of a library, those that exist. */
+export function sidecarFiles(libraryPath: string): string[] {
+  return [featureCachePath(libraryPath), featureLogPath(libraryPath)].filter((f) => existsSync(f));
+}
+
+/** Copies a library's sidecar files to serve `dest` (the eval reuses one library's cache for another). */
+export function copySidecar(libraryPath: string, dest: string): void {
+  if (existsSync(featureCachePath(libraryPath))) copyFileSync(featureCachePath(libraryPath), featureCachePath(dest));
+  if (existsSync(featureLogPath(libraryPath))) copyFileSync(featureLogPath(libraryPath), featureLogPath(dest));
+}
+
 /** Classifiers fitted on demand that the sidecar keeps (the newest; each is up to a few MiB). */
 const SIDECAR_CLASSIFIERS = 4;
 /** Library × library matrices computed on demand that the sidecar keeps (the newest). */
@@ -176,20 +255,26 @@ const SIDECAR_MATRICES = 4;
 /** Calibration statistics computed on demand that the sidecar keeps (the newest). */
 const SIDECAR_CALIBRATIONS = 4;
 
+/** Per-image records held in memory before they are appended to the log: bounds memory on large folders. */
+const LOG_FLUSH_RECORDS = 256;
+
 /**
- * Reads cached features from the sidecar and collects new ones for one atomic write at the end.
- * It also keeps classifiers that an analysis had to fit (views chosen at attribution time, or a
- * library written without one), so the next analysis of the same content does not fit them again.
+ * Reads cached per-image features and evidence records from the sidecar's record log and appends
+ * new ones as they accumulate (memory stays bounded whatever the folder size). It also keeps, in
+ * the sidecar database, classifiers that an analysis had to fit (views chosen at attribution time,
+ * or a library written without one), so the next analysis of the same content does not fit them
+ * again; those are written once, by persist().
  */
 export class FeatureCache {
-  /** Entries computed in this session, by `${model}|${sha256}`, written by persist(). */
-  private readonly added = new Map<string, { sha256: string; model: string; features: Float32Array }>();
+  /** Records computed in this session and not yet in the log, by `${model}|${sha256}`. */
+  private readonly added = new Map<string, Float32Array>();
   private readonly fitted: { plan: ClassifierPlan; classifier: FusedClassifier; seconds: number }[] = [];
   private readonly matrices: { plan: MatrixPlan; matrix: LabelledMatrix; seconds: number }[] = [];
   private readonly calibrations: { plan: CalibrationPlan; statistics: CalibrationStatistics; seconds: number }[] = [];
   private constructor(
     private readonly libraryPath: string,
     private store: FingerprintLibrary | null,
+    private log: RecordLog | null,
   ) {}
 
   static async open(libraryPath: string): Promise<FeatureCache> {
@@ -202,15 +287,31 @@ export class FeatureCache {
         store = null; // an unreadable cache only costs recomputation
       }
     }
-    return new FeatureCache(libraryPath, store);
+    return new FeatureCache(libraryPath, store, RecordLog.open(featureLogPath(libraryPath)));
   }
 
   get(sha256: string, model: string): Float32Array | undefined {
-    return this.added.get(`${model}|${sha256}`)?.features ?? this.store?.getCachedFeatures(sha256, model);
+    const key = `${model}|${sha256}`;
+    const added = this.added.get(key);
+    if (added) return added;
+    const logged = this.log?.get(key);
+    // Copied out: the payload sits at an arbitrary offset of the read buffer, a float view needs 4-byte alignment.
+    if (logged && logged.byteLength % 4 === 0) return new Float32Array(Uint8Array.from(logged).buffer);
+    // Sidecars written before the record log kept features in the database.
+    return this.store?.getCachedFeatures(sha256, model);
   }
 
   put(sha256: string, model: string, features: Float32Array): void {
-    this.added.set(`${model}|${sha256}`, { sha256, model, features });
+    this.added.set(`${model}|${sha256}`, features);
+    if (this.added.size >= LOG_FLUSH_RECORDS) this.flushRecords();
+  }
+
+  /** Appends the records held in memory to the log (best effort: a locked log means no caching). */
+  private flushRecords(): void {
+    if (this.added.size === 0) return;
+    this.log ??= RecordLog.open(featureLogPath(this.libraryPath));
+    this.log.append([...this.added].map(([key, f]) => ({ key, payload: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) })));
+    this.added.clear();
   }
 
   getClassifier(key: string): FusedClassifier | null {
@@ -249,21 +350,24 @@ export class FeatureCache {
     this.calibrations.push({ plan, statistics, seconds });
   }
 
-  /** Releases the sidecar without writing. */
+  /** Releases the sidecar without writing what is still held in memory (records already appended stay). */
   close(): void {
     this.store?.close();
     this.store = null;
+    this.log?.close();
+    this.log = null;
   }
 
-  /** Writes the new features and classifiers to the sidecar (best effort: a locked cache just means no caching). */
+  /** Writes the new records, classifiers and analyses to the sidecar (best effort: a locked cache just means no caching). */
   async persist(): Promise<void> {
+    this.flushRecords();
     this.close();
-    if (this.added.size === 0 && this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
+    this.added.clear();
+    if (this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
       if (!existsSync(file)) (await FingerprintLibrary.create(file)).close();
       await withLibrary(file, async (w) => {
-        for (const c of this.added.values()) w.putCachedFeatures(c.sha256, c.model, c.features);
         for (const { plan, classifier, seconds } of this.fitted)
           w.putClassifier({ key: plan.key, view: plan.view, modelHash: plan.modelHash, seconds, classifier });
         const newest = w
@@ -282,7 +386,6 @@ export class FeatureCache {
             .map((a) => a.key);
         w.removeAnalyses([...newestAnalyses('library-matrix', SIDECAR_MATRICES), ...newestAnalyses('calibration', SIDECAR_CALIBRATIONS)]);
       });
-      this.added.clear();
       this.fitted.length = 0;
       this.matrices.length = 0;
       this.calibrations.length = 0;
@@ -369,8 +472,11 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
   return info;
 }
 
-/** Bump when what an evidence record holds, or how it is computed, changes (3: processing-history findings and the matched bank's part). */
-const EVIDENCE_RECORD_VERSION = 3;
+/**
+ * Bump when what an evidence record holds, or how it is computed, changes (3: processing-history
+ * findings and the matched bank's part; 4: a seeded choice of tiles above the limit).
+ */
+const EVIDENCE_RECORD_VERSION = 4;
 
 /** ImageEvidence.history from a manifest entry, as a spreadable part. */
 function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {
@@ -440,11 +546,13 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
   let setup: AttributionSetup;
   let matrix: LibraryMatrix;
   let banks: Map<string, PreparedLibrary>;
+  let cropLimit: LibraryCropLimit;
   try {
     librarySha256 = lib.fileSha256();
     const entries = lib.getAllEntries();
     unverifiedEntries = lib.unverifiedEntries();
     if (entries.length === 0) throw new EngineError('empty-library', `the library ${req.libraryPath} has no entries: enrol reference folders first`);
+    cropLimit = libraryCropLimit(entries);
     setup = await attributionSetup(req, entries, classifierStore(lib, cache));
     // Reference banks: the dsf method's classifier, fitted on references re-saved like lossy evidence.
     banks =
@@ -479,14 +587,16 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
     manifold: setup.manifold,
     libraryMatrix: matrix,
     banks,
+    cropLimit,
     async examine(x) {
+      const maxCrops = Math.max(1, Math.floor(x.maxCrops ?? cropLimit.limit));
       const manifest: EvidenceFile[] = [];
       const skipped: SkippedFile[] = [];
       const evidence: ImageEvidence[] = [];
-      // Evidence records are valid for exactly this library file, method, models and canvas.
+      // Evidence records are valid for exactly this library file, method, models, canvas and tile limit.
       const recordKey = setup.evidenceKey
         ? `evidence:${createHash('sha256')
-            .update(JSON.stringify([EVIDENCE_RECORD_VERSION, librarySha256, req.method, setup.evidenceKey, x.canvas, x.maxCrops ?? 1]))
+            .update(JSON.stringify([EVIDENCE_RECORD_VERSION, librarySha256, req.method, setup.evidenceKey, x.canvas, maxCrops]))
             .digest('hex')}`
         : null;
       const entryCount = prepared.entries.length;
@@ -507,6 +617,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
                 encoder,
                 batch.map((p) => ({ sha256: p.file.sha256, crops: p.crops })),
                 cache,
+                maxCrops,
               )
             : Promise.resolve(null),
         ]);
@@ -562,7 +673,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       let pending: { file: EvidenceFile; crops: Canvas[] }[] = [];
       // A file whose evidence record (with the decoded-file fields) and φ features are cached is
       // hashed but not decoded: the record is keyed by the SHA-256 of exactly these bytes.
-      const wantFeatures = encoder && prepared.classifier ? encoder.phiSha256 : null;
+      const wantFeatures = encoder && prepared.classifier ? featureCacheModel(encoder.phiSha256, maxCrops) : null;
       const known = recordKey
         ? (sha256: string) => {
             const hit = cache.get(sha256, recordKey);
@@ -571,7 +682,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
             return rec.info;
           }
         : undefined;
-      const opts = { canvas: x.canvas, maxCrops: x.maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress, known };
+      const opts = { canvas: x.canvas, maxCrops, followExternalLinks: x.followExternalLinks, signal: x.signal, onProgress: x.onProgress, known };
       const events = x.files ? ingestFiles(x.root, x.files, opts) : ingestFolder(x.root, opts);
       try {
         for await (const ev of events) {

@@ -15,8 +15,10 @@ export const DEFAULTS = {
   falseUnknownRate: DEFAULT_SETTINGS.falseUnknownRate,
   /** Share of single-source held-back sets the split test may call mixed (`--false-split-rate`). */
   falseSplitRate: DEFAULT_SETTINGS.falseSplitRate,
-  /** Canvas side in pixels: larger images are centre-cropped, never resampled. */
+  /** Canvas side in pixels: larger images are cropped to canvas tiles, never resampled. */
   canvas: 256,
+  /** Canvas tiles per image at most (`--max-crops`; ingest/decode.ts cropRects). */
+  maxCrops: DEFAULT_SETTINGS.maxCrops,
   /** ONNX Runtime intra-op threads when the caller names none (the app's setting 0 means this). */
   threads: 2,
 };

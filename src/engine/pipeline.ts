@@ -17,7 +17,16 @@ import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled } from './attribution/library-analysis.js';
 import { groupByMixture, correlationLikelihood, mixtureSplit, splitStatistic } from './attribution/grouping.js';
 import { splitThresholdAt, type CalibrationSettings, type SplitTest } from './attribution/calibration.js';
-import { FeatureCache, featuresFor, maybeEncoder, openAttributor, throwIfAborted, type Attributor, type EngineOptions } from './attributor.js';
+import {
+  cropLimitCaution,
+  FeatureCache,
+  featuresFor,
+  maybeEncoder,
+  openAttributor,
+  throwIfAborted,
+  type Attributor,
+  type EngineOptions,
+} from './attributor.js';
 import type { ImageEvidence } from './attribution/judge.js';
 import { fitStoredClassifiers, type FitSummary } from './library-ops.js';
 import { drawBags } from './util/random.js';
@@ -54,6 +63,11 @@ export interface EnrolRequest extends EngineOptions {
   /** Enrol only these files (absolute paths below the single folder given), e.g. an evaluation's enrolment half. */
   files?: string[];
   canvas?: number;
+  /**
+   * Canvas tiles per reference image at most (ingest/decode.ts cropRects; default DEFAULTS.maxCrops),
+   * recorded in the entry's provenance so attribution takes the evidence alike.
+   */
+  maxCrops?: number;
   /** Bag embeddings stored for Eq. 1 (paper: 100 bags per model). */
   bags?: number;
   /**
@@ -103,10 +117,10 @@ export interface AnalyseRequest extends EngineOptions {
   seed?: number;
   canvas?: number;
   /**
-   * Evidence crops per image for images at least twice the canvas in both directions (default 1:
-   * the centre). More crops add evidence from large images without resampling them.
+   * Canvas tiles per evidence image at most (ingest/decode.ts cropRects). Default: the limit the
+   * library's references were enrolled with; another value is an override the case states.
    */
-  crops?: number;
+  maxCrops?: number;
   /**
    * Follow symbolic links whose target is outside the case folder (default false: they are listed
    * as skipped, 'outside-folder'). Recorded in the case, so verify-report walks the folder alike.
@@ -138,6 +152,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   const builder = new EnrolmentBuilder({ encoder, seed: 1, bags: req.bags, residualStatistics: true });
   const manifoldBuilder = manifold ? new EnrolmentBuilder({ encoder: manifold.encoder, seed: 1, bags: req.bags }) : null;
   const started = Date.now();
+  const maxCrops = req.maxCrops ?? DEFAULTS.maxCrops;
 
   return withLibrary(req.libraryPath, async (lib) => {
     if (lib.listEntries().some((e) => e.name === req.name)) throw new LibraryError('name-taken', `the library already has an entry named "${req.name}"`);
@@ -149,7 +164,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         // Residuals (ONNX graph) and φ run side by side on ONNX Runtime's threads.
         const [residuals, feats] = await Promise.all([
           residuals$.then((r) => r.residuals(pending.flatMap((p) => p.crops))),
-          encoder ? featuresFor(encoder, pending, cache) : null,
+          encoder ? featuresFor(encoder, pending, cache, maxCrops) : null,
         ]);
         let next = 0;
         pending.forEach((p, i) => {
@@ -157,13 +172,14 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
           next += p.crops.length;
         });
         if (manifold && manifoldBuilder) {
-          const mfeats = await featuresFor(manifold.encoder, pending, cache);
+          const mfeats = await featuresFor(manifold.encoder, pending, cache, maxCrops);
           for (let i = 0; i < pending.length; i++) manifoldBuilder.add(pending[i].sha256, await manifold.projector.artifacts(pending[i].crops), mfeats[i]);
         }
         pending = [];
       };
       const opts = {
         canvas: req.canvas ?? DEFAULTS.canvas,
+        maxCrops,
         followExternalLinks: req.followExternalLinks,
         signal: req.signal,
         onProgress: (p: Progress) => req.onProgress?.({ ...p, phase: `${p.phase === 'scan' ? 'scan' : 'enrol'} ${path.basename(folder)}` }),
@@ -193,6 +209,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
             files: req.files,
             followExternalLinks: req.followExternalLinks,
             canvas: req.canvas ?? DEFAULTS.canvas,
+            maxCrops,
             shas,
             folds: builder.foldFingerprints(),
             encoder,
@@ -215,6 +232,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
         skippedCount: skipped.length,
         sha256ListDigest: digest,
         compression: countCompression(compressions),
+        maxCrops,
       },
       method: encoder ? (mparts ? 'residual+dsf+manifold' : 'residual+dsf') : 'residual',
       modelVersion: encoder ? encoder.phiSha256 : 'none',
@@ -280,10 +298,13 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
   const prepared = attributor.library;
   const encoder = attributor.encoder;
   const tPrepared = Date.now();
+  // The references' tile limit unless the request overrides it; a difference is stated in the case.
+  const maxCrops = req.maxCrops ?? attributor.cropLimit.limit;
+  const caution = cropLimitCaution(maxCrops, attributor.cropLimit);
   const { manifest, skipped, evidence } = await attributor.examine({
     root: caseRoot,
     canvas,
-    maxCrops: req.crops,
+    maxCrops,
     followExternalLinks,
     batchSize: req.batchSize,
     signal: req.signal,
@@ -384,6 +405,8 @@ export async function analyseCase(req: AnalyseRequest): Promise<CaseResult> {
       threads: encoder?.threads ?? req.threads ?? DEFAULTS.threads,
       followExternalLinks,
       ...(attributor.manifold ? { manifold: attributor.manifold } : {}),
+      maxCrops,
+      ...(caution ? { cropLimitCaution: caution } : {}),
     },
     model: {
       phiSha256: encoder?.phiSha256 ?? null,

@@ -1,11 +1,11 @@
 // The compared methods. Every engine-backed row goes through the engine's public entry points
 // (enrol → openAttributor → examine → judge), exactly what `genprint enrol` / `attribute` run;
 // only the spectral baseline is evaluation code of its own.
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { enrol, fitLibrary, initLibrary, openAttributor, type Attributor, type ImageEvidence, type Verdict } from '../engine/index.js';
-import { featureCachePath } from '../engine/attributor.js';
+import { copySidecar } from '../engine/attributor.js';
 import { imageEvidence } from '../engine/attribution/judge.js';
 import { ingestFiles } from '../engine/ingest/index.js';
 import type { Domain, GeneratorPool } from './corpus.js';
@@ -83,8 +83,7 @@ export async function runEngine(
 ): Promise<EngineRun> {
   await mkdir(workDir, { recursive: true });
   const libraryPath = path.join(workDir, `${setup.id}${opts.tag ? `-${opts.tag}` : ''}.genprint`);
-  if (opts.reuseCacheFrom && existsSync(featureCachePath(opts.reuseCacheFrom)))
-    copyFileSync(featureCachePath(opts.reuseCacheFrom), featureCachePath(libraryPath));
+  if (opts.reuseCacheFrom) copySidecar(opts.reuseCacheFrom, libraryPath);
   if (!existsSync(libraryPath)) await initLibrary(libraryPath);
   const t0 = Date.now();
   for (const g of split.generators) {

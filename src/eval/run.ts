@@ -1,5 +1,5 @@
 // `genprint eval`: the whole evaluation, per domain, from enrolment to the report.
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -16,7 +16,7 @@ import {
   type LabelledMatrix,
   type Verdict,
 } from '../engine/index.js';
-import { featureCachePath } from '../engine/attributor.js';
+import { copySidecar } from '../engine/attributor.js';
 import { readModelCard } from '../engine/features/set-encoder.js';
 import { clusterPurity } from '../engine/cluster.js';
 import { decorrelationScore, diagonalContrast } from '../engine/correlation.js';
@@ -592,7 +592,7 @@ async function knnRun(ctx: ScopeContext, split: DomainSplit, run: EngineRun): Pr
       libraryPath,
       run.dsf.library.entries.map((e) => e.name),
     );
-    if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(libraryPath));
+    copySidecar(run.libraryPath, libraryPath);
     const files = real.files.slice(0, Math.ceil(real.files.length / 2));
     await enrol({
       libraryPath,
@@ -660,7 +660,7 @@ async function openSet(
       dest,
       names.filter((x) => x !== g),
     );
-    if (existsSync(featureCachePath(run.libraryPath))) copyFileSync(featureCachePath(run.libraryPath), featureCachePath(dest));
+    copySidecar(run.libraryPath, dest);
     const dsf = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir });
     // The fixed thresholds on the same evidence (the classifier is the same fit, cached by content).
     const fixed = await openAttributor({ libraryPath: dest, method: 'dsf', modelsDir: run.setup.modelsDir, calibration: null });
@@ -931,7 +931,7 @@ async function robustness(
  */
 async function bankedRun(ctx: ScopeContext, split: DomainSplit, shipped: EngineRun): Promise<{ attributor: Attributor }> {
   const libraryPath = path.join(ctx.work, ctx.scope, 'shipped-banks.genprint');
-  if (existsSync(featureCachePath(shipped.libraryPath))) copyFileSync(featureCachePath(shipped.libraryPath), featureCachePath(libraryPath));
+  copySidecar(shipped.libraryPath, libraryPath);
   await initLibrary(libraryPath);
   for (const g of split.generators)
     await enrol({

@@ -266,6 +266,7 @@ export class EngineHost {
         family: req.family,
         notes: req.notes,
         folders: req.folders,
+        maxCrops: settings.maxCrops,
         signal,
         onProgress,
       });

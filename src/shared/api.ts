@@ -69,7 +69,15 @@ export interface Settings {
   falseUnknownRate: number;
   /** The share of single-source held-back reference sets the split test may call mixed. */
   falseSplitRate: number;
+  /**
+   * Canvas tiles per image at most (MAX_CROPS_RANGE): new entries are enrolled with it and record
+   * it; an analysis takes the evidence with the library's recorded limit.
+   */
+  maxCrops: number;
 }
+
+/** The range of the tiles-per-image limit (Settings.maxCrops, --max-crops). */
+export const MAX_CROPS_RANGE = [1, 64] as const;
 
 export interface LibraryView {
   path: string;

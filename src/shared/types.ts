@@ -37,7 +37,7 @@ export interface EvidenceFile {
   channels: number; // as stored, before canonicalisation to RGB
   bitDepth: number; // 8 or 16
   hasExif: boolean;
-  /** Number of canvas crops taken from this image (1 unless multi-crop is enabled for large images). */
+  /** Canvas tiles taken from this image (1 below twice the canvas both ways; at most the tile limit). One image, one piece of evidence: its tiles are averaged. */
   crops: number;
   /**
    * Compression history read from the file (ingest/compression.ts): 'lossless', 'jpeg-q90',
@@ -127,6 +127,11 @@ export interface EnrolmentProvenance {
    * Absent for entries enrolled before it was recorded.
    */
   compression?: Record<string, number>;
+  /**
+   * Canvas tiles per reference image at most (ingest/decode.ts cropRects) the entry was enrolled
+   * with. Absent for entries enrolled before it was recorded: those took the centre crop only (1).
+   */
+  maxCrops?: number;
 }
 
 /** Per-entry open-set calibration, fitted on enrolment images held out from the fingerprint. */
@@ -329,6 +334,13 @@ export interface CaseParams {
   followExternalLinks?: boolean;
   /** Manifold method only: the estimate and, for knn, the real reference set. */
   manifold?: ManifoldParams;
+  /** Canvas tiles per evidence image at most (absent in cases written before it was recorded: 1). */
+  maxCrops?: number;
+  /**
+   * Why the evidence's tile limit differs from the one the references were enrolled with (an
+   * override, or entries enrolled with different limits); absent when they agree.
+   */
+  cropLimitCaution?: string;
 }
 
 /** The library classifier's evidence: φ with the residual statistics (default), or φ alone. */

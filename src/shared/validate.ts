@@ -4,6 +4,7 @@
 import {
   ApiError,
   CLASSIFIER_EVIDENCE,
+  MAX_CROPS_RANGE,
   ESTIMATE_CHOICES,
   METHOD_CHOICES,
   PROVIDER_CHOICES,
@@ -76,7 +77,11 @@ function manifoldOptions(v: unknown): ManifoldOptions {
 
 export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (!isPlainObject(v)) bad('settings must be an object');
-  only(v, ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold', 'classifierEvidence', 'falseUnknownRate', 'falseSplitRate'], 'settings');
+  only(
+    v,
+    ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold', 'classifierEvidence', 'falseUnknownRate', 'falseSplitRate', 'maxCrops'],
+    'settings',
+  );
   const out: Partial<Settings> = {};
   if (v.method !== undefined) out.method = methodId(v.method);
   if (v.classifierEvidence !== undefined) {
@@ -94,6 +99,7 @@ export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (v.threads !== undefined) out.threads = int(v.threads, 'threads', 0, 256);
   if (v.falseUnknownRate !== undefined) out.falseUnknownRate = rate(v.falseUnknownRate, 'falseUnknownRate');
   if (v.falseSplitRate !== undefined) out.falseSplitRate = rate(v.falseSplitRate, 'falseSplitRate');
+  if (v.maxCrops !== undefined) out.maxCrops = int(v.maxCrops, 'maxCrops', ...MAX_CROPS_RANGE);
   return out;
 }
 

@@ -329,3 +329,9 @@ export function analysisVerdicts(v: Pick<Verdict, 'agreement'>): { analysis: 'cl
     .filter((analysis) => v.agreement[analysis] !== undefined)
     .map((analysis) => ({ analysis, verdict: v.agreement[analysis] ?? 'unknown' }));
 }
+
+/** The tile limit as the case screen and the CLI state it ("centre tile" for the default of one). */
+export function tileLimitText(maxCrops: number | undefined): string {
+  const n = maxCrops ?? 1;
+  return n <= 1 ? 'centre tile only' : `up to ${n} tiles per image`;
+}

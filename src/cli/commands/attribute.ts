@@ -1,7 +1,17 @@
 import { writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { analyseCase, DEFAULTS, type CaseResult } from '../../engine/index.js';
-import { addEngineOptions, addMethodOptions, formatVerdict, manifoldOptionsFrom, mapErrors, parsePositiveInt, parseRate, parseSeed } from '../common.js';
+import {
+  addEngineOptions,
+  addMethodOptions,
+  formatVerdict,
+  manifoldOptionsFrom,
+  mapErrors,
+  parseMaxCrops,
+  parsePositiveInt,
+  parseRate,
+  parseSeed,
+} from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { summariseLibraryErrorRates } from '../../shared/held-back-error.js';
 import { formatScore } from '../../shared/numbers.js';
@@ -23,6 +33,7 @@ export function formatCase(result: CaseResult): string {
         (m.reference ? ` · real reference ${quotedText(m.reference.name)} (${m.reference.images} images) · search ${m.index}` : '') +
         (m.projectorSha256 ? ` · projector ${m.projectorSha256.slice(0, 12)}` : ''),
     );
+  if (params.cropLimitCaution) out.push(`Caution: ${displayProse(params.cropLimitCaution)}`);
   out.push(formatVerdict(verdicts.folder, 'Folder'));
   if (verdicts.groups.length > 1) for (const g of verdicts.groups) out.push(formatVerdict(g, `Group ${g.groupIndex + 1} (${g.files.length} files)`));
   if (verdicts.bags.length > 0) {
@@ -100,7 +111,12 @@ export function registerAttribute(program: Command): void {
       parseRate,
       DEFAULTS.falseSplitRate,
     )
-    .option('--crops <n>', 'canvas crops per image for images at least twice the canvas (default: the centre only)', parsePositiveInt, 1)
+    .option(
+      '--max-crops <n>',
+      "canvas tiles per image at most: every non-overlapping tile of an image at least twice the canvas both ways, a seeded choice above the limit (default: the limit the library's references were enrolled with; another value is stated in the result)",
+      parseMaxCrops,
+    )
+    .addOption(new Option('--crops <n>', 'old name of --max-crops').argParser(parseMaxCrops).hideHelp())
     .option(
       '--follow-external-links',
       'follow symbolic links whose target is outside the folder (default: list them as skipped); recorded in the case, so verify-report reads those targets too',
@@ -129,7 +145,7 @@ export function registerAttribute(program: Command): void {
             bags: o.bags,
             seed: o.seed,
             canvas: o.canvas,
-            crops: o.crops,
+            maxCrops: o.maxCrops ?? o.crops,
             followExternalLinks: o.followExternalLinks === true,
             provider: o.provider,
             threads: o.threads,

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { enrol } from '../../engine/index.js';
-import { addEngineOptions, mapErrors } from '../common.js';
+import { DEFAULTS, enrol } from '../../engine/index.js';
+import { addEngineOptions, mapErrors, parseMaxCrops } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
 import { describeCompressionCounts } from '../../shared/compression.js';
 import { displayProse, displayText, quotedText } from '../../shared/display-text.js';
 import { describeFit } from './library.js';
+import { tileLimitText } from '../../shared/wording.js';
 
 export function registerEnrol(program: Command): void {
   const cmd = program
@@ -23,6 +24,12 @@ export function registerEnrol(program: Command): void {
       '--no-banks',
       'skip the reference banks (the references re-saved as JPEG q90/q75/q50 and WebP q75, matched to re-compressed evidence); each bank costs about one more pass over the references',
     )
+    .option(
+      '--max-crops <n>',
+      'canvas tiles per reference image at most: every non-overlapping tile of an image at least twice the canvas both ways, a seeded choice above the limit; recorded with the entry, and attribution takes the evidence alike',
+      parseMaxCrops,
+      DEFAULTS.maxCrops,
+    )
     .option('--follow-external-links', 'follow symbolic links whose target is outside the reference folders (default: list them as skipped)')
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
@@ -38,6 +45,7 @@ export function registerEnrol(program: Command): void {
             notes: o.notes,
             folders,
             canvas: o.canvas,
+            maxCrops: o.maxCrops,
             provider: o.provider,
             threads: o.threads,
             modelsDir: o.models,
@@ -52,7 +60,7 @@ export function registerEnrol(program: Command): void {
       progress.stop();
       process.stdout.write(
         `enrolled ${quotedText(entry.name)} (${displayText(entry.family)}): ${entry.provenance.fileCount} images, ${skipped.length} skipped; ` +
-          `methods ${entry.method}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
+          `methods ${entry.method}; ${tileLimitText(entry.provenance.maxCrops)}; SHA-256 list digest ${entry.provenance.sha256ListDigest}\n` +
           (entry.provenance.compression ? `  saved as: ${describeCompressionCounts(entry.provenance.compression)}\n` : '') +
           (banks && banks.ids.length > 0
             ? `  reference banks: ${banks.ids.join(', ')} (${banks.images} images each; ${banks.seconds.map((b) => `${b.bank} ${b.seconds.toFixed(1)} s`).join(', ')})\n`

@@ -1,8 +1,9 @@
 // `genprint eval` (= `npm run eval`): the evaluation of issue 4, written to docs/ (full run) or a
 // temp folder (--quick, the CI smoke test) unless --out says otherwise.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { runEvaluation } from '../../eval/run.js';
-import { parsePositiveInt, parseSeed } from '../common.js';
+import { runMultiCropComparison } from '../../eval/multicrop.js';
+import { parseMaxCrops, parsePositiveInt, parseSeed } from '../common.js';
 
 export function registerEval(program: Command): void {
   program
@@ -25,17 +26,36 @@ export function registerEval(program: Command): void {
     )
     .option('--random-split <seed>', 'seeded random enrolment/query halves instead of the sorted even/odd halves', parseSeed)
     .option('--baseline-models <dir>', 'also score this models folder (e.g. the previous φ) on the same bags: paired "DSF+ minus baseline" rows')
+    .option(
+      '--max-crops <n>',
+      'instead of the evaluation: one crop per image against up to n canvas tiles (enrolment and evidence alike), top-1 at every bag size on the same bags with paired 95 % intervals, for --domains (writes multicrop.md/json to --out, default a temp folder)',
+      parseMaxCrops,
+    )
     .action(async (o) => {
+      const domains = o.domains
+        ? String(o.domains)
+            .split(',')
+            .map((s: string) => s.trim())
+            .filter(Boolean)
+        : undefined;
+      if (o.maxCrops !== undefined) {
+        if (!domains) throw new InvalidArgumentError('--max-crops needs --domains (e.g. --domains t2i-modern,t2i)');
+        const { markdown, outDir } = await runMultiCropComparison({
+          corpusDir: o.corpus,
+          domains,
+          maxCrops: o.maxCrops,
+          draws: o.draws,
+          seed: o.seed,
+          out: o.out,
+        });
+        process.stdout.write(`${markdown}\n${JSON.stringify({ outDir })}\n`);
+        return;
+      }
       const { result, outDir } = await runEvaluation({
         quick: Boolean(o.quick),
         out: o.out,
         corpusDir: o.corpus,
-        domains: o.domains
-          ? String(o.domains)
-              .split(',')
-              .map((s: string) => s.trim())
-              .filter(Boolean)
-          : undefined,
+        domains,
         draws: o.draws,
         seed: o.seed,
         baselineModels: o.baselineModels,

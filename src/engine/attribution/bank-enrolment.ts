@@ -37,6 +37,8 @@ export interface BankEnrolmentRequest {
   files?: string[];
   followExternalLinks?: boolean;
   canvas: number;
+  /** Canvas tiles per image at most, as in the clean pass (the same tiles: seeded by the original's SHA-256). */
+  maxCrops: number;
   /** SHA-256 of the references the clean pass enrolled, in its order (image i is in fold i mod 4). */
   shas: string[];
   /** EnrolmentBuilder.foldFingerprints() of the clean pass (null: too few images for calibration). */
@@ -94,6 +96,7 @@ export async function computeBanks(req: BankEnrolmentRequest): Promise<BankEnrol
         req.encoder,
         batch.map((b) => ({ sha256: b.resavedSha, crops: b.crops })),
         req.cache,
+        req.maxCrops,
       ),
     ]);
     let next = 0;
@@ -142,7 +145,7 @@ export async function computeBanks(req: BankEnrolmentRequest): Promise<BankEnrol
         try {
           const resaved = await resave(bytes, a.p);
           resavedSha = sha256Hex(resaved);
-          const decoded = await decodeImageBuffer(resaved, { canvas: req.canvas });
+          const decoded = await decodeImageBuffer(resaved, { canvas: req.canvas, maxCrops: req.maxCrops, tileSeed: sha256 });
           if ('skip' in decoded) continue;
           crops = decoded.crops;
         } catch {

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { sidecarFiles } from '../attributor.js';
 import { analyseCase, enrol, type EngineOptions } from '../pipeline.js';
 import { fitLibrary, initLibrary } from '../library-ops.js';
 import type { CaseResult, ClassifierEvidence, ManifoldOptions, MethodId, Progress } from '../types.js';
@@ -51,7 +52,7 @@ export async function runDemo(
   const manifest = await buildDemo(root, { onProgress: opts.onProgress });
   // The demo library is ours to recreate: it lives in the demo folder and holds only demo entries.
   const libraryPath = path.join(root, DEMO_LIBRARY_FILE);
-  for (const f of [libraryPath, `${libraryPath}.feature-cache`]) if (existsSync(f)) await rm(f);
+  for (const f of [libraryPath, ...sidecarFiles(libraryPath)]) if (existsSync(f)) await rm(f);
   await initLibrary(libraryPath);
   for (const ref of manifest.reference) {
     await enrol({

@@ -10,11 +10,19 @@ import { compressionOf, LOSSLESS, type CompressionKey } from './compression.js';
 import { detectResampling } from './resampling.js';
 import { detectEarlierJpeg } from './jpeg-history.js';
 import type { EarlierJpegFinding, ResamplingFinding } from '../../shared/processing-history.js';
+import { createRandom, shuffledIndices } from '../util/random.js';
+import { sha256Hex } from './hash.js';
 
 export interface DecodeOptions {
   canvas?: number;
   minSize?: number;
+  /** Canvas tiles per image at most (cropRects); default 1, the centre. */
   maxCrops?: number;
+  /**
+   * SHA-256 (hex) that seeds the choice of tiles when the grid holds more than `maxCrops`; default
+   * the SHA-256 of the buffer. A re-saved copy passes its original's, so it gets the same tiles.
+   */
+  tileSeed?: string;
   pixelLimit?: number;
 }
 
@@ -69,12 +77,14 @@ const RASTER_FORMATS = new Set(['png', 'jpeg', 'webp', 'tiff', 'gif', 'heif', 'b
 
 /**
  * Crop rectangles on the original pixel grid. One crop: the centre, clipped to the image on a small
- * side. Several (maxCrops > 1, image at least 2× the canvas both ways): the cells of a centred grid
- * of canvas-sized tiles, which never overlap; the cell nearest the image centre comes first (it is
- * the exact centre crop when the grid has an odd count), then the others in row-major order. A grid
- * that also kept the exact centre crop could hold no other tile between 2× and 3× the canvas.
+ * side. Several (maxCrops > 1, image at least 2× the canvas both ways): cells of a centred grid of
+ * canvas-sized tiles, which never overlap. The cell nearest the image centre comes first (it is the
+ * exact centre crop when the grid has an odd count); a grid that also kept the exact centre crop
+ * could hold no other tile between 2× and 3× the canvas. When the grid holds more cells than
+ * `maxCrops`, the others are a seeded choice (`tileSeed`, the file's SHA-256: the same bytes always
+ * give the same tiles, so a report can be reproduced), in row-major order after the centre cell.
  */
-export function cropRects(width: number, height: number, canvas: number, maxCrops = 1): CropRect[] {
+export function cropRects(width: number, height: number, canvas: number, maxCrops = 1, tileSeed = ''): CropRect[] {
   if (maxCrops <= 1 || width < 2 * canvas || height < 2 * canvas) {
     const cw = Math.min(width, canvas);
     const ch = Math.min(height, canvas);
@@ -91,7 +101,21 @@ export function cropRects(width: number, height: number, canvas: number, maxCrop
   const dist = (r: CropRect) => (r.left + canvas / 2 - width / 2) ** 2 + (r.top + canvas / 2 - height / 2) ** 2;
   let first = 0;
   for (let k = 1; k < cells.length; k++) if (dist(cells[k]) < dist(cells[first])) first = k;
-  return [cells[first], ...cells.filter((_, k) => k !== first)].slice(0, maxCrops);
+  const others = cells.map((_, k) => k).filter((k) => k !== first);
+  const chosen =
+    others.length < maxCrops
+      ? others
+      : shuffledIndices(others.length, createRandom(tileSeedNumber(tileSeed)))
+          .slice(0, maxCrops - 1)
+          .sort((a, b) => a - b)
+          .map((k) => others[k]);
+  return [cells[first], ...chosen.map((k) => cells[k])];
+}
+
+/** A 32-bit seed from a hex SHA-256 (its first 8 digits); any other text is hashed first. */
+function tileSeedNumber(seed: string): number {
+  const hex = /^[0-9a-f]{8}/i.test(seed) ? seed : sha256Hex(Buffer.from(seed, 'utf8'));
+  return Number.parseInt(hex.slice(0, 8), 16);
 }
 
 /** Interleaved RGB bytes of a full image → one planar CHW canvas in [0,1] for a rectangle. */
@@ -356,6 +380,8 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   const minSize = opts.minSize ?? DEFAULT_MIN_SIZE;
   const maxCrops = Math.max(1, opts.maxCrops ?? 1);
   const pixelLimit = opts.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
+  // Hashing is only needed where a seeded choice of tiles can happen.
+  const tileSeed = () => (maxCrops > 1 ? (opts.tileSeed ?? sha256Hex(buf)) : '');
   if (buf.length === 0) return { skip: 'empty-file', message: 'file is empty (0 bytes)' };
 
   const sniffed = sniffFormat(buf);
@@ -364,7 +390,7 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
     if ('skip' in bmp) return bmp;
     const tooSmall = checkSize(bmp.width, bmp.height, minSize);
     if (tooSmall) return tooSmall;
-    const rects = cropRects(bmp.width, bmp.height, canvas, maxCrops);
+    const rects = cropRects(bmp.width, bmp.height, canvas, maxCrops, tileSeed());
     return {
       info: {
         format: 'bmp',
@@ -438,7 +464,7 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   if (info.channels !== 3 || info.width !== width || info.height !== height) {
     return { skip: 'corrupt', message: `decoded to ${info.width}×${info.height}×${info.channels}, header said ${width}×${height}` };
   }
-  const rects = cropRects(width, height, canvas, maxCrops);
+  const rects = cropRects(width, height, canvas, maxCrops, tileSeed());
   const crops = rects.map((r) => rgbToCanvas(raw.data, width, r));
   const hasExif = await detectExif(buf, format, meta.exif);
   const compression = compressionOf(buf, format);

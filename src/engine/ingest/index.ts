@@ -101,7 +101,7 @@ export async function ingestOne(file: ScanFile, opts: IngestModuleOptions = {}):
   if (known) return { kind: 'image', image: { file: { ...names, sha256, sizeBytes, mtimeMs, ...known }, crops: [] } };
   let decoded;
   try {
-    decoded = await decodeImageBuffer(buf, opts as DecodeOptions);
+    decoded = await decodeImageBuffer(buf, { ...(opts as DecodeOptions), tileSeed: sha256 });
   } catch (err) {
     // decodeImageBuffer maps every known failure; anything left is still this file's problem only.
     return skipped('corrupt', `unexpected decoder failure: ${(err as Error)?.message ?? err}`, { sha256, sizeBytes });

@@ -73,7 +73,14 @@ export function methodParagraphs(p: CaseParams): { title: string; text: string }
     {
       title: 'Attribution in this case',
       text:
-        `Every image was centre-cropped, without resampling, to a ${p.canvas} x ${p.canvas} pixel canvas. The evidence was drawn ` +
+        ((p.maxCrops ?? 1) <= 1
+          ? `Every image was centre-cropped, without resampling, to a ${p.canvas} x ${p.canvas} pixel canvas. `
+          : `Every image was cut, without resampling, into ${p.canvas} x ${p.canvas} pixel tiles: the centre tile, and for an image at least ` +
+            `twice that size both ways up to ${p.maxCrops! - 1} more non-overlapping tiles (a choice seeded by the file's SHA-256 where ` +
+            'it has more, so the same file always gives the same tiles). The measurements of the tiles of one image are averaged: an ' +
+            'image counts once, however many tiles it has. ') +
+        (p.cropLimitCaution ? `Caution: ${p.cropLimitCaution}. ` : '') +
+        `The evidence was drawn ` +
         `into ${p.bags} bags of ${p.bagSize} images (random seed ${p.seed}, so the draw can be repeated exactly). Each bag receives a ` +
         'score for every library entry and the folder verdict combines the bags. The margin is the difference between the best and ' +
         'the second-best score. An open-set test compares the distance between the evidence and each entry with the distances ' +

@@ -10,6 +10,7 @@ import { Heatmap } from './Heatmap.js';
 import { Dendrogram } from './Dendrogram.js';
 import { StabilityChart } from './StabilityChart.js';
 import { displayProse, displayText } from '../../../shared/display-text.js';
+import { tileLimitText } from '../../../shared/wording.js';
 
 /** Short names of the library classifier's evidence blocks (engine: attribution/prepared-library.ts). */
 const BLOCK_LABELS: Record<string, string> = { phi: 'φ', spectrum: 'residual spectrum', pixels: 'residual pixels' };
@@ -58,8 +59,15 @@ export function CaseResults({ api, result }: { api: GenprintApi; result: CaseRes
           <dt>Parameters</dt>
           <dd>
             bags of {result.params.bagSize} × {result.params.bags}, seed {result.params.seed}
+            {(result.params.maxCrops ?? 1) > 1 ? `, ${tileLimitText(result.params.maxCrops)}` : ''}
           </dd>
         </div>
+        {result.params.cropLimitCaution && (
+          <div>
+            <dt>Caution</dt>
+            <dd data-testid="crop-limit-caution">{displayProse(result.params.cropLimitCaution)}</dd>
+          </div>
+        )}
         <div>
           <dt>Model φ</dt>
           <dd title={result.model.phiSha256 ?? undefined}>{shortHash(result.model.phiSha256)}</dd>

@@ -3,6 +3,7 @@ import {
   CLASSIFIER_EVIDENCE,
   DEFAULT_MANIFOLD_K,
   ESTIMATE_CHOICES,
+  MAX_CROPS_RANGE,
   PROVIDER_CHOICES,
   REAL_FAMILY,
   type GenprintApi,
@@ -233,6 +234,15 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             hint="How often single-source held-back sets of a folder's size may be split into a mixed folder"
           />
           <NumberField id="set-bags" label="Bags" value={s.bags} min={1} max={10000} onChange={(v) => set({ bags: v })} />
+          <NumberField
+            id="set-max-crops"
+            label="Tiles per image"
+            value={s.maxCrops}
+            min={MAX_CROPS_RANGE[0]}
+            max={MAX_CROPS_RANGE[1]}
+            onChange={(v) => set({ maxCrops: v })}
+            hint="At most this many 256 × 256 tiles of a large image, at enrolment (recorded with the entry); analyses take the evidence with the library's limit"
+          />
           <NumberField
             id="set-seed"
             label="Seed"
