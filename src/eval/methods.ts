@@ -72,7 +72,14 @@ export async function runEngine(
   split: DomainSplit,
   setup: EncoderSetup,
   workDir: string,
-  opts: { bags?: number; tag?: string; reuseCacheFrom?: string; onImages?: (n: number) => void } = {},
+  opts: {
+    bags?: number;
+    tag?: string;
+    reuseCacheFrom?: string;
+    onImages?: (n: number) => void;
+    /** The φ-only classifier and the manifold method beside DSF+ (default true; the calibration-only study needs neither). */
+    ablations?: boolean;
+  } = {},
 ): Promise<EngineRun> {
   await mkdir(workDir, { recursive: true });
   const libraryPath = path.join(workDir, `${setup.id}${opts.tag ? `-${opts.tag}` : ''}.genprint`);
@@ -103,14 +110,15 @@ export async function runEngine(
   for (const g of split.generators) opts.onImages?.(split.query.get(g.name)!.length);
   await dsf.persistCache();
   let dsfPhiOnly: EngineRun['dsfPhiOnly'];
-  if (setup.id === 'shipped') {
+  const ablations = opts.ablations ?? true;
+  if (setup.id === 'shipped' && ablations) {
     // Same φ features and correlations, only the classifier differs: re-score instead of re-examining.
     const attributor = await openAttributor({ libraryPath, method: 'dsf', modelsDir: setup.modelsDir, classifierEvidence: 'phi' });
     const rescore = (e: ImageEvidence) => imageEvidence(attributor.library, e.relPath, e.sha256, e.corr, e.features);
     dsfPhiOnly = { attributor, evidence: new Map([...evidence].map(([g, m]) => [g, new Map([...m].map(([r, e]) => [r, rescore(e)]))])) };
   }
   let manifold: EngineRun['manifold'];
-  if (setup.id === 'shipped' && existsSync(path.join(setup.modelsDir, 'manifold', 'model-card.json'))) {
+  if (setup.id === 'shipped' && ablations && existsSync(path.join(setup.modelsDir, 'manifold', 'model-card.json'))) {
     const attributor = await openAttributor({ libraryPath, method: 'manifold', manifold: { estimate: 'projector' }, modelsDir: setup.modelsDir });
     manifold = { attributor, evidence: await examineQueries(attributor, domain.root, split) };
     await attributor.persistCache();

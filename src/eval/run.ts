@@ -106,6 +106,19 @@ export interface EvalOptions {
    * re-compression robustness rows with and without reference banks (a shorter run for them).
    */
   robustnessOnly?: boolean;
+  /**
+   * Only the calibrated verdicts' study (issue #20): DSF+ with the shipped models, its closed-set
+   * row, the open set (each generator left out in turn) and the split test, on the held-out scopes
+   * and on the "all" scopes small enough for the open set; no controls, baselines, other methods,
+   * robustness, clustering or split studies.
+   */
+  calibrationOnly?: boolean;
+  /**
+   * Split each generator's images into seeded random halves with this seed instead of the sorted
+   * even/odd halves (e.g. to measure the open set where a sample sheet's columns are classes, so
+   * even/odd halves hold different content).
+   */
+  randomSplit?: number;
   log?: (line: string) => void;
 }
 
@@ -325,22 +338,28 @@ interface ScopeContext {
     referenceFractions?: number[];
   };
   cap?: number;
+  /** Seeded random halves instead of the even/odd split (EvalOptions.randomSplit). */
+  splitSeed?: number;
+  /** EvalOptions.calibrationOnly: DSF+ alone, then the open set and the split study. */
+  calibrationOnly?: boolean;
   eta: Eta;
   log: (s: string) => void;
 }
 
 async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
   const { domain, gens, sizes, repeats, seed, eta } = ctx;
-  const split = makeSplit(gens, ctx.cap);
+  const split = makeSplit(gens, ctx.cap, ctx.splitSeed);
   const notes: string[] = [];
+  if (ctx.splitSeed !== undefined) notes.push(`Enrolment/query halves: seeded random halves (seed ${ctx.splitSeed}), not the sorted even/odd halves.`);
   const side = Number(/(\d+)x/.exec(domain.imageSize)?.[1] ?? 64);
   const unitOf = (n: number) => n * Math.max(0.3, (Math.min(side, 256) / 64) ** 2);
 
   const runs = new Map<EncoderSetup['id'], EngineRun>();
   for (const s of ctx.setups) {
     eta.say(`${domain.name} (${ctx.scope}): enrol + examine with φ = ${s.id}`);
-    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { onImages: (n) => eta.add(unitOf(n)) }));
+    runs.set(s.id, await runEngine(domain, split, s, path.join(ctx.work, ctx.scope), { onImages: (n) => eta.add(unitOf(n)), ablations: !ctx.calibrationOnly }));
   }
+  if (ctx.calibrationOnly) return calibrationScope(ctx, split, runs.get('shipped'), notes);
   eta.say(`${domain.name} (${ctx.scope}): spectral baseline`);
   const spectral = await runSpectral(domain, split);
   eta.add(unitOf(gens.reduce((s, g) => s + g.files.length, 0) * 0.3));
@@ -477,6 +496,46 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
 }
 
 const SPLIT_N = 10;
+
+/** EvalOptions.calibrationOnly: DSF+'s closed-set row (and firm wrong verdicts), then the open set and the split test. */
+async function calibrationScope(ctx: ScopeContext, split: DomainSplit, s: EngineRun | undefined, notes: string[]): Promise<ScopeResult> {
+  if (!s) throw new Error('--calibration-only needs the shipped models (models/model-card.json)');
+  const { domain, gens, sizes, repeats, seed, eta } = ctx;
+  notes.push('--calibration-only: DSF+ alone, then the open set and the split test; the other methods, controls and studies were not run.');
+  const queries = commonQueries(split, domain.root, [s.evidence]);
+  eta.say(`${domain.name} (${ctx.scope}): judging bags`);
+  const firmWrong = emptyFirmWrongTally();
+  const accuracy: AccuracyRow[] = [
+    { method: 'dsf+', label: METHOD_LABELS['dsf+'], bySize: await closedSet(domain.name, queries, sizes, repeats, seed, engineJudge(s.dsf, s.evidence)) },
+  ];
+  await closedSet(domain.name, queries, [FIRM_WRONG_N], repeats, seed, engineJudge(s.dsf, s.evidence, tallyingTop1(firmWrong)));
+  const matrix = correlationOf(residualSource(s), queries);
+  const result: ScopeResult = {
+    scope: ctx.scope,
+    generators: gens.map((g) => ({
+      name: g.name,
+      family: g.family,
+      trained: g.trained,
+      enrol: split.enrol.get(g.name)!.length,
+      query: queries.get(g.name)!.length,
+    })),
+    chance: 1 / gens.length,
+    accuracy,
+    firmWrong,
+    correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
+    scoreVsBagSize: scoreVsBagSize(residualSource(s), domain.name, queries, sizes, repeats, seed),
+    notes,
+  };
+  if (gens.length < 3) notes.push('open set skipped: leaving one generator out of 2 leaves a single entry (no classifier).');
+  else if (!s.dsf.library.calibration) notes.push('open set and split study skipped: the library keeps no held-back data to calibrate on.');
+  else {
+    eta.say(`${domain.name} (${ctx.scope}): open set (leave one generator out)`);
+    result.openSet = await openSet(ctx, split, s, queries, null, { dsfOnly: true });
+    eta.say(`${domain.name} (${ctx.scope}): split test on single-source bags and mixtures`);
+    result.splitStudy = await splitStudy(ctx, s, queries);
+  }
+  return result;
+}
 
 function summarise(splits: { seed: number; top1: number }[]): Omit<SplitSensitivity, 'n' | 'evenOdd'> {
   const xs = splits.map((x) => x.top1);
@@ -909,10 +968,14 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
   if (card) setups.push({ id: 'shipped', modelsDir });
   else notes.push('No shipped models in models/: DSF+/DSF− rows are missing; the residual method and baselines still run.');
   const robustnessOnly = opts.robustnessOnly ?? false;
-  const controls = robustnessOnly ? {} : ensureControls(log);
+  const calibrationOnly = opts.calibrationOnly ?? false;
+  if (calibrationOnly && robustnessOnly) throw new Error('--calibration-only and --robustness-only are different studies: choose one');
+  const controls = robustnessOnly || calibrationOnly ? {} : ensureControls(log);
+  if (calibrationOnly)
+    notes.push('--calibration-only: the calibrated verdicts (open set, split test) with DSF+ alone; controls, other methods and the other studies not run.');
   if (robustnessOnly) notes.push('--robustness-only: held-out scopes, robustness to re-compression; controls, open set and split studies not run.');
   for (const c of CONTROLS) if (controls[c]) setups.push({ id: c, modelsDir: controls[c] });
-  if (!controls.untrained && !robustnessOnly)
+  if (!controls.untrained && !robustnessOnly && !calibrationOnly)
     notes.push('The control encoders could not be exported (needs /usr/bin/python3 with torch); their rows are missing.');
   const baselineCard = opts.baselineModels ? readModelCard(path.resolve(opts.baselineModels)) : null;
   if (opts.baselineModels) {
@@ -949,7 +1012,18 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
     const td = Date.now();
     const held = heldOutGenerators(d, split);
     const scopes: ScopeResult[] = [];
-    const base = { domain: d, setups, sizes, repeats, seed, eta, log, cap: quick && d.source === 'corpus' ? 40 : undefined };
+    const base = {
+      domain: d,
+      setups,
+      sizes,
+      repeats,
+      seed,
+      eta,
+      log,
+      cap: quick && d.source === 'corpus' ? 40 : undefined,
+      splitSeed: opts.randomSplit,
+      calibrationOnly,
+    };
     let skipped: string | undefined;
     if (d.generators.length < 2) skipped = `only ${d.generators.length} generator: nothing to attribute between`;
     else {
@@ -973,7 +1047,8 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
                 },
           }),
         );
-      if (d.source === 'corpus' && !(quick && headline) && !robustnessOnly && held.length !== d.generators.length)
+      const allOpenSet = !quick && d.generators.length <= ALL_SCOPE_OPEN_SET_MAX;
+      if (d.source === 'corpus' && !(quick && headline) && !robustnessOnly && !(calibrationOnly && !allOpenSet) && held.length !== d.generators.length)
         scopes.push(
           await evaluateScope({
             ...base,
@@ -981,7 +1056,7 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
             gens: d.generators,
             work: path.join(work, d.name),
             // Leave-one-out on the "all" tables too (DSF+ only), where few enough generators keep it cheap.
-            extras: { openSet: !quick && d.generators.length <= ALL_SCOPE_OPEN_SET_MAX, robustness: null, clustering: true, bagsAblation: null },
+            extras: { openSet: allOpenSet, robustness: null, clustering: true, bagsAblation: null },
           }),
         );
       if (!headline) skipped = `${held.length} held-out generator${held.length === 1 ? '' : 's'}: not in the headline tables`;
@@ -997,7 +1072,10 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
     createdAt: new Date().toISOString(),
     quick,
     protocol: {
-      split: 'per generator: files sorted by name; even index → enrolment, odd → query',
+      split:
+        opts.randomSplit === undefined
+          ? 'per generator: files sorted by name; even index → enrolment, odd → query'
+          : `per generator: seeded random halves (seed ${opts.randomSplit}; enrolment gets the extra file of an odd count)`,
       bagSizes: sizes,
       draws: repeats,
       seed,

@@ -20,6 +20,11 @@ export function registerEval(program: Command): void {
       '--robustness-only',
       'held-out scopes only, DSF+ and the baselines, robustness to re-compression with and without reference banks (no controls, open set or split studies)',
     )
+    .option(
+      '--calibration-only',
+      'the calibrated verdicts only (issue #20): DSF+, the open set and the split test on the held-out scopes and the small "all" scopes',
+    )
+    .option('--random-split <seed>', 'seeded random enrolment/query halves instead of the sorted even/odd halves', parseSeed)
     .option('--baseline-models <dir>', 'also score this models folder (e.g. the previous φ) on the same bags: paired "DSF+ minus baseline" rows')
     .option(
       '--max-crops <n>',
@@ -56,6 +61,8 @@ export function registerEval(program: Command): void {
         baselineModels: o.baselineModels,
         skipDemo: Boolean(o.skipDemo),
         robustnessOnly: Boolean(o.robustnessOnly),
+        calibrationOnly: Boolean(o.calibrationOnly),
+        randomSplit: o.randomSplit,
       });
       process.stdout.write(`${JSON.stringify({ outDir, seconds: result.runtime.seconds, domains: result.domains.map((d) => d.domain) })}\n`);
     });

@@ -8,18 +8,28 @@
 // - Open set. A verdict's two open-set tests become standardised statistics for the chosen entry c:
 //   the feature novelty z = (median log novelty − m_c) / s_c · √n / 1.25 (m_c, s_c: c's held-back
 //   images' log novelty, each against c's statistics without the image's fold; 1.25 σ/√n is a
-//   median's standard error) and the fingerprint correlation z = (c₀ − mean |corr|) / s · √n (c₀, s:
-//   the enrolment's held-out correlations). Sets of n held-back images are drawn from every entry
-//   and decided like evidence; the novelty threshold is the z that at most half the stated
-//   false-unknown rate of those sets exceed, the correlation threshold the normal quantile at half
-//   the rate (its per-image values are not kept, so it rests on the central limit theorem), so by
-//   the union bound at most the stated rate of an enrolled generator's sets is called unknown.
+//   median's standard error) and the fingerprint correlation z = (c₀ − mean |corr|) / (s·√(1/n + 1/N))
+//   (c₀, s: the enrolment's N held-out correlations). Both references are estimated from the entry's
+//   own N held-back images, so they are off by about a standard error at N themselves; a fresh set
+//   is compared with that one estimate, and the test's spread is the set's and the reference's
+//   together. Sets of n held-back images are drawn from every entry and decided like evidence, each
+//   compared with a median of c's held-back images redrawn with replacement (a bootstrap of the
+//   reference); the novelty threshold is the z that at most half the stated false-unknown rate of
+//   those sets exceed. The correlation threshold is Student's t quantile (N − 1 degrees of
+//   freedom) at half the rate (its per-image values are not kept, so it rests on the central limit
+//   theorem). By the union bound at most the stated rate of an enrolled generator's sets is
+//   called unknown — for evidence drawn like the references: a generator's images of content its
+//   references lack (a conditional generator's other classes) can be called unknown more often.
 //   Leaving each entry out in turn (its held-back sets judged against the others; for the
 //   correlation test its stored held-out residuals against the others' fingerprints) gives the
 //   rate at which a generator missing from the library is caught at that setting.
+//   (Calibration version 2 compared the sets with the median of the very images they were drawn
+//   from and the correlation with σ/√n: on the corpus's 28-px domains, with about 32 references
+//   per entry, enrolled generators' fresh sets were called unknown up to twice the stated rate.)
 // - Neighbour check. For every pair of entries (c, r), the mean and spread of log p(c|x) − log p(r|x)
-//   over c's held-back images: evidence whose mean log-odds fall below what 95 % of c's held-back
-//   sets of its size reach is closer to r than c's own references are.
+//   over c's held-back images: evidence whose mean log-odds fall below what 95 % of fresh sets of
+//   its size reach (against that mean, estimated from c's held-back images) is closer to r than c's
+//   own references are.
 // - Split test. A folder's mixture over the entries (grouping.ts) is tested against the best single
 //   entry with a likelihood-ratio statistic; its threshold is the value single-entry held-back sets
 //   of the folder's size exceed in at most the stated false-split rate of draws.
@@ -82,8 +92,8 @@ export interface CalibrationData {
   logProba: Float64Array[];
   /** log novelty of each held-back image against every entry; against its own entry, without the image's fold. */
   logNovelty: Float64Array[];
-  /** Per entry: the enrolment's held-out |corr| with its fingerprint (mean, sd), or null. */
-  correlation: ({ mean: number; sd: number } | null)[];
+  /** Per entry: the enrolment's held-out |corr| with its fingerprint (mean, sd, and how many images they rest on), or null. */
+  correlation: (Reference | null)[];
   /**
    * Per entry: |corr| of each of its stored held-out residuals (≤ 64 px, fold 0) with every entry's
    * fingerprint (its own without them); null where it has none. Only the left-out estimate uses it.
@@ -91,26 +101,41 @@ export interface CalibrationData {
   heldOutCorrelation: (Float64Array[] | null)[];
 }
 
+/**
+ * A reference level estimated from `count` held-back images: its centre (median or mean), their
+ * spread, and their number — the reference is itself uncertain, and a fresh set is compared with
+ * it, so a test's standard error is the set's and the reference's together (σ·√(1/n + 1/count)).
+ */
+export interface SpreadReference {
+  sd: number;
+  count: number;
+}
+export type Reference = SpreadReference & { mean: number };
+
 /** The calibration of one library under one setting: plain data, storable with the classifier. */
 export interface LibraryCalibration {
-  version: 1;
+  version: 2;
   settings: CalibrationSettings;
   setsPerEntry: number;
   /** Per entry: the references the open-set statistics are standardised by. */
   entries: {
-    /** Median and sd of the entry's held-back images' log novelty (each against the entry without the image's fold). */
-    novelty: { median: number; sd: number } | null;
-    /** The enrolment's held-out |corr| with the fingerprint (mean, sd). */
-    correlation: { mean: number; sd: number } | null;
+    /** Median, sd and count of the entry's held-back images' log novelty (each against the entry without the image's fold). */
+    novelty: (SpreadReference & { median: number }) | null;
+    /** The enrolment's held-out |corr| with the fingerprint (mean, sd, count). */
+    correlation: Reference | null;
   }[];
-  /** logOdds.mean[c][r], .sd[c][r]: log p(c|x) − log p(r|x) over c's held-back images. */
-  logOdds: { mean: number[][]; sd: number[][] };
+  /** logOdds.mean[c][r], .sd[c][r]: log p(c|x) − log p(r|x) over c's held-back images; count[c]: how many. */
+  logOdds: { mean: number[][]; sd: number[][]; count: number[] };
   openSet: {
     sizes: number[];
     /** Novelty z above which the test rejects, per size. */
     noveltyZ: number[];
-    /** Correlation z above which the test rejects (the normal quantile at 1 − rate/2). */
-    correlationZ: number;
+    /**
+     * Per entry: the correlation z above which the test rejects — Student's t quantile at 1 − rate/2
+     * with the reference's count − 1 degrees of freedom (its sd is estimated), the normal quantile
+     * where the entry has no correlation reference.
+     */
+    correlationZ: number[];
     /** Per size: share of left-out entries' held-back sets called unknown; null with fewer than 3 entries. */
     detection: (number | null)[];
     /** Entries left out in turn (0 with fewer than 3). */
@@ -161,11 +186,19 @@ const SPREAD_FLOOR = 1e-6;
 export const NOVELTY_FLOOR = Math.log(1.25);
 export const CORRELATION_FLOOR = 0.25;
 
-/** The novelty test's tolerance band at n images for a reference spread `sd` and z standard errors. */
+/**
+ * Standard error of the difference between a fresh set's mean of n images and a reference mean of
+ * `count` images, in units of their common σ. The reference is estimated from the entry's own
+ * held-back images and is off by about σ/√count itself; a test that treated it as exact (σ/√n)
+ * calls more of an enrolled generator's fresh sets unknown than it states, the more so the larger
+ * the set (one-sided at 2.5 % with 32 references: 4.4 % of fresh sets at n = 10, 11 % at n = 50).
+ */
+export const predictionSe = (n: number, count: number): number => Math.sqrt(1 / n + (count > 0 ? 1 / count : 0));
+/** The novelty test's tolerance band at n images for a reference spread `sd` and z standard errors (the z already holds the reference's uncertainty: calibrationStatistics draws it). */
 const noveltyBand = (sd: number, z: number, n: number): number => Math.max((z * MEDIAN_SE * Math.max(sd, SPREAD_FLOOR)) / Math.sqrt(n), NOVELTY_FLOOR, 1e-12);
-/** The correlation test's tolerance band. */
-const correlationBand = (ref: { mean: number; sd: number }, z: number, n: number): number =>
-  Math.max((z * Math.max(ref.sd, SPREAD_FLOOR)) / Math.sqrt(n), CORRELATION_FLOOR * ref.mean, 1e-12);
+/** The correlation test's tolerance band: z standard errors of the set's mean against the reference's. */
+const correlationBand = (ref: Reference, z: number, n: number): number =>
+  Math.max(z * Math.max(ref.sd, SPREAD_FLOOR) * predictionSe(n, ref.count), CORRELATION_FLOOR * ref.mean, 1e-12);
 
 /**
  * One open-set test in band units: the statistic's distance from the reference over the tolerance
@@ -186,8 +219,8 @@ export function noveltyTest(ref: { median: number; sd: number }, logNovelties: r
   return { statistic, threshold: ref.median + band, exceedance: (statistic - ref.median) / band - 1 };
 }
 
-/** Fingerprint correlation of a set against entry c's reference: its mean |corr| may fall below it by z · σ/√n (and the floor). */
-export function correlationTest(ref: { mean: number; sd: number }, correlations: ArrayLike<number>, z: number): StandardisedTest {
+/** Fingerprint correlation of a set against entry c's reference: its mean |corr| may fall below it by z · σ·√(1/n + 1/count) (and the floor). */
+export function correlationTest(ref: Reference, correlations: ArrayLike<number>, z: number): StandardisedTest {
   const n = correlations.length;
   const statistic = mean(correlations);
   const band = correlationBand(ref, z, n);
@@ -272,7 +305,9 @@ export function calibrationData(
     labels: hb.labels,
     logProba: hb.logProba,
     logNovelty,
-    correlation: lib.entries.map((e) => (e.calibration.residual ? { mean: e.calibration.residual.meanCorr, sd: e.calibration.residual.stdCorr } : null)),
+    correlation: lib.entries.map((e) =>
+      e.calibration.residual ? { mean: e.calibration.residual.meanCorr, sd: e.calibration.residual.stdCorr, count: e.calibration.residual.heldOut } : null,
+    ),
     heldOutCorrelation,
   };
 }
@@ -288,7 +323,7 @@ function decide(sum: Float64Array, excluded: number): number {
  * Version of what calibrationStatistics computes (the draws, the sizes, the statistics kept): part
  * of the stored statistics' key, so a release that calibrates differently never reads older ones.
  */
-export const CALIBRATION_VERSION = 2;
+export const CALIBRATION_VERSION = 3;
 
 /**
  * Everything the calibration draws from the held-back data, for any setting: the statistics of
@@ -302,19 +337,24 @@ export interface CalibrationStatistics {
   classes: string[];
   setsPerEntry: number;
   entries: LibraryCalibration['entries'];
-  /** Per entry: its stored held-out residuals' |corr| with its own fingerprint without them (mean, sd), the left-out estimate's correlation reference. */
-  cropReference: ({ mean: number; sd: number } | null)[];
+  /** Per entry: its stored held-out residuals' |corr| with its own fingerprint without them (mean, sd, count), the left-out estimate's correlation reference. */
+  cropReference: (Reference | null)[];
   logOdds: LibraryCalibration['logOdds'];
   openSet: {
     sizes: number[];
     /** Entries left out in turn (0 with fewer than 3). */
     leftOut: number;
-    /** Per size: the novelty z of every enrolled entry's held-back sets (K · S), sorted ascending (−∞ where the chosen entry has no reference). */
+    /**
+     * Per size: the novelty z of every enrolled entry's held-back sets (K · S), sorted ascending
+     * (−∞ where the chosen entry has no reference): each set's median against a median of the
+     * chosen entry's held-back images redrawn with replacement, so the z varies as much as a fresh
+     * set's against a reference estimated from that many images does.
+     */
     knownZ: Float64Array[];
     /**
      * Per size, with at least 3 entries (else empty): entry e's held-back sets decided among the
      * others (sets e · S … e · S + S − 1): the entry chosen, the median log novelty's excess over its
-     * reference (NaN: no novelty test) and the mean correlation's shortfall below its crop
+     * reference, redrawn as for knownZ (NaN: no novelty test) and the mean correlation's shortfall below its crop
      * reference (NaN: no correlation test).
      */
     missing: { chosen: Int32Array; noveltyExcess: Float64Array; correlationShortfall: Float64Array }[];
@@ -334,17 +374,29 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
   const K = data.classes.length;
   const S = opts.setsPerEntry ?? CALIBRATION_SETS_PER_ENTRY;
   const by = imagesByEntry(data.labels, K);
-  const entries = Array.from({ length: K }, (_, c) => {
-    const own = by[c].map((i) => data.logNovelty[i][c]).filter(Number.isFinite);
-    return { novelty: own.length >= 2 ? { median: median(own), sd: sd(own) } : null, correlation: data.correlation[c] };
-  });
+  const ownNovelty = Array.from({ length: K }, (_, c) => by[c].map((i) => data.logNovelty[i][c]).filter(Number.isFinite));
+  const entries = ownNovelty.map((own, c) => ({
+    novelty: own.length >= 2 ? { median: median(own), sd: sd(own), count: own.length } : null,
+    correlation: data.correlation[c],
+  }));
+  // The reference median is estimated from the entry's own held-back images, so it is off by about
+  // a median's standard error at that count. Every set below is compared with a reference median
+  // redrawn the same way (a bootstrap of the entry's held-back log novelties), not with the median
+  // of the very images the sets are drawn from: the thresholds then hold for fresh evidence
+  // against a reference estimated once, whose error is the same for all of an entry's cases.
+  const referenceRand = createRandom(0x7ef5);
+  const referenceMedians = ownNovelty.map((own) =>
+    own.length >= 2
+      ? Float64Array.from({ length: S }, () => median(Array.from({ length: own.length }, () => own[Math.floor(referenceRand() * own.length)])))
+      : null,
+  );
   // The left-out estimate's correlation test runs on the stored held-out residuals (≤ 64 px), so its
   // reference is on the same scale: the entry's own held-out residuals against its fingerprint
   // without them. (At 64 px chance correlations are larger than on a full canvas, so for larger
   // images this understates what the correlation test catches.)
   const cropReference = Array.from({ length: K }, (_, c) => {
     const own = (data.heldOutCorrelation[c] ?? []).map((row) => row[c]).filter(Number.isFinite);
-    return own.length >= 2 ? { mean: mean(own), sd: sd(own) } : null;
+    return own.length >= 2 ? { mean: mean(own), sd: sd(own), count: own.length } : null;
   });
   const logOdds = {
     mean: Array.from({ length: K }, (_, c) =>
@@ -353,6 +405,7 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
     sd: Array.from({ length: K }, (_, c) =>
       Array.from({ length: K }, (_, r) => (r === c ? 0 : sd(by[c].map((i) => data.logProba[i][c] - data.logProba[i][r])))),
     ),
+    count: by.map((rows) => rows.length),
   };
 
   const sum = new Float64Array(K);
@@ -374,7 +427,7 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
       for (let s = 0; s < S; s++) {
         const { c, logNovelties } = decideSet(draw(by[j]), -1);
         const ref = entries[c].novelty;
-        known[j * S + s] = ref ? ((median(logNovelties) - ref.median) / Math.max(ref.sd, SPREAD_FLOOR)) * (Math.sqrt(n) / MEDIAN_SE) : -Infinity;
+        known[j * S + s] = ref ? ((median(logNovelties) - referenceMedians[c]![s]) / Math.max(ref.sd, SPREAD_FLOOR)) * (Math.sqrt(n) / MEDIAN_SE) : -Infinity;
       }
     knownZ.push(known.sort());
     if (K < 3) continue;
@@ -389,7 +442,7 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
         const { c, logNovelties } = decideSet(draw(by[e]), e);
         chosen[e * S + s] = c;
         const novRef = entries[c].novelty;
-        if (novRef) noveltyExcess[e * S + s] = median(logNovelties) - novRef.median;
+        if (novRef) noveltyExcess[e * S + s] = median(logNovelties) - referenceMedians[c]![s];
         const corrRef = cropReference[c];
         if (corrRef && crossCorr) {
           const values = Array.from({ length: n }, () => crossCorr[Math.floor(rand() * crossCorr.length)][c]);
@@ -434,6 +487,15 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
 }
 
 /**
+ * The z a mean of fresh images may fall short of a reference by, in standard errors, at one-sided
+ * level `rate`: Student's t with count − 1 degrees of freedom (the reference's sd is estimated from
+ * `count` images), the normal quantile where the count is unknown.
+ */
+export function correlationQuantile(rate: number, count: number): number {
+  return count >= 2 ? jStat.studentt.inv(1 - rate, count - 1) : jStat.normal.inv(1 - rate, 0, 1);
+}
+
+/**
  * The thresholds and rates of one setting, from the statistics of every held-back set
  * (calibrationStatistics): the novelty z that at most half the false-unknown rate of enrolled
  * generators' sets exceed, the correlation z at the normal quantile of half the rate, the share
@@ -444,7 +506,7 @@ export function calibrationAt(stats: CalibrationStatistics, settings: Calibratio
   const K = stats.classes.length;
   const S = stats.setsPerEntry;
   const halfRate = settings.falseUnknownRate / 2;
-  const corrZ = jStat.normal.inv(1 - halfRate, 0, 1);
+  const corrZ = stats.entries.map((e) => correlationQuantile(halfRate, e.correlation?.count ?? 0));
   const noveltyZ: number[] = [];
   const detection: (number | null)[] = [];
   const absorbed: LibraryCalibration['openSet']['absorbed'] = [];
@@ -470,7 +532,7 @@ export function calibrationAt(stats: CalibrationStatistics, settings: Calibratio
         const corrRef = stats.cropReference[c];
         const rejected =
           (novRef !== null && !Number.isNaN(excess) && excess / noveltyBand(novRef.sd, zThr, n) - 1 > 0) ||
-          (corrRef !== null && !Number.isNaN(shortfall) && shortfall / correlationBand(corrRef, corrZ, n) - 1 > 0);
+          (corrRef !== null && !Number.isNaN(shortfall) && shortfall / correlationBand(corrRef, correlationQuantile(halfRate, corrRef.count), n) - 1 > 0);
         if (rejected) hits++;
         else named[c][e] += 1 / S;
       }
@@ -481,7 +543,7 @@ export function calibrationAt(stats: CalibrationStatistics, settings: Calibratio
     absorbed.push({ rate: named.map((row, c) => row[from[c]]), from });
   });
   return {
-    version: 1,
+    version: 2,
     settings: { ...settings },
     setsPerEntry: S,
     entries: stats.entries,
@@ -542,12 +604,13 @@ export function splitThresholdAt(cal: LibraryCalibration, n: number): number {
 /**
  * Whether the evidence (per-image log-probabilities) is closer to entry r than entry c's own
  * held-back reference images are: its mean log-odds of c over r against the level a share
- * NEIGHBOUR_LEVEL of c's held-back sets of n images fall below (normal approximation of a mean).
+ * NEIGHBOUR_LEVEL of fresh sets of n images fall below (normal approximation of a mean; its standard
+ * error holds the reference mean's own, from c's held-back images).
  */
 export function neighbourCheck(cal: LibraryCalibration, c: number, r: number, neighbourName: string, logProba: ArrayLike<number>[]): NeighbourCheck {
   const n = logProba.length;
   const evidence = mean(logProba.map((lp) => lp[c] - lp[r]));
   const ref = cal.logOdds.mean[c][r];
-  const limit = ref - jStat.normal.inv(1 - NEIGHBOUR_LEVEL, 0, 1) * (cal.logOdds.sd[c][r] / Math.sqrt(n));
+  const limit = ref - jStat.normal.inv(1 - NEIGHBOUR_LEVEL, 0, 1) * cal.logOdds.sd[c][r] * predictionSe(n, cal.logOdds.count[c]);
   return { neighbour: neighbourName, n, evidenceLogOdds: evidence, referenceLogOdds: ref, limit, level: NEIGHBOUR_LEVEL, closer: evidence < limit };
 }

@@ -179,14 +179,14 @@ function calibratedNovelty(lib: PreparedLibrary, items: ImageEvidence[], k: numb
   return { kind: 'novelty', ...t };
 }
 
-/** The calibrated fingerprint-correlation test: the normal quantile at half the false-unknown rate instead of 3. */
+/** The calibrated fingerprint-correlation test: Student's t quantile at half the false-unknown rate instead of 3, on the set's and the reference's standard error. */
 function calibratedCorrelation(lib: PreparedLibrary, items: ImageEvidence[], k: number): OpenSetTest | null {
   const ref = lib.calibration?.entries[k]?.correlation;
   if (!ref) return null;
   const t = calibratedCorrelationTest(
     ref,
     items.map((it) => it.corr[k]),
-    lib.calibration!.openSet.correlationZ,
+    lib.calibration!.openSet.correlationZ[k],
   );
   return { kind: 'correlation', ...t };
 }
