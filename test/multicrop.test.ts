@@ -9,6 +9,9 @@ import { DEFAULTS } from '../src/engine/defaults.js';
 import { cropLimitCaution, libraryCropLimit } from '../src/engine/attributor.js';
 import { parseMaxCrops } from '../src/cli/common.js';
 import type { EnrolmentProvenance } from '../src/shared/types.js';
+import type { Canvas } from '../src/engine/types.js';
+import { EnrolmentBuilder } from '../src/engine/attribution/enrolment.js';
+import { createRandom, gaussian } from '../src/engine/util/random.js';
 
 const entry = (maxCrops?: number): { provenance: EnrolmentProvenance } => ({
   provenance: { sourceFolders: [], fileCount: 1, skippedCount: 0, sha256ListDigest: '', ...(maxCrops === undefined ? {} : { maxCrops }) },
@@ -50,5 +53,33 @@ describe("a library's tile limit", () => {
     expect(cropLimitCaution(16, libraryCropLimit([entry(16)]))).toBeNull();
     expect(cropLimitCaution(1, libraryCropLimit([entry()]))).toBeNull();
     expect(cropLimitCaution(16, libraryCropLimit([entry()]))).toMatch(/up to 16 tiles per image, the library's references with up to 1 tile: .*spread less/);
+  });
+});
+
+describe('enrolment calibration of many-tile references', () => {
+  // Evidence averages |corr| over an image's tiles (attributor.ts); the references' held-out
+  // |corr| must be measured the same way, or the residual open-set test compares unlike numbers.
+  const side = 32;
+  const rng = createRandom(5);
+  const trace = Float32Array.from({ length: 3 * side * side }, () => gaussian(rng));
+  const canvas = (withTrace: boolean): Canvas => ({
+    width: side,
+    height: side,
+    data: Float32Array.from(trace, (t) => (withTrace ? t : 0) + 2 * gaussian(rng)),
+  });
+
+  it("averages each reference's |corr| over all its tiles, like the evidence's", async () => {
+    const allTiles = new EnrolmentBuilder({ encoder: null });
+    const firstTileOnly = new EnrolmentBuilder({ encoder: null });
+    for (let i = 0; i < 16; i++) {
+      // The trace in the first tile only; the other three tiles carry none.
+      const tiles = [canvas(true), canvas(false), canvas(false), canvas(false)];
+      allTiles.add(`image-${i}`, tiles, null);
+      firstTileOnly.add(`image-${i}`, tiles.slice(0, 1), null);
+    }
+    const many = (await allTiles.finish()).calibration.residual!.meanCorr;
+    const one = (await firstTileOnly.finish()).calibration.residual!.meanCorr;
+    expect(many).toBeGreaterThan(0);
+    expect(many).toBeLessThan(0.6 * one);
   });
 });

@@ -9,14 +9,13 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import sharp, { type Sharp } from 'sharp';
 import { decodeImageBuffer, decodeBmp, sniffFormat, sha256Hex, scanFiles, scanFolder } from '../ingest/index.js';
-import { corr } from '../residual/index.js';
 import { residualStatistics, RESIDUAL_STATISTICS_DIM } from '../residual/statistics.js';
 import { throwIfAborted } from '../util/abort.js';
 import { featuresFor, type FeatureCache } from '../attributor.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import type { Canvas, Progress, ReferenceBank, ResidualFingerprint } from '../types.js';
 import { BANK_VERSION, PROCESSING_GRID, type Processing } from './banks.js';
-import { CALIBRATION_FOLDS, correlationCalibration, noveltyCalibration } from './enrolment.js';
+import { CALIBRATION_FOLDS, correlationCalibration, meanAbsCorr, noveltyCalibration } from './enrolment.js';
 
 /** Re-saves an image file's bytes with `p` (sharp; alpha dropped as ingest drops it). BMP, which libvips does not read, goes through ingest's own decoder. */
 export async function resave(bytes: Buffer, p: Processing): Promise<Buffer> {
@@ -107,7 +106,8 @@ export async function computeBanks(req: BankEnrolmentRequest): Promise<BankEnrol
       a.features.push(feats[i]);
       a.statistics.push(residualStatistics(mine));
       const fold = req.folds?.[b.index % CALIBRATION_FOLDS];
-      if (fold && mine[0].width === fold.width && mine[0].height === fold.height) a.corrs.push(Math.abs(corr(mine[0], fold)));
+      const comparable = fold ? mine.filter((t) => t.width === fold.width && t.height === fold.height) : [];
+      if (fold && comparable.length > 0) a.corrs.push(meanAbsCorr(comparable, fold));
     });
     a.ms += performance.now() - t0;
   };

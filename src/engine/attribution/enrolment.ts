@@ -10,8 +10,11 @@ import { ENROLMENT_BAGS } from '../defaults.js';
 import { featureStats, novelty } from './prepared-library.js';
 
 const FOLDS = 4;
-/** Residuals kept in memory for calibration (the fingerprint itself is streamed over all images). */
-const MAX_CALIBRATION_IMAGES = 300;
+/**
+ * Residual tiles kept in memory for calibration (the fingerprint itself is streamed over all
+ * images): 300 images of one tile, fewer images of several.
+ */
+const MAX_CALIBRATION_TILES = 300;
 const HELD_OUT_STORED = 16;
 const HELD_OUT_SIDE = 64;
 
@@ -62,9 +65,21 @@ export function correlationCalibration(corrs: number[]): EntryCalibration['resid
 
 export { FOLDS as CALIBRATION_FOLDS };
 
+/**
+ * One image's |corr| with a fingerprint: the mean over its tiles, as attribution averages an
+ * evidence image's tiles (Eq. 3 per tile), so calibration and evidence measure the same thing.
+ */
+export function meanAbsCorr(tiles: Canvas[], fingerprint: Canvas): number {
+  let sum = 0;
+  for (const t of tiles) sum += Math.abs(corr(t, fingerprint));
+  return sum / tiles.length;
+}
+
 export class EnrolmentBuilder {
   private readonly total = new FingerprintAccumulator();
-  private readonly kept: { fold: number; residual: Canvas }[] = [];
+  /** Images kept for calibration, with all their tiles: an image's |corr| is the mean over its tiles, as evidence's is. */
+  private readonly kept: { fold: number; residuals: Canvas[] }[] = [];
+  private keptTiles = 0;
   private readonly features: Float32Array[] = [];
   private readonly shas: string[] = [];
   private readonly statistics: Float32Array[] = [];
@@ -104,10 +119,11 @@ export class EnrolmentBuilder {
    */
   add(sha256: string, residuals: Canvas[], features: Float32Array | null): void {
     const fold = this.count % FOLDS;
-    residuals.forEach((residual, i) => {
-      this.total.add(residual);
-      if (i === 0 && this.kept.length < MAX_CALIBRATION_IMAGES) this.kept.push({ fold, residual });
-    });
+    for (const residual of residuals) this.total.add(residual);
+    if (residuals.length > 0 && this.keptTiles + residuals.length <= MAX_CALIBRATION_TILES) {
+      this.kept.push({ fold, residuals });
+      this.keptTiles += residuals.length;
+    }
     if (features) {
       this.features.push(features);
       this.shas.push(sha256);
@@ -130,17 +146,20 @@ export class EnrolmentBuilder {
       this.folds = [];
       for (let f = 0; f < FOLDS; f++) {
         const acc = new FingerprintAccumulator();
-        for (const k of this.kept) if (k.fold !== f) acc.add(k.residual);
+        for (const k of this.kept) if (k.fold !== f) for (const r of k.residuals) acc.add(r);
         const fp = acc.result();
         this.folds.push(fp);
-        for (const k of this.kept) if (k.fold === f) corrs.push(Math.abs(corr(k.residual, fp)));
+        for (const k of this.kept) if (k.fold === f) corrs.push(meanAbsCorr(k.residuals, fp));
       }
       calibration.residual = correlationCalibration(corrs);
     }
 
     // Held-out residuals for the library × library matrix (Eq. 5): fold 0 never shapes the other
     // folds' statistics; cropped to the common centre so the library stays small.
-    const held = this.kept.filter((k) => k.fold === 0).slice(0, HELD_OUT_STORED);
+    const held = this.kept
+      .filter((k) => k.fold === 0)
+      .slice(0, HELD_OUT_STORED)
+      .map((k) => ({ residual: k.residuals[0] }));
     let heldOutResiduals: EnrolmentParts['heldOutResiduals'];
     if (held.length > 0) {
       const w = Math.min(HELD_OUT_SIDE, ...held.map((k) => k.residual.width));
