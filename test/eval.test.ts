@@ -22,7 +22,7 @@ import { checkCompression } from '../src/engine/ingest/compression.js';
 import type { Verdict } from '../src/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/engine/residual/statistics.js';
-import { parseManifest } from '../src/eval/corpus.js';
+import { parseManifest, robustnessScope, type Domain, type GeneratorPool } from '../src/eval/corpus.js';
 import { calibrationText, compactPerDraw } from '../src/eval/report.js';
 
 describe('metrics', () => {
@@ -136,6 +136,27 @@ describe('metrics', () => {
   it('parses the manifest format', () => {
     const rows = parseManifest('domain\tgenerator\tfamily\tsource_repo\tcount\timage_size\nd\tg\tgan\to/r\t12\t28x28 L\n');
     expect(rows).toEqual([{ domain: 'd', generator: 'g', family: 'gan', source_repo: 'o/r', format: '', count: 12, image_size: '28x28 L' }]);
+  });
+
+  it('gives --robustness-only a scope on domains with fewer than two held-out generators', () => {
+    const pool = (name: string, trained: boolean): GeneratorPool => ({ name, family: 't2i', sourceRepo: 'o/r', files: [], trained });
+    const domain = (generators: GeneratorPool[]): Domain => ({ name: 'd', root: '/nowhere', source: 'corpus', generators, imageSize: '256x256' });
+    const split = (heldOut: string[], train: string[]) => ({ heldOut: new Set(heldOut.map((g) => `d/${g}`)), train: new Set(train.map((g) => `d/${g}`)) });
+    // Like fmnist28: two or more held-out generators keep the headline held-out scope, trained ones left out.
+    const mixed = domain([pool('a', false), pool('b', false), pool('c', true)]);
+    const headline = robustnessScope(mixed, split(['a', 'b'], ['c']));
+    expect(headline?.scope).toBe('held-out');
+    expect(headline?.gens.map((g) => g.name)).toEqual(['a', 'b']);
+    // Like t2i: one held-out generator, three trained ones — every generator, as the "all" scope.
+    const t2i = domain([pool('ldm', false), pool('dalle', true), pool('sd768', true), pool('sd512', true)]);
+    const one = robustnessScope(t2i, split(['ldm'], ['dalle', 'sd768', 'sd512']));
+    expect(one?.scope).toBe('all');
+    expect(one?.gens.map((g) => g.name)).toEqual(['ldm', 'dalle', 'sd768', 'sd512']);
+    // Like t2i-modern: generators the model card lists neither as trained nor as held out.
+    const modern = domain([pool('flux', false), pool('turbo', false)]);
+    expect(robustnessScope(modern, split([], []))).toEqual({ scope: 'all', gens: modern.generators });
+    // One generator: nothing to attribute between.
+    expect(robustnessScope(domain([pool('only', false)]), split(['only'], []))).toBeNull();
   });
 });
 
