@@ -216,7 +216,7 @@ describe('firm wrong verdicts', () => {
     ...extra,
   });
   const inconsistent: ConsistencyTest = { versus: 'other', images: 10, favouring: 5, meanLogRatio: 0.4, t: 0.9, pValue: 0.2, level: 0.05, consistent: false };
-  it('counts wrong and right verdicts by wording, with and without the compression check, the consistency test and the error-rate guard', () => {
+  it('counts wrong and right verdicts by wording, with and without the compression check, the consistency test, the error-rate guard and the bank caution', () => {
     const t = emptyFirmWrongTally();
     const rate = (errorRate: number, entry: string): HeldBackErrorRate => ({
       entry,
@@ -240,12 +240,15 @@ describe('firm wrong verdicts', () => {
     tallyFirmWrong(t, 'gen-a', verdict('gen-a', { errorRate: rate(0.02, 'gen-a') })); // right, moderate, low estimate
     const closer = { neighbour: 'gen-b', n: 10, evidenceLogOdds: 0.5, referenceLogOdds: 3, limit: 2, level: 0.05, closer: true };
     tallyFirmWrong(t, 'gen-a', verdict('gen-a', { neighbour: closer })); // right, weak only through the neighbour check
+    const bank = { bank: 'jpeg-q90', processing: 'JPEG q90', evidence: { 'jpeg-q90': 10 } };
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b', { references: bank })); // wrong, weak only through the bank caution
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a', { references: bank })); // right, weak only through the bank caution
     expect(t).toEqual({
-      bags: 10,
-      wrong: 5,
+      bags: 12,
+      wrong: 6,
       wrongFirm: 1,
       wrongFirmWithoutCompressionCheck: 2,
-      right: 4,
+      right: 5,
       rightFirm: 2,
       wrongFirmWithoutConsistencyTest: 2,
       rightFirmWithoutConsistencyTest: 3,
@@ -253,6 +256,9 @@ describe('firm wrong verdicts', () => {
       rightFirmWithoutErrorRate: 2,
       wrongFirmWithoutOpenSetGuards: 1,
       rightFirmWithoutOpenSetGuards: 3,
+      // The two bank verdicts are the only extra firm ones once the bank caution is left out.
+      wrongFirmWithoutMatchedReferences: 2,
+      rightFirmWithoutMatchedReferences: 3,
       estimated: 2,
       estimatedErrorSum: 0.32,
       estimatedWrong: 1,
