@@ -22,7 +22,7 @@ import { checkCompression } from '../src/engine/ingest/compression.js';
 import type { Verdict } from '../src/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/engine/residual/statistics.js';
-import { parseManifest } from '../src/eval/corpus.js';
+import { parseManifest, robustnessScope, type Domain, type GeneratorPool } from '../src/eval/corpus.js';
 import { calibrationText, compactPerDraw } from '../src/eval/report.js';
 
 describe('metrics', () => {
@@ -137,6 +137,27 @@ describe('metrics', () => {
     const rows = parseManifest('domain\tgenerator\tfamily\tsource_repo\tcount\timage_size\nd\tg\tgan\to/r\t12\t28x28 L\n');
     expect(rows).toEqual([{ domain: 'd', generator: 'g', family: 'gan', source_repo: 'o/r', format: '', count: 12, image_size: '28x28 L' }]);
   });
+
+  it('gives --robustness-only a scope on domains with fewer than two held-out generators', () => {
+    const pool = (name: string, trained: boolean): GeneratorPool => ({ name, family: 't2i', sourceRepo: 'o/r', files: [], trained });
+    const domain = (generators: GeneratorPool[]): Domain => ({ name: 'd', root: '/nowhere', source: 'corpus', generators, imageSize: '256x256' });
+    const split = (heldOut: string[], train: string[]) => ({ heldOut: new Set(heldOut.map((g) => `d/${g}`)), train: new Set(train.map((g) => `d/${g}`)) });
+    // Like fmnist28: two or more held-out generators keep the headline held-out scope, trained ones left out.
+    const mixed = domain([pool('a', false), pool('b', false), pool('c', true)]);
+    const headline = robustnessScope(mixed, split(['a', 'b'], ['c']));
+    expect(headline?.scope).toBe('held-out');
+    expect(headline?.gens.map((g) => g.name)).toEqual(['a', 'b']);
+    // Like t2i: one held-out generator, three trained ones — every generator, as the "all" scope.
+    const t2i = domain([pool('ldm', false), pool('dalle', true), pool('sd768', true), pool('sd512', true)]);
+    const one = robustnessScope(t2i, split(['ldm'], ['dalle', 'sd768', 'sd512']));
+    expect(one?.scope).toBe('all');
+    expect(one?.gens.map((g) => g.name)).toEqual(['ldm', 'dalle', 'sd768', 'sd512']);
+    // Like t2i-modern: generators the model card lists neither as trained nor as held out.
+    const modern = domain([pool('flux', false), pool('turbo', false)]);
+    expect(robustnessScope(modern, split([], []))).toEqual({ scope: 'all', gens: modern.generators });
+    // One generator: nothing to attribute between.
+    expect(robustnessScope(domain([pool('only', false)]), split(['only'], []))).toBeNull();
+  });
 });
 
 describe('spectral baseline', () => {
@@ -195,7 +216,7 @@ describe('firm wrong verdicts', () => {
     ...extra,
   });
   const inconsistent: ConsistencyTest = { versus: 'other', images: 10, favouring: 5, meanLogRatio: 0.4, t: 0.9, pValue: 0.2, level: 0.05, consistent: false };
-  it('counts wrong and right verdicts by wording, with and without the compression check, the consistency test and the error-rate guard', () => {
+  it('counts wrong and right verdicts by wording, with and without the compression check, the consistency test, the error-rate guard and the bank caution', () => {
     const t = emptyFirmWrongTally();
     const rate = (errorRate: number, entry: string): HeldBackErrorRate => ({
       entry,
@@ -219,12 +240,15 @@ describe('firm wrong verdicts', () => {
     tallyFirmWrong(t, 'gen-a', verdict('gen-a', { errorRate: rate(0.02, 'gen-a') })); // right, moderate, low estimate
     const closer = { neighbour: 'gen-b', n: 10, evidenceLogOdds: 0.5, referenceLogOdds: 3, limit: 2, level: 0.05, closer: true };
     tallyFirmWrong(t, 'gen-a', verdict('gen-a', { neighbour: closer })); // right, weak only through the neighbour check
+    const bank = { bank: 'jpeg-q90', processing: 'JPEG q90', evidence: { 'jpeg-q90': 10 } };
+    tallyFirmWrong(t, 'gen-a', verdict('gen-b', { references: bank })); // wrong, weak only through the bank caution
+    tallyFirmWrong(t, 'gen-a', verdict('gen-a', { references: bank })); // right, weak only through the bank caution
     expect(t).toEqual({
-      bags: 10,
-      wrong: 5,
+      bags: 12,
+      wrong: 6,
       wrongFirm: 1,
       wrongFirmWithoutCompressionCheck: 2,
-      right: 4,
+      right: 5,
       rightFirm: 2,
       wrongFirmWithoutConsistencyTest: 2,
       rightFirmWithoutConsistencyTest: 3,
@@ -232,6 +256,9 @@ describe('firm wrong verdicts', () => {
       rightFirmWithoutErrorRate: 2,
       wrongFirmWithoutOpenSetGuards: 1,
       rightFirmWithoutOpenSetGuards: 3,
+      // The two bank verdicts are the only extra firm ones once the bank caution is left out.
+      wrongFirmWithoutMatchedReferences: 2,
+      rightFirmWithoutMatchedReferences: 3,
       estimated: 2,
       estimatedErrorSum: 0.32,
       estimatedWrong: 1,

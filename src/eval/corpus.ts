@@ -138,6 +138,21 @@ export function heldOutGenerators(d: Domain, split: TrainingSplit): GeneratorPoo
 }
 
 /**
+ * The generators a `--robustness-only` run measures on a domain. The held-out scope when it has at
+ * least two generators (the headline protocol). Otherwise, the domain's other generators would never
+ * be measured at all, because that run has no "all generators" scope: t2i has one held-out generator,
+ * and t2i-modern none (its generators joined the corpus after φ was trained, so the model card lists
+ * them neither as trained nor as held out). There the rows run on every generator of the domain,
+ * labelled as the "all" scope, and `trained` says which of them φ saw. Null when fewer than two
+ * generators leave nothing to attribute between.
+ */
+export function robustnessScope(d: Domain, split: TrainingSplit): { scope: 'held-out' | 'all'; gens: GeneratorPool[] } | null {
+  if (d.generators.length < 2) return null;
+  const held = heldOutGenerators(d, split);
+  return held.length >= 2 ? { scope: 'held-out', gens: held } : { scope: 'all', gens: d.generators };
+}
+
+/**
  * Held-out generators that share a source repository (same codebase, often the same training
  * data or a sibling checkpoint) with a training generator anywhere in the corpus.
  */

@@ -223,6 +223,13 @@ export interface FirmWrongTally {
   wrongFirmWithoutOpenSetGuards: number;
   rightFirmWithoutOpenSetGuards: number;
   /**
+   * The same without the caution that words every verdict matched to a reference bank weak
+   * (`matched-references`): how bank verdicts would read without that blanket rule, the evaluation
+   * the rule waits for (docs/robustness.md). Equal to wrongFirm / rightFirm for other verdicts.
+   */
+  wrongFirmWithoutMatchedReferences: number;
+  rightFirmWithoutMatchedReferences: number;
+  /**
    * Named verdicts that carried a held-back error-rate estimate, and the sum of their estimates:
    * the mean estimate beside the observed share of wrong verdicts checks the estimate's calibration.
    */
@@ -245,6 +252,8 @@ export const emptyFirmWrongTally = (): FirmWrongTally => ({
   rightFirmWithoutErrorRate: 0,
   wrongFirmWithoutOpenSetGuards: 0,
   rightFirmWithoutOpenSetGuards: 0,
+  wrongFirmWithoutMatchedReferences: 0,
+  rightFirmWithoutMatchedReferences: 0,
   estimated: 0,
   estimatedErrorSum: 0,
   estimatedWrong: 0,
@@ -259,6 +268,7 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
   const { errorRate, ...withoutErrorRate } = v;
   const { neighbour: _neighbour, ...withoutNeighbour } = v;
   const withoutOpenSetGuards: Verdict = { ...withoutNeighbour, openSet: { ...v.openSet, calibration: undefined } };
+  const { references: _references, ...withoutMatchedReferences } = v;
   const right = v.label === truth;
   if (errorRate) {
     t.estimated++;
@@ -271,6 +281,7 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
     if (firm(withoutTest)) t.rightFirmWithoutConsistencyTest++;
     if (firm(withoutErrorRate)) t.rightFirmWithoutErrorRate++;
     if (firm(withoutOpenSetGuards)) t.rightFirmWithoutOpenSetGuards++;
+    if (firm(withoutMatchedReferences)) t.rightFirmWithoutMatchedReferences++;
     return;
   }
   t.wrong++;
@@ -279,4 +290,5 @@ export function tallyFirmWrong(t: FirmWrongTally, truth: string, v: Verdict): vo
   if (firm(withoutTest)) t.wrongFirmWithoutConsistencyTest++;
   if (firm(withoutErrorRate)) t.wrongFirmWithoutErrorRate++;
   if (firm(withoutOpenSetGuards)) t.wrongFirmWithoutOpenSetGuards++;
+  if (firm(withoutMatchedReferences)) t.wrongFirmWithoutMatchedReferences++;
 }

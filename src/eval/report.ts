@@ -554,7 +554,8 @@ function robustnessLines(sc: ScopeResult): string[] {
         const capped = m.accuracy.capped || m.clean.capped;
         return (
           `| ${t.label} | ${banks} | ${pm(m.clean)} | ${pm(t.accuracy['dsf+'])} | ${pm(m.accuracy)} | ${pairedCell({ ...m.vsClean, capped })} | ` +
-          `${pairedCell(m.vsEnrolled ? { ...m.vsEnrolled, capped } : null)} | ${m.firmWrong.wrongFirm} of ${m.firmWrong.wrong} wrong |`
+          `${pairedCell(m.vsEnrolled ? { ...m.vsEnrolled, capped } : null)} | ${m.firmWrong.wrongFirm} of ${m.firmWrong.wrong} wrong` +
+          `${m.firmWrong.wrongFirmWithoutMatchedReferences === undefined ? '' : ` (without the bank caution: ${m.firmWrong.wrongFirmWithoutMatchedReferences} wrong, ${m.firmWrong.rightFirmWithoutMatchedReferences} of ${m.firmWrong.right} right)`} |`
         );
       }),
       '',

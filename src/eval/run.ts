@@ -21,7 +21,17 @@ import { readModelCard } from '../engine/features/set-encoder.js';
 import { clusterPurity } from '../engine/cluster.js';
 import { decorrelationScore, diagonalContrast } from '../engine/correlation.js';
 import { repoRoot } from '../engine/version.js';
-import { corpusDomains, defaultCorpusDir, demoDomain, familyOverlaps, heldOutGenerators, trainingSplit, type Domain, type GeneratorPool } from './corpus.js';
+import {
+  corpusDomains,
+  defaultCorpusDir,
+  demoDomain,
+  familyOverlaps,
+  heldOutGenerators,
+  robustnessScope,
+  trainingSplit,
+  type Domain,
+  type GeneratorPool,
+} from './corpus.js';
 import {
   embeddingTop1,
   examineQueries,
@@ -1025,8 +1035,25 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
       calibrationOnly,
     };
     let skipped: string | undefined;
+    const robustScope = robustnessOnly ? robustnessScope(d, split) : null;
     if (d.generators.length < 2) skipped = `only ${d.generators.length} generator: nothing to attribute between`;
-    else {
+    else if (robustScope) {
+      // --robustness-only has no "all" scope of its own, so a domain with fewer than two held-out
+      // generators (t2i, t2i-modern) is measured on all its generators rather than not at all.
+      scopes.push(
+        await evaluateScope({
+          ...base,
+          scope: robustScope.scope,
+          gens: robustScope.gens,
+          work: path.join(work, d.name),
+          extras: { openSet: false, robustness: RECOMPRESSIONS, clustering: false, bagsAblation: null, splitSeeds: [], referenceFractions: [] },
+        }),
+      );
+      if (robustScope.scope === 'all')
+        notes.push(
+          `${d.name}: ${held.length} held-out generator${held.length === 1 ? '' : 's'}, so its robustness rows use all ${d.generators.length} generators (${d.generators.filter((g) => g.trained).length} of them in φ's training).`,
+        );
+    } else {
       const headline = held.length >= 2;
       if (headline)
         scopes.push(
@@ -1035,20 +1062,18 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
             scope: 'held-out',
             gens: held,
             work: path.join(work, d.name),
-            extras: robustnessOnly
-              ? { openSet: false, robustness: RECOMPRESSIONS, clustering: false, bagsAblation: null, splitSeeds: [], referenceFractions: [] }
-              : {
-                  openSet: !quick || d.source === 'demo',
-                  robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
-                  clustering: d.source === 'demo',
-                  bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
-                  splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
-                  referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
-                },
+            extras: {
+              openSet: !quick || d.source === 'demo',
+              robustness: quick ? ['jpeg75', 'crop75'] : TRANSFORMS.map((t) => t.id),
+              clustering: d.source === 'demo',
+              bagsAblation: ablationDomains.has(d.name) ? bagsList : null,
+              splitSeeds: quick ? (d.source === 'demo' ? [1] : []) : [1, 2, 3, 4, 5],
+              referenceFractions: quick ? (d.source === 'demo' ? [0.25] : []) : [0.25, 0.75],
+            },
           }),
         );
       const allOpenSet = !quick && d.generators.length <= ALL_SCOPE_OPEN_SET_MAX;
-      if (d.source === 'corpus' && !(quick && headline) && !robustnessOnly && !(calibrationOnly && !allOpenSet) && held.length !== d.generators.length)
+      if (d.source === 'corpus' && !(quick && headline) && !(calibrationOnly && !allOpenSet) && held.length !== d.generators.length)
         scopes.push(
           await evaluateScope({
             ...base,

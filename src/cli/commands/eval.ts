@@ -18,7 +18,7 @@ export function registerEval(program: Command): void {
     .option('--skip-demo', 'leave the demo zoo out (evaluated by default)')
     .option(
       '--robustness-only',
-      'held-out scopes only, DSF+ and the baselines, robustness to re-compression with and without reference banks (no controls, open set or split studies)',
+      'held-out scopes only (all generators where a domain has fewer than two held out, e.g. t2i, t2i-modern), DSF+ and the baselines, robustness to re-compression with and without reference banks (no controls, open set or split studies)',
     )
     .option(
       '--calibration-only',
