@@ -346,6 +346,8 @@ interface ScopeContext {
     splitSeeds?: number[];
     /** Enrolment fractions besides ½ for the reference-count study (on the split seeds). */
     referenceFractions?: number[];
+    /** The split test on single-source bags and mixtures (default on; off for --robustness-only). */
+    splitStudy?: boolean;
   };
   cap?: number;
   /** Seeded random halves instead of the even/odd split (EvalOptions.randomSplit). */
@@ -452,7 +454,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
       result.openSet = await openSet(ctx, split, s, queries, knn, { dsfOnly: ctx.scope === 'all' });
     }
   }
-  if (s?.hasClassifier) {
+  if (s?.hasClassifier && ctx.extras.splitStudy !== false) {
     if (!s.dsf.library.calibration) notes.push('split study skipped: the library keeps no held-back data to calibrate the split test on.');
     else {
       eta.say(`${domain.name} (${ctx.scope}): split test on single-source bags and mixtures`);
@@ -1046,7 +1048,15 @@ export async function runEvaluation(opts: EvalOptions = {}): Promise<{ result: E
           scope: robustScope.scope,
           gens: robustScope.gens,
           work: path.join(work, d.name),
-          extras: { openSet: false, robustness: RECOMPRESSIONS, clustering: false, bagsAblation: null, splitSeeds: [], referenceFractions: [] },
+          extras: {
+            openSet: false,
+            robustness: RECOMPRESSIONS,
+            clustering: false,
+            bagsAblation: null,
+            splitSeeds: [],
+            referenceFractions: [],
+            splitStudy: false,
+          },
         }),
       );
       if (robustScope.scope === 'all')
