@@ -95,5 +95,5 @@ describe('genprint eval --quick (demo zoo only)', () => {
     expect(json.schema).toBe('genprint.eval/1');
     const png = readFileSync(path.join(out, 'img', 'eval-demo-zoo-held-out-corr.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-  }, 360_000);
+  });
 });

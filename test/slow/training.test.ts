@@ -40,7 +40,7 @@ describe.skipIf(!hasTorch)('training pipeline (quick mode)', () => {
     }
     const [z] = await encoder.embedBags([feats[0]]);
     expect(z.length).toBeGreaterThan(0);
-  }, 300_000);
+  });
 
   it('manifold pipeline: trains the projector on real images and the set-encoder on its artifacts; the engine runs both', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'genprint-manifold-'));
@@ -65,5 +65,5 @@ describe.skipIf(!hasTorch)('training pipeline (quick mode)', () => {
     const encoder = await loadSetEncoder({ modelsDir: path.join(out, 'manifold'), provider: 'cpu' });
     const [f] = await encoder.embedImages([img]);
     expect(f).toHaveLength(card.phi.featureDim);
-  }, 300_000);
+  });
 });
