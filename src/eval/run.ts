@@ -415,23 +415,7 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
     if (r) await row(c, engineJudge(r.dsf, r.evidence));
   }
 
-  const matrix = correlationOf(residualSource(shipped), queries);
-  const result: ScopeResult = {
-    scope: ctx.scope,
-    generators: gens.map((g) => ({
-      name: g.name,
-      family: g.family,
-      trained: g.trained,
-      enrol: split.enrol.get(g.name)!.length,
-      query: queries.get(g.name)!.length,
-    })),
-    chance: 1 / gens.length,
-    accuracy,
-    ...(firmWrong ? { firmWrong } : {}),
-    correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
-    scoreVsBagSize: scoreVsBagSize(residualSource(shipped), domain.name, queries, sizes, repeats, seed),
-    notes,
-  };
+  const result = scopeResult(ctx, split, queries, residualSource(shipped), accuracy, firmWrong, notes);
   if (s?.manifold) {
     const src = { cols: s.manifold.attributor.library.entries.map((e) => e.name), evidence: s.manifold.evidence };
     const am = correlationOf(src, queries);
@@ -509,6 +493,36 @@ async function evaluateScope(ctx: ScopeContext): Promise<ScopeResult> {
 
 const SPLIT_N = 10;
 
+/** What every scope reports: its generators, chance, the accuracy rows, the residual correlation matrix and score curve. */
+function scopeResult(
+  ctx: ScopeContext,
+  split: DomainSplit,
+  queries: Map<string, string[]>,
+  residuals: CorrelationSource,
+  accuracy: AccuracyRow[],
+  firmWrong: FirmWrongTally | undefined,
+  notes: string[],
+): ScopeResult {
+  const { domain, gens, sizes, repeats, seed } = ctx;
+  const matrix = correlationOf(residuals, queries);
+  return {
+    scope: ctx.scope,
+    generators: gens.map((g) => ({
+      name: g.name,
+      family: g.family,
+      trained: g.trained,
+      enrol: split.enrol.get(g.name)!.length,
+      query: queries.get(g.name)!.length,
+    })),
+    chance: 1 / gens.length,
+    accuracy,
+    ...(firmWrong ? { firmWrong } : {}),
+    correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
+    scoreVsBagSize: scoreVsBagSize(residuals, domain.name, queries, sizes, repeats, seed),
+    notes,
+  };
+}
+
 /** EvalOptions.calibrationOnly: DSF+'s closed-set row (and firm wrong verdicts), then the open set and the split test. */
 async function calibrationScope(ctx: ScopeContext, split: DomainSplit, s: EngineRun | undefined, notes: string[]): Promise<ScopeResult> {
   if (!s) throw new Error('--calibration-only needs the shipped models (models/model-card.json)');
@@ -521,23 +535,7 @@ async function calibrationScope(ctx: ScopeContext, split: DomainSplit, s: Engine
     { method: 'dsf+', label: METHOD_LABELS['dsf+'], bySize: await closedSet(domain.name, queries, sizes, repeats, seed, engineJudge(s.dsf, s.evidence)) },
   ];
   await closedSet(domain.name, queries, [FIRM_WRONG_N], repeats, seed, engineJudge(s.dsf, s.evidence, tallyingTop1(firmWrong)));
-  const matrix = correlationOf(residualSource(s), queries);
-  const result: ScopeResult = {
-    scope: ctx.scope,
-    generators: gens.map((g) => ({
-      name: g.name,
-      family: g.family,
-      trained: g.trained,
-      enrol: split.enrol.get(g.name)!.length,
-      query: queries.get(g.name)!.length,
-    })),
-    chance: 1 / gens.length,
-    accuracy,
-    firmWrong,
-    correlation: { matrix, decorrelation: decorrelationScore(matrix), diagonalContrast: diagonalContrast(matrix) },
-    scoreVsBagSize: scoreVsBagSize(residualSource(s), domain.name, queries, sizes, repeats, seed),
-    notes,
-  };
+  const result = scopeResult(ctx, split, queries, residualSource(s), accuracy, firmWrong, notes);
   if (gens.length < 3) notes.push('open set skipped: leaving one generator out of 2 leaves a single entry (no classifier).');
   else if (!s.dsf.library.calibration) notes.push('open set and split study skipped: the library keeps no held-back data to calibrate on.');
   else {
