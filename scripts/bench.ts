@@ -512,15 +512,18 @@ async function main(argv: string[]): Promise<void> {
     }
   }
 
-  // HOOK(bench-library): library open + classifier fit for 6, 24 and 100 synthetic entries.
-  // scripts/bench-library.ts (written on another branch) is to export
-  //   benchLibrary(opts: { quick: boolean; log: (line: string) => void }): Promise<unknown>
-  // printing its own rows through `log`. The lead wires it here when merging; until then it is skipped.
-  const hook = path.join(path.dirname(SELF), 'bench-library.ts');
-  if (existsSync(hook)) {
-    const mod = (await import(hook)) as { benchLibrary?: (opts: { quick: boolean; log: (s: string) => void }) => Promise<unknown> };
-    if (mod.benchLibrary) extra.library = await mod.benchLibrary({ quick: o.quick, log });
-  } else log('\nlibrary open + fit (6/24/100 entries): scripts/bench-library.ts not present on this branch, skipped');
+  // Library open + fit for 6, 24 and 100 synthetic entries: scripts/bench-library.ts, in a child
+  // process of its own like every stage (it is a script: importing it would run it with this
+  // script's arguments). Its table goes into this run's output.
+  const entries = o.quick ? '6' : '6,24,100';
+  log(`\nlibrary open + fit (${entries} entries): scripts/bench-library.ts --entries ${entries}`);
+  const libraryRun = spawnSync(process.execPath, ['--import', 'tsx', path.join(path.dirname(SELF), 'bench-library.ts'), '--entries', entries], {
+    cwd: repoRoot(),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for (const line of libraryRun.stdout.split('\n')) if (line.startsWith('|') || line.startsWith('library fit')) log(line);
+  if (libraryRun.status !== 0) log(`  scripts/bench-library.ts exited with ${libraryRun.status}`);
 
   log(
     `\nload average at the end ${os
