@@ -296,7 +296,7 @@ export class FeatureCache {
     if (added) return added;
     const logged = this.log?.get(key);
     // Copied out: the payload sits at an arbitrary offset of the read buffer, a float view needs 4-byte alignment.
-    if (logged && logged.byteLength % 4 === 0) return new Float32Array(Uint8Array.from(logged).buffer);
+    if (logged && logged.byteLength % 4 === 0) return new Float32Array(new Uint8Array(logged).buffer);
     // Sidecars written before the record log kept features in the database.
     return this.store?.getCachedFeatures(sha256, model);
   }
@@ -362,7 +362,6 @@ export class FeatureCache {
   async persist(): Promise<void> {
     this.flushRecords();
     this.close();
-    this.added.clear();
     if (this.fitted.length === 0 && this.matrices.length === 0 && this.calibrations.length === 0) return;
     const file = featureCachePath(this.libraryPath);
     try {
