@@ -221,6 +221,22 @@ describe('calibrateLibrary on synthetic held-back data', () => {
     expect(large.openSet.missing[0].chosen).toHaveLength(K * 200);
   });
 
+  it('reads the same sets of half the pool for every folder size above it: one distribution, scaled per image', () => {
+    // 16 held-back images per entry: every folder of 8 or more is judged on sets of 8.
+    const stats = calibrationStatistics(
+      synthetic(4, 16, 0.5, () => 1),
+      { setsPerEntry: 50 },
+    );
+    const sizes = stats.split.sizes;
+    const at8 = sizes.indexOf(8);
+    expect(stats.split.statistics[at8].some((v) => v > 0)).toBe(true);
+    for (let i = at8 + 1; i < sizes.length; i++)
+      stats.split.statistics[i].forEach((v, s) => expect(v / sizes[i]).toBeCloseTo(stats.split.statistics[at8][s] / 8, 12));
+    // Below it, sets of the folder's own size are drawn.
+    const at6 = sizes.indexOf(6);
+    expect(Array.from(stats.split.statistics[at6], (v) => v / 6)).not.toEqual(Array.from(stats.split.statistics[at8], (v) => v / 8));
+  });
+
   it('is deterministic', () => {
     const data = synthetic(3, 20, 2, () => 2);
     expect(calibrateLibrary(data, settings, { setsPerEntry: 30 })).toEqual(calibrateLibrary(data, settings, { setsPerEntry: 30 }));

@@ -1,11 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { minimizeLbfgs } from '../src/engine/classifier/lbfgs.js';
-import { fitSoftmaxRegression, PRECONDITION_MIN_RATIO, predictLogProba, scoreBag } from '../src/engine/classifier/softmax-regression.js';
+import {
+  fitSoftmaxRegression,
+  PRECONDITION_MIN_RATIO,
+  predictLogits,
+  predictLogProba,
+  scoreBag,
+  type SoftmaxRegressionModel,
+} from '../src/engine/classifier/softmax-regression.js';
 import { createRandom as mulberry32, gaussian as gauss } from '../src/engine/util/random.js';
 import { fitFusedClassifier, predictFusedLogProba, STACKING_FOLDS, STACKING_MAX_PER_CLASS, type EvidenceBlock } from '../src/engine/classifier/fused.js';
 import { denseProduct, SoftmaxObjective } from '../src/engine/backend/dense.js';
 import { cholesky, invertLower } from '../src/engine/classifier/cholesky.js';
 import { minimizeLbfgsAsync } from '../src/engine/classifier/lbfgs.js';
+
+describe('predictLogits', () => {
+  it('is Σ_d w_kd · (x_d − mean_d) / scale_d + b_k, bit for bit', () => {
+    const rand = mulberry32(5);
+    const dim = 37;
+    const classes = ['a', 'b', 'c', 'd'];
+    const model: SoftmaxRegressionModel = {
+      dim,
+      classes,
+      mean: Float64Array.from({ length: dim }, () => gauss(rand)),
+      scale: Float64Array.from({ length: dim }, () => 0.5 + rand()),
+      weights: Float64Array.from({ length: dim * classes.length }, () => gauss(rand)),
+      bias: Float64Array.from(classes, () => gauss(rand)),
+      iterations: 0,
+      converged: true,
+    };
+    const x = Float32Array.from({ length: 3 * dim }, () => gauss(rand));
+    const got = predictLogits(model, x, dim);
+    classes.forEach((_, k) => {
+      let s = model.bias[k];
+      for (let d = 0; d < dim; d++) s += model.weights[k * dim + d] * ((x[dim + d] - model.mean[d]) / model.scale[d]);
+      expect(Object.is(got[k], s)).toBe(true);
+    });
+  });
+});
 
 describe('L-BFGS', () => {
   it('finds the minimum of the Rosenbrock function', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { judge, type ImageEvidence } from '../src/engine/attribution/judge.js';
 import { statementFor } from '../src/shared/wording.js';
 import { groupByMixture } from '../src/engine/attribution/grouping.js';
+import { createRandom, gaussian } from '../src/engine/util/random.js';
 import { handMadeLibrary } from './helpers/hand-made-library.js';
 
 const lib = handMadeLibrary();
@@ -59,6 +60,31 @@ describe('mixture grouping', () => {
     const g = groupByMixture(rows);
     expect(g.componentOf).toEqual([0]);
     expect(new Set(g.groupOf)).toEqual(new Set([0]));
+  });
+
+  it('estimates the proportions as the textbook EM update does', () => {
+    // π'_k = (1/n) Σ_i π_k r_ik / Σ_j π_j r_ij on rows normalised to sum 1, to the same stopping rule.
+    const rand = createRandom(11);
+    const K = 30;
+    const rows = Array.from({ length: 25 }, (_, i) =>
+      Float64Array.from({ length: K }, (_, k) => Math.exp(gaussian(rand) + (k === i % 3 ? 6 : 0)) * (1 + (i % 7))),
+    );
+    const norm = rows.map((r) => Float64Array.from(r, (v) => v / r.reduce((a, b) => a + b, 0)));
+    let pi = new Float64Array(K).fill(1 / K);
+    for (let it = 0; it < 200; it++) {
+      const next = new Float64Array(K);
+      for (const r of norm) {
+        const z = r.reduce((s, v, k) => s + pi[k] * v, 0);
+        for (let k = 0; k < K; k++) next[k] += (pi[k] * r[k]) / z / norm.length;
+      }
+      const delta = Math.max(...next.map((v, k) => Math.abs(v - pi[k])));
+      pi = next;
+      if (delta < 1e-7) break;
+    }
+    const g = groupByMixture(rows, { minShare: 0.1, minImages: 3 });
+    expect([...g.componentOf].sort()).toEqual([0, 1, 2]);
+    g.componentOf.forEach((k, i) => expect(g.proportions[i]).toBeCloseTo(pi[k], 9));
+    rows.forEach((_, i) => expect(g.componentOf[g.groupOf[i]]).toBe(i % 3));
   });
 
   it('splits a half-and-half folder into two groups', () => {

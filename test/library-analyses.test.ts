@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FingerprintLibrary, LibraryError, loadSql, SCHEMA_VERSION } from '../src/engine/library/index.js';
 import { analyseLibrary, exportLibrary, fitLibrary, libraryMatrixPlans, renameEntry } from '../src/engine/library-ops.js';
-import { libraryMatrix, libraryMatrixComputeCount, type MatrixEntry } from '../src/engine/attribution/library-analysis.js';
+import {
+  FingerprintRegions,
+  heldOutAbsCorrelations,
+  libraryMatrix,
+  libraryMatrixComputeCount,
+  type MatrixEntry,
+} from '../src/engine/attribution/library-analysis.js';
 import { forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
 import { corr, centredCrop } from '../src/engine/residual/index.js';
 import { featureCachePath, openAttributor } from '../src/engine/attributor.js';
@@ -28,34 +34,42 @@ afterEach(() => {
 const SMALL = SMALL_SYNTHETIC;
 const sha = fileSha256;
 
-/** Eq. 5 written out pair by pair with corr(), as the analysis computed it before it was stored. */
-function referenceMatrix(entries: MatrixEntry[]): number[][] {
-  return entries.map((src, i) => {
-    const h = src.heldOutResiduals;
-    const held = h
-      ? Array.from({ length: h.count }, (_, k) => ({
-          width: h.width,
-          height: h.height,
-          data: h.data.subarray(k * 3 * h.width * h.height, (k + 1) * 3 * h.width * h.height),
-        }))
-      : [];
-    return entries.map((dst, j) => {
-      if (held.length === 0) return NaN;
+/** |corr()| of each of entry i's held-out residuals with every entry's fingerprint (the diagonal's without them), pair by pair. */
+function referenceRows(entries: MatrixEntry[], i: number): number[][] {
+  const src = entries[i];
+  const h = src.heldOutResiduals;
+  const held = h
+    ? Array.from({ length: h.count }, (_, k) => ({
+        width: h.width,
+        height: h.height,
+        data: h.data.subarray(k * 3 * h.width * h.height, (k + 1) * 3 * h.width * h.height),
+      }))
+    : [];
+  return held.map((r) =>
+    entries.map((dst, j) => {
       let fp: { width: number; height: number; data: Float32Array } = dst.fingerprint;
       if (j === i) {
         if (src.fingerprint.count <= held.length) return NaN;
-        const w = Math.min(fp.width, ...held.map((r) => r.width));
-        const hh = Math.min(fp.height, ...held.map((r) => r.height));
+        const w = Math.min(fp.width, ...held.map((x) => x.width));
+        const hh = Math.min(fp.height, ...held.map((x) => x.height));
         const sum = Float32Array.from(centredCrop(fp, w, hh).data, (v) => v * src.fingerprint.count);
-        for (const r of held) {
-          const c = centredCrop(r, w, hh).data;
-          for (let x = 0; x < sum.length; x++) sum[x] -= c[x];
+        for (const x of held) {
+          const c = centredCrop(x, w, hh).data;
+          for (let k = 0; k < sum.length; k++) sum[k] -= c[k];
         }
-        for (let x = 0; x < sum.length; x++) sum[x] /= src.fingerprint.count - held.length;
+        for (let k = 0; k < sum.length; k++) sum[k] /= src.fingerprint.count - held.length;
         fp = { width: w, height: hh, data: sum };
       }
-      return held.reduce((s, r) => s + Math.abs(corr(r, fp)), 0) / held.length;
-    });
+      return Math.abs(corr(r, fp));
+    }),
+  );
+}
+
+/** Eq. 5 written out pair by pair with corr(), as the analysis computed it before it was stored. */
+function referenceMatrix(entries: MatrixEntry[]): number[][] {
+  return entries.map((_, i) => {
+    const rows = referenceRows(entries, i);
+    return entries.map((_, j) => (rows.length === 0 ? NaN : rows.reduce((s, row) => s + row[j], 0) / rows.length));
   });
 }
 
@@ -74,6 +88,24 @@ describe('the library × library matrix (Eq. 5)', () => {
     m.values.forEach((row, i) => row.forEach((v, j) => expect(Object.is(v, expected[i][j]), `(${i}, ${j}): ${v} vs ${expected[i][j]}`).toBe(true)));
     expect(m.values[1].every((v) => Number.isNaN(v))).toBe(true);
     expect(m.values[0].some((v) => Number.isNaN(v))).toBe(false);
+  });
+
+  it("reads each held-out residual's |corr| as corr() gives it, bit for bit, the rows the calibration's left-out test draws from", () => {
+    const mixed = [...syntheticEntries({ entries: 3, references: 20, side: 32 }), ...syntheticEntries({ entries: 2, references: 8, side: 12, seed: 3 })].map(
+      (e, i) => ({ ...e, name: `e${i}`, id: i + 1, createdAt: '' }) as LibraryEntry,
+    );
+    delete mixed[1].heldOutResiduals;
+    const entries = waveletEntries(mixed);
+    const fingerprints = new FingerprintRegions(entries);
+    entries.forEach((_, i) => {
+      const rows = heldOutAbsCorrelations(entries, i, fingerprints);
+      const expected = referenceRows(entries, i);
+      expect(rows.length).toBe(expected.length);
+      rows.forEach((row, k) =>
+        row.forEach((v, j) => expect(Object.is(v, expected[k][j]), `entry ${i} residual ${k} × ${j}: ${v} vs ${expected[k][j]}`).toBe(true)),
+      );
+    });
+    expect(heldOutAbsCorrelations(entries, 1, fingerprints)).toEqual([]);
   });
 
   it('is stored by a library change and serialised without losing a bit (NaN included)', () => {

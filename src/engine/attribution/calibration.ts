@@ -41,11 +41,10 @@
 // evidence chosen or saved differently (docs/results.md sets them beside the rates observed on the
 // corpus).
 import jStat from 'jstat';
-import { corr } from '../residual/index.js';
 import { createRandom, shuffledIndices } from '../util/random.js';
 import { STACKING_FOLDS, STACKING_MAX_PER_CLASS } from '../classifier/fused.js';
 import { featureStats, novelty, type PreparedLibrary } from './prepared-library.js';
-import { complementFingerprint, heldOutList } from './library-analysis.js';
+import { FingerprintRegions, heldOutAbsCorrelations } from './library-analysis.js';
 import { mixtureSplit } from './grouping.js';
 import type { CalibrationSettings, NeighbourCheck, OpenSetCalibration } from '../../shared/calibration.js';
 import { DEFAULT_SETTINGS } from '../../shared/settings.js';
@@ -294,11 +293,10 @@ export function calibrationData(
       });
     });
   }
-  const heldOutCorrelation = lib.entries.map((src) => {
-    const held = heldOutList(src);
-    if (held.length === 0) return null;
-    const own = complementFingerprint(src.fingerprint, held);
-    return held.map((r) => Float64Array.from(lib.entries, (dst) => (dst === src ? (own ? Math.abs(corr(r, own)) : NaN) : Math.abs(corr(r, dst.fingerprint)))));
+  const fingerprints = new FingerprintRegions(lib.entries);
+  const heldOutCorrelation = lib.entries.map((_, i) => {
+    const rows = heldOutAbsCorrelations(lib.entries, i, fingerprints);
+    return rows.length > 0 ? rows : null;
   });
   return {
     classes: lib.entries.map((e) => e.name),
@@ -323,7 +321,7 @@ function decide(sum: Float64Array, excluded: number): number {
  * Version of what calibrationStatistics computes (the draws, the sizes, the statistics kept): part
  * of the stored statistics' key, so a release that calibrates differently never reads older ones.
  */
-export const CALIBRATION_VERSION = 3;
+export const CALIBRATION_VERSION = 4;
 
 /**
  * Everything the calibration draws from the held-back data, for any setting: the statistics of
@@ -456,20 +454,30 @@ export function calibrationStatistics(data: CalibrationData, opts: { setsPerEntr
   // Split test: single-entry sets without replacement (a repeated image would fake a cluster); where
   // the folder is larger than half an entry's held-back images, sets of that half are drawn and
   // their statistic scaled per image to n (conservative: smaller sets overfit the mixture more).
+  // Every folder size above that half reads the same sets of that half (drawn once per entry, at
+  // the first such size), so their thresholds are one distribution scaled, and the mixture fits,
+  // most of a large library's calibration, are not repeated for each size.
   const splitStatistics: Float64Array[] = [];
   const splitSets = Math.min(S, Math.ceil(SPLIT_SETS_TOTAL / K));
+  const perImageBySize = Array.from({ length: K }, () => new Map<number, Float64Array>());
   for (const n of SPLIT_SIZES) {
     const rand = createRandom(0x5b117 + n);
     const values = new Float64Array(K * splitSets);
     for (let j = 0; j < K; j++) {
       const pool = by[j].length;
       const m = Math.min(n, pool, Math.max(SPLIT_SIZES[0], Math.floor(pool / 2)));
-      for (let s = 0; s < splitSets; s++) {
-        const rows = shuffledIndices(pool, rand)
-          .slice(0, m)
-          .map((i) => data.logProba[by[j][i]]);
-        values[j * splitSets + s] = (mixtureSplit(rows).statistic * n) / m;
+      let perImage = perImageBySize[j].get(m);
+      if (!perImage) {
+        perImage = new Float64Array(splitSets);
+        for (let s = 0; s < splitSets; s++) {
+          const rows = shuffledIndices(pool, rand)
+            .slice(0, m)
+            .map((i) => data.logProba[by[j][i]]);
+          perImage[s] = mixtureSplit(rows).statistic / m;
+        }
+        perImageBySize[j].set(m, perImage);
       }
+      for (let s = 0; s < splitSets; s++) values[j * splitSets + s] = perImage[s] * n;
     }
     splitStatistics.push(values.sort());
   }

@@ -31,23 +31,34 @@ export function groupByMixture(likelihood: Float64Array[], opts: GroupingOptions
   const K = likelihood[0].length;
   const minShare = opts.minShare ?? 0.2;
   const minImages = opts.minImages ?? 3;
-  const rows = likelihood.map((r) => {
-    const s = r.reduce((a, b) => a + b, 0) || 1;
-    return Float64Array.from(r, (v) => v / s);
-  });
+  // Rows normalised to sum 1, stored flat (row-major) so the EM loop below walks memory in order.
+  const rows = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    const r = likelihood[i];
+    let s = 0;
+    for (let k = 0; k < K; k++) s += r[k];
+    if (s === 0) s = 1;
+    for (let k = 0; k < K; k++) rows[i * K + k] = r[k] / s;
+  }
 
+  // EM for the mixing proportions: π'_k = π_k · (1/n) Σ_i r_ik / z_i, z_i = Σ_k π_k r_ik. The
+  // factor π_k is taken out of the sum over images (one multiply per image and entry instead of a
+  // multiply and a divide): the library calibration runs this thousands of times per fit.
   let pi = new Float64Array(K).fill(1 / K);
+  const sums = new Float64Array(K);
   for (let it = 0; it < (opts.iterations ?? 200); it++) {
-    const next = new Float64Array(K);
-    for (const r of rows) {
+    sums.fill(0);
+    for (let i = 0, base = 0; i < n; i++, base += K) {
       let z = 0;
-      for (let k = 0; k < K; k++) z += pi[k] * r[k];
+      for (let k = 0; k < K; k++) z += pi[k] * rows[base + k];
       if (z === 0) continue;
-      for (let k = 0; k < K; k++) next[k] += (pi[k] * r[k]) / z;
+      const inv = 1 / z;
+      for (let k = 0; k < K; k++) sums[k] += rows[base + k] * inv;
     }
+    const next = new Float64Array(K);
     let delta = 0;
     for (let k = 0; k < K; k++) {
-      next[k] /= n;
+      next[k] = (pi[k] * sums[k]) / n;
       delta = Math.max(delta, Math.abs(next[k] - pi[k]));
     }
     pi = next;
@@ -57,9 +68,10 @@ export function groupByMixture(likelihood: Float64Array[], opts: GroupingOptions
   let kept = Array.from({ length: K }, (_, k) => k).filter((k) => pi[k] >= minShare && pi[k] * n >= minImages);
   if (kept.length === 0) kept = [pi.indexOf(Math.max(...pi))];
 
-  const assign = rows.map((r) => {
+  const assign = Array.from({ length: n }, (_, i) => {
+    const base = i * K;
     let best = kept[0];
-    for (const k of kept) if (pi[k] * r[k] > pi[best] * r[best]) best = k;
+    for (const k of kept) if (pi[k] * rows[base + k] > pi[best] * rows[base + best]) best = k;
     return best;
   });
   // Order groups by size so group 0 is the bulk of the evidence; drop components left empty.

@@ -94,12 +94,57 @@ export function libraryMatrixComputeCount(): number {
   return matricesComputed;
 }
 
+/** The fingerprints' centred regions, per entry and region size (usually one: held-out residuals are alike), made once and shared. */
+export class FingerprintRegions {
+  private readonly regions: Map<string, CentredRegion>[];
+  constructor(private readonly entries: readonly Pick<MatrixEntry, 'fingerprint'>[]) {
+    this.regions = entries.map(() => new Map());
+  }
+  get(j: number, w: number, h: number): CentredRegion {
+    const key = `${w}x${h}`;
+    let r = this.regions[j].get(key);
+    if (!r) this.regions[j].set(key, (r = centredRegion(this.entries[j].fingerprint, w, h)));
+    return r;
+  }
+}
+
+/**
+ * |corr(residual, fingerprint of entry j)| for each of entry i's held-out enrolment residuals (one
+ * row per residual, one column per entry); on the diagonal the fingerprint excludes those
+ * residuals, NaN where no such fingerprint is left. Every value is what corr() gives for the pair
+ * (each region is centred once instead of once per pair; the sums run in the same order). Both
+ * the library × library matrix and the calibration's left-out correlation test read these.
+ */
+export function heldOutAbsCorrelations(entries: readonly MatrixEntry[], i: number, fingerprints: FingerprintRegions): Float64Array[] {
+  const held = heldOutList(entries[i]);
+  if (held.length === 0) return [];
+  const complement = complementFingerprint(entries[i].fingerprint, held);
+  const complementRegions = new Map<string, CentredRegion>();
+  return held.map((r) => {
+    const residualRegions = new Map<string, CentredRegion>();
+    return Float64Array.from(entries, (dst, j) => {
+      const fp = j === i ? complement : dst.fingerprint;
+      if (!fp) return NaN;
+      const w = Math.min(r.width, fp.width);
+      const h = Math.min(r.height, fp.height);
+      const key = `${w}x${h}`;
+      let a = residualRegions.get(key);
+      if (!a) residualRegions.set(key, (a = centredRegion(r, w, h)));
+      let b: CentredRegion | undefined;
+      if (j === i) {
+        b = complementRegions.get(key);
+        if (!b) complementRegions.set(key, (b = centredRegion(fp, w, h)));
+      } else b = fingerprints.get(j, w, h);
+      return absCorr(a, b);
+    });
+  });
+}
+
 /**
  * Library × library matrix (Eq. 5): row i = mean over entry i's held-out enrolment residuals of
- * |corr(residual, fingerprint of entry j)|; on the diagonal the fingerprint excludes those residuals.
- * Every value is what corr() gives for the pair (each region is centred once instead of once per
- * pair; the sums run in the same order). Quadratic in the entries, so it is computed when the
- * library changes and stored in it (libraryMatrixKey); `signal` stops it between rows.
+ * |corr(residual, fingerprint of entry j)|; on the diagonal the fingerprint excludes those residuals
+ * (heldOutAbsCorrelations). Quadratic in the entries, so it is computed when the library changes
+ * and stored in it (libraryMatrixKey); `signal` stops it between rows.
  */
 export async function libraryMatrix(
   lib: { entries: readonly MatrixEntry[] },
@@ -107,42 +152,21 @@ export async function libraryMatrix(
 ): Promise<LabelledMatrix> {
   matricesComputed++;
   const names = lib.entries.map((e) => e.name);
-  // Each fingerprint's centred region, per region size (usually one: held-out residuals are alike).
-  const regions = lib.entries.map(() => new Map<string, CentredRegion>());
-  const fingerprintRegion = (j: number, w: number, h: number): CentredRegion => {
-    const key = `${w}x${h}`;
-    let r = regions[j].get(key);
-    if (!r) regions[j].set(key, (r = centredRegion(lib.entries[j].fingerprint, w, h)));
-    return r;
-  };
+  const fingerprints = new FingerprintRegions(lib.entries);
   const values: number[][] = [];
-  for (const [i, src] of lib.entries.entries()) {
+  for (let i = 0; i < lib.entries.length; i++) {
     // A row takes up to a second for large libraries: let progress, cancellation and other work through.
     await new Promise((resolve) => setImmediate(resolve));
     throwIfAborted(opts.signal);
-    const held = heldOutList(src);
-    const complement = held.length > 0 ? complementFingerprint(src.fingerprint, held) : null;
-    // This entry's residuals, centred once per region size.
-    const heldRegions = held.map(() => new Map<string, CentredRegion>());
-    const residualRegion = (k: number, w: number, h: number): CentredRegion => {
-      const key = `${w}x${h}`;
-      let r = heldRegions[k].get(key);
-      if (!r) heldRegions[k].set(key, (r = centredRegion(held[k], w, h)));
-      return r;
-    };
-    const row = lib.entries.map((dst, j) => {
-      if (held.length === 0) return NaN;
-      const fp = j === i ? complement : dst.fingerprint;
-      if (!fp) return NaN;
-      let sum = 0;
-      held.forEach((r, k) => {
-        const w = Math.min(r.width, fp.width);
-        const h = Math.min(r.height, fp.height);
-        sum += absCorr(residualRegion(k, w, h), j === i ? centredRegion(fp, w, h) : fingerprintRegion(j, w, h));
-      });
-      return sum / held.length;
-    });
-    values.push(row);
+    const rows = heldOutAbsCorrelations(lib.entries, i, fingerprints);
+    values.push(
+      lib.entries.map((_, j) => {
+        if (rows.length === 0) return NaN;
+        let sum = 0;
+        for (const row of rows) sum += row[j];
+        return sum / rows.length;
+      }),
+    );
     opts.onRow?.(i + 1, lib.entries.length);
   }
   return labelled(names, names, values);

@@ -152,11 +152,14 @@ async function decorrelation(
 export function predictLogits(model: SoftmaxRegressionModel, x: ArrayLike<number>, offset = 0): Float64Array {
   const { dim, classes } = model;
   const K = classes.length;
+  // Standardised once, not once per class: the same operations per term, so the same logits bit for bit.
+  const z = new Float64Array(dim);
+  for (let d = 0; d < dim; d++) z[d] = (x[offset + d] - model.mean[d]) / model.scale[d];
   const out = new Float64Array(K);
   for (let k = 0; k < K; k++) {
     let s = model.bias[k];
     const wk = k * dim;
-    for (let d = 0; d < dim; d++) s += model.weights[wk + d] * ((x[offset + d] - model.mean[d]) / model.scale[d]);
+    for (let d = 0; d < dim; d++) s += model.weights[wk + d] * z[d];
     out[k] = s;
   }
   return out;
