@@ -2,11 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as exifrModule from 'exifr';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cropRects, decodeImageBuffer, hashFile, ingestFiles, ingestFolder, scanFolder, sha256Hex } from '../src/engine/ingest/index.js';
 import type { Canvas, DecodedImage, IngestEvent, Progress, SkippedFile } from '../src/engine/types.js';
 import type { CropRect } from '../src/engine/ingest/index.js';
 import { encodeBmp, encodePng, noiseBytes, noiseImage } from './helpers/bad-files.js';
+
+/** exifr's options class: exported at run time, missing from its type declarations. */
+const ExifrOptions = (exifrModule as unknown as { Options: { useCached(options: object): unknown } }).Options;
 
 const tmpRoots: string[] = [];
 function tmpDir(prefix: string): string {
@@ -341,6 +345,21 @@ describe('decodeImageBuffer canonicalisation', () => {
     const tiff = await base().tiff().toBuffer();
     const res = await Promise.all([withExif, without, tiff].map((b) => decodeImageBuffer(b)));
     expect(res.map((r) => ('info' in r ? r.info.hasExif : r.skip))).toEqual([true, false, false]);
+  });
+
+  it('asks exifr with one options object for every file: exifr keeps each object it is given for good', async () => {
+    // exifr's Options.useCached holds every options object in a Map and never lets go: a fresh
+    // object per file kept ~2.5 KB per image alive (the per-image memory growth of issue #16).
+    const spy = vi.spyOn(ExifrOptions, 'useCached');
+    try {
+      for (const seed of [51, 52, 53]) await decodeImageBuffer(await noiseImage(32, 32, 'png', seed));
+      expect(spy).toHaveBeenCalledTimes(3);
+      const options = spy.mock.calls.map((c) => c[0]);
+      expect(options[0]).toBeDefined();
+      expect(options.every((o) => o === options[0])).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('honours canvas, minSize and pixelLimit options', async () => {
