@@ -3,7 +3,7 @@
 // "Fitting the library classifier"). Prints one table; the numbers depend on the machine and on
 // what else runs on it (the load average is printed with them).
 //   npx tsx scripts/bench-library.ts [--entries 6,24,100] [--references 64] [--side 64] [--json]
-//                                    [--attribute FOLDER]
+//                                    [--attribute FOLDER] [--banks 0..4]
 // --attribute stores the entries' features under the shipped φ's hash and times `genprint attribute`
 // of FOLDER against each fitted library from the command line (process start included; issue #16's
 // "ten images against a fitted 100-entry library ≤ 5 s"), twice: the second run reads the evidence
@@ -25,6 +25,8 @@ function option(name: string, fallback: string): string {
 const sizes = option('entries', '6,24,100').split(',').map(Number);
 const references = Number(option('references', '64'));
 const side = Number(option('side', '64'));
+// Reference banks per entry (enrolment's default is all 4): each adds one classifier and calibration to the fit.
+const banks = Number(option('banks', '0'));
 const attributeFolder = option('attribute', '');
 const modelHash = attributeFolder ? readModelCard(defaultModelsDir())?.phi.sha256 : undefined;
 if (attributeFolder && !modelHash) throw new Error('--attribute needs the shipped models (models/model-card.json)');
@@ -52,6 +54,7 @@ try {
       references,
       side,
       modelHash,
+      banks,
       onProgress: (p) => {
         if (process.stderr.isTTY || Date.now() - last > 10_000 || p.done === p.total) {
           process.stderr.write(`${entries} entries: ${p.phase} ${p.done}/${p.total}\n`);
@@ -72,7 +75,7 @@ if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows
 else {
   const cpus = os.cpus();
   process.stdout.write(
-    `library fit and open, synthetic entries × ${references} references (${side} px), ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ` +
+    `library fit and open, synthetic entries × ${references} references (${side} px), ${banks} reference banks, ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ` +
       `load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))

@@ -120,6 +120,17 @@ describe('the library classifier is fitted when the library changes', () => {
     expect(existsSync(featureCachePath(file))).toBe(false);
   });
 
+  it('a library with reference banks fits and stores one classifier and one calibration per bank beside the clean one', async () => {
+    const file = path.join(dir, 'banked.gplib');
+    await writeSyntheticLibrary(file, { ...SMALL, banks: 2 });
+    const fit = await fitLibrary(file);
+    expect(fit.fitted.map((f) => f.view)).toEqual(['phi', 'manifold:projector', 'phi@jpeg-q90', 'phi@jpeg-q75']);
+    expect(fit.calibrations.map((c) => c.view)).toEqual(['phi', 'phi@jpeg-q90', 'phi@jpeg-q75']);
+    const again = await fitLibrary(file);
+    expect(again.fitted).toEqual([]);
+    expect(again.kept).toEqual(['phi', 'manifold:projector', 'phi@jpeg-q90', 'phi@jpeg-q75']);
+  });
+
   it('rename, remove, import and export leave a fitted library behind; a fit with nothing to do changes nothing', async () => {
     const file = path.join(dir, 'lab.gplib');
     await writeSyntheticLibrary(file, SMALL);

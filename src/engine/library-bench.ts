@@ -17,6 +17,7 @@ import { withClassifierStore } from './attributor.js';
 import { createRandom, gaussian } from './util/random.js';
 import { RESIDUAL_STATISTICS_DIM } from './residual/statistics.js';
 import { libraryErrorRates } from './classifier/held-back-error.js';
+import { BANK_VERSION, PROCESSING_GRID } from './attribution/banks.js';
 import type { NewLibraryEntry, Progress } from './types.js';
 
 export interface SyntheticLibraryOptions {
@@ -34,6 +35,12 @@ export interface SyntheticLibraryOptions {
    * verdicts are meaningless, the work is the real one.
    */
   modelHash?: string;
+  /**
+   * Reference banks per entry, the first this many processings of PROCESSING_GRID (default 0): each
+   * holds the entry's features and statistics with more noise, as re-saved references have, so a
+   * library change fits one more classifier and calibration per bank, as it does for an enrolled one.
+   */
+  banks?: number;
 }
 
 const PHI_DIM = 640;
@@ -121,6 +128,17 @@ export function syntheticEntries(opts: SyntheticLibraryOptions): NewLibraryEntry
       centroid: noiseArray(rand, 64, 1),
       heldOutResiduals: heldOut,
     };
+    const addNoise = (x: Float32Array, scale: number) => Float32Array.from(x, (v) => v + scale * gaussian(rand));
+    if (opts.banks)
+      entry.banks = PROCESSING_GRID.slice(0, opts.banks).map((p, b) => ({
+        id: p.id,
+        processing: JSON.stringify({ ...p, bankVersion: BANK_VERSION, synthetic: true }),
+        modelHash: entry.modelVersion,
+        sha256: shas,
+        features: { dim: PHI_DIM, data: addNoise(entry.imageFeatures!.data, 0.5 * (b + 1)) },
+        statistics: { dim: RESIDUAL_STATISTICS_DIM, data: addNoise(entry.residualStatistics!.data, 0.5 * (b + 1)) },
+        calibration: entry.calibration,
+      }));
     if (opts.manifold !== false)
       entry.manifold = {
         modelHash: SYNTHETIC_MODEL_HASH,
