@@ -105,6 +105,11 @@ export async function createSession(
         interOpNumThreads: 1,
         graphOptimizationLevel: tuning.graphOptimizationLevel ?? 'all',
         logSeverityLevel: 3,
+        // ONNX Runtime's memory pattern pre-plans and keeps one block per input shape it has seen (a
+        // full batch, a last short batch, one image): at 256² it held ~160 MiB of φ's activations
+        // for the whole analysis (peak RSS 671 → 505-513 MiB on 200 images), with the same outputs
+        // bit for bit and no measured loss of speed (docs/performance.md).
+        enableMemPattern: false,
         ...(tuning.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
       };
       const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
