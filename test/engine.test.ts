@@ -1,7 +1,7 @@
 // End to end through the engine's public entry points with the committed set-encoder: the
 // self-made demo is enrolled and every case folder must get its known answer.
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { FingerprintLibrary, withLibrary } from '../src/engine/library/index.js'
 import { createRandom } from '../src/engine/util/random.js';
 import { readProjectorCard } from '../src/engine/manifold/index.js';
 import type { LibraryEntry } from '../src/engine/types.js';
+import type { ImageEvidence } from '../src/engine/attribution/judge.js';
 import { RESIDUAL_STATISTICS_DIM } from '../src/engine/residual/statistics.js';
 import { calibrationComputeCount, classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
 
@@ -149,6 +150,33 @@ describe('demo case with the default method (set-encoder + library classifier)',
     // Another canvas is other evidence: nothing comes from the cache.
     const other = await (await openAttributor({ libraryPath: run.libraryPath, method: 'dsf', provider: 'cpu' })).examine({ root: caseDir, canvas: 48 });
     expect(other.cachedEvidence).toBe(0);
+  });
+
+  it("keeps each image's φ features in the case's spill file and judges exactly as with them in memory", async () => {
+    const caseDir = path.join(root, 'case', 'demo-bilinear');
+    const attributor = await openAttributor({ libraryPath: run.libraryPath, method: 'dsf', provider: 'cpu' });
+    const spilled = (await attributor.examine({ root: caseDir, canvas: 256 })).evidence;
+    expect(spilled.every((e) => typeof Object.getOwnPropertyDescriptor(e, 'features')?.get === 'function')).toBe(true);
+    // Where no spill file can be made (the temporary folder is a file), the features stay in memory.
+    const notADir = path.join(root, 'tmp-is-a-file');
+    writeFileSync(notADir, '');
+    const savedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = notADir;
+    let held: ImageEvidence[];
+    try {
+      held = (await attributor.examine({ root: caseDir, canvas: 256 })).evidence;
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+    expect(held.every((e) => Object.getOwnPropertyDescriptor(e, 'features')?.value instanceof Float32Array)).toBe(true);
+    const verdict = await attributor.judge(spilled);
+    // The set-encoder's bag embedding is part of the verdict: it reads the features.
+    expect(verdict.explanation).toMatch(/Embedding \(Eq\. 1 over enrolled bag embeddings\)/);
+    expect(verdict).toEqual(await attributor.judge(held));
+    const bag = [0, 2, 4];
+    expect(await attributor.judge(bag.map((i) => spilled[i]))).toEqual(await attributor.judge(bag.map((i) => held[i])));
+    spilled.forEach((e, i) => expect(Array.from(e.features!)).toEqual(Array.from(held[i].features!)));
   });
 
   it('correlation analysis: evidence × library rows and a library × library matrix with a dominant diagonal', () => {

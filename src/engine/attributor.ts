@@ -19,6 +19,7 @@ import type { CalibrationStatistics } from './attribution/calibration.js';
 import type { CalibrationSettings } from './attribution/calibration.js';
 import type { FusedClassifier } from './classifier/fused.js';
 import { imageEvidence, imageHistory, type ImageEvidence } from './attribution/judge.js';
+import { FeatureSpill } from './attribution/feature-spill.js';
 import { matchBank } from './attribution/banks.js';
 import { judgeWithBanks, prepareBankLibraries } from './attribution/bank-classifiers.js';
 import { EngineError } from './errors.js';
@@ -605,6 +606,9 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
         : null;
       const entryCount = prepared.entries.length;
       let cachedEvidence = 0;
+      // Each image's φ features go to a file and are read back per verdict (feature-spill.ts): they
+      // are most of what the analysis would otherwise hold per image until the folder is judged.
+      const spill = encoder && prepared.classifier ? FeatureSpill.create() : null;
 
       const examineBatch = async (batch: { file: EvidenceFile; crops: Canvas[] }[]) => {
         const cached = batch.map((p) => {
@@ -632,7 +636,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           if (hit) {
             cachedEvidence++;
             const matched = matchBank(p.file.compression, bankIds);
-            evidence.push({
+            const ev: ImageEvidence = {
               relPath: p.file.relPath,
               sha256: p.file.sha256,
               corr: hit.corr,
@@ -643,7 +647,9 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
               ...(p.file.compression ? { compression: p.file.compression } : {}),
               ...(p.file.decodeWarning ? { decodedWithWarnings: true } : {}),
               ...withHistory(p.file),
-            });
+            };
+            spill?.attach(ev);
+            evidence.push(ev);
             continue;
           }
           // Only files whose record and features are cached are left undecoded (`known` below).
@@ -666,6 +672,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           if (p.file.decodeWarning) ev.decodedWithWarnings = true;
           Object.assign(ev, withHistory(p.file));
           if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev, decodedInfo(p.file)));
+          spill?.attach(ev);
           evidence.push(ev);
         }
       };
@@ -710,6 +717,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
       }
       await inflight;
       if (pending.length > 0) await examineBatch(pending);
+      spill?.flush();
       return { manifest, skipped, evidence, cachedEvidence };
     },
     judge(items, opts = {}) {

@@ -38,6 +38,10 @@ export interface ImageEvidence {
   logProba: Float64Array | null;
   /** Novelty with respect to each entry's enrolment features (≈1 for images like them). */
   novelty: Float64Array | null;
+  /**
+   * The image's φ features. Examined evidence keeps them in the case's spill file and reads them
+   * back on each access (attribution/feature-spill.ts): read the property once per use.
+   */
   features: Float32Array | null;
   /** How the file was saved (ingest/compression.ts), when known. */
   compression?: string;
@@ -283,14 +287,18 @@ export async function judgeEmbedding(
   items: ImageEvidence[],
   encoder: SetEncoder | null,
 ): Promise<{ probability: Float64Array; order: number[] } | null> {
-  if (!encoder || items.some((i) => !i.features) || lib.entries.some((e) => !e.bagEmbeddings)) return null;
-  const dim = items[0].features!.length;
-  const pooled = Float32Array.from(
-    meanRows(
-      items.map((i) => i.features!),
-      dim,
-    ),
-  );
+  if (!encoder || items.length === 0 || lib.entries.some((e) => !e.bagEmbeddings)) return null;
+  // The mean of the images' features, each read once (examined evidence reads them back from the
+  // case's spill file: feature-spill.ts); summed in order, then divided, as meanRows does.
+  let sum: Float64Array | null = null;
+  for (const item of items) {
+    const f = item.features;
+    if (!f) return null;
+    sum ??= new Float64Array(f.length);
+    for (let d = 0; d < f.length; d++) sum[d] += f[d];
+  }
+  for (let d = 0; d < sum!.length; d++) sum![d] /= items.length;
+  const pooled = Float32Array.from(sum!);
   const [z] = await encoder.embedBags([pooled]);
   const logTerms: number[][] = lib.entries.map((e) => {
     const { dim: zd, count, data } = e.bagEmbeddings!;
