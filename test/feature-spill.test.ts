@@ -63,16 +63,18 @@ describe('the feature spill', () => {
   it('attach: the evidence reads its features from the spill, and a spread copies them', () => {
     const spill = FeatureSpill.create()!;
     const [f] = rows(1, 16, 4);
-    const e = evidence(Float32Array.from(f));
-    spill.attach(e);
+    const original = evidence(Float32Array.from(f));
+    const e = spill.attach(original);
+    expect(e).not.toBe(original);
     expect(Object.getOwnPropertyDescriptor(e, 'features')!.get).toBeTypeOf('function');
+    expect({ ...e, features: null }).toEqual({ ...original, features: null });
     expect(Array.from(e.features!)).toEqual(Array.from(f));
     const copy = { ...e };
     expect(Object.getOwnPropertyDescriptor(copy, 'features')!.value).toBeInstanceOf(Float32Array);
     expect(Array.from(copy.features!)).toEqual(Array.from(f));
     const none = evidence(null);
-    spill.attach(none);
-    expect(none.features).toBeNull();
+    expect(spill.attach(none)).toBe(none);
+    expect(Object.getOwnPropertySymbols(copy)).toEqual([]);
   });
 
   it('gives no spill where no file can be made, so the features stay in memory', () => {

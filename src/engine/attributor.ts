@@ -648,8 +648,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
               ...(p.file.decodeWarning ? { decodedWithWarnings: true } : {}),
               ...withHistory(p.file),
             };
-            spill?.attach(ev);
-            evidence.push(ev);
+            evidence.push(spill ? spill.attach(ev) : ev);
             continue;
           }
           // Only files whose record and features are cached are left undecoded (`known` below).
@@ -672,8 +671,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           if (p.file.decodeWarning) ev.decodedWithWarnings = true;
           Object.assign(ev, withHistory(p.file));
           if (recordKey) cache.put(p.file.sha256, recordKey, evidenceCodec.encode(ev, decodedInfo(p.file)));
-          spill?.attach(ev);
-          evidence.push(ev);
+          evidence.push(spill ? spill.attach(ev) : ev);
         }
       };
 
