@@ -12,7 +12,7 @@ import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
 import { openAttributor } from '../src/engine/attributor.js';
 import { writeReport } from '../src/engine/report/index.js';
 import { FingerprintLibrary, LibraryError } from '../src/engine/library/index.js';
-import { PROCESSING_GRID, matchBank } from '../src/engine/attribution/banks.js';
+import { PROCESSING_GRID, chromaMismatchReason, matchBank } from '../src/engine/attribution/banks.js';
 import { referenceMatchText } from '../src/shared/compression.js';
 import { formatVerdict } from '../src/cli/common.js';
 import { verdictWording } from '../src/shared/wording.js';
@@ -34,6 +34,15 @@ describe('matching evidence to a bank', () => {
     // Only the banks the library has: JPEG q75 evidence falls to q50 without a q75 bank, to none without JPEG banks.
     expect(matchBank('jpeg-q75', ['jpeg-q50', 'webp-q75'])?.id).toBe('jpeg-q50');
     expect(matchBank('jpeg-q75', ['webp-q75'])).toBeNull();
+  });
+
+  it('never matches JPEG of another chroma subsampling to a 4:2:0 bank, and says why', () => {
+    for (const key of ['jpeg-q90-444', 'jpeg-q75-422', 'jpeg-q75-cmyk', 'jpeg-444']) expect(matchBank(key, ALL)).toBeNull();
+    expect(chromaMismatchReason('jpeg-q90-444', ALL)).toMatch(/saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0/);
+    expect(chromaMismatchReason('jpeg-q90-422', ALL)).toMatch(/with 4:2:2 chroma/);
+    // Not a chroma question: a bank of its layout exists, no JPEG bank exists, or the evidence is no JPEG of known quality.
+    for (const [key, banks] of [['jpeg-q90', ALL], ['jpeg-q90-444', ['webp-q75']], ['webp-lossy', ALL], ['jpeg-444', ALL], ['lossless', ALL]] as const)
+      expect(chromaMismatchReason(key, banks)).toBeNull();
   });
 
   it('says which processing the references were matched to', () => {

@@ -9,6 +9,8 @@ import {
   compressionOf,
   compressionSummary,
   describeCompressionCounts,
+  chromaSuffix,
+  readJpegHeader,
   estimateJpegQuality,
   jpegLuminanceTable,
   sameCompression,
@@ -27,6 +29,41 @@ describe('reading the compression history', () => {
       const buf = await image().jpeg({ quality: q }).toBuffer();
       expect(compressionOf(buf, 'jpeg')).toBe(`jpeg-q${q}`);
     }
+  });
+
+  it('names the chroma subsampling where it is not 4:2:0, read from the frame header', async () => {
+    const j444 = await image().jpeg({ quality: 90, chromaSubsampling: '4:4:4' }).toBuffer();
+    const j420 = await image().jpeg({ quality: 90, chromaSubsampling: '4:2:0' }).toBuffer();
+    expect(compressionOf(j444, 'jpeg')).toBe('jpeg-q90-444');
+    expect(compressionOf(j420, 'jpeg')).toBe('jpeg-q90');
+    // libvips reads the same layouts from the same files.
+    expect((await sharp(j444).metadata()).chromaSubsampling).toBe('4:4:4');
+    expect(readJpegHeader(j444).components).toEqual([
+      { h: 1, v: 1 },
+      { h: 1, v: 1 },
+      { h: 1, v: 1 },
+    ]);
+    expect(readJpegHeader(j420).components?.[0]).toEqual({ h: 2, v: 2 });
+    const grey = await sharp(pixels, { raw: { width: W, height: W, channels: 3 } }).toColourspace('b-w').jpeg({ quality: 80 }).toBuffer();
+    expect(readJpegHeader(grey).components).toHaveLength(1);
+    expect(compressionOf(grey, 'jpeg')).toBe('jpeg-q80');
+    const moz444 = await image().jpeg({ quality: 80, mozjpeg: true, chromaSubsampling: '4:4:4' }).toBuffer();
+    expect(compressionOf(moz444, 'jpeg')).toBe('jpeg-444');
+    // Layouts sharp does not write: the luma sampling factors of a 4:2:0 file's frame rewritten.
+    const sof = (buf: Buffer) => buf.indexOf(Buffer.from([0xff, 0xc0]));
+    for (const [factors, key] of [
+      [0x21, 'jpeg-q90-422'],
+      [0x12, 'jpeg-q90-440'],
+      [0x41, 'jpeg-q90-411'],
+      [0x31, 'jpeg-q90-other'],
+    ] as const) {
+      const edited = Buffer.from(j420);
+      expect(sof(edited)).toBeGreaterThan(0);
+      edited[sof(edited) + 11] = factors;
+      expect(compressionOf(edited, 'jpeg')).toBe(key);
+    }
+    expect(chromaSuffix(null)).toBe('');
+    expect(chromaSuffix([{ h: 1, v: 1 }, { h: 1, v: 1 }, { h: 1, v: 1 }, { h: 1, v: 1 }])).toBe('cmyk');
   });
 
   it('says "jpeg" without a number for tables that are not the standard scaling (mozjpeg)', async () => {
@@ -67,6 +104,11 @@ describe('comparing evidence with references', () => {
     expect(sameCompression('jpeg', 'jpeg-q90')).toBe(false);
     expect(sameCompression('lossless', 'webp-lossless')).toBe(false);
     expect(sameCompression('lossless', 'lossless')).toBe(true);
+    // Another chroma subsampling is another processing, whatever the quality.
+    expect(sameCompression('jpeg-q90-444', 'jpeg-q90')).toBe(false);
+    expect(sameCompression('jpeg-q90-444', 'jpeg-q88-444')).toBe(true);
+    expect(sameCompression('jpeg-444', 'jpeg')).toBe(false);
+    expect(describeCompressionCounts({ 'jpeg-q90-444': 3, 'jpeg-422': 1 })).toBe('JPEG q90 4:4:4 (3), JPEG 4:2:2 (non-standard tables) (1)');
   });
 
   it('counts the evidence images no reference image shares', () => {

@@ -474,9 +474,10 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
 
 /**
  * Bump when what an evidence record holds, or how it is computed, changes (3: processing-history
- * findings and the matched bank's part; 4: a seeded choice of tiles above the limit).
+ * findings and the matched bank's part; 4: a seeded choice of tiles above the limit; 5: JPEG
+ * compression keys name their chroma subsampling, so a 4:4:4 file is no longer matched to a 4:2:0 bank).
  */
-const EVIDENCE_RECORD_VERSION = 4;
+const EVIDENCE_RECORD_VERSION = 5;
 
 /** ImageEvidence.history from a manifest entry, as a spreadable part. */
 function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {

@@ -7,12 +7,15 @@ import sharp from 'sharp';
 import { createRandom } from '../engine/util/random.js';
 import { relPathOf } from './methods.js';
 
-export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'webp75' | 'resize0.5' | 'crop75';
+export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'jpeg90-444' | 'jpeg75-444' | 'webp75' | 'resize0.5' | 'crop75';
 
 export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg90', label: 'JPEG q90' },
   { id: 'jpeg75', label: 'JPEG q75' },
   { id: 'jpeg50', label: 'JPEG q50' },
+  // Without chroma subsampling, as GIMP and Photoshop save at high quality.
+  { id: 'jpeg90-444', label: 'JPEG q90 4:4:4' },
+  { id: 'jpeg75-444', label: 'JPEG q75 4:4:4' },
   { id: 'webp75', label: 'WebP q75' },
   { id: 'resize0.5', label: 'resize 0.5× (Lanczos)' },
   { id: 'crop75', label: 'random crop 75 % side' },
@@ -42,7 +45,8 @@ export async function transformFiles(root: string, files: string[], transform: T
     let pipeline = sharp(file);
     let ext = path.extname(rel);
     if (transform.startsWith('jpeg')) {
-      pipeline = pipeline.jpeg({ quality: Number(transform.slice(4)), chromaSubsampling: '4:2:0' });
+      const [quality, chroma] = transform.slice(4).split('-');
+      pipeline = pipeline.jpeg({ quality: Number(quality), chromaSubsampling: chroma === '444' ? '4:4:4' : '4:2:0' });
       ext = '.jpg';
     } else if (transform === 'webp75') {
       pipeline = pipeline.webp({ quality: 75 });

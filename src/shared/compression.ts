@@ -5,6 +5,8 @@ import { displayText } from './display-text.js';
 /**
  * Compact, stable key (stored in library provenance and case reports): 'lossless', 'jpeg-q<1-100>',
  * 'jpeg' (tables not from the standard quality scaling), 'webp-lossy', 'webp-lossless', 'heif'.
+ * A JPEG key ends in its chroma subsampling where that is not 4:2:0 or greyscale: 'jpeg-q90-444',
+ * 'jpeg-422', and '-440', '-411', '-cmyk', '-other' (ingest/compression.ts, chromaSuffix).
  */
 export type CompressionKey = string;
 
@@ -14,25 +16,39 @@ export type CompressionKey = string;
  */
 export const JPEG_QUALITY_TOLERANCE = 5;
 
-function jpegQuality(key: CompressionKey): number | null | undefined {
-  if (key === 'jpeg') return null;
-  const m = /^jpeg-q(\d+)$/.exec(key);
-  return m ? Number(m[1]) : undefined;
+const JPEG_KEY = /^jpeg(?:-q(\d+))?(?:-(444|422|440|411|cmyk|other))?$/;
+
+/** A JPEG key's parts: quality (null: non-standard tables) and chroma suffix ('' = 4:2:0 or grey); undefined for other keys. */
+export function parseJpegKey(key: CompressionKey): { quality: number | null; chroma: string } | undefined {
+  const m = JPEG_KEY.exec(key);
+  return m ? { quality: m[1] === undefined ? null : Number(m[1]), chroma: m[2] ?? '' } : undefined;
 }
 
-/** Whether two files' compression histories are alike enough to compare their traces. */
+/** Words for a chroma suffix: "4:4:4"; '' (4:2:0, or greyscale) has none. */
+export function describeChroma(chroma: string): string {
+  return ({ '444': '4:4:4', '422': '4:2:2', '440': '4:4:0', '411': '4:1:1', cmyk: 'CMYK', other: 'unusual chroma subsampling' } as Record<string, string>)[chroma] ?? '';
+}
+
+/**
+ * Whether two files' compression histories are alike enough to compare their traces: JPEG of the
+ * same chroma subsampling at qualities within JPEG_QUALITY_TOLERANCE, otherwise the same key.
+ */
 export function sameCompression(a: CompressionKey, b: CompressionKey): boolean {
-  const qa = jpegQuality(a);
-  const qb = jpegQuality(b);
-  if (qa === undefined || qb === undefined) return a === b;
-  if (qa === null || qb === null) return qa === qb;
-  return Math.abs(qa - qb) <= JPEG_QUALITY_TOLERANCE;
+  const ja = parseJpegKey(a);
+  const jb = parseJpegKey(b);
+  if (!ja || !jb) return a === b;
+  if (ja.chroma !== jb.chroma) return false;
+  if (ja.quality === null || jb.quality === null) return ja.quality === jb.quality;
+  return Math.abs(ja.quality - jb.quality) <= JPEG_QUALITY_TOLERANCE;
 }
 
-/** Words for a key: "JPEG q90", "lossless", "lossy WebP". */
+/** Words for a key: "JPEG q90", "JPEG q90 4:4:4", "lossless", "lossy WebP". */
 export function describeCompression(key: CompressionKey): string {
-  const q = jpegQuality(key);
-  if (q !== undefined) return q === null ? 'JPEG (non-standard tables)' : `JPEG q${q}`;
+  const j = parseJpegKey(key);
+  if (j) {
+    const chroma = j.chroma ? ` ${describeChroma(j.chroma)}` : '';
+    return j.quality === null ? `JPEG${chroma} (non-standard tables)` : `JPEG q${j.quality}${chroma}`;
+  }
   // A reference bank's WebP (engine/attribution/banks.ts): the quality it was re-saved at, which a WebP file does not record.
   const webp = /^webp-lossy-q(\d+)$/.exec(key);
   if (webp) return `lossy WebP q${webp[1]}`;

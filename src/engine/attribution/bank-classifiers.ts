@@ -8,7 +8,7 @@ import type { ClassifierEvidence, LibraryEntry, MethodId, Verdict } from '../typ
 import { countCompression } from '../ingest/compression.js';
 import { describeCompression, type ReferenceMatch } from '../../shared/compression.js';
 import { statementFor } from '../../shared/wording.js';
-import { bankView, commonBanks, describeProcessing, entriesForBank, processingById } from './banks.js';
+import { bankView, chromaMismatchReason, commonBanks, describeProcessing, entriesForBank, processingById } from './banks.js';
 import { judge, type ImageEvidence } from './judge.js';
 import { planClassifier, prepareLibrary, type ClassifierPlan, type PreparedLibrary, type PrepareOptions } from './prepared-library.js';
 
@@ -83,7 +83,7 @@ export async function judgeWithBanks(
         ? 'the library has no reference banks (entries enrolled without them, or before Genprint computed them)'
         : ids.size > 1
           ? 'the images were saved in ways matched to different reference banks, or to none; banks are never pooled'
-          : 'no reference bank matches this compression';
+          : (items.map((i) => chromaMismatchReason(i.compression, [...banks.keys()])).find((r) => r !== null) ?? 'no reference bank matches this compression');
     const references: ReferenceMatch = { bank: null, processing: null, evidence, reason };
     v.references = references;
   }

@@ -7,7 +7,7 @@
 //
 // This module is pure (the grid, matching evidence to a bank, the entry view a bank's classifier is
 // fitted on); bank-enrolment.ts computes the banks at enrolment.
-import type { CompressionKey } from '../../shared/compression.js';
+import { describeChroma, parseJpegKey, type CompressionKey } from '../../shared/compression.js';
 import type { LibraryEntry } from '../types.js';
 
 export type { ReferenceBank } from '../types.js';
@@ -57,33 +57,52 @@ export function describeProcessing(p: Processing): string {
   return `JPEG q${p.quality}${p.chroma && p.chroma !== '4:2:0' ? ` ${p.chroma}` : ''}`;
 }
 
+/** The chroma suffix of compression keys (ingest/compression.ts) that a JPEG processing writes. */
+const chromaSuffixOf = (p: Processing) => (p.chroma === '4:4:4' ? '444' : '');
+
 /** The compression key a reference re-saved with `p` reads as (ingest/compression.ts); WebP's quality is not readable from the file. */
 export function processingKey(p: Processing): CompressionKey {
-  return p.format === 'jpeg' ? `jpeg-q${p.quality}` : `webp-lossy-q${p.quality}`;
+  if (p.format === 'webp') return `webp-lossy-q${p.quality}`;
+  const chroma = chromaSuffixOf(p);
+  return `jpeg-q${p.quality}${chroma ? `-${chroma}` : ''}`;
 }
-
-const JPEG_KEY = /^jpeg-q(\d+)$/;
 
 /**
  * The bank of `available` that evidence saved as `compression` is matched to, or null (lossless
  * evidence, HEIF, JPEG with non-standard tables whose quality cannot be estimated, or no bank of
- * the kind): JPEG evidence to the JPEG bank of nearest quality (ties to the higher quality), lossy
- * WebP to the WebP bank of quality nearest 75 (WebP files do not record their quality).
+ * the kind): JPEG evidence to the JPEG bank of the same chroma subsampling and nearest quality
+ * (ties to the higher quality), lossy WebP to the WebP bank of quality nearest 75 (WebP files do not
+ * record their quality). JPEG of a subsampling no bank has (4:4:4 where the banks are 4:2:0) is not
+ * matched across layouts: docs/robustness.md measured what that would give.
  */
 export function matchBank(compression: CompressionKey | undefined, available: readonly string[]): Processing | null {
   if (!compression) return null;
   const banks = PROCESSING_GRID.filter((p) => available.includes(p.id));
-  const m = JPEG_KEY.exec(compression);
+  const jpeg = parseJpegKey(compression);
   let best: Processing | null = null;
   const closer = (p: Processing, q: number) =>
     !best || Math.abs(p.quality - q) < Math.abs(best.quality - q) || (Math.abs(p.quality - q) === Math.abs(best.quality - q) && p.quality > best.quality);
-  if (m) {
-    const q = Number(m[1]);
-    for (const p of banks) if (p.format === 'jpeg' && (!p.chroma || p.chroma === '4:2:0') && closer(p, q)) best = p;
+  if (jpeg) {
+    const q = jpeg.quality;
+    if (q === null) return null;
+    for (const p of banks) if (p.format === 'jpeg' && chromaSuffixOf(p) === jpeg.chroma && closer(p, q)) best = p;
   } else if (compression === 'webp-lossy') {
     for (const p of banks) if (p.format === 'webp' && closer(p, 75)) best = p;
   }
   return best;
+}
+
+/**
+ * Why JPEG evidence saved as `compression` matched none of `available`, where the reason is its
+ * chroma subsampling; null otherwise.
+ */
+export function chromaMismatchReason(compression: CompressionKey | undefined, available: readonly string[]): string | null {
+  const jpeg = compression ? parseJpegKey(compression) : undefined;
+  if (!jpeg || jpeg.quality === null) return null;
+  const banks = PROCESSING_GRID.filter((p) => p.format === 'jpeg' && available.includes(p.id));
+  if (banks.length === 0 || banks.some((p) => chromaSuffixOf(p) === jpeg.chroma)) return null;
+  const layouts = [...new Set(banks.map((p) => p.chroma ?? '4:2:0'))].join(', ');
+  return `the evidence was saved with ${describeChroma(jpeg.chroma) || '4:2:0'} chroma subsampling and the library's JPEG reference banks with ${layouts}; references of another subsampling are not matched to it`;
 }
 
 /** Bank ids every entry has, with features of `modelHash`, in grid order. */

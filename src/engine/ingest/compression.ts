@@ -30,37 +30,84 @@ function scaledTable(quality: number): number[] {
 }
 const SCALED_TABLES = Array.from({ length: 100 }, (_, i) => scaledTable(i + 1));
 
-/** The first (luminance, id 0) quantisation table of a JPEG, in zig-zag order, or null. */
-export function jpegLuminanceTable(buf: Buffer): number[] | null {
-  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;
+/** What a JPEG's headers say before its entropy-coded data. */
+export interface JpegHeader {
+  /** The first (luminance, id 0) quantisation table, in zig-zag order, or null. */
+  luminance: number[] | null;
+  /** Sampling factors of the frame's components (SOF segment), or null when there is none before the scan. */
+  components: { h: number; v: number }[] | null;
+}
+
+/** Start-of-frame markers (SOF0–SOF15 less DHT, JPG and DAC, which share the range). */
+const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+
+/**
+ * Reads the quantisation and frame segments that precede the first scan. Tolerant of damage: a
+ * truncated or malformed segment ends the walk with what was read so far.
+ */
+export function readJpegHeader(buf: Buffer): JpegHeader {
+  const out: JpegHeader = { luminance: null, components: null };
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return out;
   let p = 2;
   while (p + 4 <= buf.length) {
-    if (buf[p] !== 0xff) return null;
+    if (buf[p] !== 0xff) return out;
     const marker = buf[p + 1];
     if (marker === 0xff) {
       p++; // fill byte
       continue;
     }
-    // Start of scan or end of image: the tables come before the entropy-coded data.
-    if (marker === 0xda || marker === 0xd9) return null;
+    // Start of scan or end of image: the tables and the frame come before the entropy-coded data.
+    if (marker === 0xda || marker === 0xd9) return out;
     const length = buf.readUInt16BE(p + 2);
     const end = p + 2 + length;
-    if (length < 2 || end > buf.length) return null;
-    if (marker === 0xdb) {
+    if (length < 2 || end > buf.length) return out;
+    if (marker === 0xdb && !out.luminance) {
       let q = p + 4;
       while (q < end) {
         const precision = buf[q] >> 4;
         const id = buf[q] & 0x0f;
         const size = precision ? 128 : 64;
-        if (q + 1 + size > end) return null;
-        const table = Array.from({ length: 64 }, (_, k) => (precision ? buf.readUInt16BE(q + 1 + 2 * k) : buf[q + 1 + k]));
-        if (id === 0) return table;
+        if (q + 1 + size > end) return out;
+        if (id === 0) {
+          out.luminance = Array.from({ length: 64 }, (_, k) => (precision ? buf.readUInt16BE(q + 1 + 2 * k) : buf[q + 1 + k]));
+          break;
+        }
         q += 1 + size;
       }
+    } else if (isStartOfFrame(marker) && !out.components && length >= 8) {
+      // SOF: length, precision, height, width, component count, then (id, h<<4|v, table) per component.
+      const count = buf[p + 9];
+      if (length >= 8 + 3 * count && count > 0)
+        out.components = Array.from({ length: count }, (_, k) => ({ h: buf[p + 11 + 3 * k] >> 4, v: buf[p + 11 + 3 * k] & 0x0f }));
     }
     p = end;
   }
-  return null;
+  return out;
+}
+
+/** The first (luminance, id 0) quantisation table of a JPEG, in zig-zag order, or null. */
+export function jpegLuminanceTable(buf: Buffer): number[] | null {
+  return readJpegHeader(buf).luminance;
+}
+
+/**
+ * The chroma subsampling of a JPEG's frame, as a key suffix: '' for 4:2:0 (the encoders' default,
+ * and what older keys without a suffix meant) and for greyscale (one component, nothing to
+ * subsample); '444', '422', '440', '411' for the other common layouts; 'cmyk' for four components;
+ * 'other' for anything else. No suffix either where the frame could not be read (such a file does
+ * not decode, so no verdict rests on it). Subsampling averages the colour channels over 2×2 (or
+ * 2×1, …) pixels before quantising them, so evidence of another layout went through a different
+ * processing from references re-saved as 4:2:0 (docs/robustness.md measures what that costs).
+ */
+export function chromaSuffix(components: JpegHeader['components']): string {
+  if (!components) return '';
+  if (components.length === 1) return '';
+  if (components.length === 4) return 'cmyk';
+  if (components.length !== 3) return 'other';
+  const [y, cb, cr] = components;
+  if (cb.h !== cr.h || cb.v !== cr.v || cb.h === 0 || cb.v === 0 || y.h % cb.h !== 0 || y.v % cb.v !== 0) return 'other';
+  const layout = `${y.h / cb.h}x${y.v / cb.v}`;
+  return ({ '1x1': '444', '2x2': '', '2x1': '422', '1x2': '440', '4x1': '411' } as Record<string, string>)[layout] ?? 'other';
 }
 
 /**
@@ -91,9 +138,10 @@ function webpKey(buf: Buffer): CompressionKey {
 export function compressionOf(buf: Buffer, format: string): CompressionKey {
   switch (format) {
     case 'jpeg': {
-      const table = jpegLuminanceTable(buf);
-      const quality = table ? estimateJpegQuality(table) : null;
-      return quality === null ? 'jpeg' : `jpeg-q${quality}`;
+      const header = readJpegHeader(buf);
+      const quality = header.luminance ? estimateJpegQuality(header.luminance) : null;
+      const chroma = chromaSuffix(header.components);
+      return `jpeg${quality === null ? '' : `-q${quality}`}${chroma ? `-${chroma}` : ''}`;
     }
     case 'webp':
       return webpKey(buf);
