@@ -17,8 +17,11 @@ import { referenceMatchText } from '../src/shared/compression.js';
 import { formatVerdict } from '../src/cli/common.js';
 import { verdictWording } from '../src/shared/wording.js';
 import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
+import { judgeWithBanks } from '../src/engine/attribution/bank-classifiers.js';
 
 const ALL = PROCESSING_GRID.map((p) => p.id);
+/** The grid before the 4:4:4 bank: what libraries enrolled until then hold. */
+const SUBSAMPLED = ['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75'];
 const hasPoppler = spawnSync('pdftotext', ['-v']).status === 0;
 
 describe('matching evidence to a bank', () => {
@@ -36,12 +39,16 @@ describe('matching evidence to a bank', () => {
     expect(matchBank('jpeg-q75', ['webp-q75'])).toBeNull();
   });
 
-  it('never matches JPEG of another chroma subsampling to a 4:2:0 bank, and says why', () => {
-    for (const key of ['jpeg-q90-444', 'jpeg-q75-422', 'jpeg-q75-cmyk', 'jpeg-444']) expect(matchBank(key, ALL)).toBeNull();
-    expect(chromaMismatchReason('jpeg-q90-444', ALL)).toMatch(/saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0/);
-    expect(chromaMismatchReason('jpeg-q90-422', ALL)).toMatch(/with 4:2:2 chroma/);
+  it('matches JPEG only to a bank of its own chroma subsampling, and says why where there is none', () => {
+    expect(matchBank('jpeg-q92-444', ALL)?.id).toBe('jpeg-q90-444');
+    expect(matchBank('jpeg-q75-444', ALL)?.id).toBe('jpeg-q90-444'); // the one 4:4:4 bank, not the 4:2:0 q75 one
+    expect(matchBank('jpeg-q92', ALL)?.id).toBe('jpeg-q90');
+    for (const key of ['jpeg-q90-444', 'jpeg-q75-444']) expect(matchBank(key, SUBSAMPLED)).toBeNull();
+    for (const key of ['jpeg-q75-422', 'jpeg-q75-cmyk', 'jpeg-444']) expect(matchBank(key, ALL)).toBeNull();
+    expect(chromaMismatchReason('jpeg-q90-444', SUBSAMPLED)).toMatch(/saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0;/);
+    expect(chromaMismatchReason('jpeg-q90-422', ALL)).toMatch(/with 4:2:2 chroma subsampling and the library's JPEG reference banks with 4:2:0, 4:4:4;/);
     // Not a chroma question: a bank of its layout exists, no JPEG bank exists, or the evidence is no JPEG of known quality.
-    for (const [key, banks] of [['jpeg-q90', ALL], ['jpeg-q90-444', ['webp-q75']], ['webp-lossy', ALL], ['jpeg-444', ALL], ['lossless', ALL]] as const)
+    for (const [key, banks] of [['jpeg-q90', ALL], ['jpeg-q90-444', ALL], ['jpeg-q90-444', ['webp-q75']], ['webp-lossy', ALL], ['jpeg-444', ALL], ['lossless', ALL]] as const)
       expect(chromaMismatchReason(key, banks)).toBeNull();
   });
 
@@ -86,14 +93,14 @@ describe('a demo library enrolled with reference banks', () => {
   }, 900_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  /** A copy of a demo case folder re-saved as JPEG at `quality` (sharp's default 4:2:0 chroma). */
-  async function resaved(folder: string, quality: number): Promise<string> {
+  /** A copy of a demo case folder re-saved as JPEG at `quality` (sharp's default 4:2:0 chroma unless told). */
+  async function resaved(folder: string, quality: number, chroma: '4:2:0' | '4:4:4' = '4:2:0'): Promise<string> {
     const src = path.join(root, 'demo', folder);
-    const dest = path.join(root, `q${quality}`, folder);
+    const dest = path.join(root, `q${quality}-${chroma.replaceAll(':', '')}`, folder);
     mkdirSync(dest, { recursive: true });
     for (const f of readdirSync(src))
       await sharp(path.join(src, f))
-        .jpeg({ quality })
+        .jpeg({ quality, chromaSubsampling: chroma })
         .toFile(path.join(dest, f.replace(/\.\w+$/, '.jpg')));
     return dest;
   }
@@ -165,6 +172,27 @@ describe('a demo library enrolled with reference banks', () => {
       expect(enrolled.candidates[0].name, folder).not.toBe(expected);
       expect(enrolled.references).toMatchObject({ bank: null, reason: 'reference banks not used for this verdict' });
     }
+  }, 300_000);
+
+  it('JPEG q90 4:4:4 evidence is judged by the 4:4:4 bank; a library with 4:2:0 banks only says why it used none', async () => {
+    const att = await openAttributor({ libraryPath: banked, method: 'dsf', provider: 'cpu' });
+    const dir = await resaved('case/demo-pixelshuffle', 90, '4:4:4');
+    const { evidence, manifest: files } = await att.examine({ root: dir, canvas: 256 });
+    expect(files.every((f) => f.compression === 'jpeg-q90-444')).toBe(true);
+    expect(evidence.every((e) => e.matched?.bank === 'jpeg-q90-444')).toBe(true);
+    const matched = await att.judge(evidence);
+    expect(matched.references).toEqual({ bank: 'jpeg-q90-444', processing: 'JPEG q90 4:4:4', evidence: { 'jpeg-q90-444': evidence.length } });
+    expect(matched.candidates[0].name).toBe('demo-pixelshuffle');
+    expect(matched.compression?.references).toEqual({ 'jpeg-q90-444': expect.any(Number) });
+    // As a library enrolled before the 4:4:4 banks sees the same files: no bank of their subsampling.
+    const older = new Map([...att.banks].filter(([id]) => SUBSAMPLED.includes(id)));
+    const unmatched = evidence.map((e) => ({ ...e, matched: undefined }));
+    const v = await judgeWithBanks(att.library, older, unmatched, 'dsf', att.encoder);
+    expect(v.references).toMatchObject({ bank: null, evidence: { 'jpeg-q90-444': evidence.length } });
+    expect(v.references!.reason).toMatch(/saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0/);
+    expect(referenceMatchText(v.references!)).toMatch(/^references as enrolled \(evidence JPEG q90 4:4:4 \(\d+\): the evidence was saved with 4:4:4/);
+    // The clean references' compression check sees another processing than theirs.
+    expect(v.compression?.matched).toBe(0);
   }, 300_000);
 
   it('a case of re-saved evidence reads its bank classifiers from the library, and cached evidence gives the same verdicts', async () => {

@@ -13,7 +13,7 @@ export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg90', label: 'JPEG q90' },
   { id: 'jpeg75', label: 'JPEG q75' },
   { id: 'jpeg50', label: 'JPEG q50' },
-  // Without chroma subsampling, as GIMP and Photoshop save at high quality.
+  // Without chroma subsampling, as some image editors save at high quality settings.
   { id: 'jpeg90-444', label: 'JPEG q90 4:4:4' },
   { id: 'jpeg75-444', label: 'JPEG q75 4:4:4' },
   { id: 'webp75', label: 'WebP q75' },
