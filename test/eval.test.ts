@@ -24,6 +24,44 @@ import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/engine/residual/statistics.js';
 import { parseManifest, robustnessScope, type Domain, type GeneratorPool } from '../src/eval/corpus.js';
 import { calibrationText, compactPerDraw } from '../src/eval/report.js';
+import { TRANSFORMS, transformFiles } from '../src/eval/robustness.js';
+import { compressionOf } from '../src/engine/ingest/compression.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+
+describe('robustness transforms', () => {
+  it('write what their labels say: JPEG quality and chroma read back from the files, resize factors, crops', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'genprint-transforms-'));
+    try {
+      const src = path.join(root, 'gen', 'a.png');
+      const px = Buffer.from(Array.from({ length: 80 * 64 * 3 }, (_, i) => (i * 29 + (i >> 6) * 7) % 251));
+      mkdirSync(path.dirname(src), { recursive: true });
+      await sharp(px, { raw: { width: 80, height: 64, channels: 3 } }).toFile(src);
+      const expected: Record<string, (file: string) => Promise<void>> = {
+        jpeg95: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q95'),
+        jpeg90: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q90'),
+        jpeg75: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q75'),
+        jpeg50: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q50'),
+        'jpeg90-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q90-444'),
+        'jpeg75-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q75-444'),
+        webp75: async (f) => expect(compressionOf(readFileSync(f), 'webp')).toBe('webp-lossy'),
+        'resize0.75': async (f) => expect(await sharp(f).metadata()).toMatchObject({ width: 60, height: 48, format: 'png' }),
+        'resize0.5': async (f) => expect(await sharp(f).metadata()).toMatchObject({ width: 40, height: 32, format: 'png' }),
+        crop75: async (f) => expect(await sharp(f).metadata()).toMatchObject({ width: 60, height: 48, format: 'png' }),
+      };
+      expect(TRANSFORMS.map((t) => t.id).sort()).toEqual(Object.keys(expected).sort());
+      for (const t of TRANSFORMS) {
+        const made = await transformFiles(root, [src], t.id, path.join(root, 'out', t.id), 1);
+        expect(made.size, t.id).toBe(1);
+        await expected[t.id](made.get('gen/a.png')!);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('metrics', () => {
   it('AUROC equals the hand-computed Mann–Whitney value, ties counting one half', () => {

@@ -1,15 +1,17 @@
-// Robustness of attribution to what happens to images after generation: JPEG re-compression, a
-// 0.5× resize (this one resamples, on purpose: it destroys the pixel-grid traces) and a random crop
-// (shifts the grid phase). Transformed copies of the query images are written to a temp folder.
+// Robustness of attribution to what happens to images after generation: JPEG and WebP
+// re-compression, 0.75× and 0.5× resizes (these resample, on purpose: they destroy the pixel-grid
+// traces) and a random crop (shifts the grid phase). Transformed copies of the query images are
+// written to a temp folder.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createRandom } from '../engine/util/random.js';
 import { relPathOf } from './methods.js';
 
-export type TransformId = 'jpeg90' | 'jpeg75' | 'jpeg50' | 'jpeg90-444' | 'jpeg75-444' | 'webp75' | 'resize0.5' | 'crop75';
+export type TransformId = 'jpeg95' | 'jpeg90' | 'jpeg75' | 'jpeg50' | 'jpeg90-444' | 'jpeg75-444' | 'webp75' | 'resize0.75' | 'resize0.5' | 'crop75';
 
 export const TRANSFORMS: { id: TransformId; label: string }[] = [
+  { id: 'jpeg95', label: 'JPEG q95' },
   { id: 'jpeg90', label: 'JPEG q90' },
   { id: 'jpeg75', label: 'JPEG q75' },
   { id: 'jpeg50', label: 'JPEG q50' },
@@ -17,6 +19,7 @@ export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg90-444', label: 'JPEG q90 4:4:4' },
   { id: 'jpeg75-444', label: 'JPEG q75 4:4:4' },
   { id: 'webp75', label: 'WebP q75' },
+  { id: 'resize0.75', label: 'resize 0.75× (Lanczos)' },
   { id: 'resize0.5', label: 'resize 0.5× (Lanczos)' },
   { id: 'crop75', label: 'random crop 75 % side' },
 ];
@@ -51,9 +54,10 @@ export async function transformFiles(root: string, files: string[], transform: T
     } else if (transform === 'webp75') {
       pipeline = pipeline.webp({ quality: 75 });
       ext = '.webp';
-    } else if (transform === 'resize0.5') {
-      const nw = Math.round(w / 2);
-      const nh = Math.round(h / 2);
+    } else if (transform.startsWith('resize')) {
+      const factor = Number(transform.slice('resize'.length));
+      const nw = Math.round(w * factor);
+      const nh = Math.round(h * factor);
       if (Math.min(nw, nh) < MIN_SIDE) continue;
       pipeline = pipeline.resize(nw, nh, { kernel: 'lanczos3' }).png();
     } else {
