@@ -20,14 +20,17 @@ import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution
 import { judgeWithBanks } from '../src/engine/attribution/bank-classifiers.js';
 
 const ALL = PROCESSING_GRID.map((p) => p.id);
-/** The grid before the 4:4:4 bank: what libraries enrolled until then hold. */
+/** The grid before the 4:4:4 and q95 banks: what libraries enrolled until then hold. */
 const SUBSAMPLED = ['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75'];
 const hasPoppler = spawnSync('pdftotext', ['-v']).status === 0;
 
 describe('matching evidence to a bank', () => {
   it('JPEG to the nearest quality, lossy WebP to the WebP bank, lossless and unreadable qualities to none', () => {
     expect(matchBank('jpeg-q74', ALL)?.id).toBe('jpeg-q75');
-    expect(matchBank('jpeg-q95', ALL)?.id).toBe('jpeg-q90');
+    expect(matchBank('jpeg-q97', ALL)?.id).toBe('jpeg-q95');
+    expect(matchBank('jpeg-q93', ALL)?.id).toBe('jpeg-q95');
+    expect(matchBank('jpeg-q92', ALL)?.id).toBe('jpeg-q90');
+    expect(matchBank('jpeg-q95', SUBSAMPLED)?.id).toBe('jpeg-q90'); // a library enrolled before the q95 bank
     expect(matchBank('jpeg-q83', ALL)?.id).toBe('jpeg-q90');
     expect(matchBank('jpeg-q60', ALL)?.id).toBe('jpeg-q50');
     expect(matchBank('jpeg-q63', ALL)?.id).toBe('jpeg-q75');
@@ -49,9 +52,18 @@ describe('matching evidence to a bank', () => {
       /saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0; .* \(this version of Genprint computes a JPEG q90 4:4:4 bank at enrolment: enrol the entries again to add it\)$/,
     );
     // No bank of 4:2:2 in the grid: nothing to re-enrol for.
-    expect(chromaMismatchReason('jpeg-q90-422', ALL)).toMatch(/with 4:2:2 chroma subsampling and the library's JPEG reference banks with 4:2:0, 4:4:4; references of another subsampling are not matched to it$/);
+    expect(chromaMismatchReason('jpeg-q90-422', ALL)).toMatch(
+      /with 4:2:2 chroma subsampling and the library's JPEG reference banks with 4:2:0, 4:4:4; references of another subsampling are not matched to it$/,
+    );
     // Not a chroma question: a bank of its layout exists, no JPEG bank exists, or the evidence is no JPEG of known quality.
-    for (const [key, banks] of [['jpeg-q90', ALL], ['jpeg-q90-444', ALL], ['jpeg-q90-444', ['webp-q75']], ['webp-lossy', ALL], ['jpeg-444', ALL], ['lossless', ALL]] as const)
+    for (const [key, banks] of [
+      ['jpeg-q90', ALL],
+      ['jpeg-q90-444', ALL],
+      ['jpeg-q90-444', ['webp-q75']],
+      ['webp-lossy', ALL],
+      ['jpeg-444', ALL],
+      ['lossless', ALL],
+    ] as const)
       expect(chromaMismatchReason(key, banks)).toBeNull();
   });
 

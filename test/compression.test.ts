@@ -44,7 +44,10 @@ describe('reading the compression history', () => {
       { h: 1, v: 1 },
     ]);
     expect(readJpegHeader(j420).components?.[0]).toEqual({ h: 2, v: 2 });
-    const grey = await sharp(pixels, { raw: { width: W, height: W, channels: 3 } }).toColourspace('b-w').jpeg({ quality: 80 }).toBuffer();
+    const grey = await sharp(pixels, { raw: { width: W, height: W, channels: 3 } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 80 })
+      .toBuffer();
     expect(readJpegHeader(grey).components).toHaveLength(1);
     expect(compressionOf(grey, 'jpeg')).toBe('jpeg-q80');
     const moz444 = await image().jpeg({ quality: 80, mozjpeg: true, chromaSubsampling: '4:4:4' }).toBuffer();
@@ -63,7 +66,14 @@ describe('reading the compression history', () => {
       expect(compressionOf(edited, 'jpeg')).toBe(key);
     }
     expect(chromaSuffix(null)).toBe('');
-    expect(chromaSuffix([{ h: 1, v: 1 }, { h: 1, v: 1 }, { h: 1, v: 1 }, { h: 1, v: 1 }])).toBe('cmyk');
+    expect(
+      chromaSuffix([
+        { h: 1, v: 1 },
+        { h: 1, v: 1 },
+        { h: 1, v: 1 },
+        { h: 1, v: 1 },
+      ]),
+    ).toBe('cmyk');
   });
 
   it('says "jpeg" without a number for tables that are not the standard scaling (mozjpeg)', async () => {

@@ -26,7 +26,10 @@ export function parseJpegKey(key: CompressionKey): { quality: number | null; chr
 
 /** Words for a chroma suffix: "4:4:4"; '' (4:2:0, or greyscale) has none. */
 export function describeChroma(chroma: string): string {
-  return ({ '444': '4:4:4', '422': '4:2:2', '440': '4:4:0', '411': '4:1:1', cmyk: 'CMYK', other: 'unusual chroma subsampling' } as Record<string, string>)[chroma] ?? '';
+  return (
+    ({ '444': '4:4:4', '422': '4:2:2', '440': '4:4:0', '411': '4:1:1', cmyk: 'CMYK', other: 'unusual chroma subsampling' } as Record<string, string>)[chroma] ??
+    ''
+  );
 }
 
 /**

@@ -22,7 +22,7 @@ export function registerEnrol(program: Command): void {
     )
     .option(
       '--no-banks',
-      'skip the reference banks (the references re-saved as JPEG q90/q75/q50 4:2:0, JPEG q90 4:4:4 and WebP q75, matched to re-compressed evidence); each bank costs about one more pass over the references',
+      'skip the reference banks (the references re-saved as JPEG q95/q90/q75/q50 4:2:0, JPEG q90 4:4:4 and WebP q75, matched to re-compressed evidence); each bank costs about one more pass over the references',
     )
     .option(
       '--max-crops <n>',
