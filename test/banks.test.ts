@@ -51,6 +51,8 @@ describe('matching evidence to a bank', () => {
     expect(chromaMismatchReason('jpeg-q90-444', SUBSAMPLED)).toMatch(
       /saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0; .* \(this version of Genprint computes a JPEG q90 4:4:4 bank at enrolment: enrol the entries again to add it\)$/,
     );
+    expect(chromaMismatchReason('jpeg-q90-other', ALL)).toMatch(/^the evidence was saved with an unusual chroma subsampling and /);
+    expect(chromaMismatchReason('jpeg-q90-cmyk', ALL)).toMatch(/^the evidence is a CMYK JPEG and /);
     // No bank of 4:2:2 in the grid: nothing to re-enrol for.
     expect(chromaMismatchReason('jpeg-q90-422', ALL)).toMatch(
       /with 4:2:2 chroma subsampling and the library's JPEG reference banks with 4:2:0, 4:4:4; references of another subsampling are not matched to it$/,

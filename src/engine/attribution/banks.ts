@@ -113,7 +113,13 @@ export function chromaMismatchReason(compression: CompressionKey | undefined, av
   const banks = PROCESSING_GRID.filter((p) => p.format === 'jpeg' && available.includes(p.id));
   if (banks.length === 0 || banks.some((p) => chromaSuffixOf(p) === jpeg.chroma)) return null;
   const layouts = [...new Set(banks.map((p) => p.chroma ?? '4:2:0'))].join(', ');
-  const reason = `the evidence was saved with ${describeChroma(jpeg.chroma) || '4:2:0'} chroma subsampling and the library's JPEG reference banks with ${layouts}; references of another subsampling are not matched to it`;
+  const saved =
+    jpeg.chroma === 'cmyk'
+      ? 'the evidence is a CMYK JPEG'
+      : jpeg.chroma === 'other'
+        ? 'the evidence was saved with an unusual chroma subsampling'
+        : `the evidence was saved with ${describeChroma(jpeg.chroma) || '4:2:0'} chroma subsampling`;
+  const reason = `${saved} and the library's JPEG reference banks with ${layouts}; references of another subsampling are not matched to it`;
   // A library enrolled before the grid had a bank of this subsampling gets it by enrolling again.
   const missing = PROCESSING_GRID.find((p) => p.format === 'jpeg' && chromaSuffixOf(p) === jpeg.chroma && !available.includes(p.id));
   return missing
