@@ -48,6 +48,10 @@ describe('matching evidence to a bank', () => {
     expect(matchBank('jpeg-q92', ALL)?.id).toBe('jpeg-q90');
     for (const key of ['jpeg-q90-444', 'jpeg-q75-444']) expect(matchBank(key, SUBSAMPLED)).toBeNull();
     for (const key of ['jpeg-q75-422', 'jpeg-q75-cmyk', 'jpeg-444']) expect(matchBank(key, ALL)).toBeNull();
+    // Grey content in a colour JPEG: its subsampling changed nothing, so quality alone decides.
+    expect(matchBank('jpeg-q75-444', ALL, true)?.id).toBe('jpeg-q75');
+    expect(matchBank('jpeg-q75-422', ALL, true)?.id).toBe('jpeg-q75');
+    expect(matchBank('jpeg-q75-cmyk', ALL, true)).toBeNull();
     expect(chromaMismatchReason('jpeg-q90-444', SUBSAMPLED)).toMatch(
       /saved with 4:4:4 chroma subsampling and the library's JPEG reference banks with 4:2:0; .* \(this version of Genprint computes a JPEG q90 4:4:4 bank at enrolment: enrol the entries again to add it\)$/,
     );
@@ -210,6 +214,18 @@ describe('a demo library enrolled with reference banks', () => {
     expect(referenceMatchText(v.references!)).toMatch(/^references as enrolled \(evidence JPEG q90 4:4:4 \(\d+\): the evidence was saved with 4:4:4/);
     // The clean references' compression check sees another processing than theirs.
     expect(v.compression?.matched).toBe(0);
+    // The same case in grey, saved as a colour JPEG q75 4:4:4: no colour to subsample, so the q75 bank.
+    const greyDir = path.join(root, 'grey-q75-444');
+    mkdirSync(greyDir, { recursive: true });
+    for (const f of readdirSync(path.join(root, 'demo', 'case/demo-pixelshuffle')))
+      await sharp(path.join(root, 'demo', 'case/demo-pixelshuffle', f))
+        .greyscale()
+        .toColourspace('srgb')
+        .jpeg({ quality: 75, chromaSubsampling: '4:4:4' })
+        .toFile(path.join(greyDir, f.replace(/\.\w+$/, '.jpg')));
+    const grey = await att.examine({ root: greyDir, canvas: 256 });
+    expect(grey.manifest.every((f) => f.compression === 'jpeg-q75-444' && f.colourless === true)).toBe(true);
+    expect(grey.evidence.every((e) => e.matched?.bank === 'jpeg-q75')).toBe(true);
   }, 300_000);
 
   it('a case of re-saved evidence reads its bank classifiers from the library, and cached evidence gives the same verdicts', async () => {

@@ -76,6 +76,24 @@ describe('reading the compression history', () => {
     ).toBe('cmyk');
   });
 
+  it('flags grey content saved as a colour JPEG, whose chroma subsampling changed nothing', async () => {
+    const grey = Buffer.from(Array.from({ length: W * W }, (_, i) => (i * 37 + (i >> 5) * 11) % 251).flatMap((v) => [v, v, v]));
+    const greyJpeg = await sharp(grey, { raw: { width: W, height: W, channels: 3 } })
+      .jpeg({ quality: 75, chromaSubsampling: '4:4:4' })
+      .toBuffer();
+    const colourJpeg = await image().jpeg({ quality: 75, chromaSubsampling: '4:4:4' }).toBuffer();
+    const greySubsampled = await sharp(grey, { raw: { width: W, height: W, channels: 3 } })
+      .jpeg({ quality: 75 })
+      .toBuffer();
+    const [g, c, s] = await Promise.all([greyJpeg, colourJpeg, greySubsampled].map((b) => decodeImageBuffer(b)));
+    expect('info' in g && g.info).toMatchObject({ compression: 'jpeg-q75-444', colourless: true });
+    expect('info' in c && c.info.compression).toBe('jpeg-q75-444');
+    expect('info' in c && c.info.colourless).toBeUndefined();
+    // A 4:2:0 key needs no flag: it is matched by quality anyway.
+    expect('info' in s && s.info.compression).toBe('jpeg-q75');
+    expect('info' in s && s.info.colourless).toBeUndefined();
+  });
+
   it('says "jpeg" without a number for tables that are not the standard scaling (mozjpeg)', async () => {
     const buf = await image().jpeg({ quality: 80, mozjpeg: true }).toBuffer();
     expect(jpegLuminanceTable(buf)).toHaveLength(64);

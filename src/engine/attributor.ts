@@ -475,7 +475,8 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
 /**
  * Bump when what an evidence record holds, or how it is computed, changes (3: processing-history
  * findings and the matched bank's part; 4: a seeded choice of tiles above the limit; 5: JPEG
- * compression keys name their chroma subsampling, so a 4:4:4 file is no longer matched to a 4:2:0 bank).
+ * compression keys name their chroma subsampling, so a 4:4:4 file is no longer matched to a 4:2:0
+ * bank, and grey content in a colour JPEG is flagged `colourless`).
  */
 const EVIDENCE_RECORD_VERSION = 5;
 
@@ -636,7 +637,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           const hit = cached[i];
           if (hit) {
             cachedEvidence++;
-            const matched = matchBank(p.file.compression, bankIds);
+            const matched = matchBank(p.file.compression, bankIds, p.file.colourless);
             const ev: ImageEvidence = {
               relPath: p.file.relPath,
               sha256: p.file.sha256,
@@ -664,7 +665,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const stats = needsStatistics ? residualStatistics(mine) : null;
           const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
-          const matched = matchBank(p.file.compression, bankIds);
+          const matched = matchBank(p.file.compression, bankIds, p.file.colourless);
           if (matched) {
             const b = imageEvidence(banks.get(matched.id)!, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
             ev.matched = { bank: matched.id, logProba: b.logProba, novelty: b.novelty };

@@ -45,6 +45,12 @@ export interface EvidenceFile {
    */
   compression?: string;
   /**
+   * Set for a colour JPEG whose pixels carry no colour (R = G = B to within 1 everywhere: grey
+   * content saved as a three-channel JPEG). Its chroma subsampling then changed nothing, so reference
+   * banks are matched to it by quality alone (attribution/banks.ts). Absent otherwise.
+   */
+  colourless?: boolean;
+  /**
    * Set when the file decoded only with warnings (damaged data the decoder concealed, e.g. corrupt
    * JPEG entropy data): the decoder's first warning. Absent for a clean decode (and in older cases).
    */

@@ -83,10 +83,12 @@ export function processingKey(p: Processing): CompressionKey {
  * evidence, HEIF, JPEG with non-standard tables whose quality cannot be estimated, or no bank of
  * the kind): JPEG evidence to the JPEG bank of the same chroma subsampling and nearest quality
  * (ties to the higher quality), lossy WebP to the WebP bank of quality nearest 75 (WebP files do not
- * record their quality). JPEG of a subsampling no bank has (4:4:4 where the banks are 4:2:0) is not
- * matched across layouts: docs/robustness.md measured what that would give.
+ * record their quality). JPEG of a subsampling no bank has (4:2:2 where the banks are 4:2:0 and
+ * 4:4:4) is not matched across layouts: docs/robustness.md measured what that would give.
+ * `colourless` (ImageInfo.colourless: grey content in a colour JPEG, whose subsampling changed
+ * nothing) matches by quality alone, as a 4:2:0 file.
  */
-export function matchBank(compression: CompressionKey | undefined, available: readonly string[]): Processing | null {
+export function matchBank(compression: CompressionKey | undefined, available: readonly string[], colourless = false): Processing | null {
   if (!compression) return null;
   const banks = PROCESSING_GRID.filter((p) => available.includes(p.id));
   const jpeg = parseJpegKey(compression);
@@ -96,7 +98,8 @@ export function matchBank(compression: CompressionKey | undefined, available: re
   if (jpeg) {
     const q = jpeg.quality;
     if (q === null) return null;
-    for (const p of banks) if (p.format === 'jpeg' && chromaSuffixOf(p) === jpeg.chroma && closer(p, q)) best = p;
+    const chroma = colourless && jpeg.chroma !== 'cmyk' ? '' : jpeg.chroma;
+    for (const p of banks) if (p.format === 'jpeg' && chromaSuffixOf(p) === chroma && closer(p, q)) best = p;
   } else if (compression === 'webp-lossy') {
     for (const p of banks) if (p.format === 'webp' && closer(p, 75)) best = p;
   }

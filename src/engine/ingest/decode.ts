@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
 import exifr from 'exifr';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import type { Canvas, SkipReason } from '../types.js';
-import { compressionOf, LOSSLESS, type CompressionKey } from './compression.js';
+import { compressionOf, LOSSLESS, parseJpegKey, type CompressionKey } from './compression.js';
 import { detectResampling, lumaRegion, RESAMPLING_REGION } from './resampling.js';
 import { detectEarlierJpeg, JPEG_HISTORY_REGION } from './jpeg-history.js';
 import type { EarlierJpegFinding, ResamplingFinding } from '../../shared/processing-history.js';
@@ -483,6 +483,8 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
   const crops = rects.map((r) => rgbToCanvas(raw.data, width, r));
   const hasExif = await detectExif(buf, format, meta.exif);
   const compression = compressionOf(buf, format);
+  // Only where the key names a subsampling: that is the one decision the flag changes.
+  const colourless = (parseJpegKey(compression)?.chroma ?? '') !== '' && isColourless(raw.data);
   return {
     info: {
       format,
@@ -493,11 +495,23 @@ export async function decodeImageBuffer(buf: Buffer, opts: DecodeOptions = {}): 
       hasExif,
       crops: rects.length,
       compression,
+      ...(colourless ? { colourless } : {}),
       ...(decodeWarning ? { decodeWarning } : {}),
       ...pixelHistory(raw.data, width, height, compression),
     },
     crops,
   };
+}
+
+/** Whether interleaved RGB pixels are grey: R, G and B within 1 of each other in every pixel (JPEG's colour conversion rounds). */
+export function isColourless(rgb: Uint8Array): boolean {
+  for (let i = 0; i + 2 < rgb.length; i += 3) {
+    const r = rgb[i];
+    const g = rgb[i + 1];
+    const b = rgb[i + 2];
+    if (Math.abs(r - g) > 1 || Math.abs(g - b) > 1 || Math.abs(r - b) > 1) return false;
+  }
+  return true;
 }
 
 /**
