@@ -36,6 +36,8 @@ export interface ImageInfo {
   crops: number;
   /** Compression history read from the file's bytes (compression.ts): 'lossless', 'jpeg-q90', … */
   compression: CompressionKey;
+  /** A JPEG whose key names a chroma subsampling but whose pixels are grey (isColourless); absent otherwise. */
+  colourless?: boolean;
   /**
    * Set when the pixels decoded only by tolerating damage the decoder warned about (e.g. corrupt
    * JPEG entropy data, concealed by the decoder): its first warning. Absent for a clean decode.
