@@ -341,9 +341,26 @@ describe('genprint CLI', () => {
     const lean = path.join(work, 'lean.gplib');
     expect(cli(['library', 'init', lean]).code).toBe(0);
     for (const ref of refs) {
-      const r = cli(['enrol', '-q', '--no-banks', '--no-manifold', '-l', lean, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
+      const r = cli([
+        'enrol',
+        '-q',
+        '--no-banks',
+        '--no-manifold',
+        '--no-fit',
+        '-l',
+        lean,
+        '-n',
+        ref.generator,
+        '-f',
+        ref.family,
+        path.join(work, 'demo', ref.folder),
+      ]);
       expect(r.stdout).toContain('methods residual+dsf;');
+      // --no-fit: nothing fitted, and the output says what to run.
+      expect(r.stdout).not.toMatch(/fitted and stored/);
+      expect(r.stdout).toContain('library classifiers not fitted (--no-fit): run `genprint library fit` before analysing');
     }
+    expect(cli(['library', 'fit', lean]).stdout).toMatch(/fitted and stored the library classifier: phi \(15 regressions/);
     const refused = cli(['attribute', '-q', '-l', lean, '--method', 'manifold', folder]);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/enrolled without them .* re-enrol/);

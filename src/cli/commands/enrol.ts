@@ -30,6 +30,10 @@ export function registerEnrol(program: Command): void {
       parseMaxCrops,
       DEFAULTS.maxCrops,
     )
+    .option(
+      '--no-fit',
+      'do not fit the library classifiers after enrolling (to enrol several generators in a row: run `genprint library fit` after the last; an analysis before that fits what it needs itself)',
+    )
     .option('--follow-external-links', 'follow symbolic links whose target is outside the reference folders (default: list them as skipped)')
     .option('-q, --quiet', 'no progress output')
     .argument('<folders...>', 'reference folders (read-only)');
@@ -51,6 +55,7 @@ export function registerEnrol(program: Command): void {
             modelsDir: o.models,
             manifoldParts: o.manifold,
             banks: o.banks,
+            fit: o.fit,
             followExternalLinks: o.followExternalLinks === true,
             signal,
             onProgress: (p) => progress.update(p),
@@ -65,7 +70,8 @@ export function registerEnrol(program: Command): void {
           (banks && banks.ids.length > 0
             ? `  reference banks: ${banks.ids.join(', ')} (${banks.images} images each; ${banks.seconds.map((b) => `${b.bank} ${b.seconds.toFixed(1)} s`).join(', ')})\n`
             : '') +
-          (fit ? `  ${describeFit(fit)}\n` : ''),
+          (fit ? `  ${describeFit(fit)}\n` : '') +
+          (o.fit === false ? '  library classifiers not fitted (--no-fit): run `genprint library fit` before analysing\n' : ''),
       );
       for (const s of skipped) process.stdout.write(`  skipped ${displayText(s.relPath)}: ${s.reason} — ${displayProse(s.message)}\n`);
     } finally {
