@@ -12,7 +12,7 @@ import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
 import { copySidecar, openAttributor } from '../src/engine/attributor.js';
 import { writeReport } from '../src/engine/report/index.js';
 import { FingerprintLibrary, LibraryError } from '../src/engine/library/index.js';
-import { PROCESSING_GRID, chromaMismatchReason, matchBank } from '../src/engine/attribution/banks.js';
+import { PROCESSING_GRID, chromaMismatchReason, matchBank, selectProcessings } from '../src/engine/attribution/banks.js';
 import { referenceMatchText } from '../src/shared/compression.js';
 import { formatVerdict } from '../src/cli/common.js';
 import { verdictWording } from '../src/shared/wording.js';
@@ -25,6 +25,14 @@ const SUBSAMPLED = ['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75'];
 const hasPoppler = spawnSync('pdftotext', ['-v']).status === 0;
 
 describe('matching evidence to a bank', () => {
+  it('enrolment computes the whole grid by default, none with false, or the banks listed in the grid order', () => {
+    expect(selectProcessings(undefined)).toBe(PROCESSING_GRID);
+    expect(selectProcessings(true)).toBe(PROCESSING_GRID);
+    expect(selectProcessings(false)).toEqual([]);
+    expect(selectProcessings(['jpeg-q95', 'jpeg-q75']).map((p) => p.id)).toEqual(['jpeg-q75', 'jpeg-q95']);
+    expect(() => selectProcessings(['jpeg-q75', 'jpeg-q80'])).toThrow(/no reference bank "jpeg-q80"/);
+  });
+
   it('JPEG to the nearest quality, lossy WebP to the WebP bank, lossless and unreadable qualities to none', () => {
     expect(matchBank('jpeg-q74', ALL)?.id).toBe('jpeg-q75');
     expect(matchBank('jpeg-q97', ALL)?.id).toBe('jpeg-q95');

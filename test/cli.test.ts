@@ -22,8 +22,9 @@ beforeAll(async () => {
   demo = await buildDemo(path.join(work, 'demo'), { referencePerGenerator: 60, casePerFolder: 12 });
 }, 120_000);
 
-// Enrolments skip the reference banks (--no-banks) except in the end-to-end test of the default
-// path: banks are tested in test/banks.test.ts, and each bank costs about one more enrolment.
+// Enrolments skip the reference banks (--no-banks), or compute one or two (--banks) in the
+// end-to-end workflow: each bank costs about one more enrolment and one more classifier per fit, and
+// the whole grid is tested in test/banks.test.ts and by the app's enrolment (test/e2e).
 describe('genprint CLI', () => {
   it('has --help on every command', () => {
     const top = cli(['--help']);
@@ -43,6 +44,9 @@ describe('genprint CLI', () => {
     expect(r.stderr).toMatch(/bag-size/);
     expect(cli(['no-such-command']).code).toBe(2);
     expect(cli(['enrol', work]).code).toBe(2); // --library and --name are required
+    const bank = cli(['enrol', '-l', 'x.gplib', '-n', 'x', '--banks', 'jpeg-q75,jpeg-q80', work]);
+    expect(bank.code).toBe(2);
+    expect(bank.stderr).toMatch(/--banks .*expected ids of the reference banks, comma-separated, from jpeg-q90, jpeg-q75, .*jpeg-q95/);
   });
 
   it('exit 3 for a missing folder, exit 4 for a file that is not a library', () => {
@@ -189,9 +193,14 @@ describe('genprint CLI', () => {
     expect(cli(['library', 'init', lib]).code).toBe(0);
     expect(cli(['library', 'init', lib]).code).toBe(2); // never overwrites
     for (const [i, ref] of demo.reference.slice(0, 3).entries()) {
-      const r = cli(['enrol', '-q', '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
+      // The last entry asks for one bank more than the others have: attribution can use only the shared one, and enrol says so.
+      const banks = i < 2 ? 'jpeg-q75' : 'jpeg-q75,jpeg-q90';
+      const r = cli(['enrol', '-q', '--banks', banks, '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`enrolled "${ref.generator}"`);
+      expect(r.stdout).toMatch(i < 2 ? /\n {2}reference banks: jpeg-q75 \(60 images each/ : /\n {2}reference banks: jpeg-q90, jpeg-q75 \(60 images each/);
+      if (i < 2) expect(r.stdout).not.toMatch(/banks attribution can use/);
+      else expect(r.stdout).toMatch(/\n {2}banks attribution can use \(those every entry has\): jpeg-q75\n/);
       // From the second entry on, enrolment fits the library classifier and stores it in the file.
       if (i > 0) expect(r.stdout).toMatch(/fitted and stored the library classifier: phi \(15 regressions, [0-9.]+ s\)/);
     }

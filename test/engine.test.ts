@@ -547,7 +547,7 @@ describe('manifold method (ManiFPT), both estimates, on the demo', () => {
     mkdirSync(path.dirname(lib), { recursive: true });
     await initLibrary(lib);
     for (const ref of run.manifest.reference.slice(0, 2))
-      await enrol({ libraryPath: lib, name: ref.generator, family: ref.family, folders: [path.join(root, ref.folder)], modelsDir: models });
+      await enrol({ libraryPath: lib, name: ref.generator, family: ref.family, folders: [path.join(root, ref.folder)], modelsDir: models, banks: false });
     const first = run.manifest.reference[0].generator;
     await expect(
       analyseCase({ libraryPath: lib, caseRoot: path.join(root, single()[0].folder), method: 'manifold', manifold: { estimate: 'projector' } }),

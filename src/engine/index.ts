@@ -6,6 +6,8 @@
 export type * from './types.js';
 export { analyseCase, enrol, isoWithOffset, type AnalyseRequest, type EnrolRequest, type EnrolResult, type EngineOptions } from './pipeline.js';
 export { DEFAULTS } from './defaults.js';
+// The reference banks' processing ids, for hosts that let the user choose them (enrol --banks).
+export { PROCESSING_IDS } from './attribution/banks.js';
 export { CancelledError, EngineError, engineErrorCode, ENGINE_ERROR_CODES, type EngineErrorCode } from './errors.js';
 export {
   initLibrary,

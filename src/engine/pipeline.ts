@@ -12,6 +12,7 @@ import { DEFAULTS } from './defaults.js';
 import { readModelCard } from './features/set-encoder.js';
 import { EnrolmentBuilder } from './attribution/enrolment.js';
 import { computeBanks, type BankEnrolmentResult } from './attribution/bank-enrolment.js';
+import { PROCESSING_IDS, selectProcessings } from './attribution/banks.js';
 import { residualEngine } from './residual/wavelet-onnx.js';
 import { maybeManifoldModels } from './manifold/index.js';
 import { clusterLibrary, labelled } from './attribution/library-analysis.js';
@@ -82,10 +83,11 @@ export interface EnrolRequest extends EngineOptions {
   fit?: boolean;
   /**
    * Also compute the reference banks (attribution/banks.ts: the references re-saved as JPEG and
-   * WebP, so re-compressed evidence is matched to references processed like it). Default true where
-   * a set-encoder is loaded; each bank costs about one more pass over the references.
+   * WebP, so re-compressed evidence is matched to references processed like it). Default true (the
+   * whole grid) where a set-encoder is loaded; false: none; a list of processing ids: those only.
+   * Each bank costs about one more pass over the references and one more classifier per fit.
    */
-  banks?: boolean;
+  banks?: boolean | readonly string[];
   /** Follow symbolic links that lead outside the reference folders (default false: listed as skipped). */
   followExternalLinks?: boolean;
   signal?: AbortSignal;
@@ -97,6 +99,11 @@ export interface EnrolResult {
   skipped: SkippedFile[];
   /** The library classifier fitted with the new entry (null with `fit: false`). */
   fit: FitSummary | null;
+  /**
+   * The banks every entry of the library has (the ones re-saved evidence can be matched to), in the
+   * grid's order, before and after this entry was added.
+   */
+  sharedBanks: { before: string[]; after: string[] };
   /** The reference banks computed (null with `banks: false` or without a set-encoder), with their cost. */
   banks: (Omit<BankEnrolmentResult, 'banks'> & { ids: string[]; images: number }) | null;
 }
@@ -139,6 +146,7 @@ const BATCH = 16;
 
 export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
   for (const folder of req.folders) await requireFolder(folder);
+  const bankGrid = selectProcessings(req.banks);
   // Loading the models takes seconds: say so before it starts.
   req.onProgress?.({ phase: 'prepare', done: 0, total: 1 });
   const encoder = await maybeEncoder(req);
@@ -203,7 +211,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
     const mparts = manifoldBuilder ? await manifoldBuilder.finish() : null;
     throwIfAborted(req.signal);
     const banked =
-      encoder && req.banks !== false
+      encoder && bankGrid.length > 0
         ? await computeBanks({
             folders: req.folders,
             files: req.files,
@@ -215,6 +223,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
             encoder,
             residuals: async (crops) => (await residuals$).residuals(crops),
             cache,
+            grid: bankGrid,
             signal: req.signal,
             onProgress: req.onProgress,
           })
@@ -222,6 +231,13 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
     const digest = createHash('sha256')
       .update([...shas].sort().join('\n'))
       .digest('hex');
+    // Attribution uses only the banks every entry has (banks.ts commonBanks): an entry enrolled with
+    // fewer banks than the others narrows what theirs can be used for, and the caller should say so.
+    const sharedBanks = () => {
+      const shared = encoder ? lib.sharedBankIds(encoder.phiSha256) : [];
+      return PROCESSING_IDS.filter((id) => shared.includes(id));
+    };
+    const sharedBefore = sharedBanks();
     const entry = lib.addEntry({
       name: req.name,
       family: req.family ?? 'unknown',
@@ -266,7 +282,7 @@ export async function enrol(req: EnrolRequest): Promise<EnrolResult> {
           leftOut: banked.leftOut,
         }
       : null;
-    return { entry, skipped, fit, banks };
+    return { entry, skipped, fit, banks, sharedBanks: { before: sharedBefore, after: sharedBanks() } };
   });
 }
 

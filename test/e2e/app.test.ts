@@ -72,8 +72,11 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     foreignFolder = path.join(demo, manifest.cases.find((c) => c.kind === 'foreign')!.folder);
     // All but the last reference generator go in through the CLI; the UI enrols the last one.
     genprint(['library', 'init', library]);
-    // One fit after the last enrolment instead of one per enrolment (each fits the clean and every bank classifier).
-    for (const r of refs.slice(0, -1)) genprint(['enrol', '-q', '--no-fit', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
+    // One fit after the last enrolment instead of one per enrolment (each fits the clean and every bank
+    // classifier), and one bank, JPEG q75 (the re-saved case below): the UI's enrolment computes the
+    // whole grid, but only the bank every entry has gets a classifier.
+    for (const r of refs.slice(0, -1))
+      genprint(['enrol', '-q', '--no-fit', '--banks', 'jpeg-q75', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
     genprint(['library', 'fit', library]);
 
     // --allow: the page may open cases and reference folders of the demo only (docs/cli.md, "serve").

@@ -164,9 +164,23 @@ describe('the CLI, the PDF and the app show hostile names escaped', () => {
     for (const [i, f] of files.entries()) await png(path.join(evidence, f), 0, 100 + i);
     writeFileSync(path.join(evidence, names.skipped), 'not an image\n');
     expect((await cli('library', 'init', lib)).code).toBe(0);
-    const a = await cli('enrol', '-q', '--no-manifold', '-l', lib, '-n', 'alpha', '-f', 'gan', path.join(root, 'alpha'));
+    const a = await cli('enrol', '-q', '--no-manifold', '--no-banks', '-l', lib, '-n', 'alpha', '-f', 'gan', path.join(root, 'alpha'));
     expect(a.code, a.stderr).toBe(0);
-    const b = await cli('enrol', '-q', '--no-manifold', '-l', lib, '-n', hostileEntry, '-f', hostileFamily, '--notes', notes, path.join(root, 'beta'));
+    const b = await cli(
+      'enrol',
+      '-q',
+      '--no-manifold',
+      '--no-banks',
+      '-l',
+      lib,
+      '-n',
+      hostileEntry,
+      '-f',
+      hostileFamily,
+      '--notes',
+      notes,
+      path.join(root, 'beta'),
+    );
     expect(b.code, b.stderr).toBe(0);
     enrolOut = b.stdout;
     const r = await cli('attribute', '-q', '-l', lib, '-b', '2', '--bags', '4', '--case-id', caseId, '--notes', notes, '--json', caseJson, evidence);

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { DEFAULTS, enrol } from '../../engine/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULTS, enrol, PROCESSING_IDS } from '../../engine/index.js';
 import { addEngineOptions, mapErrors, parseMaxCrops } from '../common.js';
 import { createProgressReporter } from '../progress.js';
 import { withCancellation } from '../cancel.js';
@@ -21,9 +21,11 @@ export function registerEnrol(program: Command): void {
       "skip the manifold method's projector parts (about halves enrolment time; the entry then cannot be used with --method manifold --estimate projector)",
     )
     .option(
-      '--no-banks',
-      'skip the reference banks (the references re-saved as JPEG q95/q90/q75/q50 4:2:0, JPEG q90 4:4:4 and WebP q75, matched to re-compressed evidence); each bank costs about one more pass over the references',
+      '--banks <ids>',
+      `reference banks to compute, comma-separated (default: all of ${PROCESSING_IDS.join(', ')}): the references re-saved that way, matched to evidence saved alike; each bank costs about one more pass over the references and one more classifier per fit, and attribution uses the banks every entry has`,
+      parseBankIds,
     )
+    .option('--no-banks', 'no reference banks (re-compressed evidence is then compared with the references as enrolled)')
     .option(
       '--max-crops <n>',
       'canvas tiles per reference image at most: every non-overlapping tile of an image at least twice the canvas both ways, a seeded choice above the limit; recorded with the entry, and attribution takes the evidence alike',
@@ -40,7 +42,7 @@ export function registerEnrol(program: Command): void {
   addEngineOptions(cmd).action(async (folders: string[], o) => {
     const progress = createProgressReporter(process.stderr, o.quiet);
     try {
-      const { entry, skipped, fit, banks } = await withCancellation((signal) =>
+      const { entry, skipped, fit, banks, sharedBanks } = await withCancellation((signal) =>
         mapErrors(() =>
           enrol({
             libraryPath: o.library,
@@ -70,6 +72,7 @@ export function registerEnrol(program: Command): void {
           (banks && banks.ids.length > 0
             ? `  reference banks: ${banks.ids.join(', ')} (${banks.images} images each; ${banks.seconds.map((b) => `${b.bank} ${b.seconds.toFixed(1)} s`).join(', ')})\n`
             : '') +
+          sharedBanksLine(banks?.ids ?? [], sharedBanks) +
           (fit ? `  ${describeFit(fit)}\n` : '') +
           (o.fit === false ? '  library classifiers not fitted (--no-fit): run `genprint library fit` before analysing\n' : ''),
       );
@@ -78,4 +81,27 @@ export function registerEnrol(program: Command): void {
       progress.stop();
     }
   });
+}
+
+/** `--banks jpeg-q75,webp-q75`: ids of the processing grid, at least one, each once. */
+export function parseBankIds(value: string): string[] {
+  const ids = value.split(',').map((s) => s.trim());
+  const unknown = ids.filter((id) => !PROCESSING_IDS.includes(id));
+  if (ids.length === 0 || unknown.length > 0)
+    throw new InvalidArgumentError(`expected ids of the reference banks, comma-separated, from ${PROCESSING_IDS.join(', ')} (or --no-banks for none)`);
+  return [...new Set(ids)];
+}
+
+/**
+ * Attribution matches evidence only to banks every entry has: a line when this entry's banks are not
+ * exactly those (it has more than some other entry, or fewer, so another entry's banks stop counting).
+ */
+function sharedBanksLine(own: string[], shared: { before: string[]; after: string[] }): string {
+  const lost = shared.before.filter((id) => !shared.after.includes(id));
+  if (own.join() === shared.after.join() && lost.length === 0) return '';
+  return (
+    `  banks attribution can use (those every entry has): ${shared.after.length > 0 ? shared.after.join(', ') : 'none'}` +
+    (lost.length > 0 ? `; no longer usable: ${lost.join(', ')} (this entry was enrolled without them)` : '') +
+    '\n'
+  );
 }

@@ -62,6 +62,22 @@ export function processingById(id: string): Processing | undefined {
   return PROCESSING_GRID.find((p) => p.id === id);
 }
 
+/** The ids of the grid, in its order: what `enrol --banks` accepts. */
+export const PROCESSING_IDS: readonly string[] = PROCESSING_GRID.map((p) => p.id);
+
+/**
+ * The processings an enrolment computes banks for: the whole grid (true or absent), none (false), or
+ * the ids listed, in the grid's order. A lab that only receives some processings can enrol those
+ * alone: each bank costs one more pass over the references and one more classifier per fit.
+ */
+export function selectProcessings(banks: boolean | readonly string[] | undefined): readonly Processing[] {
+  if (banks === false) return [];
+  if (banks === undefined || banks === true) return PROCESSING_GRID;
+  const unknown = banks.filter((id) => !processingById(id));
+  if (unknown.length > 0) throw new RangeError(`no reference bank ${unknown.map((id) => `"${id}"`).join(', ')} (the grid: ${PROCESSING_IDS.join(', ')})`);
+  return PROCESSING_GRID.filter((p) => banks.includes(p.id));
+}
+
 /** Words for a processing: "JPEG q75", "lossy WebP q75" (and the chroma where not the default 4:2:0). */
 export function describeProcessing(p: Processing): string {
   if (p.format === 'webp') return `lossy WebP q${p.quality}`;

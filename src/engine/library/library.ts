@@ -350,6 +350,19 @@ export class FingerprintLibrary {
   }
 
   /**
+   * The bank ids every entry has, computed for `modelHash`, in the grid's terms (banks.ts
+   * commonBanks without reading the entries' data): the banks attribution can use.
+   */
+  sharedBankIds(modelHash: string): string[] {
+    const entries = Number(this.rows('SELECT count(*) AS n FROM entries')[0].n);
+    if (entries === 0) return [];
+    return this.rows('SELECT bank FROM reference_banks WHERE model_hash = ? GROUP BY bank HAVING count(DISTINCT entry_id) = ? ORDER BY bank', [
+      modelHash,
+      entries,
+    ]).map((r) => String(r.bank));
+  }
+
+  /**
    * One entry with all its stored parts. Its rows are checked against the digest written with them
    * first: an entry that no longer matches is refused ('damaged', named) rather than read.
    */
