@@ -39,7 +39,10 @@ describe('matching evidence to a bank', () => {
     expect(matchBank('jpeg-q93', ALL)?.id).toBe('jpeg-q95');
     expect(matchBank('jpeg-q92', ALL)?.id).toBe('jpeg-q90');
     expect(matchBank('jpeg-q95', SUBSAMPLED)?.id).toBe('jpeg-q90'); // a library enrolled before the q95 bank
-    expect(matchBank('jpeg-q83', ALL)?.id).toBe('jpeg-q90');
+    expect(matchBank('jpeg-q83', ALL)?.id).toBe('jpeg-q85');
+    expect(matchBank('jpeg-q88', ALL)?.id).toBe('jpeg-q90');
+    expect(matchBank('jpeg-q80', ALL)?.id).toBe('jpeg-q85'); // a tie goes to the higher quality
+    expect(matchBank('jpeg-q83', SUBSAMPLED)?.id).toBe('jpeg-q90'); // a library enrolled before the q85 bank
     expect(matchBank('jpeg-q60', ALL)?.id).toBe('jpeg-q50');
     expect(matchBank('jpeg-q63', ALL)?.id).toBe('jpeg-q75');
     expect(matchBank('jpeg-q30', ALL)?.id).toBe('jpeg-q50');

@@ -42,7 +42,9 @@ describe('robustness transforms', () => {
       const expected: Record<string, (file: string) => Promise<void>> = {
         jpeg95: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q95'),
         jpeg90: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q90'),
+        jpeg85: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q85'),
         jpeg75: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q75'),
+        jpeg65: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q65'),
         jpeg50: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q50'),
         'jpeg90-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q90-444'),
         'jpeg75-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q75-444'),

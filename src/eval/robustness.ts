@@ -8,12 +8,16 @@ import sharp from 'sharp';
 import { createRandom } from '../engine/util/random.js';
 import { relPathOf } from './methods.js';
 
-export type TransformId = 'jpeg95' | 'jpeg90' | 'jpeg75' | 'jpeg50' | 'jpeg90-444' | 'jpeg75-444' | 'webp75' | 'resize0.75' | 'resize0.5' | 'crop75';
+export type TransformId =
+  'jpeg95' | 'jpeg90' | 'jpeg85' | 'jpeg75' | 'jpeg65' | 'jpeg50' | 'jpeg90-444' | 'jpeg75-444' | 'webp75' | 'resize0.75' | 'resize0.5' | 'crop75';
 
 export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg95', label: 'JPEG q95' },
   { id: 'jpeg90', label: 'JPEG q90' },
+  // q65 has no bank of its own (docs/robustness.md, "JPEG q85 and q65"): it measures how well the nearest, q75, serves.
+  { id: 'jpeg85', label: 'JPEG q85' },
   { id: 'jpeg75', label: 'JPEG q75' },
+  { id: 'jpeg65', label: 'JPEG q65' },
   { id: 'jpeg50', label: 'JPEG q50' },
   // Without chroma subsampling, as some image editors save at high quality settings.
   { id: 'jpeg90-444', label: 'JPEG q90 4:4:4' },
