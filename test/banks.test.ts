@@ -12,7 +12,7 @@ import { buildDemo, type DemoManifest } from '../src/engine/demo/index.js';
 import { copySidecar, openAttributor } from '../src/engine/attributor.js';
 import { writeReport } from '../src/engine/report/index.js';
 import { FingerprintLibrary, LibraryError } from '../src/engine/library/index.js';
-import { PROCESSING_GRID, chromaMismatchReason, matchBank, selectProcessings } from '../src/engine/attribution/banks.js';
+import { PROCESSING_GRID, bankMatchKey, chromaMismatchReason, matchBank, selectProcessings } from '../src/engine/attribution/banks.js';
 import { referenceMatchText } from '../src/shared/compression.js';
 import { formatVerdict } from '../src/cli/common.js';
 import { verdictWording } from '../src/shared/wording.js';
@@ -207,6 +207,47 @@ describe('a demo library enrolled with reference banks', () => {
       expect(enrolled.references).toMatchObject({ bank: null, reason: 'reference banks not used for this verdict' });
     }
   }, 300_000);
+
+  it('PNGs that were JPEGs are matched to the bank of the JPEG their pixels show, and the verdict says what was assumed', async () => {
+    const att = await openAttributor({ libraryPath: banked, method: 'dsf', provider: 'cpu' });
+    const folder = 'case/demo-tconv-a';
+    const jpeg = await resaved(folder, 75);
+    const dir = path.join(root, 'q75-then-png', folder);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(jpeg))
+      await sharp(path.join(jpeg, f))
+        .png()
+        .toFile(path.join(dir, f.replace(/\.jpg$/, '.png')));
+    const { evidence, manifest: files } = await att.examine({ root: dir, canvas: 256 });
+    expect(files.every((f) => f.compression === 'lossless' && f.earlierJpeg?.suspected && f.earlierJpeg.quality === 75)).toBe(true);
+    expect(evidence.every((e) => e.matched?.bank === 'jpeg-q75' && e.matched.assumed === 'jpeg-q75')).toBe(true);
+    const v = await att.judge(evidence);
+    expect(v.references).toEqual({ bank: 'jpeg-q75', processing: 'JPEG q75', evidence: { 'jpeg-q75': evidence.length }, assumed: evidence.length });
+    expect(formatVerdict(v, 'folder')).toContain(`${evidence.length} saved losslessly, read from the traces of an earlier JPEG, 4:2:0 assumed`);
+    expect(v.explanation).toMatch(
+      /saved losslessly: their JPEG quality was read from the block traces of an earlier JPEG .* 4:2:0 chroma subsampling was assumed/,
+    );
+    // Judged as the JPEG it was: the compression check compares it with the bank, not with "lossless".
+    expect(v.compression?.matched).toBe(evidence.length);
+    expect(v.candidates[0].name).toBe(path.basename(folder));
+    expect(verdictWording(v).strength).toBe('weak');
+    // The same folder's originals (no traces) keep the clean path.
+    const clean = await att.examine({ root: path.join(root, 'demo', folder), canvas: 256 });
+    expect(clean.evidence.every((e) => e.matched === undefined)).toBe(true);
+    expect((await att.judge(clean.evidence)).references).toBeUndefined();
+  }, 300_000);
+
+  it('a lossless file is matched by an earlier JPEG only on its own 8×8 grid', () => {
+    const found = { suspected: true, quality: 75, gridOffset: { x: 0, y: 0 } };
+    expect(bankMatchKey('lossless', found)).toEqual({ key: 'jpeg-q75', assumed: true });
+    // Cropped after the JPEG: the bank's uncropped references have their blocks elsewhere.
+    expect(bankMatchKey('lossless', { ...found, gridOffset: { x: 3, y: 0 } })).toEqual({ key: 'lossless', assumed: false });
+    expect(bankMatchKey('lossless', { ...found, suspected: false })).toEqual({ key: 'lossless', assumed: false });
+    expect(bankMatchKey('lossless', { ...found, quality: null })).toEqual({ key: 'lossless', assumed: false });
+    expect(bankMatchKey('lossless', undefined)).toEqual({ key: 'lossless', assumed: false });
+    // A file that is a JPEG is matched by its own tables, whatever its pixels show.
+    expect(bankMatchKey('jpeg-q90', found)).toEqual({ key: 'jpeg-q90', assumed: false });
+  });
 
   it('JPEG q90 4:4:4 evidence is judged by the 4:4:4 bank; a library with 4:2:0 banks only says why it used none', async () => {
     const att = await openAttributor({ libraryPath: banked, method: 'dsf', provider: 'cpu' });

@@ -19,6 +19,7 @@ import {
 import type { ConsistencyTest } from '../src/shared/consistency.js';
 import type { HeldBackErrorRate } from '../src/shared/held-back-error.js';
 import { checkCompression } from '../src/engine/ingest/compression.js';
+import { detectEarlierJpeg } from '../src/engine/ingest/jpeg-history.js';
 import type { Verdict } from '../src/engine/types.js';
 import { spectralFeatures } from '../src/eval/spectral-baseline.js';
 import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/engine/residual/statistics.js';
@@ -49,6 +50,12 @@ describe('robustness transforms', () => {
         'jpeg90-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q90-444'),
         'jpeg75-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q75-444'),
         webp75: async (f) => expect(compressionOf(readFileSync(f), 'webp')).toBe('webp-lossy'),
+        // Lossless now, with the q75 JPEG's block traces in its pixels.
+        jpeg75png: async (f) => {
+          expect(await sharp(f).metadata()).toMatchObject({ width: 80, height: 64, format: 'png' });
+          const { data, info } = await sharp(f).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+          expect(detectEarlierJpeg(data, info.width, info.height)).toMatchObject({ suspected: true, quality: 75, gridOffset: { x: 0, y: 0 } });
+        },
         'resize0.75': async (f) => expect(await sharp(f).metadata()).toMatchObject({ width: 60, height: 48, format: 'png' }),
         'resize0.5': async (f) => expect(await sharp(f).metadata()).toMatchObject({ width: 40, height: 32, format: 'png' }),
         crop75: async (f) => expect(await sharp(f).metadata()).toMatchObject({ width: 60, height: 48, format: 'png' }),

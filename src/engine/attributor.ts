@@ -20,7 +20,7 @@ import type { CalibrationSettings } from './attribution/calibration.js';
 import type { FusedClassifier } from './classifier/fused.js';
 import { imageEvidence, imageHistory, type ImageEvidence } from './attribution/judge.js';
 import { FeatureSpill } from './attribution/feature-spill.js';
-import { matchBank } from './attribution/banks.js';
+import { bankMatchKey, matchBank } from './attribution/banks.js';
 import { judgeWithBanks, prepareBankLibraries } from './attribution/bank-classifiers.js';
 import { EngineError } from './errors.js';
 import { DEFAULTS } from './defaults.js';
@@ -476,9 +476,10 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
  * Bump when what an evidence record holds, or how it is computed, changes (3: processing-history
  * findings and the matched bank's part; 4: a seeded choice of tiles above the limit; 5: JPEG
  * compression keys name their chroma subsampling, so a 4:4:4 file is no longer matched to a 4:2:0
- * bank, and grey content in a colour JPEG is flagged `colourless`).
+ * bank, and grey content in a colour JPEG is flagged `colourless`; 6: a lossless file with the
+ * traces of an earlier JPEG on its own grid is matched to that JPEG's bank, banks.ts bankMatchKey).
  */
-const EVIDENCE_RECORD_VERSION = 5;
+const EVIDENCE_RECORD_VERSION = 6;
 
 /** ImageEvidence.history from a manifest entry, as a spreadable part. */
 function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {
@@ -635,9 +636,11 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           const p = batch[i];
           const f = feats ? setup.features(feats[i]) : null;
           const hit = cached[i];
+          const key = bankMatchKey(p.file.compression, p.file.earlierJpeg);
+          const assumed = key.assumed && key.key ? { assumed: key.key } : {};
           if (hit) {
             cachedEvidence++;
-            const matched = matchBank(p.file.compression, bankIds, p.file.colourless);
+            const matched = matchBank(key.key, bankIds, p.file.colourless);
             const ev: ImageEvidence = {
               relPath: p.file.relPath,
               sha256: p.file.sha256,
@@ -645,7 +648,7 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
               logProba: hit.logProba,
               novelty: hit.novelty,
               features: f,
-              ...(matched && hit.matched ? { matched: { bank: matched.id, ...hit.matched } } : {}),
+              ...(matched && hit.matched ? { matched: { bank: matched.id, ...hit.matched, ...assumed } } : {}),
               ...(p.file.compression ? { compression: p.file.compression } : {}),
               ...(p.file.decodeWarning ? { decodedWithWarnings: true } : {}),
               ...withHistory(p.file),
@@ -665,10 +668,10 @@ export async function openAttributor(req: AttributorRequest): Promise<Attributor
           }
           const stats = needsStatistics ? residualStatistics(mine) : null;
           const ev = imageEvidence(prepared, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
-          const matched = matchBank(p.file.compression, bankIds, p.file.colourless);
+          const matched = matchBank(key.key, bankIds, p.file.colourless);
           if (matched) {
             const b = imageEvidence(banks.get(matched.id)!, p.file.relPath, p.file.sha256, corrs, f, stats, p.file.compression);
-            ev.matched = { bank: matched.id, logProba: b.logProba, novelty: b.novelty };
+            ev.matched = { bank: matched.id, logProba: b.logProba, novelty: b.novelty, ...assumed };
           }
           if (p.file.decodeWarning) ev.decodedWithWarnings = true;
           Object.assign(ev, withHistory(p.file));

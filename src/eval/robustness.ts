@@ -9,7 +9,19 @@ import { createRandom } from '../engine/util/random.js';
 import { relPathOf } from './methods.js';
 
 export type TransformId =
-  'jpeg95' | 'jpeg90' | 'jpeg85' | 'jpeg75' | 'jpeg65' | 'jpeg50' | 'jpeg90-444' | 'jpeg75-444' | 'webp75' | 'resize0.75' | 'resize0.5' | 'crop75';
+  | 'jpeg95'
+  | 'jpeg90'
+  | 'jpeg85'
+  | 'jpeg75'
+  | 'jpeg65'
+  | 'jpeg50'
+  | 'jpeg90-444'
+  | 'jpeg75-444'
+  | 'webp75'
+  | 'jpeg75png'
+  | 'resize0.75'
+  | 'resize0.5'
+  | 'crop75';
 
 export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg95', label: 'JPEG q95' },
@@ -23,6 +35,8 @@ export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg90-444', label: 'JPEG q90 4:4:4' },
   { id: 'jpeg75-444', label: 'JPEG q75 4:4:4' },
   { id: 'webp75', label: 'WebP q75' },
+  // A JPEG later saved as PNG: matched to the JPEG's bank by the block traces its pixels keep.
+  { id: 'jpeg75png', label: 'JPEG q75, then PNG' },
   { id: 'resize0.75', label: 'resize 0.75× (Lanczos)' },
   { id: 'resize0.5', label: 'resize 0.5× (Lanczos)' },
   { id: 'crop75', label: 'random crop 75 % side' },
@@ -51,7 +65,10 @@ export async function transformFiles(root: string, files: string[], transform: T
     const h = meta.height ?? 0;
     let pipeline = sharp(file);
     let ext = path.extname(rel);
-    if (transform.startsWith('jpeg')) {
+    if (transform === 'jpeg75png') {
+      pipeline = sharp(await pipeline.jpeg({ quality: 75 }).toBuffer()).png();
+      ext = '.png';
+    } else if (transform.startsWith('jpeg')) {
       const [quality, chroma] = transform.slice(4).split('-');
       pipeline = pipeline.jpeg({ quality: Number(quality), chromaSubsampling: chroma === '444' ? '4:4:4' : '4:2:0' });
       ext = '.jpg';

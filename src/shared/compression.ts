@@ -118,6 +118,11 @@ export interface ReferenceMatch {
   evidence: Record<CompressionKey, number>;
   /** Why no bank was used, where none was. */
   reason?: string;
+  /**
+   * Images saved losslessly whose JPEG key in `evidence` was read from the block traces of an
+   * earlier JPEG (4:2:0 chroma assumed), where any were.
+   */
+  assumed?: number;
 }
 
 /** "references matched to JPEG q75 (evidence estimated JPEG q74)", or why the references as enrolled were used. */
@@ -125,7 +130,8 @@ export function referenceMatchText(m: ReferenceMatch): string {
   const evidence = describeCompressionCounts(m.evidence);
   if (m.bank) {
     const webp = Object.keys(m.evidence).every((k) => k === 'webp-lossy');
-    return `references matched to ${m.processing} (evidence ${webp ? `${evidence}, quality not recorded in WebP files` : `estimated ${evidence}`})`;
+    const assumed = m.assumed ? `; ${m.assumed} saved losslessly, read from the traces of an earlier JPEG, 4:2:0 assumed` : '';
+    return `references matched to ${m.processing} (evidence ${webp ? `${evidence}, quality not recorded in WebP files` : `estimated ${evidence}`}${assumed})`;
   }
   return `references as enrolled (evidence ${evidence}${m.reason ? `: ${m.reason}` : ''})`;
 }

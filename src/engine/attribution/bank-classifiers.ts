@@ -44,7 +44,8 @@ const isLossy = (key: string | undefined) => key !== undefined && (key.startsWit
 /**
  * The verdict for `items`: by bank B's classifier, statistics and calibration when every image was
  * matched to B; otherwise by the references as enrolled, exactly as without banks. Verdicts on
- * lossy evidence say which (Verdict.references); verdicts on lossless evidence are unchanged.
+ * lossy evidence say which (Verdict.references); verdicts on lossless evidence are unchanged, except
+ * files whose pixels show an earlier JPEG (banks.ts bankMatchKey), judged as that JPEG.
  */
 export async function judgeWithBanks(
   clean: PreparedLibrary,
@@ -60,17 +61,25 @@ export async function judgeWithBanks(
   const evidence = countCompression(items.map((i) => i.compression ?? 'unknown'));
   if (useBanks && only && banks.has(only) && items.every((i) => i.matched?.logProba)) {
     const lib = banks.get(only)!;
-    const v = await judge(
-      lib,
-      items.map((i) => ({ ...i, logProba: i.matched!.logProba, novelty: i.matched!.novelty })),
-      method,
-      encoder,
-    );
+    // A lossless file matched by the earlier JPEG its pixels show is judged as that JPEG (the
+    // compression check then compares it with the bank's processing, not with "lossless").
+    const asMatched = items.map((i) => ({
+      ...i,
+      logProba: i.matched!.logProba,
+      novelty: i.matched!.novelty,
+      compression: i.matched!.assumed ?? i.compression,
+    }));
+    const v = await judge(lib, asMatched, method, encoder);
     const processing = describeProcessing(processingById(only)!);
-    v.references = { bank: only, processing, evidence };
+    const assumed = items.filter((i) => i.matched!.assumed).length;
+    const matchedEvidence = countCompression(asMatched.map((i) => i.compression ?? 'unknown'));
+    v.references = { bank: only, processing, evidence: matchedEvidence, ...(assumed > 0 ? { assumed } : {}) };
     v.explanation +=
       ` References matched to the evidence's processing: every image was compared with the library's reference images re-saved as ${processing} ` +
-      `(evidence: ${Object.keys(evidence).map(describeCompression).join(', ')}); the classifier, its error rate and the open-set calibration were fitted on those re-saved references.`;
+      `(evidence: ${Object.keys(matchedEvidence).map(describeCompression).join(', ')}); the classifier, its error rate and the open-set calibration were fitted on those re-saved references.` +
+      (assumed > 0
+        ? ` ${assumed} of the ${items.length} images are saved losslessly: their JPEG quality was read from the block traces of an earlier JPEG on the image's own 8×8 grid, and 4:2:0 chroma subsampling was assumed (the pixels do not show it).`
+        : '');
     // The statement was written before the verdict knew its references; the bank's caution belongs in it.
     v.statement = statementFor(v, v.candidates[0]?.name ?? null);
     return v;

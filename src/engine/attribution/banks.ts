@@ -127,6 +127,22 @@ export function matchBank(compression: CompressionKey | undefined, available: re
 }
 
 /**
+ * The compression a file is matched to a bank by: its own, or, for a losslessly saved file whose
+ * pixels carry the block traces of an earlier JPEG (ingest/jpeg-history.ts) on the image's own 8×8
+ * grid, that JPEG's estimated quality with 4:2:0 chroma assumed (sharp's and most encoders'
+ * default; the pixels do not show it). A grid moved by a crop after the JPEG is not matched: the
+ * bank's references are re-saved uncropped, so their blocks sit elsewhere.
+ */
+export function bankMatchKey(
+  compression: CompressionKey | undefined,
+  earlierJpeg?: { suspected: boolean; quality: number | null; gridOffset: { x: number; y: number } | null },
+): { key: CompressionKey | undefined; assumed: boolean } {
+  if (compression === 'lossless' && earlierJpeg?.suspected && earlierJpeg.quality !== null && earlierJpeg.gridOffset?.x === 0 && earlierJpeg.gridOffset.y === 0)
+    return { key: `jpeg-q${earlierJpeg.quality}`, assumed: true };
+  return { key: compression, assumed: false };
+}
+
+/**
  * Why JPEG evidence saved as `compression` matched none of `available`, where the reason is its
  * chroma subsampling; null otherwise.
  */

@@ -12,6 +12,7 @@ import { classifierParts, novelty, type PreparedLibrary } from './prepared-libra
 import { describeFusion, predictFusedLogProba } from '../classifier/fused.js';
 import type { SetEncoder } from '../features/set-encoder.js';
 import { checkCompression } from '../ingest/compression.js';
+import type { CompressionKey } from '../../shared/compression.js';
 import { bagTemperature } from '../classifier/bag-temperature.js';
 import { consistencyTest, describeConsistency, type ConsistencyTest } from './consistency.js';
 import { describeHeldBackError, heldBackErrorRate, type HeldBackErrorRate } from '../classifier/held-back-error.js';
@@ -53,7 +54,11 @@ export interface ImageEvidence {
    * Lossy evidence with a matching reference bank (banks.ts): the bank's id and this image's
    * log-probabilities and novelty under the bank's classifier and statistics.
    */
-  matched?: { bank: string; logProba: Float64Array | null; novelty: Float64Array | null };
+  /**
+   * The classifier's evidence through the bank the file was matched to; `assumed`: the JPEG key it
+   * was matched by where the file is saved losslessly and that JPEG was read from its block traces.
+   */
+  matched?: { bank: string; logProba: Float64Array | null; novelty: Float64Array | null; assumed?: CompressionKey };
 }
 
 /** The per-image processing findings a verdict counts (from the manifest entry). */
