@@ -231,6 +231,9 @@ describe('a demo library enrolled with reference banks', () => {
     expect(v.compression?.matched).toBe(evidence.length);
     expect(v.candidates[0].name).toBe(path.basename(folder));
     expect(verdictWording(v).strength).toBe('weak');
+    expect(verdictWording(v).cautions.find((c) => c.id === 'earlier-jpeg')?.text).toMatch(
+      /compared with references re-saved as that JPEG, its chroma subsampling assumed 4:2:0/,
+    );
     // The same folder's originals (no traces) keep the clean path.
     const clean = await att.examine({ root: path.join(root, 'demo', folder), canvas: 256 });
     expect(clean.evidence.every((e) => e.matched === undefined)).toBe(true);

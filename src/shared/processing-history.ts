@@ -102,12 +102,18 @@ export function resamplingCaveat(c: ProcessingHistoryCheck | undefined): string 
   );
 }
 
-/** A caution clause when some losslessly saved images were JPEG-compressed before, or null. */
-export function earlierJpegCaveat(c: ProcessingHistoryCheck | undefined): string | null {
+/**
+ * A caution clause when some losslessly saved images were JPEG-compressed before, or null.
+ * `matched`: the verdict compared them with references re-saved as that JPEG (a reference bank).
+ */
+export function earlierJpegCaveat(c: ProcessingHistoryCheck | undefined, matched = false): string | null {
   if (!c || c.earlierJpeg === 0) return null;
   return (
     `${c.earlierJpeg} of ${c.total} evidence image${c.total === 1 ? '' : 's'} saved losslessly show${c.earlierJpeg === 1 ? 's' : ''} the 8×8 block traces of an earlier ` +
-    `JPEG compression (${counts(c.qualities)}); the compression check reads only how a file is saved now, and re-compression weakens the traces this attribution reads`
+    `JPEG compression (${counts(c.qualities)}); ` +
+    (matched
+      ? 'they were compared with references re-saved as that JPEG, its chroma subsampling assumed 4:2:0, and re-compression weakens the traces this attribution reads'
+      : 'the compression check reads only how a file is saved now, and re-compression weakens the traces this attribution reads')
   );
 }
 

@@ -203,7 +203,7 @@ const CAUTIONS: CautionRule[] = [
   },
   // A JPEG saved later as PNG: a re-compression the compression check cannot see, worded as it is.
   (v) => {
-    const text = earlierJpegCaveat(v.processingHistory);
+    const text = earlierJpegCaveat(v.processingHistory, (v.references?.assumed ?? 0) > 0);
     if (!text) return null;
     const h = v.processingHistory!;
     return { id: 'earlier-jpeg', caps: v.unknown ? null : processingIsMajor(h.earlierJpeg, h.total) ? 'weak' : 'moderate', inStatement: true, text };
