@@ -26,9 +26,9 @@ export type TransformId =
 export const TRANSFORMS: { id: TransformId; label: string }[] = [
   { id: 'jpeg95', label: 'JPEG q95' },
   { id: 'jpeg90', label: 'JPEG q90' },
-  // q65 has no bank of its own (docs/robustness.md, "JPEG q85 and q65"): it measures how well the nearest, q75, serves.
   { id: 'jpeg85', label: 'JPEG q85' },
   { id: 'jpeg75', label: 'JPEG q75' },
+  // q65 has no bank of its own (docs/robustness.md, "JPEG q85 and q65"): it measures how well the nearest, q75, serves.
   { id: 'jpeg65', label: 'JPEG q65' },
   { id: 'jpeg50', label: 'JPEG q50' },
   // Without chroma subsampling, as some image editors save at high quality settings.

@@ -112,8 +112,9 @@ export function earlierJpegCaveat(c: ProcessingHistoryCheck | undefined, matched
     `${c.earlierJpeg} of ${c.total} evidence image${c.total === 1 ? '' : 's'} saved losslessly show${c.earlierJpeg === 1 ? 's' : ''} the 8×8 block traces of an earlier ` +
     `JPEG compression (${counts(c.qualities)}); ` +
     (matched
-      ? 'they were compared with references re-saved as that JPEG, its chroma subsampling assumed 4:2:0, and re-compression weakens the traces this attribution reads'
-      : 'the compression check reads only how a file is saved now, and re-compression weakens the traces this attribution reads')
+      ? 'they were compared with references re-saved as that JPEG, its chroma subsampling assumed 4:2:0'
+      : 'the compression check reads only how a file is saved now') +
+    ', and re-compression weakens the traces this attribution reads'
   );
 }
 

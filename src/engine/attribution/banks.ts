@@ -9,6 +9,7 @@
 // fitted on); bank-enrolment.ts computes the banks at enrolment.
 import { describeChroma, parseJpegKey, type CompressionKey } from '../../shared/compression.js';
 import type { LibraryEntry } from '../types.js';
+import type { EarlierJpegFinding } from '../../shared/processing-history.js';
 
 export type { ReferenceBank } from '../types.js';
 
@@ -135,7 +136,7 @@ export function matchBank(compression: CompressionKey | undefined, available: re
  */
 export function bankMatchKey(
   compression: CompressionKey | undefined,
-  earlierJpeg?: { suspected: boolean; quality: number | null; gridOffset: { x: number; y: number } | null },
+  earlierJpeg?: Pick<EarlierJpegFinding, 'suspected' | 'quality' | 'gridOffset'>,
 ): { key: CompressionKey | undefined; assumed: boolean } {
   if (compression === 'lossless' && earlierJpeg?.suspected && earlierJpeg.quality !== null && earlierJpeg.gridOffset?.x === 0 && earlierJpeg.gridOffset.y === 0)
     return { key: `jpeg-q${earlierJpeg.quality}`, assumed: true };

@@ -52,11 +52,9 @@ export interface ImageEvidence {
   history?: ImageHistory;
   /**
    * Lossy evidence with a matching reference bank (banks.ts): the bank's id and this image's
-   * log-probabilities and novelty under the bank's classifier and statistics.
-   */
-  /**
-   * The classifier's evidence through the bank the file was matched to; `assumed`: the JPEG key it
-   * was matched by where the file is saved losslessly and that JPEG was read from its block traces.
+   * log-probabilities and novelty under the bank's classifier and statistics; `assumed`: the JPEG
+   * key it was matched by where the file is saved losslessly and that JPEG was read from its block
+   * traces (banks.ts bankMatchKey).
    */
   matched?: { bank: string; logProba: Float64Array | null; novelty: Float64Array | null; assumed?: CompressionKey };
 }
