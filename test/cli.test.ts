@@ -19,7 +19,7 @@ function cli(args: string[]) {
 }
 
 beforeAll(async () => {
-  demo = await buildDemo(path.join(work, 'demo'), { referencePerGenerator: 60, casePerFolder: 12 });
+  demo = await buildDemo(path.join(work, 'demo'), { referencePerGenerator: 40, casePerFolder: 12 });
 }, 120_000);
 
 // Enrolments skip the reference banks (--no-banks), or compute one or two (--banks) in the
@@ -198,7 +198,7 @@ describe('genprint CLI', () => {
       const r = cli(['enrol', '-q', '--banks', banks, '-l', lib, '-n', ref.generator, '-f', ref.family, path.join(work, 'demo', ref.folder)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`enrolled "${ref.generator}"`);
-      expect(r.stdout).toMatch(i < 2 ? /\n {2}reference banks: jpeg-q75 \(60 images each/ : /\n {2}reference banks: jpeg-q90, jpeg-q75 \(60 images each/);
+      expect(r.stdout).toMatch(i < 2 ? /\n {2}reference banks: jpeg-q75 \(40 images each/ : /\n {2}reference banks: jpeg-q90, jpeg-q75 \(40 images each/);
       if (i < 2) expect(r.stdout).not.toMatch(/banks attribution can use/);
       else expect(r.stdout).toMatch(/\n {2}banks attribution can use \(those every entry has\): jpeg-q75\n/);
       // From the second entry on, enrolment fits the library classifier and stores it in the file.
