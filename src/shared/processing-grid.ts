@@ -40,11 +40,66 @@ export const PROCESSING_GRID: readonly Processing[] = [
   { id: 'jpeg-q85', format: 'jpeg', quality: 85, chroma: '4:2:0' },
 ];
 
-/** The ids of the grid, in its order: what `enrol --banks` accepts. */
+/** The ids of the grid, in its order: what `enrol --banks` and the app's Settings accept. */
 export const PROCESSING_IDS: readonly string[] = PROCESSING_GRID.map((p) => p.id);
 
 /** Words for a processing: "JPEG q75", "lossy WebP q75" (and the chroma where not the default 4:2:0). */
 export function describeProcessing(p: Processing): string {
   if (p.format === 'webp') return `lossy WebP q${p.quality}`;
   return `JPEG q${p.quality}${p.chroma && p.chroma !== '4:2:0' ? ` ${p.chroma}` : ''}`;
+}
+
+/**
+ * Words for bank ids, in the order given: "JPEG q75, lossy WebP q75". An id the grid does not have
+ * (a library from a later release) is named by its id.
+ */
+export function describeBankIds(ids: readonly string[]): string {
+  return ids
+    .map((id) => {
+      const p = PROCESSING_GRID.find((q) => q.id === id);
+      return p ? describeProcessing(p) : id;
+    })
+    .join(', ');
+}
+
+/**
+ * The banks attribution could use before an entry was enrolled and can no longer use after it
+ * (attribution uses only the banks every entry has): those the new entry was enrolled without.
+ */
+export function banksLost(shared: { before: readonly string[]; after: readonly string[] }): string[] {
+  return shared.before.filter((id) => !shared.after.includes(id));
+}
+
+/** "the JPEG q75 bank", "the JPEG q90 and lossy WebP q75 banks". */
+function banksPhrase(ids: readonly string[]): string {
+  const words = ids.map((id) => describeBankIds([id]));
+  const list = words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words.at(-1)}` : words[0];
+  return `the ${list} bank${words.length > 1 ? 's' : ''}`;
+}
+
+/**
+ * What an enrolment did to the banks attribution can use (it uses only the banks every entry has),
+ * where the new entry's banks are not exactly those: the banks the entry made unusable and what to
+ * do about them, and its own banks that wait for the other entries. Empty where nothing changed.
+ */
+export function sharedBanksText(outcome: { banks: readonly string[]; sharedBanks?: { before: readonly string[]; after: readonly string[] } }): string {
+  if (!outcome.sharedBanks) return '';
+  const { after } = outcome.sharedBanks;
+  const lost = banksLost(outcome.sharedBanks);
+  const waiting = outcome.banks.filter((id) => !after.includes(id));
+  const sentences: string[] = [];
+  if (lost.length > 0) {
+    const them = lost.length > 1 ? 'them' : 'it';
+    sentences.push(
+      `Attribution can no longer use ${banksPhrase(lost)}: it uses only the banks every entry has, and this entry was enrolled without ${them}.`,
+      `To use ${them}, enrol this entry again with ${them} (Settings → Reference banks at enrolment); if ${them === 'it' ? 'it is' : 'they are'} not needed, ` +
+        `enrol the other entries again without ${them}, so that every entry has the same banks.`,
+    );
+  }
+  if (waiting.length > 0)
+    sentences.push(
+      `This entry's ${banksPhrase(waiting).slice('the '.length)} ${waiting.length > 1 ? 'are' : 'is'} used only once every other entry has ${waiting.length > 1 ? 'them' : 'it'} too.`,
+    );
+  sentences.push(`Banks attribution can use now: ${after.length > 0 ? describeBankIds(after) : 'none'}.`);
+  return sentences.join(' ');
 }
