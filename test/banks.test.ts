@@ -18,6 +18,10 @@ import { formatVerdict } from '../src/cli/common.js';
 import { verdictWording } from '../src/shared/wording.js';
 import { classifierFitCount, forgetClassifiers } from '../src/engine/attribution/prepared-library.js';
 import { judgeWithBanks } from '../src/engine/attribution/bank-classifiers.js';
+import { PROCESSING_IDS as ENGINE_IDS, describeProcessing } from '../src/engine/attribution/banks.js';
+import { PROCESSING_GRID as SHARED_GRID, PROCESSING_IDS as SHARED_IDS, sharedBanksText } from '../src/shared/processing-grid.js';
+import { validateSettingsPatch } from '../src/shared/validate.js';
+import { DEFAULT_SETTINGS, defaultSettings, settingsFromSaved } from '../src/shared/settings.js';
 
 const ALL = PROCESSING_GRID.map((p) => p.id);
 /** The grid before the 4:4:4 and q95 banks: what libraries enrolled until then hold. */
@@ -90,6 +94,77 @@ describe('matching evidence to a bank', () => {
     );
     expect(referenceMatchText({ bank: null, processing: null, evidence: { jpeg: 3 }, reason: 'no reference bank matches this compression' })).toMatch(
       /^references as enrolled \(evidence JPEG \(non-standard tables\) \(3\): no reference bank matches/,
+    );
+  });
+});
+
+describe('the reference banks as a setting of the app', () => {
+  it('the engine keeps the grid it had: the same ids in the same order, now from src/shared', () => {
+    expect(PROCESSING_GRID.map((p) => p.id)).toEqual(['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75', 'jpeg-q90-444', 'jpeg-q95', 'jpeg-q85']);
+    expect(PROCESSING_GRID).toBe(SHARED_GRID);
+    expect(ENGINE_IDS).toBe(SHARED_IDS);
+    expect(PROCESSING_GRID.map((p) => describeProcessing(p))).toEqual([
+      'JPEG q90',
+      'JPEG q75',
+      'JPEG q50',
+      'lossy WebP q75',
+      'JPEG q90 4:4:4',
+      'JPEG q95',
+      'JPEG q85',
+    ]);
+  });
+
+  it('defaults to the whole grid, in its order', () => {
+    expect(DEFAULT_SETTINGS.referenceBanks).toEqual(ALL);
+    expect(defaultSettings().referenceBanks).toEqual(ALL);
+  });
+
+  it('accepts ids of the grid, each once, in the grid order, or none; refuses anything else and says why', () => {
+    expect(validateSettingsPatch({ referenceBanks: ['webp-q75', 'jpeg-q75'] })).toEqual({ referenceBanks: ['jpeg-q75', 'webp-q75'] });
+    expect(validateSettingsPatch({ referenceBanks: [] })).toEqual({ referenceBanks: [] });
+    expect(validateSettingsPatch({ referenceBanks: [...ALL].reverse() })).toEqual({ referenceBanks: ALL });
+    expect(() => validateSettingsPatch({ referenceBanks: ['jpeg-q75', 'jpeg-q80'] })).toThrow(
+      /^referenceBanks must be a list of reference bank ids from jpeg-q90, .*, jpeg-q85 \(an empty list: none\); not a bank: "jpeg-q80"$/,
+    );
+    expect(() => validateSettingsPatch({ referenceBanks: ['jpeg-q75', 75] })).toThrow(/not a bank: 75$/);
+    for (const bad of ['jpeg-q75', 'jpeg-q75,webp-q75', null, { 0: 'jpeg-q75' }, true])
+      expect(() => validateSettingsPatch({ referenceBanks: bad })).toThrow(/^referenceBanks must be a list of reference bank ids/);
+    expect(() => validateSettingsPatch({ referenceBanks: ['jpeg-q75', 'webp-q75', 'jpeg-q75'] })).toThrow('referenceBanks lists "jpeg-q75" more than once');
+    // A hostile id is named escaped and cut short.
+    expect(() => validateSettingsPatch({ referenceBanks: ['x\n'.repeat(100)] })).toThrow(/not a bank: "x\\nx\\n.*…$/);
+    expect(() => validateSettingsPatch({ referenceBanks: Array.from({ length: 1000 }, (_, i) => `b${i}`) })).toThrow(
+      /not a bank: "b0", "b1", "b2", "b3", "b4", and 995 more$/,
+    );
+  });
+
+  it('a settings file with an unknown bank falls back to the whole grid and says so; the other fields are kept', () => {
+    const read = settingsFromSaved({ referenceBanks: ['jpeg-q75', 'jpeg-q60'], bagSize: 5 });
+    expect(read.settings.referenceBanks).toEqual(ALL);
+    expect(read.settings.bagSize).toBe(5);
+    expect(read.problems).toEqual([expect.stringMatching(/referenceBanks must be .*not a bank: "jpeg-q60"; using the default, \["jpeg-q90",.*"jpeg-q85"\]$/)]);
+    expect(settingsFromSaved({ referenceBanks: ['jpeg-q50', 'jpeg-q75'] })).toEqual({
+      settings: { ...defaultSettings(), referenceBanks: ['jpeg-q75', 'jpeg-q50'] },
+      problems: [],
+    });
+    expect(settingsFromSaved({ referenceBanks: 'all' }).problems).toEqual([expect.stringMatching(/^referenceBanks must be a list/)]);
+  });
+
+  it('says in words what an enrolment did to the banks attribution can use', () => {
+    // Nothing changed: no text (the first entry, or an entry with the others' banks).
+    expect(sharedBanksText({ banks: ['jpeg-q75'] })).toBe('');
+    // The new entry lacks banks the others had.
+    expect(sharedBanksText({ banks: ['jpeg-q75'], sharedBanks: { before: ['jpeg-q90', 'jpeg-q75', 'webp-q75'], after: ['jpeg-q75'] } })).toBe(
+      'Attribution can no longer use the JPEG q90 and lossy WebP q75 banks: it uses only the banks every entry has, and this entry was enrolled without them. ' +
+        'To use them, enrol this entry again with them (Settings → Reference banks at enrolment); if they are not needed, ' +
+        'enrol the other entries again without them, so that every entry has the same banks. Banks attribution can use now: JPEG q75.',
+    );
+    // No banks at all, where the others had one.
+    expect(sharedBanksText({ banks: [], sharedBanks: { before: ['jpeg-q90-444'], after: [] } })).toMatch(
+      /^Attribution can no longer use the JPEG q90 4:4:4 bank: .* without it\. To use it, .* if it is not needed, .* Banks attribution can use now: none\.$/,
+    );
+    // The new entry has banks the others lack: they wait.
+    expect(sharedBanksText({ banks: ['jpeg-q75', 'jpeg-q50'], sharedBanks: { before: ['jpeg-q75'], after: ['jpeg-q75'] } })).toBe(
+      "This entry's JPEG q50 bank is used only once every other entry has it too. Banks attribution can use now: JPEG q75.",
     );
   });
 });

@@ -3,7 +3,7 @@
 // (cancellation must leave the library file untouched); elsewhere a scripted facade stands in,
 // because those tests are about the doors (sender checks, validation, tokens), not the maths.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -70,7 +70,7 @@ function scriptedFacade(steps = 50, tickMs = 4): EngineFacade & { entries: strin
         req.onProgress?.({ phase: 'ingest', done: i, total: steps });
       }
       entries.push(req.name);
-      return { entry: view(req.libraryPath).entries.at(-1)!, skipped: [] };
+      return { entry: view(req.libraryPath).entries.at(-1)!, skipped: [], banks: null, sharedBanks: { before: [], after: [] } };
     },
     analyseCase: async () => {
       throw new Error('analysis is not scripted');
@@ -487,6 +487,7 @@ describe('settings file', () => {
         falseUnknownRate: 0.05,
         falseSplitRate: 0.01,
         maxCrops: 1,
+        referenceBanks: ['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75', 'jpeg-q90-444', 'jpeg-q95', 'jpeg-q85'],
       });
       expect(info.settingsFileProblems).toEqual([
         expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*every setting is at its default`)),
@@ -641,6 +642,43 @@ describe('with the real engine', () => {
     expect(done).toMatchObject({ kind: 'done', result: { entry: { name: 'Noise', family: 'test' } } });
     expect((await client.call('listLibrary', [])).entries.map((e) => e.name)).toEqual(['Noise']);
     expect(digest()).not.toBe(bytesBefore);
+  });
+
+  it('enrols with the reference banks the settings name, and says when an entry narrows the banks attribution can use', async () => {
+    // A few references: each bank costs one more pass over them.
+    const few = path.join(tmp, 'refs-few');
+    await mkdir(few, { recursive: true });
+    for (let k = 0; k < 16; k++) copyFileSync(path.join(refs, `${String(k).padStart(3, '0')}.png`), path.join(few, `${k}.png`));
+    const libraryPath = path.join(tmp, 'banks.db');
+    const { client, events } = makeHost(engine, libraryPath);
+    const { showEntry } = await import('../src/engine/index.js');
+    // The library lists an entry's banks by id.
+    const storedBanks = async (name: string) => (await showEntry(libraryPath, name)).stored.referenceBanks.map((line) => line.split(':')[0]).sort();
+    const enrolWith = async (name: string, referenceBanks: string[]) => {
+      await client.call('updateSettings', [{ referenceBanks }]);
+      const { jobId } = await client.call('startEnrol', [{ name, family: 'test', folders: [few] }]);
+      const end = await waitFor(events, isEnd(jobId), 300_000);
+      expect(end.kind, JSON.stringify(end)).toBe('done');
+      return (end as Extract<JobEvent, { type: 'enrol'; kind: 'done' }>).result;
+    };
+
+    const first = await enrolWith('Two banks', ['jpeg-q75', 'jpeg-q50']);
+    expect(first.banks).toEqual(['jpeg-q75', 'jpeg-q50']);
+    expect(first).not.toHaveProperty('sharedBanks'); // the first entry: its banks are the library's
+    expect(await storedBanks('Two banks')).toEqual(['jpeg-q50', 'jpeg-q75']);
+
+    // An entry with one of them makes the other unusable, and the outcome says so.
+    const second = await enrolWith('One bank', ['jpeg-q75']);
+    expect(second.banks).toEqual(['jpeg-q75']);
+    expect(second.sharedBanks).toEqual({ before: ['jpeg-q75', 'jpeg-q50'], after: ['jpeg-q75'] });
+    expect(await storedBanks('One bank')).toEqual(['jpeg-q75']);
+    expect(JSON.parse(JSON.stringify(second))).toEqual(second);
+
+    // None: the outcome and the entry say so.
+    const third = await enrolWith('No banks', []);
+    expect(third.banks).toEqual([]);
+    expect(third.sharedBanks).toEqual({ before: ['jpeg-q75'], after: [] });
+    expect(await storedBanks('No banks')).toEqual([]);
   });
 
   it('the engine’s own errors reach the UI with their codes', async () => {

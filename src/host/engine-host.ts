@@ -14,6 +14,7 @@ import {
   type CaseResult,
   type ApiResult,
   type EnrolJobRequest,
+  type EnrolOutcome,
   type HostInfo,
   type JobEvent,
   type JobHandle,
@@ -27,6 +28,7 @@ import {
   type Settings,
 } from '../shared/api.js';
 import { defaultSettings, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
+import { banksLost } from '../shared/processing-grid.js';
 import type * as Engine from '../engine/index.js';
 import { engineErrorCode } from '../engine/errors.js';
 import type { Progress } from '../engine/types.js';
@@ -90,6 +92,18 @@ interface RunningJob {
 export function manifoldRequest(m: ManifoldOptions): ManifoldOptions {
   if (m.estimate !== 'knn') return { estimate: m.estimate };
   return { estimate: 'knn', ...(m.reference !== undefined ? { reference: m.reference } : {}), ...(m.k !== undefined ? { k: m.k } : {}) };
+}
+
+/**
+ * What an enrolment reports to the app: the entry, its skipped files, the banks computed for it and,
+ * where they are not exactly the entry's own, the banks attribution can use before and after it (the
+ * CLI's `enrol` prints the same).
+ */
+export function enrolOutcome(r: Pick<Awaited<ReturnType<EngineFacade['enrol']>>, 'entry' | 'skipped' | 'banks' | 'sharedBanks'>): EnrolOutcome {
+  const banks = r.banks?.ids ?? [];
+  const { before, after } = r.sharedBanks;
+  const differ = banks.join() !== after.join() || banksLost(r.sharedBanks).length > 0;
+  return { entry: r.entry, skipped: r.skipped, banks, ...(differ ? { sharedBanks: { before: [...before], after: [...after] } } : {}) };
 }
 
 function isAbort(err: unknown, signal: AbortSignal): boolean {
@@ -267,10 +281,11 @@ export class EngineHost {
         notes: req.notes,
         folders: req.folders,
         maxCrops: settings.maxCrops,
+        banks: settings.referenceBanks,
         signal,
         onProgress,
       });
-      return { jobId: '', type: 'enrol', kind: 'done', result: { entry: r.entry, skipped: r.skipped } };
+      return { jobId: '', type: 'enrol', kind: 'done', result: enrolOutcome(r) };
     });
   }
 

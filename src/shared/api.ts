@@ -74,6 +74,12 @@ export interface Settings {
    * it; an analysis takes the evidence with the library's recorded limit.
    */
   maxCrops: number;
+  /**
+   * The reference banks new entries are enrolled with (ids of PROCESSING_GRID, in the grid's order;
+   * empty: none). Each costs about one more pass over the references at enrolment and one more
+   * classifier at every library change; attribution uses only the banks every entry has.
+   */
+  referenceBanks: readonly string[];
 }
 
 /** The range of the tiles-per-image limit (Settings.maxCrops, --max-crops). */
@@ -154,6 +160,14 @@ export interface JobProgress extends Progress {
 export interface EnrolOutcome {
   entry: LibraryEntrySummary;
   skipped: SkippedFile[];
+  /** The reference banks computed for the entry, in the grid's order; empty: none (the setting's list was empty, or no set-encoder). */
+  banks: string[];
+  /**
+   * The banks attribution can use (those every entry has), before and after this entry, where they
+   * are not exactly the entry's own: the entry has banks some other entry lacks, or lacks banks the
+   * others had, which attribution can then no longer use (`before` minus `after`). Absent otherwise.
+   */
+  sharedBanks?: { before: string[]; after: string[] };
 }
 
 /** Streamed to every window (or browser tab) while jobs run; a job ends with exactly one of done/cancelled/failed. */

@@ -4,6 +4,7 @@
 import type { Settings } from './api.js';
 import { ApiError } from './api.js';
 import { validateSettingsPatch } from './validate.js';
+import { PROCESSING_IDS } from './processing-grid.js';
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   method: 'dsf',
@@ -27,9 +28,15 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
    * default: up to 16 tiles measured no better on t2i-modern (docs/results.md, "Multi-tile evidence").
    */
   maxCrops: 1,
+  /** The whole grid: re-compressed evidence then has a bank of its processing wherever the grid has one. */
+  referenceBanks: Object.freeze([...PROCESSING_IDS]),
 } satisfies Settings);
 
-export const defaultSettings = (): Settings => ({ ...DEFAULT_SETTINGS, manifold: { ...DEFAULT_SETTINGS.manifold } });
+export const defaultSettings = (): Settings => ({
+  ...DEFAULT_SETTINGS,
+  manifold: { ...DEFAULT_SETTINGS.manifold },
+  referenceBanks: [...DEFAULT_SETTINGS.referenceBanks],
+});
 
 export interface SettingsReading {
   settings: Settings;

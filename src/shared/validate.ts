@@ -19,6 +19,7 @@ import {
   type Settings,
 } from './api.js';
 import { CALIBRATION_RATE_RANGE } from './calibration.js';
+import { PROCESSING_IDS } from './processing-grid.js';
 
 const MAX_TEXT = 4096;
 const MAX_NAME = 200;
@@ -79,7 +80,20 @@ export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (!isPlainObject(v)) bad('settings must be an object');
   only(
     v,
-    ['method', 'bagSize', 'bags', 'seed', 'provider', 'threads', 'manifold', 'classifierEvidence', 'falseUnknownRate', 'falseSplitRate', 'maxCrops'],
+    [
+      'method',
+      'bagSize',
+      'bags',
+      'seed',
+      'provider',
+      'threads',
+      'manifold',
+      'classifierEvidence',
+      'falseUnknownRate',
+      'falseSplitRate',
+      'maxCrops',
+      'referenceBanks',
+    ],
     'settings',
   );
   const out: Partial<Settings> = {};
@@ -100,7 +114,28 @@ export function validateSettingsPatch(v: unknown): Partial<Settings> {
   if (v.falseUnknownRate !== undefined) out.falseUnknownRate = rate(v.falseUnknownRate, 'falseUnknownRate');
   if (v.falseSplitRate !== undefined) out.falseSplitRate = rate(v.falseSplitRate, 'falseSplitRate');
   if (v.maxCrops !== undefined) out.maxCrops = int(v.maxCrops, 'maxCrops', ...MAX_CROPS_RANGE);
+  if (v.referenceBanks !== undefined) out.referenceBanks = referenceBanks(v.referenceBanks);
   return out;
+}
+
+/**
+ * The reference banks to enrol with: a list of ids of the processing grid, each at most once (an
+ * empty list: none), returned in the grid's order, the order enrolment computes and reports them.
+ */
+function referenceBanks(v: unknown): string[] {
+  const what = `referenceBanks must be a list of reference bank ids from ${PROCESSING_IDS.join(', ')} (an empty list: none)`;
+  if (!Array.isArray(v)) bad(what);
+  const unknown = v.filter((id) => typeof id !== 'string' || !PROCESSING_IDS.includes(id));
+  // Named as JSON (strings quoted, control characters escaped), cut short, the first few only: the value may be hostile.
+  const named = (id: unknown) => {
+    const json = JSON.stringify(id) ?? typeof id;
+    return json.length > 42 ? `${json.slice(0, 40)}…` : json;
+  };
+  if (unknown.length > 0)
+    bad(`${what}; not a bank: ${unknown.slice(0, 5).map(named).join(', ')}${unknown.length > 5 ? `, and ${unknown.length - 5} more` : ''}`);
+  const twice = PROCESSING_IDS.filter((id) => v.indexOf(id) !== v.lastIndexOf(id));
+  if (twice.length > 0) bad(`referenceBanks lists ${twice.map((id) => `"${id}"`).join(', ')} more than once`);
+  return PROCESSING_IDS.filter((id) => v.includes(id));
 }
 
 /** A calibration rate: a number from 0.001 to 0.5 (CALIBRATION_RATE_RANGE). */

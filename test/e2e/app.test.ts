@@ -73,8 +73,8 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     // All but the last reference generator go in through the CLI; the UI enrols the last one.
     genprint(['library', 'init', library]);
     // One fit after the last enrolment instead of one per enrolment (each fits the clean and every bank
-    // classifier), and one bank, JPEG q75 (the re-saved case below): the UI's enrolment computes the
-    // whole grid, but only the bank every entry has gets a classifier.
+    // classifier), and one bank, JPEG q75 (the re-saved case below): the UI enrols its entry with the
+    // same bank, chosen in Settings, so every entry has it and the UI's enrolment computes only it.
     for (const r of refs.slice(0, -1))
       genprint(['enrol', '-q', '--no-fit', '--banks', 'jpeg-q75', '-l', library, '-n', path.basename(r), '-f', families[r]!, r]);
     genprint(['library', 'fit', library]);
@@ -141,14 +141,29 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     expect(page.url()).not.toContain('token=');
   });
 
-  it('enrols a library entry with progress', async () => {
+  it('enrols a library entry with progress, with the reference banks chosen in Settings', async () => {
+    // JPEG q75 only: the bank the CLI-enrolled entries have (and the re-saved case below needs).
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    const banks = page.getByRole('group', { name: 'Reference banks at enrolment' });
+    expect(await banks.getByRole('checkbox', { checked: true }).count()).toBe(7); // the default: the whole grid
+    for (const box of await banks.getByRole('checkbox').all()) await box.uncheck();
+    await banks.getByRole('checkbox', { name: 'JPEG q75', exact: true }).check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved. New analyses use these settings.').waitFor();
+
     await page.getByRole('tab', { name: 'Library' }).click();
     const last = refs.at(-1)!;
-    await page.locator('#enrol-name').fill(path.basename(last));
+    const name = path.basename(last);
+    await page.locator('#enrol-name').fill(name);
     await page.locator('#enrol-family').fill(families[last]!);
     await page.locator('input[name=folder]').fill(last);
     await page.getByRole('button', { name: 'Enrol', exact: true }).click();
-    await page.getByText(`Enrolled ${path.basename(last)}`).waitFor({ timeout: 120_000 });
+    const done = page.getByRole('status').filter({ hasText: `Enrolled ${name}` });
+    await done.waitFor({ timeout: 120_000 });
+    // Every entry has the one bank, so attribution can use it: nothing narrowed, nothing to say about it.
+    expect(await done.textContent()).toMatch(/; reference banks: JPEG q75\.$/);
+    // The library holds exactly that bank for the entry (read by the CLI, beside the running serve).
+    expect(JSON.parse(genprint(['library', 'show', library, name])).stored.referenceBanks.map((l: string) => l.split(':')[0])).toEqual(['jpeg-q75']);
     const rows = page.locator('[data-testid=library-table] tbody tr');
     await expect.poll(() => rows.count()).toBe(refs.length);
     // The library's own error rates, re-estimated for the new content: one row per entry, a rate per set size.

@@ -4,6 +4,7 @@ import { isRunning, type JobsState } from '../hooks/useJobs.js';
 import { JobProgressBar } from './JobProgressBar.js';
 import { PathField } from './PathField.js';
 import { displayText } from '../../../shared/display-text.js';
+import { describeBankIds, sharedBanksText } from '../../../shared/processing-grid.js';
 
 const FAMILIES = ['gan', 'diffusion', 't2i', 'vae', 'flow', 'autoregressive', 'real', 'unknown'];
 
@@ -70,7 +71,9 @@ export function EnrolForm(props: { api: GenprintApi; info: HostInfo | null; jobs
       {job?.status === 'done' && jobs.lastEnrol && (
         <p className="hint" role="status">
           Enrolled <strong>{displayText(jobs.lastEnrol.entry.name)}</strong> from {jobs.lastEnrol.entry.provenance.fileCount} images
-          {jobs.lastEnrol.skipped.length > 0 && `; ${jobs.lastEnrol.skipped.length} files skipped`}.
+          {jobs.lastEnrol.skipped.length > 0 && `; ${jobs.lastEnrol.skipped.length} files skipped`};{' '}
+          {jobs.lastEnrol.banks.length > 0 ? `reference banks: ${describeBankIds(jobs.lastEnrol.banks)}` : 'no reference banks'}.
+          {jobs.lastEnrol.sharedBanks && ` ${sharedBanksText(jobs.lastEnrol)}`}
         </p>
       )}
     </form>

@@ -16,6 +16,7 @@ import { ESTIMATE_NAMES, shortHash } from '../format.js';
 import { Section } from './Section.js';
 import { displayText } from '../../../shared/display-text.js';
 import { CALIBRATION_RATE_RANGE } from '../../../shared/calibration.js';
+import { PROCESSING_GRID, PROCESSING_IDS, describeProcessing } from '../../../shared/processing-grid.js';
 
 const EVIDENCE_NAMES: Record<Settings['classifierEvidence'], string> = {
   all: 'φ + residual spectrum + residual pixels (default)',
@@ -92,6 +93,36 @@ function ChoiceField<T extends string>(props: {
         {props.hint}
       </span>
     </div>
+  );
+}
+
+/**
+ * The reference banks new entries are enrolled with: one checkbox per processing of the grid, named
+ * in words ("JPEG q75"). The list is kept in the grid's order, the order enrolment reports it.
+ */
+function ReferenceBankFields({ value, onChange }: { value: readonly string[]; onChange(v: string[]): void }) {
+  return (
+    <fieldset className="field wide check-group" aria-describedby="set-banks-hint">
+      <legend>Reference banks at enrolment</legend>
+      <div className="checks">
+        {PROCESSING_GRID.map((p) => (
+          <label key={p.id}>
+            <input
+              type="checkbox"
+              name="referenceBanks"
+              value={p.id}
+              checked={value.includes(p.id)}
+              onChange={(e) => onChange(PROCESSING_IDS.filter((id) => (id === p.id ? e.target.checked : value.includes(id))))}
+            />
+            {describeProcessing(p)}
+          </label>
+        ))}
+      </div>
+      <span id="set-banks-hint" className="muted small">
+        Each bank lets re-saved evidence be compared with references saved the same way; it costs one more pass over the references at enrolment and one more
+        classifier at each library change. Attribution uses only the banks every entry has
+      </span>
+    </fieldset>
   );
 }
 
@@ -243,6 +274,7 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             onChange={(v) => set({ maxCrops: v })}
             hint="At most this many 256 × 256 tiles of a large image, at enrolment (recorded with the entry); analyses take the evidence with the library's limit"
           />
+          <ReferenceBankFields value={s.referenceBanks} onChange={(referenceBanks) => set({ referenceBanks })} />
           <NumberField
             id="set-seed"
             label="Seed"
