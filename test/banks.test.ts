@@ -51,6 +51,9 @@ describe('matching evidence to a bank', () => {
     expect(matchBank('jpeg-q63', ALL)?.id).toBe('jpeg-q75');
     expect(matchBank('jpeg-q30', ALL)?.id).toBe('jpeg-q50');
     expect(matchBank('webp-lossy', ALL)?.id).toBe('webp-q75');
+    expect(matchBank('webp-lossy-q50', ALL)?.id).toBe('webp-q75');
+    expect(matchBank('webp-lossy-q92', ['jpeg-q90', 'webp-q75'])?.id).toBe('webp-q75'); // never across formats
+    expect(matchBank('webp-lossy-q75', ['jpeg-q75'])).toBeNull();
     for (const key of ['lossless', 'jpeg', 'webp-lossless', 'heif', undefined]) expect(matchBank(key, ALL)).toBeNull();
     // Only the banks the library has: JPEG q75 evidence falls to q50 without a q75 bank, to none without JPEG banks.
     expect(matchBank('jpeg-q75', ['jpeg-q50', 'webp-q75'])?.id).toBe('jpeg-q50');
@@ -91,6 +94,12 @@ describe('matching evidence to a bank', () => {
   it('says which processing the references were matched to', () => {
     expect(referenceMatchText({ bank: 'jpeg-q75', processing: 'JPEG q75', evidence: { 'jpeg-q74': 10 } })).toBe(
       'references matched to JPEG q75 (evidence estimated JPEG q74 (10))',
+    );
+    expect(referenceMatchText({ bank: 'webp-q75', processing: 'lossy WebP q75', evidence: { 'webp-lossy-q76': 4 } })).toBe(
+      "references matched to lossy WebP q75 (evidence estimated lossy WebP q76 (4), WebP quality from its quantisers with libwebp's default settings assumed)",
+    );
+    expect(referenceMatchText({ bank: 'webp-q75', processing: 'lossy WebP q75', evidence: { 'webp-lossy': 4 } })).toBe(
+      'references matched to lossy WebP q75 (evidence lossy WebP (4), quality not estimated: its quantisers fit no libwebp default setting)',
     );
     expect(referenceMatchText({ bank: null, processing: null, evidence: { jpeg: 3 }, reason: 'no reference bank matches this compression' })).toMatch(
       /^references as enrolled \(evidence JPEG \(non-standard tables\) \(3\): no reference bank matches/,

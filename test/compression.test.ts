@@ -15,6 +15,7 @@ import {
   jpegLuminanceTable,
   sameCompression,
 } from '../src/engine/ingest/compression.js';
+import { estimateWebpQuality, readVp8Quantisers } from '../src/engine/ingest/webp-quality.js';
 import { decodeImageBuffer } from '../src/engine/ingest/decode.js';
 import { statementFor, verdictWording } from '../src/shared/wording.js';
 import type { Verdict } from '../src/engine/types.js';
@@ -102,9 +103,58 @@ describe('reading the compression history', () => {
   });
 
   it('tells lossy from lossless WebP, including lossy WebP with an alpha channel', async () => {
-    expect(compressionOf(await image().webp({ quality: 80 }).toBuffer(), 'webp')).toBe('webp-lossy');
+    expect(compressionOf(await image().webp({ quality: 80 }).toBuffer(), 'webp')).toMatch(/^webp-lossy-q\d+$/);
     expect(compressionOf(await image().webp({ lossless: true }).toBuffer(), 'webp')).toBe('webp-lossless');
-    expect(compressionOf(await image(4).webp({ quality: 80 }).toBuffer(), 'webp')).toBe('webp-lossy');
+    expect(compressionOf(await image(4).webp({ quality: 80 }).toBuffer(), 'webp')).toMatch(/^webp-lossy-q\d+$/);
+  });
+
+  /** 128 × 128: a smooth gradient beside a noise-like texture, so libwebp's four segments differ. */
+  const textured = () => {
+    const w = 128;
+    const px = Buffer.alloc(w * w * 3);
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++)
+        for (let c = 0; c < 3; c++)
+          px[(y * w + x) * 3 + c] = x < w / 2 ? (x * 2 + y + c * 40) & 255 : (Math.imul(x * 7919 + y * 104729 + c * 31, 2654435761) >>> 24) & 255;
+    return sharp(px, { raw: { width: w, height: w, channels: 3 } });
+  };
+
+  it('reads the quality libwebp was given from the quantisers of its segments', async () => {
+    for (const q of [1, 10, 20, 35, 50, 65, 75, 80, 90, 95, 100]) {
+      const buf = await textured().webp({ quality: q }).toBuffer();
+      const quantisers = readVp8Quantisers(buf)!;
+      const estimate = estimateWebpQuality(quantisers)!;
+      // The setting is always among the qualities the indices fit; the key names the highest.
+      expect(estimate.candidates, `q${q}`).toContain(q);
+      expect(estimate.quality - q, `q${q}`).toBeGreaterThanOrEqual(0);
+      expect(estimate.quality - q, `q${q}`).toBeLessThanOrEqual(2);
+      expect(compressionOf(buf, 'webp')).toBe(`webp-lossy-q${estimate.quality}`);
+    }
+    // Four segments, the coarsest first, on content whose texture varies.
+    const q75 = readVp8Quantisers(await textured().webp({ quality: 75 }).toBuffer())!;
+    expect(q75.segments).toHaveLength(4);
+    expect(q75.base).toBe(q75.segments![0]);
+    expect(new Set(q75.segments).size).toBe(4);
+    // One segment (no spatial noise shaping: the 'text' preset): the base index gives the quality to one step.
+    const one = estimateWebpQuality(readVp8Quantisers(await textured().webp({ quality: 75, preset: 'text' }).toBuffer())!)!;
+    expect(one.candidates).toContain(75);
+    expect(one.candidates.length).toBeLessThanOrEqual(2);
+  });
+
+  it('gives no WebP quality where the quantisers fit no libwebp default setting, and never throws on damaged headers', async () => {
+    // The 'photo' preset shapes the segments more strongly (SNS 80) than libwebp's default (50).
+    const photo = await textured().webp({ quality: 75, preset: 'photo' }).toBuffer();
+    expect(estimateWebpQuality(readVp8Quantisers(photo)!)).toBeNull();
+    expect(compressionOf(photo, 'webp')).toBe('webp-lossy');
+    const good = await textured().webp({ quality: 60 }).toBuffer();
+    // Cut anywhere in its headers: still a lossy WebP, with or without a quality, never an exception.
+    for (let cut = 0; cut < 60; cut += 3) expect(compressionOf(good.subarray(0, cut), 'webp'), `cut at ${cut}`).toMatch(/^webp-lossy(-q\d+)?$/);
+    // Bytes after the frame header damaged: the header still reads.
+    const damaged = Buffer.from(good);
+    damaged.fill(0xff, 60);
+    expect(compressionOf(damaged, 'webp')).toBe(compressionOf(good, 'webp'));
+    expect(readVp8Quantisers(await textured().webp({ lossless: true }).toBuffer())).toBeNull();
+    expect(readVp8Quantisers(await textured().png().toBuffer())).toBeNull();
   });
 
   it('calls PNG, GIF and TIFF lossless, and never throws on damaged JPEG headers', async () => {
@@ -131,6 +181,12 @@ describe('comparing evidence with references', () => {
     expect(sameCompression('jpeg', 'jpeg')).toBe(true);
     expect(sameCompression('jpeg', 'jpeg-q90')).toBe(false);
     expect(sameCompression('lossless', 'webp-lossless')).toBe(false);
+    // Lossy WebP by the quality its quantisers fit, with the same tolerance; without one, only like itself.
+    expect(sameCompression('webp-lossy-q75', 'webp-lossy-q71')).toBe(true);
+    expect(sameCompression('webp-lossy-q75', 'webp-lossy-q50')).toBe(false);
+    expect(sameCompression('webp-lossy', 'webp-lossy-q75')).toBe(false);
+    expect(sameCompression('webp-lossy', 'webp-lossy')).toBe(true);
+    expect(sameCompression('webp-lossy-q75', 'jpeg-q75')).toBe(false);
     expect(sameCompression('lossless', 'lossless')).toBe(true);
     // Another chroma subsampling is another processing, whatever the quality.
     expect(sameCompression('jpeg-q90-444', 'jpeg-q90')).toBe(false);

@@ -26,6 +26,7 @@ import { fft, powerSpectrum2d, TILE, SPECTRAL_DIM } from '../src/engine/residual
 import { parseManifest, robustnessScope, type Domain, type GeneratorPool } from '../src/eval/corpus.js';
 import { calibrationText, compactPerDraw } from '../src/eval/report.js';
 import { TRANSFORMS, transformFiles } from '../src/eval/robustness.js';
+import { estimateWebpQuality, readVp8Quantisers } from '../src/engine/ingest/webp-quality.js';
 import { compressionOf } from '../src/engine/ingest/compression.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +50,9 @@ describe('robustness transforms', () => {
         jpeg50: async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q50'),
         'jpeg90-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q90-444'),
         'jpeg75-444': async (f) => expect(compressionOf(readFileSync(f), 'jpeg')).toBe('jpeg-q75-444'),
-        webp75: async (f) => expect(compressionOf(readFileSync(f), 'webp')).toBe('webp-lossy'),
+        webp90: async (f) => expect(estimateWebpQuality(readVp8Quantisers(readFileSync(f))!)!.candidates).toContain(90),
+        webp75: async (f) => expect(estimateWebpQuality(readVp8Quantisers(readFileSync(f))!)!.candidates).toContain(75),
+        webp50: async (f) => expect(estimateWebpQuality(readVp8Quantisers(readFileSync(f))!)!.candidates).toContain(50),
         // Lossless now, with the q75 JPEG's block traces in its pixels.
         jpeg75png: async (f) => {
           expect(await sharp(f).metadata()).toMatchObject({ width: 80, height: 64, format: 'png' });

@@ -477,9 +477,10 @@ function decodedInfo(file: EvidenceFile): DecodedInfo {
  * findings and the matched bank's part; 4: a seeded choice of tiles above the limit; 5: JPEG
  * compression keys name their chroma subsampling, so a 4:4:4 file is no longer matched to a 4:2:0
  * bank, and grey content in a colour JPEG is flagged `colourless`; 6: a lossless file with the
- * traces of an earlier JPEG on its own grid is matched to that JPEG's bank, banks.ts bankMatchKey).
+ * traces of an earlier JPEG on its own grid is matched to that JPEG's bank, banks.ts bankMatchKey;
+ * 7: a lossy WebP's key carries the quality its quantisers fit, ingest/webp-quality.ts).
  */
-const EVIDENCE_RECORD_VERSION = 6;
+const EVIDENCE_RECORD_VERSION = 7;
 
 /** ImageEvidence.history from a manifest entry, as a spreadable part. */
 function withHistory(file: EvidenceFile): Pick<ImageEvidence, 'history'> {

@@ -17,7 +17,9 @@ export type TransformId =
   | 'jpeg50'
   | 'jpeg90-444'
   | 'jpeg75-444'
+  | 'webp90'
   | 'webp75'
+  | 'webp50'
   | 'jpeg75png'
   | 'resize0.75'
   | 'resize0.5'
@@ -34,7 +36,10 @@ export const TRANSFORMS: { id: TransformId; label: string }[] = [
   // Without chroma subsampling, as some image editors save at high quality settings.
   { id: 'jpeg90-444', label: 'JPEG q90 4:4:4' },
   { id: 'jpeg75-444', label: 'JPEG q75 4:4:4' },
+  // WebP's quality is read from its quantisers (ingest/webp-quality.ts) and matched to the nearest WebP bank.
+  { id: 'webp90', label: 'WebP q90' },
   { id: 'webp75', label: 'WebP q75' },
+  { id: 'webp50', label: 'WebP q50' },
   // A JPEG later saved as PNG: matched to the JPEG's bank by the block traces its pixels keep.
   { id: 'jpeg75png', label: 'JPEG q75, then PNG' },
   { id: 'resize0.75', label: 'resize 0.75× (Lanczos)' },
@@ -72,8 +77,8 @@ export async function transformFiles(root: string, files: string[], transform: T
       const [quality, chroma] = transform.slice(4).split('-');
       pipeline = pipeline.jpeg({ quality: Number(quality), chromaSubsampling: chroma === '444' ? '4:4:4' : '4:2:0' });
       ext = '.jpg';
-    } else if (transform === 'webp75') {
-      pipeline = pipeline.webp({ quality: 75 });
+    } else if (transform.startsWith('webp')) {
+      pipeline = pipeline.webp({ quality: Number(transform.slice('webp'.length)) });
       ext = '.webp';
     } else if (transform.startsWith('resize')) {
       const factor = Number(transform.slice('resize'.length));

@@ -4,7 +4,8 @@ import { displayText } from './display-text.js';
 
 /**
  * Compact, stable key (stored in library provenance and case reports): 'lossless', 'jpeg-q<1-100>',
- * 'jpeg' (tables not from the standard quality scaling), 'webp-lossy', 'webp-lossless', 'heif'.
+ * 'jpeg' (tables not from the standard quality scaling), 'webp-lossy-q<1-100>' (the quality its
+ * quantisers fit, libwebp's defaults assumed), 'webp-lossy' (no quality fits), 'webp-lossless', 'heif'.
  * A JPEG key ends in its chroma subsampling where that is not 4:2:0 or greyscale: 'jpeg-q90-444',
  * 'jpeg-422', and '-440', '-411', '-cmyk', '-other' (ingest/compression.ts, chromaSuffix).
  */
@@ -32,11 +33,23 @@ export function describeChroma(chroma: string): string {
   );
 }
 
+const WEBP_LOSSY_KEY = /^webp-lossy(?:-q(\d+))?$/;
+
+/** A lossy WebP key's quality (null: none estimated); undefined for other keys. */
+export function parseWebpKey(key: CompressionKey): { quality: number | null } | undefined {
+  const m = WEBP_LOSSY_KEY.exec(key);
+  return m ? { quality: m[1] === undefined ? null : Number(m[1]) } : undefined;
+}
+
 /**
  * Whether two files' compression histories are alike enough to compare their traces: JPEG of the
- * same chroma subsampling at qualities within JPEG_QUALITY_TOLERANCE, otherwise the same key.
+ * same chroma subsampling, or lossy WebP, at qualities within JPEG_QUALITY_TOLERANCE; otherwise the
+ * same key. A lossy WebP whose quality was not estimated is alike only to another such file.
  */
 export function sameCompression(a: CompressionKey, b: CompressionKey): boolean {
+  const wa = parseWebpKey(a);
+  const wb = parseWebpKey(b);
+  if (wa && wb) return wa.quality === null || wb.quality === null ? wa.quality === wb.quality : Math.abs(wa.quality - wb.quality) <= JPEG_QUALITY_TOLERANCE;
   const ja = parseJpegKey(a);
   const jb = parseJpegKey(b);
   if (!ja || !jb) return a === b;
@@ -52,9 +65,8 @@ export function describeCompression(key: CompressionKey): string {
     const chroma = j.chroma ? ` ${describeChroma(j.chroma)}` : '';
     return j.quality === null ? `JPEG${chroma} (non-standard tables)` : `JPEG q${j.quality}${chroma}`;
   }
-  // A reference bank's WebP (engine/attribution/banks.ts): the quality it was re-saved at, which a WebP file does not record.
-  const webp = /^webp-lossy-q(\d+)$/.exec(key);
-  if (webp) return `lossy WebP q${webp[1]}`;
+  const webp = parseWebpKey(key);
+  if (webp?.quality != null) return `lossy WebP q${webp.quality}`;
   return ({ lossless: 'lossless', 'webp-lossy': 'lossy WebP', 'webp-lossless': 'lossless WebP', heif: 'HEIF/AVIF' } as Record<string, string>)[key] ?? key;
 }
 
@@ -129,9 +141,13 @@ export interface ReferenceMatch {
 export function referenceMatchText(m: ReferenceMatch): string {
   const evidence = describeCompressionCounts(m.evidence);
   if (m.bank) {
-    const webp = Object.keys(m.evidence).every((k) => k === 'webp-lossy');
+    const unestimated = Object.keys(m.evidence).every((k) => k === 'webp-lossy');
+    const webp = Object.keys(m.evidence).some((k) => parseWebpKey(k)?.quality != null);
     const assumed = m.assumed ? `; ${m.assumed} saved losslessly, read from the traces of an earlier JPEG, 4:2:0 assumed` : '';
-    return `references matched to ${m.processing} (evidence ${webp ? `${evidence}, quality not recorded in WebP files` : `estimated ${evidence}`}${assumed})`;
+    const how = unestimated
+      ? `${evidence}, quality not estimated: its quantisers fit no libwebp default setting`
+      : `estimated ${evidence}${webp ? ", WebP quality from its quantisers with libwebp's default settings assumed" : ''}`;
+    return `references matched to ${m.processing} (evidence ${how}${assumed})`;
   }
   return `references as enrolled (evidence ${evidence}${m.reason ? `: ${m.reason}` : ''})`;
 }

@@ -39,7 +39,7 @@ export async function prepareBankLibraries(entries: LibraryEntry[], modelHash: s
   return out;
 }
 
-const isLossy = (key: string | undefined) => key !== undefined && (key.startsWith('jpeg') || key === 'webp-lossy' || key === 'heif');
+const isLossy = (key: string | undefined) => key !== undefined && (key.startsWith('jpeg') || key.startsWith('webp-lossy') || key === 'heif');
 
 /**
  * The verdict for `items`: by bank B's classifier, statistics and calibration when every image was

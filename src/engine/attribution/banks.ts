@@ -7,7 +7,7 @@
 //
 // This module is pure (matching evidence to a bank, the entry view a bank's classifier is fitted
 // on; the grid is src/shared/processing-grid.ts); bank-enrolment.ts computes the banks at enrolment.
-import { describeChroma, parseJpegKey, type CompressionKey } from '../../shared/compression.js';
+import { describeChroma, parseJpegKey, parseWebpKey, type CompressionKey } from '../../shared/compression.js';
 import type { LibraryEntry } from '../types.js';
 import type { EarlierJpegFinding } from '../../shared/processing-history.js';
 import { PROCESSING_GRID, PROCESSING_IDS, describeProcessing, type Processing } from '../../shared/processing-grid.js';
@@ -61,8 +61,8 @@ export function processingKey(p: Processing): CompressionKey {
  * The bank of `available` that evidence saved as `compression` is matched to, or null (lossless
  * evidence, HEIF, JPEG with non-standard tables whose quality cannot be estimated, or no bank of
  * the kind): JPEG evidence to the JPEG bank of the same chroma subsampling and nearest quality
- * (ties to the higher quality), lossy WebP to the WebP bank of quality nearest 75 (WebP files do not
- * record their quality). JPEG of a subsampling no bank has (4:2:2 where the banks are 4:2:0 and
+ * (ties to the higher quality), lossy WebP likewise to the nearest WebP bank, by the quality its
+ * quantisers fit (ingest/webp-quality.ts), or 75, libwebp's default, where none fits. JPEG of a subsampling no bank has (4:2:2 where the banks are 4:2:0 and
  * 4:4:4) is not matched across layouts: docs/robustness.md measured what that would give.
  * `colourless` (ImageInfo.colourless: grey content in a colour JPEG, whose subsampling changed
  * nothing) matches by quality alone, as a 4:2:0 file.
@@ -71,6 +71,7 @@ export function matchBank(compression: CompressionKey | undefined, available: re
   if (!compression) return null;
   const banks = PROCESSING_GRID.filter((p) => available.includes(p.id));
   const jpeg = parseJpegKey(compression);
+  const webp = parseWebpKey(compression);
   let best: Processing | null = null;
   const closer = (p: Processing, q: number) =>
     !best || Math.abs(p.quality - q) < Math.abs(best.quality - q) || (Math.abs(p.quality - q) === Math.abs(best.quality - q) && p.quality > best.quality);
@@ -79,8 +80,11 @@ export function matchBank(compression: CompressionKey | undefined, available: re
     if (q === null) return null;
     const chroma = colourless && jpeg.chroma !== 'cmyk' ? '' : jpeg.chroma;
     for (const p of banks) if (p.format === 'jpeg' && chromaSuffixOf(p) === chroma && closer(p, q)) best = p;
-  } else if (compression === 'webp-lossy') {
-    for (const p of banks) if (p.format === 'webp' && closer(p, 75)) best = p;
+  } else if (webp) {
+    // Without an estimate (an encoder whose quantisers fit no libwebp quality), the WebP bank nearest
+    // libwebp's default quality, 75.
+    const q = webp.quality ?? 75;
+    for (const p of banks) if (p.format === 'webp' && closer(p, q)) best = p;
   }
   return best;
 }

@@ -7,6 +7,7 @@
 
 import type { CompressionCheck, CompressionKey } from '../../shared/compression.js';
 import { sameCompression } from '../../shared/compression.js';
+import { estimateWebpQuality, readVp8Quantisers } from './webp-quality.js';
 
 export * from '../../shared/compression.js';
 
@@ -120,18 +121,24 @@ export function estimateJpegQuality(table: number[]): number | null {
   return null;
 }
 
-/** WebP: 'VP8 ' chunk = lossy, 'VP8L' = lossless; an extended ('VP8X') file names its image chunk later. */
+/**
+ * WebP: 'VP8 ' chunk = lossy, 'VP8L' = lossless; an extended ('VP8X') file names its image chunk
+ * later. A lossy file's key carries the quality its quantisers fit (webp-quality.ts: libwebp's
+ * default settings assumed, the highest quality that fits), 'webp-lossy' where none fits.
+ */
 function webpKey(buf: Buffer): CompressionKey {
   let p = 12;
   while (p + 8 <= buf.length) {
     const fourcc = buf.toString('latin1', p, p + 4);
-    if (fourcc === 'VP8 ') return 'webp-lossy';
     if (fourcc === 'VP8L') return 'webp-lossless';
-    if (fourcc === 'ALPH') return 'webp-lossy'; // alpha chunks accompany lossy 'VP8 ' data only
+    // Alpha chunks accompany lossy 'VP8 ' data only.
+    if (fourcc === 'VP8 ' || fourcc === 'ALPH') break;
     const size = buf.readUInt32LE(p + 4);
     p += 8 + size + (size & 1); // chunks are padded to an even length
   }
-  return 'webp-lossy';
+  const quantisers = readVp8Quantisers(buf);
+  const estimate = quantisers ? estimateWebpQuality(quantisers) : null;
+  return estimate ? `webp-lossy-q${estimate.quality}` : 'webp-lossy';
 }
 
 /** Compression key of a decoded file (format = sharp's format id, or 'bmp'). */
