@@ -625,6 +625,8 @@ describe('with the real engine', () => {
   it('cancelling an enrolment mid-job reports cancelled and leaves the library file as it was', async () => {
     const libraryPath = path.join(tmp, 'real.db');
     const { client, events } = makeHost(engine, libraryPath);
+    // No reference banks: this tests the job, and each bank would be one more pass over the references.
+    await client.call('updateSettings', [{ referenceBanks: [] }]);
     const before = await client.call('listLibrary', []);
     const digest = () => createHash('sha256').update(readFileSync(libraryPath)).digest('hex');
     const bytesBefore = digest();
@@ -691,6 +693,7 @@ describe('with the real engine', () => {
       return (end as Extract<JobEvent, { kind: 'failed' }>).error;
     };
     await client.call('listLibrary', []); // creates the empty library
+    await client.call('updateSettings', [{ referenceBanks: [] }]); // the enrolment below needs no banks
 
     // An empty library, a missing folder, a file where a folder belongs.
     expect(await failure({ caseRoot: refs, method: 'residual' })).toMatchObject({ code: 'engine', engineCode: 'empty-library' });
