@@ -487,7 +487,7 @@ describe('settings file', () => {
         falseUnknownRate: 0.05,
         falseSplitRate: 0.01,
         maxCrops: 1,
-        referenceBanks: ['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75', 'jpeg-q90-444', 'jpeg-q95', 'jpeg-q85'],
+        referenceBanks: ['jpeg-q90', 'jpeg-q75', 'jpeg-q50', 'webp-q75', 'jpeg-q90-444', 'jpeg-q95', 'jpeg-q85', 'webp-q90'],
       });
       expect(info.settingsFileProblems).toEqual([
         expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*every setting is at its default`)),

@@ -140,7 +140,20 @@ const COMPARED = [...CONTROLS, 'baseline'] as const;
 /** Bag size at which wrong verdicts are checked for firm wording (as in the robustness tables). */
 const FIRM_WRONG_N = 10;
 /** The re-compressions that reference banks are matched to (--robustness-only). */
-const RECOMPRESSIONS: TransformId[] = ['jpeg95', 'jpeg90', 'jpeg85', 'jpeg75', 'jpeg65', 'jpeg50', 'jpeg90-444', 'jpeg75-444', 'webp75', 'jpeg75png'];
+const RECOMPRESSIONS: TransformId[] = [
+  'jpeg95',
+  'jpeg90',
+  'jpeg85',
+  'jpeg75',
+  'jpeg65',
+  'jpeg50',
+  'jpeg90-444',
+  'jpeg75-444',
+  'webp90',
+  'webp75',
+  'webp50',
+  'jpeg75png',
+];
 
 /** Exports the control encoders with the training code when they are not cached yet. */
 export function ensureControls(log: (s: string) => void): Record<string, string> {
