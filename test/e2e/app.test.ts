@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
+import { PROCESSING_IDS } from '../../src/shared/processing-grid.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -145,7 +146,9 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     // JPEG q75 only: the bank the CLI-enrolled entries have (and the re-saved case below needs).
     await page.getByRole('tab', { name: 'Settings' }).click();
     const banks = page.getByRole('group', { name: 'Reference banks at enrolment' });
-    expect(await banks.getByRole('checkbox', { checked: true }).count()).toBe(7); // the default: the whole grid
+    // The default: the whole grid, every box ticked.
+    expect(await banks.getByRole('checkbox', { checked: true }).count()).toBe(PROCESSING_IDS.length);
+    expect(await banks.getByRole('checkbox').count()).toBe(PROCESSING_IDS.length);
     for (const box of await banks.getByRole('checkbox').all()) await box.uncheck();
     await banks.getByRole('checkbox', { name: 'JPEG q75', exact: true }).check();
     await page.getByRole('button', { name: 'Save settings' }).click();
