@@ -152,7 +152,7 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     for (const box of await banks.getByRole('checkbox').all()) await box.uncheck();
     await banks.getByRole('checkbox', { name: 'JPEG q75', exact: true }).check();
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByText('Saved. New analyses use these settings.').waitFor();
+    await page.getByText('Saved. New analyses and enrolments use these settings.').waitFor();
 
     await page.getByRole('tab', { name: 'Library' }).click();
     const last = refs.at(-1)!;
@@ -290,7 +290,7 @@ describe.skipIf(!haveChromium)('workstation in Chromium via genprint serve', () 
     await page.locator('#set-method').selectOption(method);
     if (extra) await page.locator(extra.select).selectOption(extra.value);
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByText('Saved. New analyses use these settings.').waitFor();
+    await page.getByText('Saved. New analyses and enrolments use these settings.').waitFor();
   }
 
   it('runs the manifold method with both estimates from the settings and names the estimate and the real reference', async () => {

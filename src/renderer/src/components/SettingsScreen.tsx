@@ -308,7 +308,7 @@ export function SettingsScreen({ api, info, onSaved, onError }: { api: GenprintA
             <button type="submit" className="primary">
               Save settings
             </button>
-            {saved && <span role="status">Saved. New analyses use these settings.</span>}
+            {saved && <span role="status">Saved. New analyses and enrolments use these settings.</span>}
           </div>
         </form>
       </Section>
