@@ -62,8 +62,9 @@ export function processingKey(p: Processing): CompressionKey {
  * evidence, HEIF, JPEG with non-standard tables whose quality cannot be estimated, or no bank of
  * the kind): JPEG evidence to the JPEG bank of the same chroma subsampling and nearest quality
  * (ties to the higher quality), lossy WebP likewise to the nearest WebP bank, by the quality its
- * quantisers fit (ingest/webp-quality.ts), or 75, libwebp's default, where none fits. JPEG of a subsampling no bank has (4:2:2 where the banks are 4:2:0 and
- * 4:4:4) is not matched across layouts: docs/robustness.md measured what that would give.
+ * quantisers fit (ingest/webp-quality.ts), or 75, libwebp's default, where none fits. JPEG of a
+ * subsampling no bank has (4:2:2 where the banks are 4:2:0 and 4:4:4) is not matched across
+ * layouts: docs/robustness.md measured what that would give.
  * `colourless` (ImageInfo.colourless: grey content in a colour JPEG, whose subsampling changed
  * nothing) matches by quality alone, as a 4:2:0 file.
  */
