@@ -21,7 +21,7 @@ import { judgeWithBanks } from '../src/engine/attribution/bank-classifiers.js';
 import { PROCESSING_IDS as ENGINE_IDS, describeProcessing } from '../src/engine/attribution/banks.js';
 import { PROCESSING_GRID as SHARED_GRID, PROCESSING_IDS as SHARED_IDS, sharedBanksText } from '../src/shared/processing-grid.js';
 import { validateSettingsPatch } from '../src/shared/validate.js';
-import { DEFAULT_SETTINGS, defaultSettings, settingsFromSaved } from '../src/shared/settings.js';
+import { DEFAULT_SETTINGS, defaultSettings, settingsForSaving, settingsFromSaved } from '../src/shared/settings.js';
 
 const ALL = PROCESSING_GRID.map((p) => p.id);
 /** The grid before the 4:4:4 and q95 banks: what libraries enrolled until then hold. */
@@ -163,6 +163,21 @@ describe('the reference banks as a setting of the app', () => {
       problems: [],
     });
     expect(settingsFromSaved({ referenceBanks: 'all' }).problems).toEqual([expect.stringMatching(/^referenceBanks must be a list/)]);
+  });
+
+  it('a saved list gains the banks a later grid adds only where it held every bank of its own grid', () => {
+    // Saved now: the grid is recorded beside the list, and reads back unchanged.
+    const saved = JSON.parse(JSON.stringify(settingsForSaving({ ...defaultSettings(), referenceBanks: ['jpeg-q75'] })));
+    expect(saved.referenceBankGrid).toEqual(ALL);
+    expect(settingsFromSaved(saved)).toEqual({ settings: { ...defaultSettings(), referenceBanks: ['jpeg-q75'] }, problems: [] });
+    // Saved by a release whose grid lacked the last bank: "all" then is all now; a subset stays as chosen.
+    const older = ALL.slice(0, -1);
+    expect(settingsFromSaved({ referenceBanks: older, referenceBankGrid: older }).settings.referenceBanks).toEqual(ALL);
+    expect(settingsFromSaved({ referenceBanks: ['jpeg-q75'], referenceBankGrid: older }).settings.referenceBanks).toEqual(['jpeg-q75']);
+    // A bank the older grid had and this one has not does not count against "all".
+    expect(settingsFromSaved({ referenceBanks: older, referenceBankGrid: [...older, 'jpeg-q40'] }).settings.referenceBanks).toEqual(ALL);
+    // Without the grid (a file written before it was recorded), the list is taken as it is.
+    expect(settingsFromSaved({ referenceBanks: older }).settings.referenceBanks).toEqual(older);
   });
 
   it('says in words what an enrolment did to the banks attribution can use', () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, ipcChannel, type Envelope, type JobEvent, type LibraryView } from '../src/shared/api.js';
+import { PROCESSING_IDS } from '../src/shared/processing-grid.js';
 import { createDispatcher } from '../src/host/dispatch.js';
 import { appUrlChecker, registerIpcHandlers, type IpcEventLike, type IpcMainLike } from '../src/main/ipc/handlers.js';
 import { EngineHost, type EngineFacade } from '../src/host/engine-host.js';
@@ -465,6 +466,11 @@ describe('settings file', () => {
     await client.call('updateSettings', [{ bagSize: 12 }]);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ method: 'dsf', bagSize: 12, bags: 7 });
     expect((await client.call('info', [])).settingsFileProblems).toBeUndefined();
+    // The file records the bank grid its reference-bank list was chosen from, and reads back as saved.
+    expect(JSON.parse(readFileSync(file, 'utf8')).referenceBankGrid).toEqual(PROCESSING_IDS);
+    const reread = await hostWith(file).client.call('info', []);
+    expect(reread.settings).toEqual((await client.call('info', [])).settings);
+    expect(reread.settingsFileProblems).toBeUndefined();
   });
 
   it('starts with every default when the file is not JSON or not an object, and says so', async () => {

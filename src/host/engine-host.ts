@@ -27,7 +27,7 @@ import {
   type ReportFormatChoice,
   type Settings,
 } from '../shared/api.js';
-import { defaultSettings, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
+import { defaultSettings, settingsForSaving, settingsFromSaved, type SettingsReading } from '../shared/settings.js';
 import { banksLost } from '../shared/processing-grid.js';
 import type * as Engine from '../engine/index.js';
 import { engineErrorCode } from '../engine/errors.js';
@@ -189,7 +189,7 @@ export class EngineHost {
     this.settings = next;
     if (this.opts.settingsFile) {
       await mkdir(path.dirname(this.opts.settingsFile), { recursive: true });
-      await writeFile(this.opts.settingsFile, JSON.stringify(next, null, 2));
+      await writeFile(this.opts.settingsFile, JSON.stringify(settingsForSaving(next), null, 2));
       this.settingsProblems = []; // the file now holds exactly these, all valid
     }
     return next;

@@ -45,6 +45,18 @@ export interface SettingsReading {
 }
 
 /**
+ * Saved beside `referenceBanks`: the grid the list was chosen from. A later release's grid may have
+ * more banks; a list that held every bank of its grid then gains them (all stays all), a list that
+ * left some out is kept as chosen.
+ */
+const BANK_GRID_KEY = 'referenceBankGrid';
+
+/** What a settings file holds: the settings, and the bank grid their `referenceBanks` was chosen from. */
+export function settingsForSaving(settings: Settings): Settings & { [BANK_GRID_KEY]: string[] } {
+  return { ...settings, [BANK_GRID_KEY]: [...PROCESSING_IDS] };
+}
+
+/**
  * Settings as saved in a settings file (parsed JSON), checked field by field with the same validator
  * that guards updateSettings: a valid field is kept, an invalid or unknown one is replaced by its
  * default and named in `problems`, so one bad value neither reaches the engine nor costs the rest.
@@ -54,14 +66,23 @@ export function settingsFromSaved(saved: unknown): SettingsReading {
   if (typeof saved !== 'object' || saved === null || Array.isArray(saved))
     return { settings, problems: ['not a JSON object: every setting is at its default'] };
   const problems: string[] = [];
-  for (const [key, value] of Object.entries(saved)) {
+  const { [BANK_GRID_KEY]: savedGrid, ...fields } = saved as Record<string, unknown>;
+  let banksRead = false;
+  for (const [key, value] of Object.entries(fields)) {
     try {
       Object.assign(settings, validateSettingsPatch({ [key]: value }));
+      if (key === 'referenceBanks') banksRead = true;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       const fallback = key in DEFAULT_SETTINGS ? `; using the default, ${JSON.stringify(DEFAULT_SETTINGS[key as keyof Settings])}` : '; ignored';
       problems.push(`${err.message}${fallback}`);
     }
+  }
+  // Banks added to the grid since the file was saved: on where every bank of its grid was chosen.
+  if (banksRead && Array.isArray(savedGrid) && savedGrid.every((id) => typeof id === 'string')) {
+    const chosen = settings.referenceBanks;
+    const hadAll = savedGrid.every((id) => chosen.includes(id) || !PROCESSING_IDS.includes(id));
+    if (hadAll) settings.referenceBanks = PROCESSING_IDS.filter((id) => chosen.includes(id) || !savedGrid.includes(id));
   }
   return { settings, problems };
 }
