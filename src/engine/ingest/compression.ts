@@ -7,7 +7,7 @@
 
 import type { CompressionCheck, CompressionKey } from '../../shared/compression.js';
 import { sameCompression } from '../../shared/compression.js';
-import { estimateWebpQuality, readVp8Quantisers } from './webp-quality.js';
+import { estimateWebpQuality, findWebpChunk, readVp8Quantisers } from './webp-quality.js';
 
 export * from '../../shared/compression.js';
 
@@ -127,15 +127,8 @@ export function estimateJpegQuality(table: number[]): number | null {
  * default settings assumed, the highest quality that fits), 'webp-lossy' where none fits.
  */
 function webpKey(buf: Buffer): CompressionKey {
-  let p = 12;
-  while (p + 8 <= buf.length) {
-    const fourcc = buf.toString('latin1', p, p + 4);
-    if (fourcc === 'VP8L') return 'webp-lossless';
-    // Alpha chunks accompany lossy 'VP8 ' data only.
-    if (fourcc === 'VP8 ' || fourcc === 'ALPH') break;
-    const size = buf.readUInt32LE(p + 4);
-    p += 8 + size + (size & 1); // chunks are padded to an even length
-  }
+  // Alpha chunks accompany lossy 'VP8 ' data only.
+  if (findWebpChunk(buf, ['VP8 ', 'VP8L', 'ALPH'])?.type === 'VP8L') return 'webp-lossless';
   const quantisers = readVp8Quantisers(buf);
   const estimate = quantisers ? estimateWebpQuality(quantisers) : null;
   return estimate ? `webp-lossy-q${estimate.quality}` : 'webp-lossy';

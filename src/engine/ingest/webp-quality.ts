@@ -32,18 +32,27 @@ export interface Vp8Quantisers {
   segments: number[] | null;
 }
 
+/**
+ * The first chunk of a WebP file (RIFF, from byte 12) whose type is one of `types`, with its payload
+ * (cut at the end of the buffer), or null. Chunks are padded to an even length.
+ */
+export function findWebpChunk(buf: Buffer, types: readonly string[]): { type: string; payload: Buffer } | null {
+  let p = 12;
+  while (p + 8 <= buf.length) {
+    const type = buf.toString('latin1', p, p + 4);
+    const size = buf.readUInt32LE(p + 4);
+    if (types.includes(type)) return { type, payload: buf.subarray(p + 8, Math.min(buf.length, p + 8 + size)) };
+    p += 8 + size + (size & 1);
+  }
+  return null;
+}
+
 /** The 'VP8 ' chunk's payload of a WebP file, or null (lossless, animated, damaged). */
 function vp8Payload(buf: Buffer): Buffer | null {
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WEBP') return null;
-  let p = 12;
-  while (p + 8 <= buf.length) {
-    const fourcc = buf.toString('latin1', p, p + 4);
-    const size = buf.readUInt32LE(p + 4);
-    if (fourcc === 'VP8 ') return buf.subarray(p + 8, Math.min(buf.length, p + 8 + size));
-    if (fourcc === 'ANMF' || fourcc === 'VP8L') return null; // animation frames, lossless
-    p += 8 + size + (size & 1); // chunks are padded to an even length
-  }
-  return null;
+  // An animation frame ('ANMF') or lossless data ('VP8L') first: not a still lossy image.
+  const chunk = findWebpChunk(buf, ['VP8 ', 'VP8L', 'ANMF']);
+  return chunk?.type === 'VP8 ' ? chunk.payload : null;
 }
 
 /**
