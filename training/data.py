@@ -63,9 +63,11 @@ def corpus_digest(corpus: str) -> str:
     return h.hexdigest()
 
 
-def load_corpus(corpus: str, max_per_generator: int | None = None) -> list[Generator]:
+def load_corpus(corpus: str, max_per_generator: int | None = None, exclude_domains=()) -> list[Generator]:
     gens = []
     for row in read_manifest(corpus):
+        if row['domain'] in exclude_domains:
+            continue
         d = os.path.join(corpus, row['domain'], row['generator'])
         files = sorted(f for f in os.listdir(d) if f.endswith('.png'))
         if max_per_generator:
@@ -130,7 +132,8 @@ class BatchSampler:
     """
 
     def __init__(self, gens: list[Generator], seed: int, gens_per_batch: int = 12, bags_per_gen: int = 2,
-                 max_bag: int = 4, max_crop: int = 64, jpeg_prob: float = 0.3):
+                 max_bag: int = 4, max_crop: int = 64, jpeg_prob: float = 0.3,
+                 jpeg_quality: tuple[int, int] = (60, 98)):
         self.rng = random.Random(seed)
         groups: dict[tuple, list[Generator]] = {}
         for g in gens:
@@ -145,6 +148,7 @@ class BatchSampler:
         self.max_bag = max_bag
         self.max_crop = max_crop
         self.jpeg_prob = jpeg_prob
+        self.jpeg_quality = jpeg_quality
 
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Returns images uint8 [N,H,W,3], bag index per image [N], generator label per bag [B]."""
@@ -154,7 +158,7 @@ class BatchSampler:
         side = min(min(g.images[0].shape[:2]) for g in chosen)
         crop = min(side, self.max_crop)
         crop = rng.randint(max(24, crop * 3 // 4), crop) if crop > 28 else crop
-        quality = rng.randint(60, 98) if rng.random() < self.jpeg_prob else None
+        quality = rng.randint(*self.jpeg_quality) if rng.random() < self.jpeg_prob else None
         imgs, bag_of, labels = [], [], []
         bag = 0
         for label, g in enumerate(chosen):

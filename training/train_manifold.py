@@ -87,7 +87,8 @@ def main():
     # ---- real images only
     real, source = [], None
     if os.path.exists(os.path.join(args.corpus, 'MANIFEST.tsv')):
-        gens = [g for g in data.load_corpus(args.corpus, 24 if quick else None) if g.family == 'real']
+        gens = [g for g in data.load_corpus(args.corpus, 24 if quick else None, train.EVALUATION_ONLY_DOMAINS)
+                if g.family == 'real']
         real = [a for g in gens for a in g.images]
         source = {'corpus': os.path.relpath(args.corpus, REPO), 'corpusDigest': data.corpus_digest(args.corpus),
                   'realSets': [g.key for g in gens], 'images': len(real)}
@@ -126,7 +127,8 @@ def main():
     enc_args = argparse.Namespace(quick=quick, out=os.path.join(out, 'manifold'), corpus=args.corpus,
                                   cache=args.cache, fixture=os.path.join(fixtures, 'parity-manifold.json'),
                                   seed=args.seed, threads=args.threads, steps=args.steps,
-                                  train_seconds=args.train_seconds, max_crop=args.max_crop, force=args.force)
+                                  train_seconds=args.train_seconds, max_crop=args.max_crop, force=args.force,
+                                  jpeg_prob=0.3, jpeg_quality='60-98')
     train.run(enc_args, front=lambda phi: ArtifactInput(proj, phi),
               variant={'name': 'genprint-manifold',
                        'inputTransform': {'kind': 'projector-artifact', 'definition': 'phi(x - P(x))',

@@ -25,6 +25,12 @@ describe.skipIf(!hasTorch)('training pipeline (quick mode)', () => {
     expect(card.phi.sha256).toBe(sha256File(path.join(out, card.phi.file)));
     expect(card.rho.sha256).toBe(sha256File(path.join(out, card.rho.file)));
     expect(typeof card.decision).toBe('string');
+    // The JPEG augmentation of φ's training batches is recorded, so a model can be reproduced from its card.
+    expect([card.hyperparameters.jpegProb, card.hyperparameters.jpegQuality]).toEqual([0.3, [60, 98]]);
+    // Evaluation-only domains stay out of training and model selection (unseen generators for the eval).
+    expect(card.data.evaluationOnlyDomains).toEqual(['t2i-modern']);
+    const read: string[] = [...(card.data.trainGenerators ?? []), ...(card.data.heldOutGenerators ?? [])];
+    expect(read.filter((key) => card.data.evaluationOnlyDomains.includes(key.split('/')[0]))).toEqual([]);
 
     const encoder = await loadSetEncoder({ modelsDir: out, provider: 'cpu' });
     const sizes = [
