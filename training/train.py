@@ -48,6 +48,19 @@ T0 = time.time()
 # `npm run train` reproducing the committed models on today's corpus (docs/training.md).
 EVALUATION_ONLY_DOMAINS = ('t2i-modern',)
 
+# φ's training batches re-saved as JPEG: their share and quality range (the flags' defaults, which
+# the shipped model was trained with; train_manifold.py passes the same).
+JPEG_PROB = 0.3
+JPEG_QUALITY = '60-98'
+
+
+def quality_range(text: str) -> tuple[int, int]:
+    """'LOW-HIGH' → (LOW, HIGH), 1 <= LOW <= HIGH <= 100; ValueError otherwise."""
+    low, high = (int(q) for q in text.split('-'))
+    if not 1 <= low <= high <= 100:
+        raise ValueError(text)
+    return low, high
+
 
 def log(msg: str) -> None:
     print(f'[{time.time() - T0:7.1f}s] {msg}', flush=True)
@@ -67,18 +80,18 @@ def parse_args():
     p.add_argument('--steps', type=int, default=None, help='phi training steps (default 4000, quick 60)')
     p.add_argument('--train-seconds', type=float, default=None, help='wall-clock cap on phi training')
     p.add_argument('--max-crop', type=int, default=40)
-    p.add_argument('--jpeg-prob', type=float, default=0.3, help='share of phi training batches re-saved as JPEG (0.3)')
-    p.add_argument('--jpeg-quality', default='60-98', help='JPEG quality range of those batches, LOW-HIGH (60-98)')
+    p.add_argument('--jpeg-prob', type=float, default=JPEG_PROB,
+                   help=f'share of phi training batches re-saved as JPEG ({JPEG_PROB})')
+    p.add_argument('--jpeg-quality', default=JPEG_QUALITY,
+                   help=f'JPEG quality range of those batches, LOW-HIGH ({JPEG_QUALITY})')
     p.add_argument('--force', default=None, help='ship this configuration whatever the measurement (debugging)')
     args = p.parse_args()
     if not 0 <= args.jpeg_prob <= 1:
         p.error('--jpeg-prob must lie in [0, 1]')
     try:
-        low, high = (int(q) for q in args.jpeg_quality.split('-'))
+        quality_range(args.jpeg_quality)
     except ValueError:
-        p.error('--jpeg-quality must be LOW-HIGH, e.g. 60-98')
-    if not 1 <= low <= high <= 100:
-        p.error('--jpeg-quality must satisfy 1 <= LOW <= HIGH <= 100')
+        p.error('--jpeg-quality must be LOW-HIGH with 1 <= LOW <= HIGH <= 100, e.g. 60-98')
     return args
 
 
@@ -231,7 +244,7 @@ def run(args, front=None, variant: dict | None = None):
     fixture = args.fixture or (os.path.join(REPO, 'test', 'fixtures', 'parity.json') if ships_to_repo
                                else os.path.join(out, 'parity.json'))
     hp = {'featureDim': 128, 'width': 32, 'lr': 1e-3, 'weightDecay': 1e-4, 'gensPerBatch': 12, 'bagsPerGen': 2,
-          'maxBag': 4, 'jpegProb': args.jpeg_prob, 'jpegQuality': [int(q) for q in args.jpeg_quality.split('-')],
+          'maxBag': 4, 'jpegProb': args.jpeg_prob, 'jpegQuality': list(quality_range(args.jpeg_quality)),
           'maxCrop': args.max_crop, 'steps': args.steps or (60 if quick else 4000),
           'trainSeconds': args.train_seconds or (40 if quick else 1500), 'rhoSteps': 300 if quick else 2000,
           'ensembleSeeds': [args.seed + 10 + i for i in range(4)], 'evalMaxSide': 128,

@@ -128,7 +128,7 @@ def main():
                                   cache=args.cache, fixture=os.path.join(fixtures, 'parity-manifold.json'),
                                   seed=args.seed, threads=args.threads, steps=args.steps,
                                   train_seconds=args.train_seconds, max_crop=args.max_crop, force=args.force,
-                                  jpeg_prob=0.3, jpeg_quality='60-98')
+                                  jpeg_prob=train.JPEG_PROB, jpeg_quality=train.JPEG_QUALITY)
     train.run(enc_args, front=lambda phi: ArtifactInput(proj, phi),
               variant={'name': 'genprint-manifold',
                        'inputTransform': {'kind': 'projector-artifact', 'definition': 'phi(x - P(x))',
